@@ -1,0 +1,126 @@
+"""What `acorn demo` prints at the end: payouts and their reconciliation, deferred money, rows per mart, the
+checks that failed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from acorn_cli.runs import CheckReport
+
+
+def mart_row_counts(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
+        return {t: connection.execute(f'select count(*) from marts."{t}"').fetchone()[0] for t in tables}  # type: ignore[index]
+
+
+def payout_lines(warehouse: Path) -> list[str]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute(
+            """
+            select account_id, settlement_id, currency, cast(deposit_at as date), total_amount, is_reconciled,
+                   difference
+            from marts.fct_payouts
+            order by account_id, currency, deposit_at, settlement_id
+            """
+        ).fetchall()
+    lines = []
+    for account, settlement, currency, deposit, total, reconciled, difference in rows:
+        verdict = "yes" if reconciled else f"NO (off by {difference})"
+        lines.append(
+            f"  {account or '-':<12} {settlement:<14} {deposit!s:<10} {total:>12} {currency:<3}  "
+            f"reconciled: {verdict}"
+        )
+    return lines
+
+
+def deferred_lines(warehouse: Path, *, max_dates: int = 6) -> list[str]:
+    """Money Amazon still holds (DD+7, B2B) per account and currency, and when it matures (from
+    marts.rpt_deferred_schedule)."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        present = connection.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'marts' and table_name = 'rpt_deferred_schedule'"
+        ).fetchone()
+        if not present or not present[0]:
+            return []
+        rows = connection.execute(
+            """
+            select account_id, currency, maturity_date, sum(deferred_amount)
+            from marts.rpt_deferred_schedule
+            group by account_id, currency, maturity_date
+            order by account_id, currency, maturity_date
+            """
+        ).fetchall()
+    by_account: dict[tuple[str, str], list[tuple[object, object]]] = {}
+    for account, currency, maturity, amount in rows:
+        by_account.setdefault((account, currency), []).append((maturity, amount))
+    lines = []
+    for (account, currency), dates in by_account.items():
+        total = sum(amount for _, amount in dates)  # type: ignore[misc]
+        span = f"{dates[0][0]} .. {dates[-1][0]}"
+        lines.append(f"  {account:<12} {total:>12} {currency:<3}  outstanding, maturing {span}")
+        shown = dates[:max_dates]
+        lines += [f"  {'':<12} {amount:>12} {currency:<3}  on {maturity}" for maturity, amount in shown]
+        if len(dates) > max_dates:
+            lines.append(f"  {'':<12} {'...':>12}      ({len(dates) - max_dates} later dates)")
+    return lines
+
+
+def forecast_lines(warehouse: Path) -> list[str]:
+    """The open period's payout per account and currency: ACORN's estimate beside Amazon's stated figure."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute(
+            """
+            select account_id, currency, cast(expected_deposit_at as date), expected_amount, expected_amount_low,
+                   expected_amount_high, known_amount_by_period_end, amazon_expected_amount,
+                   cast(amazon_expected_at as date)
+            from marts.rpt_payout_forecast
+            order by account_id, currency
+            """
+        ).fetchall()
+    lines = []
+    for account, currency, deposit, estimate, low, high, known, amazon, amazon_at in rows:
+        stated = f"; Amazon states {amazon} {currency} on {amazon_at}" if amazon is not None else ""
+        lines.append(
+            f"  {account:<12} {currency}  ~{estimate} ({low} .. {high}) around {deposit}; "
+            f"open balance + deferred maturing by then {known}{stated}"
+        )
+    return lines
+
+
+def format_checks(checks: list[CheckReport]) -> list[str]:
+    failed = [check for check in checks if not check.passed]
+    if not failed:
+        return [f"  all {len(checks)} checks passed"]
+    lines = [f"  {len(failed)} of {len(checks)} checks failed:"]
+    for check in sorted(failed, key=lambda c: (c.severity, c.name)):
+        numbers = {k: v for k, v in check.metadata.items() if not isinstance(v, dict | list)}
+        detail = ", ".join(f"{k}={v}" for k, v in list(numbers.items())[:6])
+        lines.append(f"  - [{check.severity}] {check.name} on {check.asset}: {detail}")
+    return lines
+
+
+def render_summary(warehouse: Path, checks: list[CheckReport]) -> str:
+    out = ["", "Payouts (settlements):"]
+    out += payout_lines(warehouse) or ["  (none)"]
+    out += ["", "Deferred money (held by Amazon until it matures):"]
+    out += deferred_lines(warehouse) or ["  (none)"]
+    out += [
+        "",
+        "Next payouts (ACORN estimate from history, range; money known so far; Amazon figure where stated):",
+    ]
+    out += forecast_lines(warehouse) or ["  (no history yet)"]
+    out += ["", "Rows per mart:"]
+    out += [f"  marts.{name}: {count}" for name, count in mart_row_counts(warehouse).items()]
+    out += ["", "Checks:"]
+    out += format_checks(checks)
+    out += ["", f"Warehouse: {warehouse}"]
+    return "\n".join(out)

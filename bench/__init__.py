@@ -1,0 +1,1 @@
+"""Benchmarks: programs that measure and print (run with `python -m bench` or `make bench`), not tests."""

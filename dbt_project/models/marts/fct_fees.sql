@@ -1,0 +1,30 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='settlement_id',
+          on_schema_change='append_new_columns', pre_hook="{{ delete_changed_settlements() }}") }}
+
+with lines as (
+    select * from {{ ref('int_settlement_lines_classified') }}
+    where is_fee
+),
+
+final as (
+    select
+        settlement_id,
+        line_number,
+        account_id,
+        marketplace_name,
+        posted_at,
+        order_id,
+        sku,
+        transaction_type,
+        amount_type,
+        amount_description as fee_type,
+        fee_category,
+        is_fee_type_known,
+        amount,
+        currency,
+        raw_sha256
+    from lines
+    {{ changed_settlements_only('lines') }}
+)
+
+select * from final

@@ -1,0 +1,105 @@
+"""Run a GX Core 1.x suite against a pandas DataFrame (no Dagster here: orchestration/quality adapts it).
+
+DataFrames, not SQL: GX's SQL path silently reports every expectation false on DuckDB, so the data is pulled
+from DuckDB/Parquet into pandas and validated there. One ephemeral context per process: creating it is slow.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import pandas as pd
+
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    expectation: str
+    column: str | None
+    success: bool
+    observed: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SuiteOutcome:
+    suite: str
+    success: bool
+    evaluated: int
+    outcomes: list[ExpectationOutcome]
+
+    @property
+    def failures(self) -> list[ExpectationOutcome]:
+        return [outcome for outcome in self.outcomes if not outcome.success]
+
+
+@cache
+def _context() -> Any:
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    # Progress bars would spill into Dagster's captured logs.
+    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
+    return context
+
+
+def new_suite(name: str, expectations: list[Any]) -> Any:
+    """An ExpectationSuite holding `expectations`, built without saving it to any store.
+
+    Passing the expectations to the constructor (instead of `add_expectation`) keeps GX from looking for a
+    persisted suite, which would need an active data context.
+    """
+    import great_expectations as gx
+
+    return gx.ExpectationSuite(name=name, expectations=expectations)
+
+
+def validate_dataframe(suite: Any, frame: pd.DataFrame) -> SuiteOutcome:
+    """Validate `frame` against `suite` (an ExpectationSuite, not yet added to any context)."""
+    with _lock:
+        context = _context()
+        source = context.data_sources.add_or_update_pandas("acorn_frames")
+        asset_name = f"frame_{suite.name}"
+        try:
+            asset = source.get_asset(asset_name)
+        except LookupError:
+            asset = source.add_dataframe_asset(asset_name)
+        batch_definitions = {definition.name: definition for definition in asset.batch_definitions}
+        batch_definition = batch_definitions.get("whole") or asset.add_batch_definition_whole_dataframe(
+            "whole"
+        )
+        result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
+            suite, result_format="SUMMARY"
+        )
+    outcomes = [
+        ExpectationOutcome(
+            expectation=item.expectation_config.type,
+            column=item.expectation_config.kwargs.get("column"),
+            success=bool(item.success),
+            observed=_summarise(item.result),
+        )
+        for item in result.results
+    ]
+    return SuiteOutcome(
+        suite=suite.name, success=bool(result.success), evaluated=len(outcomes), outcomes=outcomes
+    )
+
+
+def _summarise(result: dict[str, Any]) -> dict[str, Any]:
+    keep = ("observed_value", "unexpected_count", "element_count", "partial_unexpected_list", "details")
+    return {key: _jsonable(result[key]) for key in keep if key in result}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value[:20]]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)

@@ -1,0 +1,255 @@
+"""Suite `settlement_schema_drift`: each settlement file's header is one Amazon is known to write.
+
+The parser matches headers by name, so a drifted file still lands (issue 5), but a column Amazon added,
+dropped or moved means the mapping must be reviewed before anyone trusts the numbers: ERROR, with the
+columns named. A header is compared with every known variant of its layout; the closest one names what was
+added, removed or moved (moved = the columns outside the longest common subsequence of the two orders).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from expectations.outcome import CheckOutcome, headline_first
+from expectations.runner import new_suite, validate_dataframe
+
+CHECK_NAME = "settlement_schema_drift"
+SEVERITY = "ERROR"
+
+_SUMMARY = [
+    "settlement-id",
+    "settlement-start-date",
+    "settlement-end-date",
+    "deposit-date",
+    "total-amount",
+    "currency",
+    "transaction-type",
+    "order-id",
+    "merchant-order-id",
+    "adjustment-id",
+    "shipment-id",
+    "marketplace-name",
+]
+FLAT_FILE_V2 = [
+    *_SUMMARY,
+    "amount-type",
+    "amount-description",
+    "amount",
+    "fulfillment-id",
+    "posted-date",
+    "posted-date-time",
+    "order-item-code",
+    "merchant-order-item-id",
+    "merchant-adjustment-item-id",
+    "sku",
+    "quantity-purchased",
+    "promotion-id",
+]
+_FLAT_FILE_HEAD = [
+    *_SUMMARY,
+    "shipment-fee-type",
+    "shipment-fee-amount",
+    "order-fee-type",
+    "order-fee-amount",
+    "fulfillment-id",
+    "posted-date",
+    "order-item-code",
+    "merchant-order-item-id",
+    "merchant-adjustment-item-id",
+    "sku",
+    "quantity-purchased",
+    "price-type",
+    "price-amount",
+    "item-related-fee-type",
+    "item-related-fee-amount",
+    "misc-fee-amount",
+    "other-fee-amount",
+    "other-fee-reason-description",
+]
+_FLAT_FILE_TAIL = ["direct-payment-type", "direct-payment-amount", "other-amount"]
+# The older layout exists with promotion columns (36) and without them (33): both are Amazon's, not drift.
+FLAT_FILE = [*_FLAT_FILE_HEAD, "promotion-id", "promotion-type", "promotion-amount", *_FLAT_FILE_TAIL]
+FLAT_FILE_NO_PROMOTIONS = [*_FLAT_FILE_HEAD, *_FLAT_FILE_TAIL]
+
+KNOWN_HEADERS: dict[str, list[list[str]]] = {
+    "flat_file_v2": [FLAT_FILE_V2],
+    "flat_file": [FLAT_FILE, FLAT_FILE_NO_PROMOTIONS],
+}
+
+
+@dataclass(frozen=True)
+class ColumnDrift:
+    added: list[str]
+    removed: list[str]
+    moved: list[str]
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.added or self.removed or self.moved)
+
+    @property
+    def size(self) -> int:
+        return len(self.added) + len(self.removed) + len(self.moved)
+
+
+def normalise_header(columns: Sequence[str]) -> list[str]:
+    """Names as the parser matches them: BOM and padding stripped, lower case."""
+    return [str(c).replace("\ufeff", "").strip().lower() for c in columns]
+
+
+def column_drift(expected: Sequence[str], actual: Sequence[str]) -> ColumnDrift:
+    expected_set, actual_set = set(expected), set(actual)
+    added = [c for c in actual if c not in expected_set]
+    removed = [c for c in expected if c not in actual_set]
+    common_expected = [c for c in expected if c in actual_set]
+    common_actual = [c for c in actual if c in expected_set]
+    kept_in_place = set(_longest_common_subsequence(common_expected, common_actual))
+    moved = [c for c in common_actual if c not in kept_in_place]
+    return ColumnDrift(added=added, removed=removed, moved=moved)
+
+
+def closest_drift(layout: str | None, header: Sequence[str]) -> tuple[str, ColumnDrift]:
+    """The drift against the nearest known header (of the file's layout, or of any layout when unknown)."""
+    layouts = [layout] if layout in KNOWN_HEADERS else list(KNOWN_HEADERS)
+    candidates = [
+        (name, column_drift(known, header))
+        for name in layouts
+        for known in KNOWN_HEADERS[name]  # type: ignore[index]
+    ]
+    return min(candidates, key=lambda candidate: candidate[1].size)
+
+
+def parse_header(value: Any) -> list[str] | None:
+    """`header_columns` as the lake stores it: a list, or its JSON text, or the header line itself."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.ndarray | list | tuple):
+        return normalise_header([str(v) for v in value])
+    text = str(value)
+    if text.lstrip().startswith("["):
+        return normalise_header(json.loads(text))
+    return normalise_header(text.split("\t") if "\t" in text else text.split(","))
+
+
+def score_settlements(settlements: pd.DataFrame) -> pd.DataFrame:
+    """One row per settlement: how its header differs from the closest known header of its layout."""
+    rows = []
+    for record in settlements.to_dict("records"):
+        header = parse_header(record.get("header_columns"))
+        if header is None:
+            rows.append(
+                {
+                    "settlement_id": record["settlement_id"],
+                    "header_known": False,
+                    "compared_with": None,
+                    "added": [],
+                    "removed": [],
+                    "moved": [],
+                    "is_drifted": True,
+                }
+            )
+            continue
+        compared_with, drift = closest_drift(record.get("source_layout"), header)
+        rows.append(
+            {
+                "settlement_id": record["settlement_id"],
+                "header_known": True,
+                "compared_with": compared_with,
+                "added": drift.added,
+                "removed": drift.removed,
+                "moved": drift.moved,
+                "is_drifted": drift.drifted,
+            }
+        )
+    columns = ["settlement_id", "header_known", "compared_with", "added", "removed", "moved", "is_drifted"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def build_suite() -> Any:
+    import great_expectations as gx
+
+    return new_suite(
+        CHECK_NAME, [gx.expectations.ExpectColumnValuesToBeInSet(column="is_drifted", value_set=[False])]
+    )
+
+
+def evaluate(settlements: pd.DataFrame) -> CheckOutcome:
+    """`settlements`: the lake's settlements (settlement_id, source_layout, header_columns, account_id)."""
+    if "header_columns" not in settlements.columns:
+        return CheckOutcome(
+            CHECK_NAME,
+            False,
+            SEVERITY,
+            {
+                "settlements": len(settlements),
+                "note": "the lake's settlements have no header_columns: cannot compare headers",
+            },
+        )
+    scored = score_settlements(settlements)
+    suite = validate_dataframe(build_suite(), scored.astype({"is_drifted": bool}))
+    drifted = scored[scored["is_drifted"]]
+    accounts = settlements.set_index("settlement_id").get("account_id", pd.Series(dtype=object))
+    metadata: dict[str, Any] = {
+        "settlements": len(scored),
+        "drifted_settlements": len(drifted),
+        "columns_added": sum(len(v) for v in drifted["added"]),
+        "columns_removed": sum(len(v) for v in drifted["removed"]),
+        "columns_moved": sum(len(v) for v in drifted["moved"]),
+    }
+    if len(drifted):
+        first = drifted.iloc[0]
+        metadata["first_drifted_settlement"] = str(first["settlement_id"])
+        metadata["added_columns"] = ",".join(first["added"]) or "-"
+        metadata["removed_columns"] = ",".join(first["removed"]) or "-"
+        metadata["moved_columns"] = ",".join(first["moved"]) or "-"
+        metadata["drift"] = [
+            {
+                "settlement_id": str(r["settlement_id"]),
+                "account_id": _plain(accounts.get(r["settlement_id"])),
+                "compared_with": r["compared_with"],
+                "added": r["added"],
+                "removed": r["removed"],
+                "moved": r["moved"],
+                "header_known": r["header_known"],
+            }
+            for r in drifted.to_dict("records")
+        ]
+    metadata = headline_first(
+        metadata,
+        [
+            "first_drifted_settlement",
+            "added_columns",
+            "removed_columns",
+            "moved_columns",
+            "drifted_settlements",
+        ],
+    )
+    return CheckOutcome(CHECK_NAME, suite.success, SEVERITY, metadata, suite)
+
+
+def _plain(value: Any) -> Any:
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+
+
+def _longest_common_subsequence(first: Sequence[str], second: Sequence[str]) -> list[str]:
+    lengths = [[0] * (len(second) + 1) for _ in range(len(first) + 1)]
+    for i, a in enumerate(first):
+        for j, b in enumerate(second):
+            lengths[i + 1][j + 1] = lengths[i][j] + 1 if a == b else max(lengths[i][j + 1], lengths[i + 1][j])
+    out: list[str] = []
+    i, j = len(first), len(second)
+    while i and j:
+        if first[i - 1] == second[j - 1]:
+            out.append(first[i - 1])
+            i, j = i - 1, j - 1
+        elif lengths[i - 1][j] >= lengths[i][j - 1]:
+            i -= 1
+        else:
+            j -= 1
+    return out[::-1]

@@ -1,0 +1,27 @@
+"""ACORN's Dagster code location: a thin root that merges the per-domain definitions and the shared resources."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration import finances, jobs, quality, settlements, vendor_orders, warehouse
+from orchestration.resources import DataDirResource, SpApiResource
+from orchestration.warehouse.project import DBT_EXECUTABLE, dbt_project
+
+# One Definitions object at module scope (Dagster refuses to load a module with two): resources are a dict.
+RESOURCES = {
+    "data": DataDirResource(),
+    "spapi": SpApiResource(),
+    "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),
+}
+
+defs = dg.Definitions.merge(
+    settlements.defs,
+    finances.defs,
+    vendor_orders.defs,
+    warehouse.defs,
+    quality.defs,
+    jobs.defs,
+    dg.Definitions(resources=RESOURCES),
+)

@@ -1,0 +1,301 @@
+"""Finance assets: Finances v0 groups and events, Finances 2024-06-19 transactions, balances and settlement
+summaries, and Transfers expected payouts, from the SP-API into the lake (see README.md).
+
+Each account's `event_source` decides what is read: `v0_events` reads v0 events, `transactions` reads the
+2024-06-19 operations, `both` reads both (to cross-check while v0 still answers). Event groups are listed for
+every seller account (listFinancialEventGroups is not deprecated): payouts are matched to them either way.
+"""
+
+# No `from __future__ import annotations` here: Dagster checks the `context` annotation as a class.
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.finances import transactions_landing as tx
+from orchestration.finances import v0_landing as v0
+from orchestration.finances.clock import amazon_now
+from orchestration.resources import DataDirResource, SpApiResource
+from transforms.archive import RawArchive
+
+SPAPI_FINANCES_V0 = dg.AssetKey(["spapi", "finances_v0"])
+SPAPI_FINANCES = dg.AssetKey(["spapi", "finances_2024_06_19"])
+SPAPI_TRANSFERS = dg.AssetKey(["spapi", "transfers_2024_06_01"])
+
+FINANCIAL_EVENT_GROUPS = dg.AssetKey(["lake", v0.GROUPS])
+FINANCIAL_EVENT_GROUP_HISTORY = dg.AssetKey(["lake", v0.GROUP_HISTORY])
+FINANCIAL_EVENTS = dg.AssetKey(["lake", v0.EVENTS])
+FINANCIAL_EVENTS_UNKNOWN = dg.AssetKey(["lake", v0.EVENTS_UNKNOWN])
+TRANSACTIONS = dg.AssetKey(["lake", tx.TRANSACTIONS])
+TRANSACTION_TOTALS = dg.AssetKey(["lake", tx.TRANSACTION_TOTALS])
+TRANSACTION_SUBTOTALS = dg.AssetKey(["lake", tx.TRANSACTION_SUBTOTALS])
+TRANSACTION_STATUS_HISTORY = dg.AssetKey(["lake", tx.TRANSACTION_STATUS_HISTORY])
+BALANCES = dg.AssetKey(["lake", tx.BALANCES])
+SETTLEMENT_SUMMARIES = dg.AssetKey(["lake", tx.SETTLEMENT_SUMMARIES])
+SETTLEMENT_SUMMARY_BREAKDOWNS = dg.AssetKey(["lake", tx.SETTLEMENT_SUMMARY_BREAKDOWNS])
+EXPECTED_PAYOUTS = dg.AssetKey(["lake", tx.EXPECTED_PAYOUTS])
+# Written by the settlements domain; its settlement ids say which listSummary calls to make.
+LAKE_SETTLEMENTS = dg.AssetKey(["lake", "settlements"])
+
+GROUP = "finances"
+
+external_specs = [
+    dg.AssetSpec(
+        SPAPI_FINANCES_V0,
+        description="Finances v0: listFinancialEventGroups and listFinancialEventsByGroupId (event "
+        "operations deprecated by Amazon; groups are not).",
+        group_name=GROUP,
+        kinds={"api"},
+    ),
+    dg.AssetSpec(
+        SPAPI_FINANCES,
+        description="Finances 2024-06-19: listTransactions, listBalances, listSummary (shows deferred "
+        "money).",
+        group_name=GROUP,
+        kinds={"api"},
+    ),
+    dg.AssetSpec(
+        SPAPI_TRANSFERS,
+        description="Transfers 2024-06-01: listExpectedPayouts (DE, FR, IT, ES, SE, NL, PL, BE only).",
+        group_name=GROUP,
+        kinds={"api"},
+    ),
+]
+
+
+class FinanceRunConfig(dg.Config):
+    """How far each run re-reads: events post 3-5 days late, and re-reading weeks later can return more."""
+
+    lookback_days: int = 14
+    # The first run's backfill; Finances windows are at most 180 days, the client cuts longer ranges.
+    history_days: int = 180
+
+
+def _spec(key: dg.AssetKey, deps: list[dg.AssetKey], description: str) -> dg.AssetSpec:
+    return dg.AssetSpec(key, deps=deps, description=description, group_name=GROUP, kinds={"parquet"})
+
+
+def _archive(data: DataDirResource) -> tuple[Path, RawArchive]:
+    paths = data.paths()
+    return paths.lake, RawArchive(paths.raw)
+
+
+@dg.multi_asset(
+    specs=[
+        _spec(
+            FINANCIAL_EVENT_GROUPS,
+            [SPAPI_FINANCES_V0],
+            "Latest state of every financial event group, one row per group; partition account_id=<id>.",
+        ),
+        _spec(
+            FINANCIAL_EVENT_GROUP_HISTORY,
+            [SPAPI_FINANCES_V0],
+            "One row per distinct state of a group "
+            "(processing/fund transfer status, total), with when it was first and last seen.",
+        ),
+        _spec(
+            FINANCIAL_EVENTS,
+            [SPAPI_FINANCES_V0],
+            "Every money component of the v0 events, one row per "
+            "amount; partition account_id=<id>,group=<group id>.",
+        ),
+        _spec(
+            FINANCIAL_EVENTS_UNKNOWN,
+            [SPAPI_FINANCES_V0],
+            "Catch-all: events of lists the model does not "
+            "know, with their raw JSON (a warning check fires when it has rows).",
+        ),
+    ],
+    can_subset=False,
+)
+def finances_v0(
+    context: dg.AssetExecutionContext, config: FinanceRunConfig, spapi: SpApiResource, data: DataDirResource
+) -> Iterator[dg.MaterializeResult]:
+    lake, archive = _archive(data)
+    outcomes = []
+    for account in spapi.accounts(kind="seller"):
+        with spapi.client(account) as client:
+            outcome = v0.land_v0(
+                client,
+                account,
+                lake=lake,
+                archive=archive,
+                now=amazon_now(spapi, client),
+                lookback_days=config.lookback_days,
+                history_days=config.history_days,
+            )
+        context.log.info(
+            f"{account.id}: {outcome.groups_listed} groups listed, {len(outcome.groups_read)} re-read, "
+            f"{outcome.event_rows} event rows"
+        )
+        outcomes.append(outcome)
+    summary = {
+        "accounts": dg.MetadataValue.json([asdict(o) for o in outcomes]),
+        "lake_path": dg.MetadataValue.path(str(lake)),
+    }
+    yield dg.MaterializeResult(
+        asset_key=FINANCIAL_EVENT_GROUPS,
+        metadata={**summary, "groups": sum(o.groups_listed for o in outcomes)},
+    )
+    yield dg.MaterializeResult(asset_key=FINANCIAL_EVENT_GROUP_HISTORY, metadata={"lake_path": str(lake)})
+    yield dg.MaterializeResult(
+        asset_key=FINANCIAL_EVENTS,
+        metadata={
+            "groups_read": sum(len(o.groups_read) for o in outcomes),
+            "rows_read": sum(o.event_rows for o in outcomes),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=FINANCIAL_EVENTS_UNKNOWN, metadata={"rows_read": sum(o.unknown_rows for o in outcomes)}
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        _spec(
+            TRANSACTIONS,
+            [SPAPI_FINANCES],
+            "One row per breakdown leaf of every transaction (current "
+            "status, updated in place); partition account_id=<id>.",
+        ),
+        _spec(
+            TRANSACTION_TOTALS,
+            [SPAPI_FINANCES],
+            "One row per transaction: its total and whether its counted leaves add up to it.",
+        ),
+        _spec(
+            TRANSACTION_SUBTOTALS,
+            [SPAPI_FINANCES],
+            "Every non-leaf breakdown node and item total, with whether its children add up.",
+        ),
+        _spec(
+            TRANSACTION_STATUS_HISTORY,
+            [SPAPI_FINANCES],
+            "One row per (transaction, status) with when ACORN first saw that status.",
+        ),
+        _spec(
+            BALANCES,
+            [SPAPI_FINANCES],
+            "listBalances snapshots (every balance node, by type, marketplace "
+            "and as-of time); a new snapshot only when a figure changed. Read right after the transactions "
+            "so the DEFERRED balance and the deferred transactions describe the same moment.",
+        ),
+    ],
+    can_subset=False,
+)
+def finances_transactions(
+    context: dg.AssetExecutionContext, config: FinanceRunConfig, spapi: SpApiResource, data: DataDirResource
+) -> Iterator[dg.MaterializeResult]:
+    lake, archive = _archive(data)
+    outcomes = []
+    balance_rows = 0
+    for account in spapi.accounts(kind="seller"):
+        if not account.reads_transactions:
+            continue
+        with spapi.client(account) as client:
+            now = amazon_now(spapi, client)
+            outcome = tx.land_transactions(
+                client,
+                account,
+                lake=lake,
+                archive=archive,
+                now=now,
+                lookback_days=config.lookback_days,
+                history_days=config.history_days,
+            )
+            balance_rows += tx.land_balances(client, account, lake=lake, archive=archive, now=now)
+        context.log.info(
+            f"{account.id}: {outcome.transactions_seen} transactions read, {outcome.transactions_total} kept "
+            f"({outcome.status_counts})"
+        )
+        outcomes.append(outcome)
+    yield dg.MaterializeResult(
+        asset_key=TRANSACTIONS,
+        metadata={
+            "accounts": dg.MetadataValue.json([asdict(o) for o in outcomes]),
+            "leaf_rows": sum(o.leaf_rows for o in outcomes),
+            "lake_path": dg.MetadataValue.path(str(lake)),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=TRANSACTION_TOTALS, metadata={"transactions": sum(o.transactions_total for o in outcomes)}
+    )
+    yield dg.MaterializeResult(asset_key=TRANSACTION_SUBTOTALS, metadata={"lake_path": str(lake)})
+    yield dg.MaterializeResult(asset_key=TRANSACTION_STATUS_HISTORY, metadata={"lake_path": str(lake)})
+    yield dg.MaterializeResult(asset_key=BALANCES, metadata={"rows_added": balance_rows})
+
+
+@dg.multi_asset(
+    specs=[
+        _spec(
+            SETTLEMENT_SUMMARIES,
+            [SPAPI_FINANCES, LAKE_SETTLEMENTS, TRANSACTION_TOTALS],
+            "listSummary by "
+            "SETTLEMENT_ID: a settlement's net proceeds, once per settlement the lake knows of.",
+        ),
+        _spec(
+            SETTLEMENT_SUMMARY_BREAKDOWNS,
+            [SPAPI_FINANCES, LAKE_SETTLEMENTS, TRANSACTION_TOTALS],
+            "Every breakdown node of each settlement summary.",
+        ),
+    ],
+    can_subset=False,
+)
+def finances_settlement_summaries(
+    context: dg.AssetExecutionContext, spapi: SpApiResource, data: DataDirResource
+) -> Iterator[dg.MaterializeResult]:
+    lake, archive = _archive(data)
+    added = 0
+    for account in spapi.accounts(kind="seller"):
+        if not account.reads_transactions:
+            continue
+        settlement_ids = known_settlement_ids(lake, account.id)
+        with spapi.client(account) as client:
+            added += tx.land_settlement_summaries(client, account, settlement_ids, lake=lake, archive=archive)
+        context.log.info(f"{account.id}: {len(settlement_ids)} settlements known")
+    yield dg.MaterializeResult(asset_key=SETTLEMENT_SUMMARIES, metadata={"summaries_added": added})
+    yield dg.MaterializeResult(asset_key=SETTLEMENT_SUMMARY_BREAKDOWNS, metadata={"lake_path": str(lake)})
+
+
+@dg.asset(
+    key=EXPECTED_PAYOUTS,
+    deps=[SPAPI_TRANSFERS],
+    description="The payouts Amazon states it will make (listExpectedPayouts, EU marketplaces), as of the "
+    "latest run; partition account_id=<id>.",
+    group_name=GROUP,
+    kinds={"parquet"},
+)
+def finances_expected_payouts(spapi: SpApiResource, data: DataDirResource) -> dg.MaterializeResult:
+    lake, archive = _archive(data)
+    rows: dict[str, int] = {}
+    for account in spapi.accounts(kind="seller"):
+        if not account.reads_transactions:
+            continue
+        with spapi.client(account) as client:
+            written = tx.land_expected_payouts(client, account, lake=lake, archive=archive)
+        if written is not None:
+            rows[account.id] = written
+    return dg.MaterializeResult(metadata={"rows_by_account": dg.MetadataValue.json(rows)})
+
+
+def known_settlement_ids(lake: Path, account_id: str) -> list[str]:
+    """Settlement ids the lake knows for an account: from its settlement reports and its transactions."""
+    sources = [
+        (lake / "settlements", "settlement_id"),
+        (lake / tx.TRANSACTIONS, "settlement_id"),
+    ]
+    found: set[str] = set()
+    with duckdb.connect() as connection:
+        for folder, column in sources:
+            files = sorted(str(path) for path in folder.glob("*/*.parquet"))
+            if not files:
+                continue
+            rows = connection.execute(
+                f"select distinct {column} from read_parquet(?, union_by_name = true, "
+                f"hive_partitioning = false) where account_id = ? and {column} is not null",
+                [files, account_id],
+            ).fetchall()
+            found.update(str(row[0]) for row in rows)
+    return sorted(found)

@@ -1,0 +1,59 @@
+"""Where ACORN keeps its data. Read at run time (never at import), so a test can point ACORN_DATA_DIR elsewhere."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    """The layout of ACORN_DATA_DIR (default ./data): raw/, lake/, quarantine/, inbox/ and the warehouse."""
+
+    root: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def lake(self) -> Path:
+        return self.root / "lake"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def inbox(self) -> Path:
+        return self.root / "inbox"
+
+    @property
+    def downloads(self) -> Path:
+        """Scratch space for documents being downloaded; nothing here is trusted until verified and archived."""
+        return self.root / "tmp"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    def ensure(self) -> DataPaths:
+        for folder in (self.raw, self.lake, self.quarantine, self.inbox, self.downloads):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def data_paths(data_dir: str | os.PathLike[str] | None = None) -> DataPaths:
+    """The data dir given, else ACORN_DATA_DIR, else ./data (relative to the current directory)."""
+    chosen = data_dir or os.environ.get("ACORN_DATA_DIR") or "data"
+    return DataPaths(Path(chosen).expanduser().resolve())
+
+
+def default_config_path() -> Path:
+    """The accounts config: ACORN_CONFIG, else the demo config that points every account at the simulator."""
+    chosen = os.environ.get("ACORN_CONFIG")
+    return Path(chosen).expanduser().resolve() if chosen else REPO_ROOT / "config" / "demo.toml"

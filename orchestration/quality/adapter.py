@@ -1,0 +1,59 @@
+"""The small GX → Dagster adapter (dagster-ge only supports GX < 1.0): outcomes become AssetCheckResults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from expectations.outcome import CheckOutcome
+from expectations.runner import SuiteOutcome
+
+SEVERITIES = {"WARN": dg.AssetCheckSeverity.WARN, "ERROR": dg.AssetCheckSeverity.ERROR}
+
+
+def read_lake_dataset(lake: Path, dataset: str) -> pd.DataFrame | None:
+    """A lake dataset as pandas, DECIMAL columns as exact `Decimal` objects; None when there is none yet."""
+    files = sorted((lake / dataset).glob("*/*.parquet"))
+    if not files:
+        return None
+    with duckdb.connect() as connection:
+        table = connection.execute(
+            "select * from read_parquet(?, union_by_name = true, hive_partitioning = false)",
+            [[str(f) for f in files]],
+        ).fetch_arrow_table()
+    # to_pandas keeps decimal128 as Python Decimal objects (object dtype): exact, as the suites expect.
+    return table.to_pandas()
+
+
+def check_result(outcome: SuiteOutcome, *, severity: dg.AssetCheckSeverity, rows: int) -> dg.AssetCheckResult:
+    failures = outcome.failures
+    metadata: dict[str, object] = {
+        "suite": outcome.suite,
+        "rows": rows,
+        "expectations_evaluated": outcome.evaluated,
+        "expectations_failed": len(failures),
+    }
+    if failures:
+        metadata["failures"] = dg.MetadataValue.json(
+            [{"expectation": f.expectation, "column": f.column, "observed": f.observed} for f in failures]
+        )
+    return dg.AssetCheckResult(passed=outcome.success, severity=severity, metadata=metadata)
+
+
+def outcome_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
+    """A check's outcome as Dagster reports it: scalars stay plain (the CLI prints them), details are JSON."""
+    metadata: dict[str, object] = {}
+    for key, value in outcome.metadata.items():
+        if value is None:
+            continue
+        metadata[key] = dg.MetadataValue.json(value) if isinstance(value, list | dict) else value
+    if outcome.suite is not None:
+        metadata["suite"] = outcome.suite.suite
+        metadata["expectations_evaluated"] = outcome.suite.evaluated
+        metadata["expectations_failed"] = len(outcome.suite.failures)
+    return dg.AssetCheckResult(
+        passed=outcome.passed, severity=SEVERITIES[outcome.severity], metadata=metadata
+    )

@@ -1,0 +1,164 @@
+"""Expectation suites run as Dagster asset checks. Check names are a contract (`acorn build --json`).
+
+Lake checks read the Parquet lake; warehouse checks target the dbt assets (`warehouse/<model>`) and read the
+DuckDB warehouse read-only once dbt has built it. None is blocking: a drifted or odd settlement is still kept
+and shown (the marts flag it); the check's severity tells whether a person must act (ERROR) or look (WARN).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import yaml
+
+from expectations import (
+    fee_rate_anomaly,
+    payout_amount_anomaly,
+    refund_rate_anomaly,
+    settlement_freshness,
+    settlement_lines_schema,
+    settlement_reconciles,
+    settlement_schema_drift,
+    unknown_fee_descriptions,
+)
+from expectations.runner import validate_dataframe
+from orchestration.paths import DBT_PROJECT_DIR
+from orchestration.quality import warehouse_frames
+from orchestration.quality.adapter import SEVERITIES, check_result, outcome_result, read_lake_dataset
+from orchestration.resources import DataDirResource
+
+SETTLEMENT_LINES_SCHEMA_CHECK = settlement_lines_schema.SUITE_NAME
+SETTLEMENT_SCHEMA_DRIFT_CHECK = settlement_schema_drift.CHECK_NAME
+PAYOUT_AMOUNT_ANOMALY_CHECK = payout_amount_anomaly.CHECK_NAME
+FEE_RATE_ANOMALY_CHECK = fee_rate_anomaly.CHECK_NAME
+REFUND_RATE_ANOMALY_CHECK = refund_rate_anomaly.CHECK_NAME
+SETTLEMENT_RECONCILES_CHECK = settlement_reconciles.CHECK_NAME
+SETTLEMENT_FRESHNESS_CHECK = settlement_freshness.CHECK_NAME
+UNKNOWN_FEE_DESCRIPTIONS_CHECK = unknown_fee_descriptions.CHECK_NAME
+
+# The lake tables' keys (the same as orchestration/settlements' assets; spelled here so that the checks load
+# without importing the SP-API side).
+SETTLEMENT_LINES = dg.AssetKey(["lake", "settlement_lines"])
+SETTLEMENTS = dg.AssetKey(["lake", "settlements"])
+FCT_PAYOUTS = dg.AssetKey(["warehouse", "fct_payouts"])
+FCT_FEES = dg.AssetKey(["warehouse", "fct_fees"])
+FCT_REFUNDS = dg.AssetKey(["warehouse", "fct_refunds"])
+
+
+@dg.asset_check(
+    asset=SETTLEMENT_LINES,
+    name=SETTLEMENT_LINES_SCHEMA_CHECK,
+    description="GX suite: the lake's settlement lines carry the contract's columns, exact decimal amounts, "
+    "known layouts, ISO currencies and unique (settlement_id, line_number) keys.",
+    blocking=True,
+)
+def settlement_lines_schema_check(data: DataDirResource) -> dg.AssetCheckResult:
+    frame = read_lake_dataset(data.paths().lake, "settlement_lines")
+    if frame is None:
+        return dg.AssetCheckResult(
+            passed=True, severity=dg.AssetCheckSeverity.ERROR, metadata={"rows": 0, "note": "lake is empty"}
+        )
+    outcome = validate_dataframe(settlement_lines_schema.build_suite(), frame)
+    return check_result(outcome, severity=dg.AssetCheckSeverity.ERROR, rows=len(frame))
+
+
+@dg.asset_check(
+    asset=SETTLEMENTS,
+    name=SETTLEMENT_SCHEMA_DRIFT_CHECK,
+    description="Each settlement file's header is one Amazon writes for its layout; a drifted file "
+    "names the columns added, removed or moved (its data is still kept).",
+)
+def settlement_schema_drift_check(data: DataDirResource) -> dg.AssetCheckResult:
+    frame = read_lake_dataset(data.paths().lake, "settlements")
+    if frame is None:
+        return _nothing_yet(settlement_schema_drift.SEVERITY, "lake has no settlements")
+    return outcome_result(settlement_schema_drift.evaluate(frame))
+
+
+@dg.asset_check(
+    asset=FCT_PAYOUTS,
+    name=SETTLEMENT_RECONCILES_CHECK,
+    description="Every settlement's lines add up to its total-amount, exactly.",
+)
+def settlement_reconciles_check(data: DataDirResource) -> dg.AssetCheckResult:
+    return outcome_result(settlement_reconciles.evaluate(warehouse_frames.payouts(data.paths().warehouse)))
+
+
+@dg.asset_check(
+    asset=FCT_PAYOUTS,
+    name=SETTLEMENT_FRESHNESS_CHECK,
+    description="Every account has had a settlement period end within the last N days (dbt var "
+    "settlement_freshness_days: the 14-day cycle plus lag).",
+)
+def settlement_freshness_check(data: DataDirResource) -> dg.AssetCheckResult:
+    frame = warehouse_frames.payouts(data.paths().warehouse)
+    outcome = settlement_freshness.evaluate(frame, now=datetime.now(UTC), max_age_days=freshness_days())
+    return outcome_result(outcome)
+
+
+@dg.asset_check(
+    asset=FCT_PAYOUTS,
+    name=PAYOUT_AMOUNT_ANOMALY_CHECK,
+    description="A payout far from the trailing median of its account and currency (robust z on the MAD).",
+)
+def payout_amount_anomaly_check(data: DataDirResource) -> dg.AssetCheckResult:
+    return outcome_result(payout_amount_anomaly.evaluate(warehouse_frames.payouts(data.paths().warehouse)))
+
+
+@dg.asset_check(
+    asset=FCT_FEES,
+    name=FEE_RATE_ANOMALY_CHECK,
+    description="A settlement whose order fees ÷ order principal falls outside the band of its account's "
+    "other settlements.",
+)
+def fee_rate_anomaly_check(data: DataDirResource) -> dg.AssetCheckResult:
+    amounts = warehouse_frames.settlement_amounts(data.paths().warehouse)
+    return outcome_result(fee_rate_anomaly.evaluate(amounts))
+
+
+@dg.asset_check(
+    asset=FCT_REFUNDS,
+    name=REFUND_RATE_ANOMALY_CHECK,
+    description="A spike in a settlement's refund rate (refunded ÷ ordered principal) against its account's "
+    "other settlements.",
+)
+def refund_rate_anomaly_check(data: DataDirResource) -> dg.AssetCheckResult:
+    amounts = warehouse_frames.settlement_amounts(data.paths().warehouse)
+    return outcome_result(refund_rate_anomaly.evaluate(amounts))
+
+
+@dg.asset_check(
+    asset=FCT_FEES,
+    name=UNKNOWN_FEE_DESCRIPTIONS_CHECK,
+    description="Fee lines whose amount-type/description the fee_taxonomy seed does not know (now other).",
+)
+def unknown_fee_descriptions_check(data: DataDirResource) -> dg.AssetCheckResult:
+    fees = warehouse_frames.fee_descriptions(data.paths().warehouse)
+    return outcome_result(unknown_fee_descriptions.evaluate(fees))
+
+
+ALL_CHECKS = [
+    settlement_lines_schema_check,
+    settlement_schema_drift_check,
+    settlement_reconciles_check,
+    settlement_freshness_check,
+    payout_amount_anomaly_check,
+    fee_rate_anomaly_check,
+    refund_rate_anomaly_check,
+    unknown_fee_descriptions_check,
+]
+
+
+def freshness_days(project_dir: Path = DBT_PROJECT_DIR) -> float:
+    """The dbt var `settlement_freshness_days`: one setting for dbt and the check."""
+    with (project_dir / "dbt_project.yml").open(encoding="utf-8") as handle:
+        project = yaml.safe_load(handle)
+    return float(
+        project.get("vars", {}).get("settlement_freshness_days", settlement_freshness.DEFAULT_MAX_AGE_DAYS)
+    )
+
+
+def _nothing_yet(severity: str, note: str) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True, severity=SEVERITIES[severity], metadata={"rows": 0, "note": note})

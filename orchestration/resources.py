@@ -1,0 +1,114 @@
+"""Resources shared by the domains: where the data lives, and the SP-API (live Amazon or the bundled simulator).
+
+The SP-API resource has two flavours behind one interface (the HNClient pattern of Dagster's fully-featured
+example): accounts whose config says `[simulator] enabled = true` talk to an in-process simulator started for the
+run on free loopback ports; every other config talks to Amazon. Credentials are read from the environment when a
+run starts, never at import time, and never end up in metadata or logs.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from orchestration.paths import DataPaths, data_paths, default_config_path
+from spapi.client import ClientOptions, SpApiClient
+from spapi.config import AccountConfig, load_config, resolve_endpoints
+from spapi.credentials import LwaCredentials, credentials_from_env
+
+
+class DataDirResource(dg.ConfigurableResource):
+    """The ACORN data dir (raw/, lake/, quarantine/, inbox/, warehouse.duckdb)."""
+
+    data_dir: str = ""
+
+    def paths(self) -> DataPaths:
+        return data_paths(self.data_dir or None).ensure()
+
+
+def _simulator_settings(config_path: Path) -> dict[str, Any]:
+    with config_path.open("rb") as handle:
+        document = tomllib.load(handle)
+    settings = document.get("simulator", {})
+    return settings if settings.get("enabled") else {}
+
+
+def demo_credentials(account_id: str) -> LwaCredentials:
+    """What the demo sends when no SPAPI_* variables are set: the simulator accepts any credentials."""
+    return LwaCredentials(
+        client_id="amzn1.application-oa2-client.acorn-demo",
+        client_secret="acorn-demo-client-secret",
+        refresh_token=f"Atzr|acorn-demo-{account_id}",
+    )
+
+
+class SpApiResource(dg.ConfigurableResource):
+    """Selling Partner API access for every configured account."""
+
+    config_path: str = ""
+    simulator_profile: str = "clean"
+    simulator_request_log: str = ""
+
+    _simulator: Any = PrivateAttr(default=None)
+    _overrides: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def resolved_config_path(self) -> Path:
+        return Path(self.config_path).resolve() if self.config_path else default_config_path()
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        settings = _simulator_settings(self.resolved_config_path())
+        if not settings:
+            return
+        from spapi.simulator import SimClock, start_simulator
+
+        # The simulated business day starts at today's 00:00 UTC: every run on one day sees the same ledger,
+        # so a hostile run and a clean run can be compared row for row.
+        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        self._simulator = start_simulator(
+            profile=self.simulator_profile,
+            request_log=Path(self.simulator_request_log) if self.simulator_request_log else None,
+            seed=int(settings.get("seed", 7)),
+            clock=SimClock(start=midnight, time_scale=float(settings.get("time_scale", 1.0))),
+        )
+        self._overrides = {"lwa": self._simulator.lwa_url, **self._simulator.spapi_urls}
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._simulator is not None:
+            self._simulator.stop()
+            self._simulator = None
+
+    @property
+    def uses_simulator(self) -> bool:
+        return self._simulator is not None
+
+    def accounts(self, kind: str | None = None) -> list[AccountConfig]:
+        accounts = load_config(self.resolved_config_path()).accounts
+        return [account for account in accounts if kind is None or account.kind == kind]
+
+    def credentials_for(self, account: AccountConfig) -> LwaCredentials:
+        fallback = demo_credentials(account.id) if self.uses_simulator else None
+        return credentials_from_env(account.id, os.environ, fallback=fallback)
+
+    def now(self) -> datetime:
+        """Amazon's current time: the simulator's clock when it stands in (it runs faster than real time and
+        tests move it ahead), else the wall clock. Posted-date windows and as-of times follow it."""
+        if self._simulator is not None:
+            return self._simulator.clock.data_now()
+        return datetime.now(UTC)
+
+    @contextmanager
+    def client(self, account: AccountConfig) -> Iterator[SpApiClient]:
+        endpoints = resolve_endpoints(account, self._overrides or None)
+        options = ClientOptions(now=self.now)
+        with SpApiClient(
+            account, self.credentials_for(account), endpoints=endpoints, options=options
+        ) as client:
+            yield client

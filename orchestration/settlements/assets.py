@@ -1,0 +1,153 @@
+"""Settlement reports: from the SP-API (or files a person downloaded) to the lake's settlement tables.
+
+One asset function materialises both lake tables, because one document yields a settlement's summary and its
+lines together and they must never disagree. It reads from two sources:
+- the SP-API (default): getReports for both settlement report types, getReportDocument, then the document itself;
+  reports whose document is already archived and landed are skipped, so the daily run costs one getReports call
+  plus one download per new settlement (getReportDocument allows about one call a minute);
+- `import_files` in the run config: files a person downloaded from Seller Central (`acorn import`, inbox sensor).
+Either way the raw bytes are archived first (content-addressed), then parsed; a bad file is quarantined whole.
+"""
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.resources import DataDirResource, SpApiResource
+from orchestration.settlements.landed import landed_documents
+from transforms.settlement import ImportOutcome, import_settlement_file
+
+SETTLEMENT_REPORT_TYPES = (
+    "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2",
+    "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE",
+)
+# getReports keeps settlement reports for 90 days: asking for more returns nothing more.
+REPORT_RETENTION = timedelta(days=90)
+
+SETTLEMENT_LINES = dg.AssetKey(["lake", "settlement_lines"])
+SETTLEMENTS = dg.AssetKey(["lake", "settlements"])
+SPAPI_SETTLEMENT_REPORTS = dg.AssetKey(["spapi", "settlement_reports"])
+
+spapi_settlement_reports = dg.AssetSpec(
+    SPAPI_SETTLEMENT_REPORTS,
+    description="Settlement reports Amazon generates per settlement period (Reports API 2021-06-30), "
+    "kept by Amazon for 90 days; the raw archive keeps them for good.",
+    group_name="settlements",
+    kinds={"api"},
+)
+
+
+class SettlementSourceConfig(dg.Config):
+    """Run config: leave `import_files` empty to read from the SP-API."""
+
+    import_files: list[str] = []  # noqa: RUF012 (Dagster config fields are copied per run)
+    account_id: str | None = None
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            SETTLEMENT_LINES,
+            deps=[SPAPI_SETTLEMENT_REPORTS],
+            description="One row per settlement line (both flat-file layouts), Parquet partitioned by settlement.",
+            group_name="settlements",
+            kinds={"parquet"},
+        ),
+        dg.AssetSpec(
+            SETTLEMENTS,
+            deps=[SPAPI_SETTLEMENT_REPORTS],
+            description="One row per settlement: the report's summary row and how it was parsed.",
+            group_name="settlements",
+            kinds={"parquet"},
+        ),
+    ],
+    can_subset=False,
+)
+def settlement_reports(
+    context: dg.AssetExecutionContext,
+    config: SettlementSourceConfig,
+    spapi: SpApiResource,
+    data: DataDirResource,
+) -> Iterator[dg.MaterializeResult]:
+    paths = data.paths()
+    if config.import_files:
+        outcomes = [
+            import_settlement_file(
+                Path(name), data_dir=paths.root, account_id=config.account_id, origin="import"
+            )
+            for name in config.import_files
+        ]
+    else:
+        outcomes = list(_fetch_from_spapi(context, spapi, paths.root))
+
+    for outcome in outcomes:
+        log = (
+            context.log.info if outcome.status in ("imported", "duplicate", "empty") else context.log.warning
+        )
+        log(f"{outcome.file}: {outcome.status} ({outcome.rows} rows) {outcome.message}".rstrip())
+
+    counts = Counter(outcome.status for outcome in outcomes)
+    summary = {
+        "files": len(outcomes),
+        **{
+            f"files_{status}": counts.get(status, 0)
+            for status in ("imported", "duplicate", "empty", "quarantined", "rejected")
+        },
+        "rows_imported": sum(o.rows for o in outcomes if o.status == "imported"),
+        "outcomes": dg.MetadataValue.json([o.to_json() for o in outcomes]),
+        "lake_path": dg.MetadataValue.path(str(paths.lake)),
+    }
+    yield dg.MaterializeResult(asset_key=SETTLEMENT_LINES, metadata=summary)
+    yield dg.MaterializeResult(
+        asset_key=SETTLEMENTS,
+        metadata={"settlements_imported": counts.get("imported", 0), "lake_path": str(paths.lake)},
+    )
+
+
+def _fetch_from_spapi(
+    context: dg.AssetExecutionContext, spapi: SpApiResource, data_dir: Path
+) -> Iterator[ImportOutcome]:
+    already = landed_documents(data_dir)
+    created_since = spapi.now() - REPORT_RETENTION
+    scratch = data_dir / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    for account in spapi.accounts(kind="seller"):
+        with spapi.client(account) as client:
+            for page in client.iter_reports(SETTLEMENT_REPORT_TYPES, created_since=created_since):
+                for report in page.items:
+                    document_id = report.get("reportDocumentId")
+                    source = f"spapi:{account.id}:report/{report['reportId']}"
+                    if not document_id or source in already:
+                        continue
+                    downloaded = client.download_report_document(document_id, scratch)
+                    try:
+                        yield import_settlement_file(
+                            downloaded.path,
+                            data_dir=data_dir,
+                            account_id=account.id,
+                            origin=source,
+                            charset_hint=downloaded.charset,
+                            document_created_at=_parse_time(report.get("createdTime")),
+                            display_name=f"{account.id}/{report['reportId']}",
+                        )
+                    finally:
+                        downloaded.path.unlink(missing_ok=True)
+        context.log.info(f"{account.id}: settlement reports checked")
+
+
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def outcomes_from_metadata(metadata: dict[str, object]) -> list[dict[str, object]]:
+    """The per-file outcomes an `acorn import` run recorded, read back from its materialization."""
+    value = metadata.get("outcomes")
+    data = getattr(value, "data", value)
+    return list(data) if isinstance(data, list) else json.loads(str(data))

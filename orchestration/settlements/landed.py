@@ -1,0 +1,47 @@
+"""Which SP-API report documents have already landed, so a daily run downloads only what is new.
+
+A document counts as landed when its bytes are in the raw archive AND the lake holds a settlement parsed from
+exactly those bytes (or the quarantine holds them). Archived-but-not-landed documents (a run that died between
+the two steps) are downloaded again, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from transforms.archive import RawArchive
+
+
+def landed_documents(data_dir: Path) -> set[str]:
+    """Archive `source` names (e.g. `spapi:demo-na:report/123`) whose bytes reached the lake or the quarantine."""
+    settled = _lake_hashes(data_dir / "lake" / "settlements") | _quarantined_hashes(data_dir / "quarantine")
+    archive_root = data_dir / "raw"
+    if not archive_root.exists():
+        return set()
+    return {row["source"] for row in RawArchive(archive_root).manifest() if row.get("sha256") in settled}
+
+
+def _lake_hashes(settlements_dir: Path) -> set[str]:
+    files = sorted(settlements_dir.glob("*/*.parquet"))
+    if not files:
+        return set()
+    with duckdb.connect() as connection:
+        rows = connection.execute(
+            "select distinct raw_sha256 from read_parquet(?, union_by_name = true)", [[str(f) for f in files]]
+        ).fetchall()
+    return {row[0] for row in rows if row[0]}
+
+
+def _quarantined_hashes(quarantine_dir: Path) -> set[str]:
+    hashes = set()
+    for sidecar in quarantine_dir.glob("*.json"):
+        try:
+            sha = json.loads(sidecar.read_text(encoding="utf-8")).get("sha256")
+        except (OSError, ValueError):
+            continue
+        if sha:
+            hashes.add(sha)
+    return hashes

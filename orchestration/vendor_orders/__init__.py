@@ -1,0 +1,7 @@
+"""Vendor orders domain: purchase orders and their status → raw archive → lake (see README.md)."""
+
+import dagster as dg
+
+from orchestration.vendor_orders.assets import spapi_vendor_orders, vendor_purchase_orders
+
+defs = dg.Definitions(assets=[spapi_vendor_orders, vendor_purchase_orders])

@@ -1,0 +1,93 @@
+"""Vendor purchase orders (Vendor Orders v1) from the SP-API into the lake (see README.md)."""
+
+# No `from __future__ import annotations` here: Dagster checks the `context` annotation as a class.
+from collections.abc import Iterator
+from dataclasses import asdict
+
+import dagster as dg
+
+from orchestration.finances.clock import amazon_now
+from orchestration.resources import DataDirResource, SpApiResource
+from orchestration.vendor_orders import landing
+from transforms.archive import RawArchive
+
+SPAPI_VENDOR_ORDERS = dg.AssetKey(["spapi", "vendor_orders_v1"])
+VENDOR_PO_HEADERS = dg.AssetKey(["lake", landing.HEADERS])
+VENDOR_PO_ITEMS = dg.AssetKey(["lake", landing.ITEMS])
+VENDOR_PO_ITEM_STATUS = dg.AssetKey(["lake", landing.ITEM_STATUS])
+
+GROUP = "vendor_orders"
+
+spapi_vendor_orders = dg.AssetSpec(
+    SPAPI_VENDOR_ORDERS,
+    description="Vendor Orders v1: getPurchaseOrders and getPurchaseOrdersStatus (windows of at most 7 days, "
+    "reaching back at most 6 months).",
+    group_name=GROUP,
+    kinds={"api"},
+)
+
+
+class VendorRunConfig(dg.Config):
+    """Days re-read before the newest change landed (Amazon is reported to ignore filters at times)."""
+
+    lookback_days: int = 7
+
+
+def _spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key, deps=[SPAPI_VENDOR_ORDERS], description=description, group_name=GROUP, kinds={"parquet"}
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        _spec(
+            VENDOR_PO_HEADERS,
+            "One row per purchase order (latest version): state, type, dates, ship and "
+            "delivery windows, party ids and countries (no personal data); partition "
+            "account_id=<id>,order_month=<YYYY-MM>.",
+        ),
+        _spec(
+            VENDOR_PO_ITEMS,
+            "One row per PO item: ordered quantity, net cost and list price (exact decimals).",
+        ),
+        _spec(
+            VENDOR_PO_ITEM_STATUS,
+            "One row per PO item from getPurchaseOrdersStatus: acknowledged (accepted, "
+            "rejected) and received quantities.",
+        ),
+    ],
+    can_subset=False,
+)
+def vendor_purchase_orders(
+    context: dg.AssetExecutionContext, config: VendorRunConfig, spapi: SpApiResource, data: DataDirResource
+) -> Iterator[dg.MaterializeResult]:
+    paths = data.paths()
+    archive = RawArchive(paths.raw)
+    outcomes = []
+    for account in spapi.accounts(kind="vendor"):
+        with spapi.client(account) as client:
+            outcome = landing.land_vendor_orders(
+                client,
+                account,
+                lake=paths.lake,
+                archive=archive,
+                now=amazon_now(spapi, client),
+                lookback_days=config.lookback_days,
+            )
+        context.log.info(
+            f"{account.id}: {outcome.orders_read} POs and {outcome.statuses_read} item statuses read"
+        )
+        outcomes.append(outcome)
+    yield dg.MaterializeResult(
+        asset_key=VENDOR_PO_HEADERS,
+        metadata={
+            "accounts": dg.MetadataValue.json([asdict(o) for o in outcomes]),
+            "orders_read": sum(o.orders_read for o in outcomes),
+            "lake_path": dg.MetadataValue.path(str(paths.lake)),
+        },
+    )
+    yield dg.MaterializeResult(asset_key=VENDOR_PO_ITEMS, metadata={"lake_path": str(paths.lake)})
+    yield dg.MaterializeResult(
+        asset_key=VENDOR_PO_ITEM_STATUS, metadata={"statuses_read": sum(o.statuses_read for o in outcomes)}
+    )

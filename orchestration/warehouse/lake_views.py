@@ -1,0 +1,54 @@
+"""Expose each lake dataset to the warehouse as a view `lake.<dataset>`, the relation dbt's sources name.
+
+Views (not copies) keep one truth: the Parquet files. A dataset with no partition yet reads an empty file with
+the dataset's schema, so dbt and analysts see an empty table rather than an error on a fresh data dir.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+def lake_datasets() -> dict[str, pa.Schema]:
+    """Every lake dataset dbt reads, with its Arrow schema (owned by the transform that writes it)."""
+    from orchestration.finances.datasets import finance_lake_datasets
+    from transforms.settlement import SETTLEMENT_LINES_SCHEMA, SETTLEMENTS_SCHEMA
+
+    return {
+        "settlement_lines": SETTLEMENT_LINES_SCHEMA,
+        "settlements": SETTLEMENTS_SCHEMA,
+        **finance_lake_datasets(),
+    }
+
+
+def register_lake_views(
+    warehouse: Path, lake: Path, datasets: Mapping[str, pa.Schema] | None = None
+) -> list[str]:
+    datasets = lake_datasets() if datasets is None else datasets
+    empty_dir = lake / "_empty"
+    empty_dir.mkdir(parents=True, exist_ok=True)
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    created = []
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute("create schema if not exists lake")
+        for name, schema in datasets.items():
+            partitions = sorted((lake / name).glob("*/*.parquet"))
+            if partitions:
+                pattern = str(lake / name / "*" / "*.parquet")
+                scan = f"read_parquet('{_quote(pattern)}', union_by_name = true, hive_partitioning = false)"
+            else:
+                empty = empty_dir / f"{name}.parquet"
+                pq.write_table(schema.empty_table(), empty)
+                scan = f"read_parquet('{_quote(str(empty))}')"
+            connection.execute(f"create or replace view lake.{name} as select * from {scan}")
+            created.append(name)
+    return created
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")

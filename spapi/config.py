@@ -1,0 +1,156 @@
+"""The accounts config (TOML) and where each account's SP-API and LWA endpoints are.
+
+```toml
+[[accounts]]
+id = "demo-na"                 # lowercase id; its environment suffix is DEMO_NA
+kind = "seller"                # seller | vendor
+region = "na"                  # na | eu | fe
+marketplaces = ["ATVPDKIKX0DER"]
+environment = "production"     # production | sandbox
+event_source = "transactions"  # transactions (default) | v0_events | both
+# spapi_endpoint = "http://127.0.0.1:8001"        # optional overrides
+# lwa_endpoint = "http://127.0.0.1:8000/auth/o2/token"
+```
+Other top-level tables (for example `[simulator]`) are kept in `Config.extra` for the code that owns them.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+from spapi.errors import ConfigError
+
+Region = Literal["na", "eu", "fe"]
+AccountKind = Literal["seller", "vendor"]
+Environment = Literal["production", "sandbox"]
+EventSource = Literal["transactions", "v0_events", "both"]
+
+REGIONS: tuple[Region, ...] = ("na", "eu", "fe")
+LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
+_PRODUCTION_HOST = "https://sellingpartnerapi-{region}.amazon.com"
+_SANDBOX_HOST = "https://sandbox.sellingpartnerapi-{region}.amazon.com"
+_ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class AccountConfig(BaseModel):
+    """One selling partner account (seller or vendor) in one region."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    kind: AccountKind = "seller"
+    region: Region
+    marketplaces: tuple[str, ...] = ()
+    environment: Environment = "production"
+    event_source: EventSource = "transactions"
+    spapi_endpoint: str | None = None
+    lwa_endpoint: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _lowercase_id(cls, value: str) -> str:
+        if not _ACCOUNT_ID.fullmatch(value):
+            raise ValueError("account id must be lowercase letters, digits, '-' or '_' (e.g. 'my-us-store')")
+        return value
+
+    @property
+    def env_suffix(self) -> str:
+        """The suffix of this account's environment variables: `demo-na` -> `DEMO_NA`."""
+        return self.id.upper().replace("-", "_")
+
+    @property
+    def reads_transactions(self) -> bool:
+        return self.event_source in ("transactions", "both")
+
+    @property
+    def reads_v0_events(self) -> bool:
+        return self.event_source in ("v0_events", "both")
+
+
+class Config(BaseModel):
+    """Every configured account, plus the config's other tables untouched."""
+
+    model_config = ConfigDict(frozen=True)
+
+    accounts: tuple[AccountConfig, ...]
+    extra: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Config:
+        seen: set[str] = set()
+        for account in self.accounts:
+            # Two ids that differ only by '-' vs '_' would share one SPAPI_REFRESH_TOKEN__<SUFFIX> variable.
+            if account.env_suffix in seen:
+                raise ValueError(f"duplicate account id {account.id!r}")
+            seen.add(account.env_suffix)
+        return self
+
+    def account(self, account_id: str) -> AccountConfig:
+        for account in self.accounts:
+            if account.id == account_id:
+                return account
+        raise KeyError(account_id)
+
+
+def parse_config(document: Mapping[str, Any], *, source: str = "<config>") -> Config:
+    """A `Config` from an already-parsed TOML document."""
+    accounts = document.get("accounts", [])
+    extra = {key: value for key, value in document.items() if key != "accounts"}
+    try:
+        return Config(accounts=tuple(AccountConfig.model_validate(entry) for entry in accounts), extra=extra)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in issue['loc']) or 'accounts'}: {issue['msg']}"
+            for issue in error.errors()
+        )
+        raise ConfigError(f"{source}: {problems}") from None
+    except ValueError as error:
+        raise ConfigError(f"{source}: {error}") from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate the accounts config at `path`."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    return parse_config(document, source=str(path))
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where to send an account's SP-API calls (origin, no trailing slash) and its LWA token requests."""
+
+    spapi: str
+    lwa: str = field(default=LWA_TOKEN_URL)
+
+
+def default_spapi_endpoint(region: Region, environment: Environment = "production") -> str:
+    template = _SANDBOX_HOST if environment == "sandbox" else _PRODUCTION_HOST
+    return template.format(region=region)
+
+
+def resolve_endpoints(account: AccountConfig, overrides: Mapping[str, str] | None = None) -> Endpoints:
+    """The account's endpoints. Precedence: `overrides` (keyed by region, plus "lwa"; the demo points each
+    region
+    at its own simulator port this way), then the account's own `spapi_endpoint`/`lwa_endpoint`, then Amazon's
+    regional production or sandbox endpoint and the global LWA token URL."""
+    overrides = overrides or {}
+    spapi = (
+        overrides.get(account.region)
+        or account.spapi_endpoint
+        or default_spapi_endpoint(account.region, account.environment)
+    )
+    lwa = overrides.get("lwa") or account.lwa_endpoint or LWA_TOKEN_URL
+    return Endpoints(spapi=spapi.rstrip("/"), lwa=lwa)

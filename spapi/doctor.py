@@ -1,0 +1,188 @@
+"""`acorn doctor`: checks the config, the credentials, the token exchange and one cheap call per account, and
+says what to do about the usual failures (invalid_grant, invalid_client, a missing role, the wrong region, a
+clock far off). The CLI prints the findings; `ok=False` on any of them makes it exit 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from spapi import endpoints as ops
+from spapi.client import ClientOptions, SpApiClient
+from spapi.config import AccountConfig, Config, resolve_endpoints
+from spapi.credentials import LwaCredentials, credentials_from_env, refresh_token_var
+from spapi.errors import CredentialsError, LwaError, SpApiError
+from spapi.windows import iso_z
+
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str  # config | credentials | token | call | clock
+    ok: bool
+    message: str
+    account_id: str | None = None
+    advice: str | None = None
+
+    def __str__(self) -> str:
+        mark = "ok  " if self.ok else "FAIL"
+        where = f"[{self.account_id}] " if self.account_id else ""
+        text = f"{mark} {self.check:<11} {where}{self.message}"
+        return f"{text}\n       -> {self.advice}" if self.advice else text
+
+
+def _lwa_advice(account: AccountConfig, error: LwaError) -> str:
+    if error.error == "invalid_grant":
+        return (
+            f"the refresh token was revoked, expired or belongs to another app: re-authorise the app for this "
+            f"selling partner and set {refresh_token_var(account.id)}"
+        )
+    if error.error == "invalid_client":
+        return (
+            "the LWA client id or secret is wrong, or the secret expired (LWA client secrets must be rotated "
+            "every 180 days): copy the current pair from the Developer Console into SPAPI_LWA_CLIENT_ID and "
+            "SPAPI_LWA_CLIENT_SECRET"
+        )
+    return "the token endpoint could not be reached or answered unexpectedly: check the network and try again"
+
+
+def _call_advice(account: AccountConfig, error: SpApiError) -> str:
+    if error.status == 403:
+        return (
+            f"Amazon refused the call ({error.code}). Usually the app lacks the role this data needs (Finance "
+            f"and Accounting for finances and settlements; for vendors the role that grants Vendor Orders), "
+            f"the selling partner "
+            f"authorised it in another region than '{account.region}', or the account is a "
+            f"{'seller' if account.kind == 'vendor' else 'vendor'} rather than a {account.kind}: check the "
+            f"app's roles and the account's region and kind in the config"
+        )
+    if error.status == 429:
+        return "throttled: another process is using this account's allowance; try again in a minute"
+    return f"unexpected answer; quote request id {error.request_id or '-'} to Amazon support if it persists"
+
+
+def _clock_finding(account: AccountConfig, date_header: str | None, now: datetime) -> Finding | None:
+    if not date_header:
+        return None
+    try:
+        server_time = parsedate_to_datetime(date_header).astimezone(UTC)
+    except (TypeError, ValueError):
+        return None
+    skew = abs(server_time - now)
+    if skew > MAX_CLOCK_SKEW:
+        return Finding(
+            "clock",
+            False,
+            f"this machine's clock is {skew.total_seconds():.0f} s off Amazon's",
+            account.id,
+            "synchronise the clock (NTP): windows 'more than two minutes ago' and token lifetimes depend on it",
+        )
+    return Finding("clock", True, f"clock within {skew.total_seconds():.0f} s of Amazon's", account.id)
+
+
+def check_account(
+    account: AccountConfig,
+    credentials: LwaCredentials,
+    endpoints_overrides: Mapping[str, str] | None = None,
+    *,
+    http: httpx.Client | None = None,
+    options: ClientOptions | None = None,
+) -> list[Finding]:
+    """Token exchange, one cheap call and the clock, for one account whose credentials are known."""
+    findings: list[Finding] = []
+    endpoints = resolve_endpoints(account, endpoints_overrides)
+    options = options or ClientOptions(max_transient_attempts=2, max_throttle_retries=1)
+    with SpApiClient(account, credentials, endpoints=endpoints, options=options, http=http) as client:
+        try:
+            client.tokens.token()
+        except LwaError as error:
+            return [Finding("token", False, str(error), account.id, _lwa_advice(account, error))]
+        findings.append(Finding("token", True, f"LWA token exchange at {endpoints.lwa}", account.id))
+        now = options.now()
+        if account.kind == "vendor":
+            operation = ops.GET_PURCHASE_ORDERS_STATUS
+            params = {"limit": "1", "updatedAfter": iso_z(now - timedelta(days=1))}
+        else:
+            operation = ops.LIST_FINANCIAL_EVENT_GROUPS
+            params = {
+                "MaxResultsPerPage": "1",
+                "FinancialEventGroupStartedAfter": iso_z(now - timedelta(days=30)),
+            }
+        try:
+            response = client._request(operation, operation.path, params, paged=False)
+        except SpApiError as error:
+            findings.append(Finding("call", False, str(error), account.id, _call_advice(account, error)))
+            return findings
+        findings.append(
+            Finding("call", True, f"{operation.operation_id} answered at {endpoints.spapi}", account.id)
+        )
+        clock = _clock_finding(account, response.headers.get("date"), now)
+        if clock is not None:
+            findings.append(clock)
+    return findings
+
+
+@contextlib.contextmanager
+def _simulator_overrides(config: Config) -> Iterator[dict[str, str] | None]:
+    """The demo config talks to the bundled simulator: start it for the checks, like a demo run does."""
+    settings: Any = config.extra.get("simulator", {})
+    if not isinstance(settings, dict) or not settings.get("enabled"):
+        yield None
+        return
+    from spapi.simulator import start_simulator
+
+    handle = start_simulator(
+        seed=int(settings.get("seed", 7)), time_scale=float(settings.get("time_scale", 1.0))
+    )
+    try:
+        yield {"lwa": handle.lwa_url, **handle.spapi_urls}
+    finally:
+        handle.stop()
+
+
+def _demo_credentials(account_id: str) -> LwaCredentials:
+    return LwaCredentials(
+        "amzn1.application-oa2-client.acorn-doctor", "acorn-doctor-secret", f"Atzr|doctor-{account_id}"
+    )
+
+
+def run_doctor(
+    config: Config,
+    env: Mapping[str, str],
+    *,
+    overrides: Mapping[str, str] | None = None,
+    http: httpx.Client | None = None,
+    options: ClientOptions | None = None,
+) -> list[Finding]:
+    """Every check for every account. `overrides` as for `resolve_endpoints`; when None and the config enables
+    the bundled simulator, the simulator is started for the checks (and any credentials are accepted)."""
+    if not config.accounts:
+        return [
+            Finding(
+                "config", False, "no [[accounts]] in the config", advice="see config/accounts.example.toml"
+            )
+        ]
+    findings = [Finding("config", True, f"{len(config.accounts)} account(s) configured")]
+    with contextlib.ExitStack() as stack:
+        simulated = None if overrides is not None else stack.enter_context(_simulator_overrides(config))
+        active = overrides if overrides is not None else simulated
+        for account in config.accounts:
+            fallback = _demo_credentials(account.id) if simulated is not None else None
+            try:
+                credentials = credentials_from_env(account.id, env, fallback=fallback)
+            except CredentialsError as error:
+                findings.append(
+                    Finding("credentials", False, str(error), account.id, "export the variables named above")
+                )
+                continue
+            findings.append(Finding("credentials", True, "LWA credentials present", account.id))
+            findings.extend(check_account(account, credentials, active, http=http, options=options))
+    return findings

@@ -1,0 +1,150 @@
+"""The finance pipeline on the real simulator, then real dbt over the lake it leaves (no Dagster, no stubs).
+
+One module-scoped build is shared by the assertions of test_finance_marts.py (kept on one xdist worker),
+because landing months of demo history and running dbt takes a while.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from orchestration.finances import transactions_landing as tx
+from orchestration.finances import v0_landing as v0
+from orchestration.finances.assets import known_settlement_ids
+from orchestration.paths import DBT_PROJECT_DIR
+from orchestration.vendor_orders import landing as vendor
+from orchestration.warehouse.lake_views import register_lake_views
+from transforms.settlement import import_settlement_file
+
+FINANCE_TESTKIT = Path(__file__).resolve().parents[2] / "orchestration" / "finances"
+sys.path.insert(0, str(FINANCE_TESTKIT))
+
+from finance_testkit import Landing, landing_on_simulator  # noqa: E402
+
+LOOKBACK_DAYS = 14
+HISTORY_DAYS = 180
+SETTLEMENT_REPORT_TYPES = ("GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2",)
+# The models this layer owns, with everything upstream of them (other engineers' marts are tested elsewhere).
+DBT_SELECTION = [
+    "+path:models/staging/finance",
+    "+path:models/marts/finance",
+    "+path:models/marts/vendor",
+    "+fct_payouts",
+]
+
+
+def run_dbt(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Real dbt on the real project, target/ and logs/ in `workdir`, so nothing collides with other runs."""
+    env = {
+        **os.environ,
+        "ACORN_WAREHOUSE_PATH": str(workdir / "warehouse.duckdb"),
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    }
+    command = [
+        sys.executable, "-m", "dbt.cli.main", *args,
+        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs"),
+    ]  # fmt: skip
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
+    if result.returncode != 0:
+        output = f"{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
+        raise AssertionError(f"dbt {' '.join(args)} failed:\n{output}")
+    return result
+
+
+def land_settlement_reports(landing: Landing, account_id: str) -> None:
+    """What the settlements domain does: getReports, each document, the importer (archive, parse, land)."""
+    scratch = landing.root / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    with landing.client(account_id) as client:
+        since = client.options.now() - timedelta(days=90)
+        for page in client.iter_reports(SETTLEMENT_REPORT_TYPES, created_since=since):
+            for report in page.items:
+                downloaded = client.download_report_document(report["reportDocumentId"], scratch)
+                try:
+                    outcome = import_settlement_file(
+                        downloaded.path,
+                        data_dir=landing.root,
+                        account_id=account_id,
+                        origin=f"spapi:{account_id}:report/{report['reportId']}",
+                        charset_hint=downloaded.charset,
+                    )
+                finally:
+                    downloaded.path.unlink(missing_ok=True)
+                assert outcome.status in ("imported", "duplicate"), outcome
+
+
+def land_finances(landing: Landing) -> None:
+    """One run of the finance and vendor assets' work, account by account, as the Dagster assets do it."""
+    for account in landing.accounts.values():
+        with landing.client(account.id) as client:
+            now = client.options.now()
+            if account.kind == "vendor":
+                vendor.land_vendor_orders(
+                    client, account, lake=landing.lake, archive=landing.archive, now=now, lookback_days=7
+                )
+                continue
+            v0.land_v0(
+                client,
+                account,
+                lake=landing.lake,
+                archive=landing.archive,
+                now=now,
+                lookback_days=LOOKBACK_DAYS,
+                history_days=HISTORY_DAYS,
+            )
+            if not account.reads_transactions:
+                continue
+            tx.land_transactions(
+                client,
+                account,
+                lake=landing.lake,
+                archive=landing.archive,
+                now=now,
+                lookback_days=LOOKBACK_DAYS,
+                history_days=HISTORY_DAYS,
+            )
+            tx.land_balances(client, account, lake=landing.lake, archive=landing.archive, now=now)
+            tx.land_settlement_summaries(
+                client,
+                account,
+                known_settlement_ids(landing.lake, account.id),
+                lake=landing.lake,
+                archive=landing.archive,
+            )
+            tx.land_expected_payouts(client, account, lake=landing.lake, archive=landing.archive)
+
+
+def build_warehouse(root: Path) -> Path:
+    register_lake_views(root / "warehouse.duckdb", root / "lake")
+    # cautious: tests that also reference models outside the selection (other marts) are left to their owners.
+    run_dbt(root, "build", "--select", *DBT_SELECTION, "--indirect-selection", "cautious")
+    return root / "warehouse.duckdb"
+
+
+@dataclass
+class FinancePipeline:
+    landing: Landing
+    warehouse: Path
+    built_at: datetime
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FinancePipeline]:
+    root = tmp_path_factory.mktemp("finance_pipeline")
+    with landing_on_simulator(root) as landing:
+        for account in landing.accounts.values():
+            if account.kind == "seller":
+                land_settlement_reports(landing, account.id)
+        land_finances(landing)
+        warehouse = build_warehouse(root)
+        yield FinancePipeline(landing, warehouse, datetime.now(UTC))

@@ -1,0 +1,60 @@
+"""Incremental line facts equal a full refresh, after a new settlement and a re-issue with fewer lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from small_lake import Settlement, build_warehouse, demo_settlements, run_dbt, write_lake
+
+pytestmark = pytest.mark.slow
+
+LINE_FACTS = ("fct_settlement_lines", "fct_fees", "fct_refunds")
+# Seeds and models only: the equality below is the test (dbt's data tests run in test_warehouse_build).
+SELECT = [
+    "--select",
+    "+fct_settlement_lines",
+    "+fct_fees",
+    "+fct_refunds",
+    "--resource-type",
+    "seed",
+    "--resource-type",
+    "model",
+]
+
+
+def _snapshot(warehouse: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return {
+            table: connection.execute(f"select * from marts.{table} order by all").fetchall()
+            for table in LINE_FACTS
+        }
+
+
+def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
+    settlements = demo_settlements()
+    warehouse = build_warehouse(tmp_path, settlements, *SELECT, command="build")
+    first = _snapshot(warehouse)
+
+    # Amazon re-issues US1 with different bytes, without its refund and one line fewer; a new settlement arrives.
+    reissued = next(s for s in settlements if s.settlement_id == "US1")
+    assert any(line["transaction_type"] == "Refund" for line in reissued.lines)
+    reissued.lines = [line for line in reissued.lines if line["transaction_type"] != "Refund"][:-1]
+    reissued.raw_sha256 = "sha-US1-v2"
+    extra = Settlement("US9", "acct-na", "Amazon.com", "USD", 5, raw_sha256="sha-US9-v1")
+    extra.order("111-9-1", "SKU-C", 3, "30.00", "-4.50", "-3.00", 2)
+    write_lake(tmp_path / "lake", [*settlements, extra])
+
+    run_dbt(tmp_path, "build", *SELECT)
+    incremental = _snapshot(warehouse)
+    run_dbt(tmp_path, "build", "--full-refresh", *SELECT)
+    full = _snapshot(warehouse)
+
+    assert incremental == full
+    assert incremental != first
+    lines = incremental["fct_settlement_lines"]
+    assert {row[-1] for row in lines if row[0] == "US1"} == {"sha-US1-v2"}
+    assert sum(1 for row in lines if row[0] == "US1") == len(reissued.lines)
+    assert sum(1 for row in lines if row[0] == "US9") == 3
+    assert not [row for row in incremental["fct_refunds"] if row[0] == "US1"]

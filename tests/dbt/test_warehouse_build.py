@@ -1,0 +1,75 @@
+"""Real dbt over a small lake in a temporary DuckDB: every model, contract, data test and unit test passes,
+and the marts hold the numbers the lake implies."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from small_lake import build_warehouse, demo_settlements
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_warehouse(tmp_path_factory.mktemp("warehouse"), demo_settlements())
+
+
+def _rows(warehouse: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_every_payout_reconciles_and_every_account_is_a_dimension(warehouse: Path) -> None:
+    assert _rows(
+        warehouse, "select count(*), count(*) filter (where is_reconciled) from marts.fct_payouts"
+    ) == [(9, 9)]
+    accounts = _rows(
+        warehouse, "select account_id, currencies, settlement_count from marts.dim_account order by 1"
+    )
+    assert accounts == [("acct-eu", "EUR", 4), ("acct-na", "CAD,USD", 5)]
+
+
+def test_sku_daily_keeps_currencies_apart_and_adds_up(warehouse: Path) -> None:
+    rows = _rows(
+        warehouse,
+        """select currency, sum(units_sold), sum(principal), sum(refunds), sum(net_proceeds)
+           from marts.fct_sku_daily where sku = 'SKU-A' group by currency order by currency""",
+    )
+    # USD: 4 periods x (2 + 1) units, 150.00 principal each; one refund of 50.00 giving back 7.50 minus 1.00.
+    assert rows[2] == ("USD", 12, Decimal("600.00"), Decimal("-43.50"), rows[2][4])
+    assert rows[0][:3] == ("CAD", 1, Decimal("79.99"))
+    assert rows[1][:3] == ("EUR", 4, Decimal("199.60"))
+    unconverted = _rows(
+        warehouse, "select count(*) from marts.fct_sku_daily where net_proceeds_reporting is null"
+    )
+    assert unconverted == [(0,)]
+
+
+def test_unknown_fee_description_is_other_and_flagged(warehouse: Path) -> None:
+    rows = _rows(warehouse, "select fee_type, fee_category from marts.fct_fees where not is_fee_type_known")
+    assert rows == [("BrandNewMysteryFee", "other")]
+
+
+def test_forecast_has_one_row_per_account_and_currency(warehouse: Path) -> None:
+    rows = _rows(
+        warehouse,
+        "select account_id, currency, payout_history_count, typical_period_days "
+        "from marts.rpt_payout_forecast order by 1, 2",
+    )
+    assert rows == [
+        ("acct-eu", "EUR", 4, Decimal("14.00")),
+        ("acct-na", "CAD", 1, Decimal("14.00")),
+        ("acct-na", "USD", 4, Decimal("14.00")),
+    ]
+
+
+def test_docs_generate_offline(warehouse: Path) -> None:
+    from small_lake import run_dbt
+
+    run_dbt(warehouse.parent, "docs", "generate")
+    catalog = (warehouse.parent / "target" / "catalog.json").read_text(encoding="utf-8")
+    assert "fct_sku_daily" in catalog and "rpt_payout_forecast" in catalog

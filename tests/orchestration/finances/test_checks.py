@@ -1,0 +1,168 @@
+"""The finance checks pass on agreeing figures and fail, with the numbers behind it, when one cent is off.
+
+The checks read what they read in production: the lake's Parquet (written with the transforms' schemas by the
+lake writer) and a DuckDB warehouse holding the marts' and the lake views' columns.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from orchestration.finances import checks
+from orchestration.finances.lake import write_partition
+from orchestration.resources import DataDirResource
+from transforms.finances.transactions import TRANSACTION_TOTALS_SCHEMA
+from transforms.finances.v0_events import financial_events_tables
+
+D = Decimal
+AS_OF = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def _data(root: Path) -> DataDirResource:
+    return DataDirResource(data_dir=str(root))
+
+
+def _warehouse(root: Path, *, schedule: list[tuple], balances: list[tuple], sources: list[tuple]) -> None:
+    with duckdb.connect(str(root / "warehouse.duckdb")) as connection:
+        connection.execute("create schema marts; create schema lake")
+        connection.execute(
+            "create table marts.rpt_deferred_schedule (account_id varchar, marketplace_id varchar, "
+            "currency varchar, maturity_date date, deferred_amount decimal(18,2))"
+        )
+        connection.executemany("insert into marts.rpt_deferred_schedule values (?, ?, ?, ?, ?)", schedule)
+        connection.execute(
+            "create table lake.balances (account_id varchar, marketplace_id varchar, as_of timestamptz, "
+            "balance_type varchar, amount decimal(18,2), currency varchar)"
+        )
+        connection.executemany("insert into lake.balances values (?, ?, ?, ?, ?, ?)", balances)
+        connection.execute(
+            "create table marts.fct_settlement_sources (settlement_id varchar, account_id varchar, "
+            "currency varchar, report_total decimal(18,2), summary_net_proceeds decimal(18,2), "
+            "released_transactions_total decimal(18,2), event_group_total decimal(18,2), "
+            "sources_compared integer, sources_agree boolean)"
+        )
+        connection.executemany(
+            "insert into marts.fct_settlement_sources values (?, ?, ?, ?, ?, ?, ?, ?, ?)", sources
+        )
+
+
+BALANCES = [
+    # An older snapshot that no longer counts, then the latest one per marketplace.
+    ("acct", "US", datetime(2026, 11, 20, tzinfo=UTC), "DEFERRED", D("999.99"), "USD"),
+    ("acct", "US", AS_OF, "DEFERRED", D("100.10"), "USD"),
+    ("acct", "US", AS_OF, "TOTAL", D("500.00"), "USD"),
+    ("acct", "CA", AS_OF, "DEFERRED", D("20.00"), "CAD"),
+]
+SCHEDULE = [
+    ("acct", "US", "USD", date(2026, 11, 25), D("60.05")),
+    ("acct", "US", "USD", date(2026, 11, 30), D("40.05")),
+    ("acct", "CA", "CAD", date(2026, 11, 26), D("20.00")),
+]
+AGREEING = [("S1", "acct", "USD", D("10.00"), D("10.00"), D("10.00"), D("10.00"), 4, True)]
+
+
+def test_deferred_balance_matches_passes_and_fails_by_a_cent(tmp_path: Path) -> None:
+    _warehouse(tmp_path, schedule=SCHEDULE, balances=BALANCES, sources=AGREEING)
+    result = checks.deferred_balance_matches(data=_data(tmp_path))
+    assert result.passed and result.severity == checks.dg.AssetCheckSeverity.ERROR
+    assert result.metadata["currencies_compared"].value == 2
+
+    off = tmp_path / "off"
+    off.mkdir()
+    one_cent_short = [SCHEDULE[0], ("acct", "US", "USD", date(2026, 11, 30), D("40.04")), SCHEDULE[2]]
+    _warehouse(off, schedule=one_cent_short, balances=BALANCES, sources=AGREEING)
+    result = checks.deferred_balance_matches(data=_data(off))
+    assert not result.passed
+    assert result.metadata["mismatches"].value == 1
+    usd = next(row for row in result.metadata["comparison"].value if row["currency"] == "USD")
+    assert (usd["schedule_outstanding"], usd["deferred_balance"]) == ("100.09", "100.10")
+
+
+def test_deferred_money_without_a_balance_is_a_mismatch(tmp_path: Path) -> None:
+    _warehouse(tmp_path, schedule=[*SCHEDULE, ("acct", "US", "EUR", date(2026, 11, 25), D("5.00"))],
+               balances=BALANCES, sources=AGREEING)  # fmt: skip
+    result = checks.deferred_balance_matches(data=_data(tmp_path))
+    assert not result.passed and result.metadata["mismatches"].value == 1
+
+
+def test_deferred_release_overdue_warns_after_the_grace_days(tmp_path: Path) -> None:
+    _warehouse(tmp_path, schedule=SCHEDULE, balances=BALANCES, sources=AGREEING)
+    assert checks.deferred_release_overdue(data=_data(tmp_path)).passed
+    late = tmp_path / "late"
+    late.mkdir()
+    overdue = ("acct", "US", "USD", date(2026, 11, 19), D("7.00"))  # four days before the balances' as-of
+    grace = ("acct", "US", "USD", date(2026, 11, 20), D("3.00"))  # three days: still within the grace
+    _warehouse(late, schedule=[*SCHEDULE, overdue, grace], balances=BALANCES, sources=AGREEING)
+    result = checks.deferred_release_overdue(data=_data(late))
+    assert not result.passed and result.severity == checks.dg.AssetCheckSeverity.WARN
+    assert result.metadata["overdue_maturities"].value == 1
+    assert result.metadata["overdue_amount_by_currency"].value == {"USD": "7.00"}
+
+
+def test_settlement_sources_agree_names_the_disagreeing_settlement(tmp_path: Path) -> None:
+    disagreeing = ("S2", "acct", "USD", D("10.00"), D("10.00"), D("9.99"), None, 3, False)
+    _warehouse(tmp_path, schedule=SCHEDULE, balances=BALANCES, sources=[*AGREEING, disagreeing])
+    result = checks.settlement_sources_agree(data=_data(tmp_path))
+    assert not result.passed and result.metadata["settlements_disagreeing"].value == 1
+    example = result.metadata["examples"].value[0]
+    assert example["settlement_id"] == "S2" and example["released_transactions_total"] == "9.99"
+
+
+def _totals(rows: list[tuple[str, str, str, bool]]) -> pa.Table:
+    return pa.Table.from_pylist(
+        [
+            {"account_id": "acct", "transaction_id": t, "total_amount": D(total), "breakdowns_sum": D(leaves),
+             "breakdowns_agree": agree, "breakdown_source": "transaction", "counted_rows": 1,
+             "subtotals_agree": True, "source_sha256": "x"}
+            for t, total, leaves, agree in rows
+        ],
+        schema=TRANSACTION_TOTALS_SCHEMA,
+    )  # fmt: skip
+
+
+def test_transaction_breakdowns_sum_flags_a_transaction_that_does_not_add_up(tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    write_partition(lake, "transaction_totals", "account_id=acct", _totals([("T1", "5.00", "5.00", True)]))
+    assert checks.transaction_breakdowns_sum(data=_data(tmp_path)).passed
+    write_partition(
+        lake,
+        "transaction_totals",
+        "account_id=acct",
+        _totals([("T1", "5.00", "5.00", True), ("T2", "5.00", "4.99", False)]),
+    )
+    result = checks.transaction_breakdowns_sum(data=_data(tmp_path))
+    assert not result.passed and result.metadata["transactions_not_adding_up"].value == 1
+    assert result.metadata["examples"].value[0]["transaction_id"] == "T2"
+
+
+@pytest.fixture
+def sandbox_events(shared_fixtures: Path) -> dict:
+    from spapi.endpoints import parse_json
+
+    return parse_json((shared_fixtures / "spapi-examples" / "listFinancialEventsByGroupId.json").read_bytes())
+
+
+def test_an_unknown_event_list_lands_in_the_catch_all_and_warns(tmp_path: Path, sandbox_events: dict) -> None:
+    lake = tmp_path / "lake"
+    known, unknown = financial_events_tables(sandbox_events, account_id="acct", source_sha256="a" * 64)
+    assert known.num_rows > 0 and unknown.num_rows == 0
+    write_partition(lake, "financial_events_unknown", "account_id=acct,group=G1", unknown)
+    assert checks.financial_events_unknown_types(data=_data(tmp_path)).passed
+
+    body = {"payload": {"FinancialEvents": {
+        **sandbox_events["payload"]["FinancialEvents"],
+        "QuantumRebateEventList": [{"PostedDate": "2026-11-01T00:00:00Z", "RebateAmount": {
+            "CurrencyCode": "USD", "CurrencyAmount": D("1.23")}}],
+    }}}  # fmt: skip
+    known_again, unknown = financial_events_tables(body, account_id="acct", source_sha256="b" * 64)
+    assert known_again.num_rows == known.num_rows  # the known events are unaffected
+    write_partition(lake, "financial_events_unknown", "account_id=acct,group=G1", unknown)
+    result = checks.financial_events_unknown_types(data=_data(tmp_path))
+    assert not result.passed and result.severity == checks.dg.AssetCheckSeverity.WARN
+    assert result.metadata["rows_by_event_list"].value == {"QuantumRebateEventList": 1}

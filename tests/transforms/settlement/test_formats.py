@@ -1,0 +1,200 @@
+"""Each format quirk of issue 5 on a small file written here: parsed to the cent, with the right values."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from transforms.settlement import parse_settlement
+
+
+def amounts(parsed) -> list[Decimal]:
+    return parsed.lines.column("amount").to_pylist()
+
+
+def test_crlf_line_endings(v2, write_file) -> None:
+    text = v2.render([v2.line("10.00"), v2.line("-2.50")], total="7.50", newline="\r\n")
+    parsed = parse_settlement(write_file(text))
+    assert amounts(parsed) == [Decimal("10.00"), Decimal("-2.50")]
+    assert parsed.is_reconciled
+    assert parsed.lines.column("sku").to_pylist() == ["SKU-1", "SKU-1"]  # no stray \r on the last column
+
+
+def test_utf8_with_bom(v2, write_file) -> None:
+    text = v2.render([v2.line("10.00", **{"amount-description": "Rückerstattung"})], total="10.00")
+    parsed = parse_settlement(write_file(b"\xef\xbb\xbf" + text.encode("utf-8")))
+    assert parsed.encoding == "utf-8-sig"
+    assert parsed.header_columns[0] == "settlement-id"
+    assert parsed.lines.column("amount_description").to_pylist() == ["Rückerstattung"]
+
+
+def test_utf8_without_bom_with_non_ascii(v2, write_file) -> None:
+    text = v2.render([v2.line("1.00", **{"amount-description": "Gebühr €"})], total="1.00")
+    parsed = parse_settlement(write_file(text))
+    assert parsed.encoding == "utf-8"
+    assert parsed.lines.column("amount_description").to_pylist() == ["Gebühr €"]
+
+
+def test_cp1252_detected_without_a_hint(v2, write_file) -> None:
+    lines = [v2.line("5.00", **{"amount-description": "Rücksendegebühr", "sku": "STRAßE-Ä"})]
+    parsed = parse_settlement(write_file(v2.render(lines, total="5.00"), encoding="cp1252"))
+    assert parsed.encoding == "cp1252"
+    assert parsed.lines.column("amount_description").to_pylist() == ["Rücksendegebühr"]
+    assert parsed.lines.column("sku").to_pylist() == ["STRAßE-Ä"]
+
+
+def test_iso_8859_1_hint_is_used_when_the_bytes_agree(v2, write_file) -> None:
+    lines = [v2.line("5.00", **{"amount-description": "Frais d'expédition"})]
+    path = write_file(v2.render(lines, total="5.00"), encoding="latin-1")
+    parsed = parse_settlement(path, charset_hint="ISO-8859-1")
+    assert parsed.encoding == "cp1252"
+    assert parsed.lines.column("amount_description").to_pylist() == ["Frais d'expédition"]
+
+
+def test_shift_jis_detected_and_decoded(v2, write_file) -> None:
+    lines = [
+        v2.line("1500", **{"amount-description": "手数料", "marketplace-name": "Amazon.co.jp"}),
+        v2.line("-300", **{"amount-description": "配送料の返金", "marketplace-name": "Amazon.co.jp"}),
+    ]
+    text = v2.render(lines, total="1200", summary={"currency": "JPY"})
+    parsed = parse_settlement(write_file(text, encoding="cp932"))
+    assert parsed.encoding == "cp932"
+    assert parsed.lines.column("amount_description").to_pylist() == ["手数料", "配送料の返金"]
+    assert amounts(parsed) == [Decimal("1500"), Decimal("-300")]  # whole yen fit decimal(18,2)
+    assert parsed.total_amount == parsed.lines_total == Decimal("1200")
+
+
+def test_a_wrong_hint_is_not_believed(v2, write_file) -> None:
+    lines = [v2.line("1.00", **{"amount-description": "Gebühr"})]
+    parsed = parse_settlement(write_file(v2.render(lines, total="1.00")), charset_hint="Shift_JIS")
+    assert parsed.encoding == "utf-8"
+    assert parsed.lines.column("amount_description").to_pylist() == ["Gebühr"]
+
+
+def test_eu_decimal_comma_and_dotted_dates(v2, write_file) -> None:
+    lines = [
+        v2.line("95,00", **{"posted-date": "17.06.2026", "posted-date-time": "17.06.2026 08:14:22 UTC"}),
+        v2.line("-14,25", **{"posted-date": "18.06.2026", "posted-date-time": "18.06.2026 23:00:00 UTC"}),
+    ]
+    summary = {
+        "settlement-start-date": "14.03.2026 07:49:55 UTC",
+        "settlement-end-date": "28.03.2026 07:49:55 UTC",
+        "deposit-date": "30.03.2026 07:49:55 UTC",
+        "currency": "EUR",
+    }
+    parsed = parse_settlement(write_file(v2.render(lines, total="80,75", summary=summary)))
+    assert parsed.decimal_style == "comma"
+    assert amounts(parsed) == [Decimal("95.00"), Decimal("-14.25")]
+    assert parsed.total_amount == Decimal("80.75") and parsed.is_reconciled
+    assert parsed.lines.column("posted_date").to_pylist() == [date(2026, 6, 17), date(2026, 6, 18)]
+    assert parsed.lines.column("posted_at").to_pylist()[1] == datetime(2026, 6, 18, 23, 0, tzinfo=UTC)
+    summary_row = parsed.settlement.to_pylist()[0]
+    assert summary_row["period_start_at"] == datetime(2026, 3, 14, 7, 49, 55, tzinfo=UTC)
+    assert summary_row["decimal_style"] == "comma"
+
+
+def test_iso_8601_with_offsets_is_stored_in_utc(v2, write_file) -> None:
+    lines = [v2.line("1.00", **{"posted-date": "2026-06-17T22:30:00-07:00", "posted-date-time": ""})]
+    summary = {
+        "settlement-start-date": "2026-06-05T22:07:18+00:00",
+        "deposit-date": "2026-06-20T01:00:00+02:00",
+    }
+    parsed = parse_settlement(write_file(v2.render(lines, total="1.00", summary=summary)))
+    line = parsed.lines.to_pylist()[0]
+    assert line["posted_at"] == datetime(2026, 6, 18, 5, 30, tzinfo=UTC)
+    assert line["posted_date"] == date(2026, 6, 17)  # the date as Amazon wrote it
+    assert parsed.settlement.to_pylist()[0]["deposit_at"] == datetime(2026, 6, 19, 23, 0, tzinfo=UTC)
+
+
+def test_us_short_posted_date(v2, write_file) -> None:
+    lines = [v2.line("1.00", **{"posted-date": "06/17/26", "posted-date-time": ""})]
+    parsed = parse_settlement(write_file(v2.render(lines, total="1.00")))
+    line = parsed.lines.to_pylist()[0]
+    assert line["posted_date"] == date(2026, 6, 17)
+    assert line["posted_at"] is None
+
+
+def test_padded_amounts_and_trailing_blank_lines(v2, write_file) -> None:
+    lines = [v2.line("  32.09    "), v2.line("-0.09 ")]
+    parsed = parse_settlement(write_file(v2.render(lines, total=" 32.00 ", trailing="\n\n\n")))
+    assert amounts(parsed) == [Decimal("32.09"), Decimal("-0.09")]
+    assert parsed.total_amount == Decimal("32.00") and parsed.is_reconciled
+
+
+def test_crlf_with_trailing_blank_lines(v2, write_file) -> None:
+    text = v2.render([v2.line("1.00")], total="1.00", newline="\r\n", trailing="\r\n\r\n")
+    parsed = parse_settlement(write_file(text))
+    assert parsed.lines.column("source_line").to_pylist() == [3]
+
+
+def test_blank_line_between_rows_keeps_physical_line_numbers(v2, write_file) -> None:
+    text = v2.render([v2.line("1.00"), v2.line("2.00")], total="3.00")
+    head, last = text.rstrip("\n").rsplit("\n", 1)
+    parsed = parse_settlement(write_file(head + "\n\n" + last + "\n"))
+    assert parsed.lines.column("source_line").to_pylist() == [3, 5]
+    assert parsed.lines.column("line_number").to_pylist() == [1, 2]
+
+
+def test_columns_are_matched_by_name_not_position(v2, write_file) -> None:
+    shuffled = tuple(reversed(v2.header))
+    lines = [v2.line("4.20", sku="SKU-X", **{"order-id": "111-2"})]
+    parsed = parse_settlement(write_file(v2.render(lines, total="4.20", header=shuffled)))
+    line = parsed.lines.to_pylist()[0]
+    assert (line["amount"], line["sku"], line["order_id"]) == (Decimal("4.20"), "SKU-X", "111-2")
+    assert parsed.header_columns == shuffled
+
+
+def test_unknown_columns_are_kept_as_json(v2, write_file) -> None:
+    header = (*v2.header, "new-amazon-column")
+    lines = [v2.line("1.00", **{"new-amazon-column": "abc"}), v2.line("2.00")]
+    parsed = parse_settlement(write_file(v2.render(lines, total="3.00", header=header)))
+    extras = parsed.lines.column("extra_columns").to_pylist()
+    assert json.loads(extras[0]) == {"new-amazon-column": "abc"}
+    assert json.loads(extras[1]) == {"new-amazon-column": None}
+
+
+def test_no_unknown_columns_means_null_extra_columns(v2, write_file) -> None:
+    parsed = parse_settlement(write_file(v2.render([v2.line("1.00")], total="1.00")))
+    assert parsed.lines.column("extra_columns").to_pylist() == [None]
+
+
+def test_optional_columns_may_be_missing(v2, write_file) -> None:
+    dropped = {"promotion-id", "posted-date-time", "merchant-adjustment-item-id", "marketplace-name"}
+    header = tuple(name for name in v2.header if name not in dropped)
+    parsed = parse_settlement(write_file(v2.render([v2.line("1.00")], total="1.00", header=header)))
+    line = parsed.lines.to_pylist()[0]
+    assert line["promotion_id"] is None and line["marketplace_name"] is None
+    assert line["posted_at"] == datetime(2026, 6, 17, tzinfo=UTC)  # from posted-date, which has a time
+
+
+def test_negative_payout(v2, write_file) -> None:
+    lines = [v2.line("-321.69", **{"transaction-type": "ServiceFee", "amount-type": "other-transaction"})]
+    parsed = parse_settlement(write_file(v2.render(lines, total="-321.69")))
+    assert parsed.total_amount == parsed.lines_total == Decimal("-321.69")
+
+
+def test_trailing_zeros_beyond_two_decimals_are_exact(v2, write_file) -> None:
+    parsed = parse_settlement(write_file(v2.render([v2.line("1.2300")], total="1.230")))
+    assert amounts(parsed) == [Decimal("1.23")] and parsed.is_reconciled
+
+
+@pytest.mark.parametrize("quantity", ["", "3"])
+def test_quantity_is_optional_per_line(v2, write_file, quantity: str) -> None:
+    lines = [v2.line("1.00", **{"quantity-purchased": quantity})]
+    parsed = parse_settlement(write_file(v2.render(lines, total="1.00")))
+    assert parsed.lines.column("quantity").to_pylist() == [int(quantity) if quantity else None]
+
+
+def test_line_values_and_summary_columns(v2, write_file) -> None:
+    parsed = parse_settlement(write_file(v2.render([v2.line("1.00")], total="1.00")), display_name="x.txt")
+    line = parsed.lines.to_pylist()[0]
+    assert line["currency"] == "USD" and line["source_layout"] == "flat_file_v2"
+    assert line["posted_at"] == datetime(2026, 6, 17, 8, 14, 22, tzinfo=UTC)
+    row = parsed.settlement.to_pylist()[0]
+    assert (
+        row["source_name"] == "x.txt" and row["line_count"] == 1 and row["marketplace_name"] == "Amazon.com"
+    )
+    assert row["header_columns"] == list(parsed.header_columns)

@@ -1,0 +1,43 @@
+"""Why a settlement file could not be imported, precisely enough to find the problem in the file."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+FailureKind = Literal["malformed", "unsupported", "not_settlement"]
+
+
+class SettlementFileError(Exception):
+    """A file that cannot become lake rows. `kind` not_settlement means "this is not a settlement report at
+    all" (rejected); malformed and unsupported files are quarantined. `line` is the 1-based physical line
+    (header = 1) and `column` the header name, when the problem has a place."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        file: str,
+        line: int | None = None,
+        column: str | None = None,
+        kind: FailureKind = "malformed",
+    ) -> None:
+        self.reason = reason
+        self.file = file
+        self.line = line
+        self.column = column
+        self.kind = kind
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        where = []
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        place = f" ({', '.join(where)})" if where else ""
+        return f"{self.file}{place}: {self.reason}"
+
+
+class EmptySettlementFile(Exception):
+    """A file with no content (0 bytes or only whitespace): nothing to import, nothing wrong."""

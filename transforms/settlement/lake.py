@@ -1,0 +1,118 @@
+"""Writing settlements into the lake: one partition per settlement, replaced atomically, newer document wins.
+
+`settlement_lines/settlement_id=<id>/part-0.parquet` is written first and `settlements/settlement_id=<id>/...`
+last: a settlements row is the commit marker (orchestration treats a document as landed once its sha256 is
+there). Each Parquet file is written beside its target and moved into place with one rename, so readers see
+the old version or the new one, never half of either. `settlement_versions.jsonl` records every version that
+was imported, superseded or set aside as older, so nothing is lost (the bytes stay in the raw archive).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+LINES = "settlement_lines"
+SETTLEMENTS = "settlements"
+VERSIONS_LOG = "settlement_versions.jsonl"
+PART = "part-0.parquet"
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def usable_settlement_id(settlement_id: str) -> bool:
+    return bool(_SAFE_ID.fullmatch(settlement_id))
+
+
+def partition_dir(lake: Path, dataset: str, settlement_id: str) -> Path:
+    return lake / dataset / f"settlement_id={settlement_id}"
+
+
+def staging_dir(lake: Path, dataset: str) -> Path:
+    """A scratch directory on the lake's file system (so the final rename is atomic), hidden from globs."""
+    path = lake / dataset / f".tmp-{uuid.uuid4().hex}"
+    path.mkdir(parents=True)
+    return path
+
+
+@dataclass(frozen=True)
+class CurrentVersion:
+    raw_sha256: str
+    document_created_at: datetime | None
+    source_name: str | None
+
+
+@contextlib.contextmanager
+def lake_lock(lake: Path) -> Iterator[None]:
+    lake.mkdir(parents=True, exist_ok=True)
+    with open(lake / ".settlements.lock", "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def current_version(lake: Path, settlement_id: str) -> CurrentVersion | None:
+    part = partition_dir(lake, SETTLEMENTS, settlement_id) / PART
+    if not part.exists():
+        return None
+    row = pq.read_table(part, columns=["raw_sha256", "document_created_at", "source_name"]).to_pylist()[0]
+    return CurrentVersion(row["raw_sha256"], row["document_created_at"], row["source_name"])
+
+
+def known_versions(lake: Path) -> dict[str, dict]:
+    """Every sha256 the versions log has seen, with its last record."""
+    log = lake / VERSIONS_LOG
+    seen: dict[str, dict] = {}
+    if not log.exists():
+        return seen
+    with open(log, encoding="utf-8") as lines:
+        for line in lines:
+            if not line.endswith("\n"):
+                continue
+            with contextlib.suppress(ValueError):
+                record = json.loads(line)
+                seen[record["raw_sha256"]] = record
+    return seen
+
+
+def log_version(lake: Path, record: dict) -> None:
+    line = json.dumps({**record, "logged_at": datetime.now(UTC).isoformat(timespec="seconds")}, default=str)
+    with open(lake / VERSIONS_LOG, "a", encoding="utf-8") as log:
+        log.write(line + "\n")
+        log.flush()
+        os.fsync(log.fileno())
+
+
+def is_newer(candidate: datetime | None, current: CurrentVersion) -> bool:
+    """Newer wins: by document creation time when both are known, else the later import (the candidate)."""
+    if candidate is not None and current.document_created_at is not None:
+        return candidate >= current.document_created_at
+    return True
+
+
+def install(staged_file: Path, lake: Path, dataset: str, settlement_id: str) -> None:
+    """Move a staged Parquet file into its partition with a single atomic rename."""
+    target_dir = partition_dir(lake, dataset, settlement_id)
+    if target_dir.exists():
+        os.replace(staged_file, target_dir / PART)
+        shutil.rmtree(staged_file.parent, ignore_errors=True)
+        return
+    # A new partition: its staging directory (holding only the part file) becomes the partition.
+    os.rename(staged_file.parent, target_dir)
+
+
+def write_settlement_row(row: dict, schema: pa.Schema, staged_file: Path) -> None:
+    pq.write_table(pa.Table.from_pylist([row], schema=schema), staged_file)

@@ -1,0 +1,745 @@
+"""Settlement flat file -> typed Parquet, streaming through DuckDB.
+
+Python reads only the head of the file: it detects the encoding, matches the header by name, tells the layouts
+apart, parses the summary row and decides the decimal style. DuckDB then reads every line as text
+(tab-separated, no quoting: Amazon does not quote) and validates and casts in SQL while writing Parquet, so
+memory stays flat however large the file. Any bad value makes the SQL raise; only then does a (slower) Python
+pass walk the file to name the first bad line and column. No per-row Python loop runs on the happy path.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from transforms.settlement import values
+from transforms.settlement.encoding import UTF8, UTF8_BOM, MixedEncodingError, detect_encoding
+from transforms.settlement.errors import EmptySettlementFile, SettlementFileError
+from transforms.settlement.schema import (
+    LAYOUT_V1,
+    LAYOUT_V2,
+    REQUIRED_COMMON,
+    REQUIRED_V1,
+    REQUIRED_V2,
+    SETTLEMENT_LINES_SCHEMA,
+    SHARED_COLUMNS,
+    SHARED_TEXT_COLUMNS,
+    SUMMARY_DATE_COLUMNS,
+    V1_AMOUNT_COLUMNS,
+    V1_DEFAULT_DESCRIPTIONS,
+    V1_LINE_COLUMNS,
+    V2_LINE_COLUMNS,
+)
+from transforms.settlement.values import DecimalStyle, sql_literal, sql_text
+
+HEAD_BYTES = 4 << 20
+CHUNK = 1 << 20
+EXPECTED = (
+    "a tab-separated Amazon settlement report (GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2 or "
+    "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE) whose header starts with settlement-id"
+)
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+
+
+@dataclass(frozen=True)
+class SettlementSummary:
+    settlement_id: str
+    period_start_at: datetime | None
+    period_end_at: datetime | None
+    deposit_at: datetime | None
+    total_amount: Decimal
+    currency: str | None
+
+
+@dataclass(frozen=True)
+class FileShape:
+    """What the head of a file says about all of it."""
+
+    encoding: str
+    layout: str
+    header: tuple[str, ...]  # as written
+    columns: dict[str, int]  # normalised header name -> position
+    decimal_style: DecimalStyle
+    summary: SettlementSummary
+    usual_formats: dict[str, str | None]  # date column -> the strptime format its first value has
+
+    def has(self, name: str) -> bool:
+        return name in self.columns
+
+
+@dataclass(frozen=True)
+class ConvertedLines:
+    shape: FileShape
+    line_count: int
+    lines_total: Decimal
+    marketplace_name: str | None
+
+
+class LineScan:
+    """Counts lines in one pass over the raw bytes, fed chunk by chunk (the archive's copy pass does that).
+
+    DuckDB skips blank lines, so source_line (a row counter) is the physical line number only when no blank
+    line sits between rows. `last_content_line` lets the import check that cheaply afterwards: rows read +
+    header must equal it. A file that fails the check is read again through a copy whose blank lines are rows
+    of empty fields (real files do have them)."""
+
+    def __init__(self) -> None:
+        self.newlines = 0
+        self.last_content_line = 0
+        # DuckDB does not reject invalid UTF-8, so the same pass checks it (fast for ASCII, the common case).
+        self.utf8_error_line: int | None = None
+        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="strict")
+
+    def feed(self, chunk: bytes) -> None:
+        if self.utf8_error_line is None:
+            try:
+                self._utf8.decode(chunk)
+            except UnicodeDecodeError as error:
+                self.utf8_error_line = self.newlines + chunk.count(b"\n", 0, error.start) + 1
+        newlines = chunk.count(b"\n")
+        content = len(chunk.rstrip(b"\r\n"))
+        if content:
+            trailing = chunk.count(b"\n", content)
+            self.last_content_line = self.newlines + newlines - trailing + 1
+        self.newlines += newlines
+
+    @classmethod
+    def of_file(cls, path: Path) -> LineScan:
+        scan = cls()
+        with open(path, "rb") as stream:
+            while chunk := stream.read(CHUNK):
+                scan.feed(chunk)
+        return scan
+
+
+def has_blank_line_inside(path: Path) -> bool:
+    """Whether a blank line comes before the last non-blank one (a second pass; used for the older layout)."""
+    previous_blank = False
+    with open(path, "rb") as stream:
+        for line in stream:
+            blank = not line.strip(b"\r\n")
+            if previous_blank and not blank:
+                return True
+            previous_blank = blank
+    return False
+
+
+def normalise(name: str) -> str:
+    return name.strip().strip('"').strip().lower()
+
+
+def inspect_head(path: Path, *, charset_hint: str | None, file: str) -> FileShape:
+    """Encoding, layout, header, summary row and decimal style, from the first few MB of the file."""
+    size = path.stat().st_size
+    with open(path, "rb") as stream:
+        head = stream.read(HEAD_BYTES)
+    complete = len(head) >= size
+    if not head.strip() and (complete or _all_whitespace(path)):
+        raise EmptySettlementFile(file)
+    try:
+        encoding = detect_encoding(head, hint=charset_hint, complete=complete)
+    except MixedEncodingError as error:
+        line = head[: error.offset].count(b"\n") + 1
+        raise SettlementFileError(
+            f"line is not valid UTF-8, though the file {error}", file=file, line=line
+        ) from error
+    text = _decode_head(head, encoding, complete=complete, file=file)
+    lines = text.split("\n")
+    if not complete:
+        lines = lines[:-1]  # the last one may be cut off
+    lines = [line.removesuffix("\r") for line in lines]
+    header_line = lines[0].lstrip("\ufeff")
+
+    stripped = header_line.lstrip()
+    if stripped.startswith("<"):
+        if "settlement" in text[:4096].lower():
+            raise SettlementFileError("XML layout not supported yet", file=file, line=1, kind="unsupported")
+        raise SettlementFileError(
+            f"this is XML/HTML, expected {EXPECTED}", file=file, line=1, kind="not_settlement"
+        )
+    header = tuple(header_line.split("\t"))
+    columns: dict[str, int] = {}
+    for position, name in enumerate(header):
+        key = normalise(name)
+        if key in columns and key:
+            raise SettlementFileError(f"header names {name!r} twice", file=file, line=1, column=name)
+        columns[key] = position
+    if "settlement-id" not in columns:
+        raise SettlementFileError(
+            f"not a settlement report: expected {EXPECTED}", file=file, line=1, kind="not_settlement"
+        )
+    required: tuple[str, ...]
+    if "amount-type" in columns or "amount" in columns:
+        layout, required = LAYOUT_V2, REQUIRED_V2
+    elif any(name in columns for name in REQUIRED_V1):
+        layout, required = LAYOUT_V1, REQUIRED_V1
+    else:
+        raise SettlementFileError(
+            "header has neither the V2 amount columns (amount-type, amount-description, amount) nor the "
+            "older layout's (price-type, price-amount, item-related-fee-type, ...)",
+            file=file,
+            line=1,
+        )
+    missing = [name for name in (*REQUIRED_COMMON, *required) if name not in columns]
+    if missing:
+        raise SettlementFileError(
+            f"required column(s) missing from the header: {', '.join(missing)}",
+            file=file,
+            line=1,
+            column=missing[0],
+        )
+
+    body = lines[1:]
+    if not body or not body[0].strip():
+        raise SettlementFileError("no summary row after the header (truncated file?)", file=file, line=2)
+    amount_columns = (
+        ["amount"] if layout == LAYOUT_V2 else [c for c, _, _ in V1_AMOUNT_COLUMNS if c in columns]
+    )
+    samples: list[tuple[int, str, str]] = []  # (physical line, column, amount text)
+    split_rows = [fields for fields in (row.split("\t") for row in body[1:]) if len(fields) == len(header)]
+    for offset, row in enumerate(body):
+        fields = row.split("\t")
+        if len(fields) != len(header):
+            continue  # reported precisely by the full pass
+        for name in ("total-amount", *amount_columns):
+            text = fields[columns[name]].strip()
+            if text:
+                samples.append((offset + 2, name, text))
+    style = _one_decimal_style(samples, file=file)
+    if style is None:
+        style = (
+            "point"
+            if complete
+            else _decimal_style_of_whole_file(path, encoding, header, amount_columns, file)
+        )
+    summary = _parse_summary(body[0], header, columns, style, file=file)
+    usual: dict[str, str | None] = {}
+    for name in ("posted-date", "posted-date-time"):
+        if name in columns:
+            first = next((f[columns[name]] for f in split_rows if f[columns[name]].strip()), "")
+            usual[name] = values.usual_format(first) if first else None
+    return FileShape(encoding, layout, header, columns, style, summary, usual)
+
+
+def _all_whitespace(path: Path) -> bool:
+    with open(path, "rb") as stream:
+        return all(not chunk.strip() for chunk in iter(lambda: stream.read(CHUNK), b""))
+
+
+def _decode_head(head: bytes, encoding: str, *, complete: bool, file: str) -> str:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    try:
+        return decoder.decode(head, final=complete)
+    except UnicodeDecodeError as error:
+        line = head[: error.start].count(b"\n") + 1
+        raise SettlementFileError(
+            f"bytes at offset {error.start} are not valid {encoding}", file=file, line=line
+        ) from error
+
+
+def _parse_summary(
+    row: str, header: tuple[str, ...], columns: dict[str, int], style: DecimalStyle, *, file: str
+) -> SettlementSummary:
+    fields = row.split("\t")
+    if len(fields) != len(header):
+        raise SettlementFileError(
+            f"summary row has {len(fields)} fields, the header has {len(header)}", file=file, line=2
+        )
+
+    def field(name: str) -> str | None:
+        position = columns.get(name)
+        value = fields[position].strip() if position is not None else ""
+        return value or None
+
+    settlement_id = field("settlement-id")
+    if settlement_id is None:
+        raise SettlementFileError(
+            "summary row has no settlement-id", file=file, line=2, column="settlement-id"
+        )
+    total_text = field("total-amount")
+    if total_text is None:
+        raise SettlementFileError("summary row has no total-amount", file=file, line=2, column="total-amount")
+    try:
+        total = values.parse_amount(total_text, style)
+        dates = {
+            name: values.parse_timestamp(text) if (text := field(name)) else None
+            for name in SUMMARY_DATE_COLUMNS
+        }
+    except values.ValueError_ as error:
+        bad = next(
+            (
+                name
+                for name in ("total-amount", *SUMMARY_DATE_COLUMNS)
+                if not _parses_summary_field(field(name), name, style)
+            ),
+            None,
+        )
+        raise SettlementFileError(str(error), file=file, line=2, column=bad) from error
+    return SettlementSummary(
+        settlement_id=settlement_id,
+        period_start_at=dates["settlement-start-date"],
+        period_end_at=dates["settlement-end-date"],
+        deposit_at=dates["deposit-date"],
+        total_amount=total,
+        currency=field("currency"),
+    )
+
+
+def _parses_summary_field(text: str | None, name: str, style: DecimalStyle) -> bool:
+    if text is None:
+        return True
+    try:
+        if name == "total-amount":
+            values.parse_amount(text, style)
+        else:
+            values.parse_timestamp(text)
+    except values.ValueError_:
+        return False
+    return True
+
+
+def _decimal_style_of_whole_file(
+    path: Path, encoding: str, header: tuple[str, ...], amount_columns: list[str], file: str
+) -> DecimalStyle:
+    """The head showed no decimal separator: look at every amount (a rare case: files of whole numbers)."""
+    positions = [normalise(h) for h in header]
+    samples = [
+        (line, name, fields[positions.index(name)].strip())
+        for line, fields, _ in _iter_rows(path, encoding, file=file)
+        if len(fields) == len(header)
+        for name in amount_columns
+    ]
+    return _one_decimal_style(samples, file=file) or "point"
+
+
+def _one_decimal_style(samples: list[tuple[int, str, str]], *, file: str) -> DecimalStyle | None:
+    """The separator the file's first decimal amount uses; an amount using the other one is an error that names
+    its line and column (the style is decided once per file, never value by value)."""
+    style: DecimalStyle | None = None
+    for line, column, text in samples:
+        found: DecimalStyle | None = "comma" if "," in text else "point" if "." in text else None
+        if found is None:
+            continue
+        if ("," in text and "." in text) or (style is not None and found != style):
+            expected = f"decimal {style}s like the amounts before it" if style else "one decimal separator"
+            raise SettlementFileError(
+                f"amount {text!r} does not use {expected}: amounts mix decimal commas and decimal points",
+                file=file,
+                line=line,
+                column=column,
+            )
+        style = style or found
+    return style
+
+
+def _iter_rows(path: Path, encoding: str, *, file: str) -> Iterator[tuple[int, list[str], bool]]:
+    """(physical line number, fields, ends with a newline) for every line after the header, decoding
+    strictly."""
+    with open(path, "rb") as raw:
+        number = 0
+        for raw_line in raw:
+            number += 1
+            try:
+                line = raw_line.decode(encoding if number > 1 else encoding.replace("-sig", ""))
+            except UnicodeDecodeError as error:
+                raise SettlementFileError(
+                    f"line is not valid {encoding} (byte {error.start + 1} of the line)",
+                    file=file,
+                    line=number,
+                ) from error
+            if number == 1:
+                continue
+            yield number, line.rstrip("\r\n").split("\t"), line.endswith("\n")
+
+
+def transcode_to_utf8(path: Path, encoding: str, target: Path, *, file: str, scan: LineScan) -> None:
+    """Re-encode a cp1252/cp932/... file as UTF-8 for DuckDB, streaming; a byte that does not decode is an
+    error naming its line."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    newlines_before = 0
+    with open(path, "rb") as src, open(target, "wb") as out:
+        while True:
+            chunk = src.read(CHUNK)
+            final = not chunk
+            try:
+                text = decoder.decode(chunk, final=final)
+            except UnicodeDecodeError as error:
+                line = newlines_before + chunk[: max(error.start, 0)].count(b"\n") + 1
+                raise SettlementFileError(f"line is not valid {encoding}", file=file, line=line) from error
+            encoded = text.encode("utf-8")
+            scan.feed(encoded)
+            out.write(encoded)
+            newlines_before += chunk.count(b"\n")
+            if final:
+                break
+
+
+# --- the SQL pass ------------------------------------------------------------------------------------------
+
+
+def _col(shape: FileShape, name: str) -> str | None:
+    position = shape.columns.get(name)
+    return None if position is None else f"c{position}"
+
+
+def _text(shape: FileShape, name: str) -> str:
+    column = _col(shape, name)
+    return "cast(NULL as varchar)" if column is None else sql_text(column)
+
+
+def _line_columns(shape: FileShape, *, account_id: str | None, raw_sha256: str | None) -> dict[str, str]:
+    """SQL for every lake column except the amount ones, keyed by lake column name."""
+    sid = shape.summary.settlement_id
+    sid_column = _col(shape, "settlement-id")
+    expr = {
+        "settlement_id": f"(case when {sql_text(str(sid_column))} = {sql_literal(sid)} "
+        f"then {sql_literal(sid)} "
+        f"else {values.sql_fail('settlement-id')} end)",
+        "source_line": "source_line",
+        "account_id": f"cast({sql_literal(account_id)} as varchar)",
+        "source_layout": sql_literal(shape.layout),
+        "currency": f"cast({sql_literal(shape.summary.currency)} as varchar)",
+        "raw_sha256": f"cast({sql_literal(raw_sha256)} as varchar)",
+    }
+    for file_name, lake_name in SHARED_TEXT_COLUMNS.items():
+        expr[lake_name] = _text(shape, file_name)
+
+    posted_date = _col(shape, "posted-date")
+    posted_date_time = _col(shape, "posted-date-time")
+    expr["posted_date"] = (
+        values.sql_posted_date(posted_date, "posted-date", shape.usual_formats.get("posted-date"))
+        if posted_date
+        else "cast(NULL as date)"
+    )
+    candidates = []
+    if posted_date_time:
+        candidates.append(
+            values.sql_timestamp(
+                posted_date_time, "posted-date-time", shape.usual_formats.get("posted-date-time")
+            )
+        )
+    if posted_date:
+        has_time = f"strpos(replace({sql_text(posted_date)}, 'T', ' '), ' ') > 0"
+        candidates.append(
+            f"(case when {has_time} then "
+            f"{values.sql_timestamp(posted_date, 'posted-date', shape.usual_formats.get('posted-date'))} end)"
+        )
+    expr["posted_at"] = f"coalesce({', '.join(candidates)})" if candidates else "cast(NULL as timestamptz)"
+    quantity = _col(shape, "quantity-purchased")
+    expr["quantity"] = (
+        values.sql_quantity(quantity, "quantity-purchased") if quantity else "cast(NULL as integer)"
+    )
+
+    known = set(SHARED_COLUMNS) | set(V2_LINE_COLUMNS if shape.layout == LAYOUT_V2 else V1_LINE_COLUMNS)
+    unknown = [(name, position) for position, name in enumerate(shape.header) if normalise(name) not in known]
+    if unknown:
+        pairs = ", ".join(f"{sql_literal(name)}, c{position}" for name, position in unknown)
+        expr["extra_columns"] = f"cast(json_object({pairs}) as varchar)"
+    else:
+        expr["extra_columns"] = "cast(NULL as varchar)"
+    return expr
+
+
+def _read_csv(source: Path, width: int) -> str:
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
+    return (
+        f"read_csv({sql_literal(str(source))}, delim = '\t', quote = '', escape = '', header = false, "
+        f"skip = 1, auto_detect = false, strict_mode = true, null_padding = false, columns = {{{columns}}})"
+    )
+
+
+def _filled_copy(source: Path, shape: FileShape, scratch: str) -> Path:
+    filled = Path(scratch) / "filled.tsv"
+    fill_blank_lines(source, filled, width=len(shape.header))
+    return filled
+
+
+def _copy_lines(
+    connection: duckdb.DuckDBPyConnection,
+    source: Path,
+    shape: FileShape,
+    out_parquet: Path,
+    *,
+    file: str,
+    account_id: str | None,
+    raw_sha256: str | None,
+    path: Path,
+) -> int:
+    """COPY the lines to Parquet; returns the number of rows read (summary row included)."""
+    filled = source.name == "filled.tsv"
+    sql = lines_select_sql(
+        source, shape, account_id=account_id, raw_sha256=raw_sha256, has_blank_lines=filled
+    )
+    try:
+        connection.execute(
+            f"copy ({sql}) to {sql_literal(str(out_parquet))} (format parquet, compression zstd)"
+        )
+    except duckdb.Error as error:
+        raise diagnose(path, shape, file=file, fallback=str(error)) from error
+    written = connection.execute(
+        f"select count(*) from read_parquet({sql_literal(str(out_parquet))})"
+    ).fetchone()
+    return int(written[0]) + 1 if written else 1
+
+
+def _parsed_positions(shape: FileShape) -> set[int]:
+    parsed_names = {"settlement-id", "posted-date", "posted-date-time", "quantity-purchased", "amount"}
+    parsed_names |= {amount for amount, _, _ in V1_AMOUNT_COLUMNS}
+    return {position for name, position in shape.columns.items() if name in parsed_names}
+
+
+def fill_blank_lines(source: Path, target: Path, *, width: int) -> None:
+    """Copy a file, replacing each blank line by a row of empty fields, so DuckDB (which skips blank lines)
+    keeps counting physical lines. Tabs and newlines are single ASCII bytes in every supported encoding."""
+    empty_row = b"\t" * (width - 1) + b"\n"
+    with open(source, "rb") as src, open(target, "wb") as out:
+        for line in src:
+            out.write(empty_row if not line.strip(b"\r\n") else line)
+
+
+def lines_select_sql(
+    source: Path,
+    shape: FileShape,
+    *,
+    account_id: str | None,
+    raw_sha256: str | None,
+    has_blank_lines: bool = False,
+) -> str:
+    """One SELECT producing the lake's settlement_lines rows, in file order, raising on any bad value."""
+    expr = _line_columns(shape, account_id=account_id, raw_sha256=raw_sha256)
+    width = len(shape.header)
+    keep = "source_line > 2"
+    if has_blank_lines:
+        keep += f" and coalesce({', '.join(f'c{i}' for i in range(width))}) is not null"
+    # Only values that are parsed get trimmed (padded amounts are real); text is kept as written, and DuckDB
+    # already reads an empty field as NULL. Trimming every column would cost a fifth of the import's time.
+    parsed = _parsed_positions(shape)
+    cleaned = ", ".join(
+        f"{values.sql_clean(f'c{i}')} as c{i}" if i in parsed else f"c{i}" for i in range(width)
+    )
+    numbered = (
+        f"select source_line, {cleaned} from "
+        f"(select row_number() over () + 1 as source_line, * from {_read_csv(source, width)})"
+    )
+    if shape.layout == LAYOUT_V2:
+        expr["line_number"] = (
+            "row_number() over (order by source_line)" if has_blank_lines else "source_line - 2"
+        )
+        expr["amount_type"] = _text(shape, "amount-type")
+        expr["amount_description"] = _text(shape, "amount-description")
+        expr["amount"] = values.sql_amount(str(_col(shape, "amount")), shape.decimal_style, "amount")
+        select = ", ".join(f"{expr[field.name]} as {field.name}" for field in SETTLEMENT_LINES_SCHEMA)
+        return f"with src as ({numbered}) select {select} from src where {keep}"
+
+    # Older layout: type the shared columns once, then one line per non-empty amount column, in column order.
+    shared = [f.name for f in SETTLEMENT_LINES_SCHEMA if f.name in expr]
+    typed = ", ".join(f"{expr[name]} as {name}" for name in shared)
+    branches = []
+    for rank, (amount_name, amount_type, described_by) in enumerate(V1_AMOUNT_COLUMNS):
+        column = _col(shape, amount_name)
+        if column is None:
+            continue
+        if described_by == "transaction-type":
+            description = "transaction_type"
+        elif described_by is not None and _col(shape, described_by):
+            description = _text(shape, described_by)
+        else:
+            description = f"cast({sql_literal(V1_DEFAULT_DESCRIPTIONS.get(amount_name))} as varchar)"
+        branches.append(
+            f"select {', '.join(shared)}, {rank} as amount_rank, {sql_literal(amount_type)} as amount_type, "
+            f"{description} as amount_description, "
+            f"{values.sql_amount(column, shape.decimal_style, amount_name)} as amount "
+            f"from typed where {sql_text(column)} is not null"
+        )
+    raw_description_columns = sorted(
+        {c for _, _, d in V1_AMOUNT_COLUMNS if d and d != "transaction-type" and (c := _col(shape, d))}
+    )
+    raw_amount_columns = [c for name, _, _ in V1_AMOUNT_COLUMNS if (c := _col(shape, name))]
+    carried = ", ".join(dict.fromkeys([*raw_amount_columns, *raw_description_columns]))
+    final = ", ".join(
+        "row_number() over (order by source_line, amount_rank) as line_number"
+        if f.name == "line_number"
+        else f.name
+        for f in SETTLEMENT_LINES_SCHEMA
+    )
+    return (
+        f"with src as ({numbered}), "
+        f"typed as (select {typed}, {carried} from src where {keep}), "
+        f"unpivoted as ({' union all '.join(branches)}) "
+        f"select {final} from unpivoted order by source_line, amount_rank"
+    )
+
+
+def connect(memory_limit: str = "768MB", threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect(config={"memory_limit": memory_limit, "preserve_insertion_order": True})
+    connection.execute("set TimeZone = 'UTC'")
+    connection.execute("set enable_progress_bar = false")
+    if threads:
+        connection.execute(f"set threads = {int(threads)}")
+    return connection
+
+
+def convert_lines(
+    path: Path,
+    shape: FileShape,
+    out_parquet: Path,
+    *,
+    file: str,
+    account_id: str | None,
+    raw_sha256: str | None,
+    scan: LineScan | None = None,
+    workdir: Path | None = None,
+) -> ConvertedLines:
+    """Write the file's lines to `out_parquet` (typed, validated) and return the totals; raise on bad input.
+
+    `scan` may carry a LineScan already fed with the file's bytes (the archive's copy pass does that)."""
+    with tempfile.TemporaryDirectory(dir=workdir, prefix=".settlement-") as scratch:
+        source = path
+        if shape.encoding not in (UTF8, UTF8_BOM):
+            source = Path(scratch) / "utf8.tsv"
+            scan = LineScan()
+            transcode_to_utf8(path, shape.encoding, source, file=file, scan=scan)
+        elif scan is None:
+            scan = LineScan.of_file(path)
+        if shape.encoding in (UTF8, UTF8_BOM) and scan.utf8_error_line is not None:
+            raise SettlementFileError(
+                "line is not valid UTF-8 (the file's first megabytes are)",
+                file=file,
+                line=scan.utf8_error_line,
+            )
+        with connect() as connection:
+            # The older layout's row count is not its line count, so check for blank lines up front there.
+            if shape.layout == LAYOUT_V1 and has_blank_line_inside(source):
+                source = _filled_copy(source, shape, scratch)
+            rows = _copy_lines(
+                connection,
+                source,
+                shape,
+                out_parquet,
+                file=file,
+                account_id=account_id,
+                raw_sha256=raw_sha256,
+                path=path,
+            )
+            if (
+                shape.layout == LAYOUT_V2
+                and rows + 1 != scan.last_content_line
+                and source.name != "filled.tsv"
+            ):
+                source = _filled_copy(source, shape, scratch)
+                rows = _copy_lines(
+                    connection,
+                    source,
+                    shape,
+                    out_parquet,
+                    file=file,
+                    account_id=account_id,
+                    raw_sha256=raw_sha256,
+                    path=path,
+                )
+            parquet = sql_literal(str(out_parquet))
+            count, total = connection.execute(
+                f"select count(*), coalesce(sum(amount), 0) from read_parquet({parquet})"
+            ).fetchone() or (0, Decimal(0))
+            marketplace = connection.execute(
+                f"select marketplace_name from read_parquet({parquet}) where marketplace_name is not null "
+                "group by 1 order by count(*) desc, 1 limit 1"
+            ).fetchone()
+    return ConvertedLines(
+        shape=shape,
+        line_count=int(count),
+        lines_total=Decimal(total).quantize(Decimal("0.01")),
+        marketplace_name=marketplace[0] if marketplace else None,
+    )
+
+
+# --- finding the first bad line (only when the SQL pass failed) ---------------------------------------------
+
+
+def diagnose(path: Path, shape: FileShape, *, file: str, fallback: str) -> SettlementFileError:
+    """Walk the file in Python to name the first bad line and column; `fallback` when nothing is found."""
+    try:
+        problem = _first_problem(path, shape, file=file)
+    except SettlementFileError as error:
+        return error
+    if problem is not None:
+        return problem
+    first_line = fallback.strip().splitlines()[0] if fallback.strip() else "unreadable file"
+    match = _CSV_LINE.search(fallback)
+    return SettlementFileError(first_line, file=file, line=int(match.group(1)) if match else None)
+
+
+def _first_problem(path: Path, shape: FileShape, *, file: str) -> SettlementFileError | None:
+    width = len(shape.header)
+    amount_columns = (
+        ["amount"]
+        if shape.layout == LAYOUT_V2
+        else [c for c, _, _ in V1_AMOUNT_COLUMNS if c in shape.columns]
+    )
+    for number, fields, terminated in _iter_rows(path, shape.encoding, file=file):
+        if fields == [""]:
+            continue  # blank lines carry nothing (real files have them, even between rows)
+        if len(fields) != width:
+            # A short last row with no newline is what an interrupted download leaves behind.
+            cut = (
+                "; the file ends inside this row (truncated?)"
+                if not terminated and len(fields) < width
+                else ""
+            )
+            return SettlementFileError(
+                f"row has {len(fields)} fields, the header has {width}{cut}", file=file, line=number
+            )
+        if number == 2:
+            continue  # the summary row was checked when the head was read
+        named = {name: fields[position] for name, position in shape.columns.items()}
+        if named["settlement-id"].strip() != shape.summary.settlement_id:
+            return SettlementFileError(
+                f"settlement-id {named['settlement-id'].strip()!r} differs from the summary row's "
+                f"{shape.summary.settlement_id!r} (one settlement per file)",
+                file=file,
+                line=number,
+                column="settlement-id",
+            )
+        checks: list[tuple[str, Callable[[str], object]]] = [
+            (name, lambda v: values.parse_amount(v, shape.decimal_style)) for name in amount_columns
+        ]
+        checks += [
+            ("posted-date", values.parse_posted_date),
+            ("posted-date-time", values.parse_timestamp),
+            ("quantity-purchased", values.parse_quantity),
+        ]
+        for name, parse in checks:
+            text = named.get(name, "").strip()
+            if not text:
+                continue
+            try:
+                parse(text)
+            except values.ValueError_ as error:
+                return SettlementFileError(
+                    str(error), file=file, line=number, column=shape.header[shape.columns[name]].strip()
+                )
+    return None
+
+
+def extra_columns_json(shape: FileShape) -> list[str]:
+    """Header names kept only in extra_columns (for messages and docs)."""
+    known = set(SHARED_COLUMNS) | set(V2_LINE_COLUMNS if shape.layout == LAYOUT_V2 else V1_LINE_COLUMNS)
+    return [name for name in shape.header if normalise(name) not in known]
+
+
+__all__ = [
+    "ConvertedLines",
+    "FileShape",
+    "LineScan",
+    "SettlementSummary",
+    "convert_lines",
+    "inspect_head",
+]

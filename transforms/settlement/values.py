@@ -1,0 +1,178 @@
+"""Settlement file values: amounts, dates and quantities, as Python parsers and as the equivalent DuckDB SQL.
+
+The SQL runs on the fast path (every line of a file); the Python parsers read the summary row and, when the
+SQL path fails, find the first bad line and column for the quarantine message. Both accept exactly the same
+forms:
+
+- amounts: optional sign, digits, optional decimal separator (`.` or `,`, one style per file) and decimals;
+  at most 16 integer digits and no non-zero digit past the second decimal (money is decimal(18,2));
+- timestamps: `yyyy-MM-dd HH:mm:ss UTC`, `dd.MM.yyyy HH:mm:ss UTC`, ISO 8601 with an offset (or `Z`);
+- dates (posted-date): any timestamp form (its date as written), or `yyyy-MM-dd`, `dd.MM.yyyy`, `MM/dd/yy`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Literal
+
+DecimalStyle = Literal["point", "comma"]
+
+AMOUNT_PATTERNS: dict[DecimalStyle, str] = {
+    "point": r"[+-]?[0-9]{1,16}(\.[0-9]{0,2}0*)?",
+    "comma": r"[+-]?[0-9]{1,16}(,[0-9]{0,2}0*)?",
+}
+_AMOUNT_RE = {style: re.compile(pattern) for style, pattern in AMOUNT_PATTERNS.items()}
+_ANY_NUMBER = re.compile(r"[+-]?[0-9]+([.,][0-9]+)?")
+
+TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S UTC", "%d.%m.%Y %H:%M:%S UTC")
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%m/%d/%y")
+_ISO_RE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})"
+)
+
+
+class ValueError_(ValueError):
+    """A value that does not parse; the message says what was expected."""
+
+
+def parse_amount(text: str, style: DecimalStyle) -> Decimal:
+    value = text.strip()
+    if not _AMOUNT_RE[style].fullmatch(value):
+        separator = "." if style == "point" else ","
+        if _ANY_NUMBER.fullmatch(value):
+            digits = value.lstrip("+-").replace(",", ".").partition(".")
+            if len(digits[0]) > 16:
+                raise ValueError_(f"amount {value!r} is too large for decimal(18,2)")
+            if (separator == "." and "," in value) or (separator == "," and "." in value):
+                raise ValueError_(
+                    f"amount {value!r} uses the other decimal separator than this file ({style})"
+                )
+            raise ValueError_(
+                f"amount {value!r} has non-zero digits beyond 2 decimals (money is decimal(18,2))"
+            )
+        raise ValueError_(f"amount {value!r} is not a number")
+    return Decimal(value.replace(",", ".")).quantize(Decimal("0.01"))
+
+
+def parse_timestamp(text: str) -> datetime:
+    value = text.strip()
+    for form in TIMESTAMP_FORMATS:
+        try:
+            return datetime.strptime(value, form).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    if _ISO_RE.fullmatch(value):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            return parsed.astimezone(UTC)
+    raise ValueError_(
+        f"timestamp {value!r} is not 'yyyy-MM-dd HH:mm:ss UTC', 'dd.MM.yyyy HH:mm:ss UTC' or ISO 8601 "
+        f"with an offset"
+    )
+
+
+def parse_posted_date(text: str) -> date:
+    value = text.strip()
+    head = value.replace("T", " ", 1).split(" ", 1)[0]
+    has_time = head != value
+    if has_time:
+        parse_timestamp(value)  # the whole value must be a valid timestamp, not just its date
+    for form in DATE_FORMATS:
+        try:
+            return datetime.strptime(head, form).date()
+        except ValueError:
+            continue
+    raise ValueError_(f"date {value!r} is not yyyy-MM-dd, dd.MM.yyyy, MM/dd/yy or one of the timestamp forms")
+
+
+def parse_quantity(text: str) -> int:
+    value = text.strip()
+    if not re.fullmatch(r"[+-]?[0-9]{1,9}", value):
+        raise ValueError_(f"quantity {value!r} is not a whole number")
+    return int(value)
+
+
+def usual_format(text: str) -> str | None:
+    """The strptime format of a date/timestamp value, for the SQL fast path (None for ISO forms and junk)."""
+    for form in (*TIMESTAMP_FORMATS, *DATE_FORMATS):
+        try:
+            datetime.strptime(text.strip(), form)
+        except ValueError:
+            continue
+        return form
+    return None
+
+
+# --- the same rules in DuckDB SQL ---------------------------------------------------------------------------
+
+
+def sql_literal(text: str | None) -> str:
+    return "NULL" if text is None else "'" + text.replace("'", "''") + "'"
+
+
+def sql_clean(column: str) -> str:
+    """A raw column as trimmed text, empty -> NULL (done once per column; the helpers below expect it)."""
+    return f"nullif(trim({column}), '')"
+
+
+def sql_text(column: str) -> str:
+    """A column of the cleaned relation (see sql_clean)."""
+    return column
+
+
+def sql_fail(what: str) -> str:
+    return f"error({sql_literal('acorn: bad ' + what)})"
+
+
+def sql_amount(column: str, style: DecimalStyle, what: str) -> str:
+    text = sql_text(column)
+    number = text if style == "point" else f"replace({text}, ',', '.')"
+    return (
+        f"(case when {text} is null then null "
+        f"when regexp_full_match({text}, {sql_literal(AMOUNT_PATTERNS[style])}) "
+        f"then cast({number} as decimal(18,2)) else {sql_fail(what)} end)"
+    )
+
+
+def sql_timestamp(column: str, what: str, usual: str | None = None) -> str:
+    """`usual` is the format the file's head showed: tried first, since one strptime is much cheaper than the
+    general chain (which still accepts every form, so a file mixing forms parses the same)."""
+    text = sql_text(column)
+    formats = ", ".join(sql_literal(f) for f in TIMESTAMP_FORMATS)
+    fast = f"cast(try_strptime({text}, {sql_literal(usual)}) as timestamptz), " if usual else ""
+    parsed = (
+        f"coalesce({fast}cast(try_strptime({text}, [{formats}]) as timestamptz), "
+        f"case when regexp_full_match({text}, {sql_literal(_ISO_RE.pattern)}) "
+        f"then try_cast({text} as timestamptz) end)"
+    )
+    return f"(case when {text} is null then null else coalesce({parsed}, {sql_fail(what)}) end)"
+
+
+def sql_posted_date(column: str, what: str, usual: str | None = None) -> str:
+    text = sql_text(column)
+    spaced = f"replace({text}, 'T', ' ')"
+    head = f"split_part({spaced}, ' ', 1)"
+    formats = ", ".join(sql_literal(f) for f in DATE_FORMATS)
+    # A posted-date with a time part must be a whole valid timestamp (sql_timestamp raises otherwise).
+    general = (
+        f"(case when {text} is null then null "
+        f"when strpos({spaced}, ' ') > 0 and {sql_timestamp(column, what)} is null then null "
+        f"else coalesce(cast(try_strptime({head}, [{formats}]) as date), {sql_fail(what)}) end)"
+    )
+    if usual is None:
+        return general
+    # The usual format: a date-only form, or a UTC timestamp form whose date is the date as written.
+    return f"coalesce(cast(try_strptime({text}, {sql_literal(usual)}) as date), {general})"
+
+
+def sql_quantity(column: str, what: str) -> str:
+    text = sql_text(column)
+    return (
+        f"(case when {text} is null then null when regexp_full_match({text}, '[+-]?[0-9]{{1,9}}') "
+        f"then cast({text} as integer) else {sql_fail(what)} end)"
+    )
