@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from finance_testkit import in_flight_deferred
 
 from acorn_cli.summary import deferred_lines
 from orchestration.finances import checks
@@ -180,9 +181,25 @@ def test_finance_checks_pass_on_the_demo_data(pipeline) -> None:  # type: ignore
             (checks.FINANCIAL_EVENTS_UNKNOWN_TYPES, checks.financial_events_unknown_types),
         )
     }
+    deferred = results.pop(checks.DEFERRED_BALANCE_MATCHES)
     failed = {name: result.metadata for name, result in results.items() if not result.passed}
     assert not failed, failed
-    assert results[checks.DEFERRED_BALANCE_MATCHES].metadata["currencies_compared"].value == 3
+    assert deferred.metadata["currencies_compared"].value == 3
+    # One run, so no snapshot is covered yet; the run's own may differ only by the money the simulator posted
+    # in the minutes listTransactions does not reach yet (when the suite happens to run right after one).
+    in_flight: dict[tuple[str, str], Decimal] = {}
+    for account_id in ("demo-na", "demo-eu"):
+        for currency, amount in in_flight_deferred(pipeline.landing.simulator, account_id).items():
+            in_flight[(account_id, currency)] = amount
+    differences = {
+        (row["account_id"], row["currency"]): Decimal(row["difference"])
+        for row in deferred.metadata["comparison"].value
+        if row["comparison"] == "provisional" and Decimal(row["difference"]) != 0
+    }
+    assert differences == {key: amount for key, amount in in_flight.items() if amount}, differences
+    assert deferred.passed == (not differences)
+    if differences:
+        assert deferred.severity == checks.dg.AssetCheckSeverity.WARN
 
 
 def test_demo_summary_prints_deferred_money_and_maturities(pipeline) -> None:  # type: ignore[no-untyped-def]

@@ -6,16 +6,20 @@ sys.path). No stubs: the clients talk HTTP to the bundled simulator, whose clock
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from orchestration.resources import demo_credentials
 from spapi.client import ClientOptions, SpApiClient
 from spapi.config import AccountConfig, load_config, resolve_endpoints
 from spapi.ratelimit import RateLimiterRegistry
-from spapi.simulator import SimulatorHandle, start_simulator
+from spapi.simulator import SimClock, SimulatorHandle, start_simulator
+from spapi.windows import FINANCES_SAFE_LAG
 from transforms.archive import RawArchive
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -50,9 +54,34 @@ class Landing:
 
 
 @contextmanager
-def landing_on_simulator(root: Path) -> Iterator[Landing]:
+def landing_on_simulator(root: Path, *, start: datetime | None = None) -> Iterator[Landing]:
+    """A simulator whose data time starts at `start`: by default now, so the suite meets many times of day, or
+    ACORN_TEST_SIMULATOR_START (ISO 8601) to replay the instant a failing run started at."""
+    replay = os.environ.get("ACORN_TEST_SIMULATOR_START")
+    if start is None and replay:
+        start = datetime.fromisoformat(replay)
     accounts = {a.id: a for a in load_config(REPO_ROOT / "config" / "demo.toml").accounts}
-    with start_simulator(time_scale=TIME_SCALE) as simulator:
+    clock = SimClock(start=start, time_scale=TIME_SCALE)
+    with start_simulator(time_scale=TIME_SCALE, clock=clock) as simulator:
         # A registry of the test's own (real time), so no bucket is shared with other tests in the process.
         registry = RateLimiterRegistry()
         yield Landing(simulator, accounts, root, registry)
+
+
+def in_flight_deferred(simulator: SimulatorHandle, account_id: str) -> dict[str, Decimal]:
+    """Per currency, the deferred money the ledger posted in the last FINANCES_SAFE_LAG before the simulator's
+    data time: listBalances counts it, listTransactions does not list it yet (the oracle for the gap)."""
+    now = simulator.clock.data_now()
+    recent = simulator.ledger.transactions(
+        account_id,
+        now,
+        posted_after=now - FINANCES_SAFE_LAG,
+        posted_before=now + timedelta(microseconds=1),
+    )
+    totals: dict[str, Decimal] = {}
+    for transaction in recent:
+        if transaction["transactionStatus"] == "DEFERRED":
+            amount = transaction["totalAmount"]
+            code = amount["currencyCode"]
+            totals[code] = totals.get(code, Decimal(0)) + Decimal(str(amount["currencyAmount"]))
+    return totals

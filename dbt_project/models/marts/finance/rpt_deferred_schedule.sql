@@ -1,6 +1,7 @@
 -- Money Amazon holds back under a deferral policy (DD+7, B2B invoices) and has not released yet, by the day it
 -- matures. A transaction counts here while its current status is DEFERRED; once released (DEFERRED_RELEASED) it
--- leaves the schedule, so the outstanding total always matches what listBalances reports as DEFERRED.
+-- leaves the schedule, so the outstanding total matches what listBalances reports as DEFERRED (up to the money
+-- posted in the two minutes before the snapshot, which listTransactions does not reach yet).
 with deferred as (
     select * from {{ ref('int_transactions_totaled') }}
     where is_deferred
