@@ -10,6 +10,7 @@ import pandas as pd
 
 from expectations.outcome import CheckOutcome
 from expectations.runner import SuiteOutcome
+from orchestration.warehouse.lake_views import lake_scan_sql
 
 SEVERITIES = {"WARN": dg.AssetCheckSeverity.WARN, "ERROR": dg.AssetCheckSeverity.ERROR}
 
@@ -20,10 +21,7 @@ def read_lake_dataset(lake: Path, dataset: str) -> pd.DataFrame | None:
     if not files:
         return None
     with duckdb.connect() as connection:
-        table = connection.execute(
-            "select * from read_parquet(?, union_by_name = true, hive_partitioning = false)",
-            [[str(f) for f in files]],
-        ).fetch_arrow_table()
+        table = connection.execute(lake_scan_sql(dataset, "?"), [[str(f) for f in files]]).fetch_arrow_table()
     # to_pandas keeps decimal128 as Python Decimal objects (object dtype): exact, as the suites expect.
     return table.to_pandas()
 

@@ -40,14 +40,26 @@ def register_lake_views(
             partitions = sorted((lake / name).glob("*/*.parquet"))
             if partitions:
                 pattern = str(lake / name / "*" / "*.parquet")
-                scan = f"read_parquet('{_quote(pattern)}', union_by_name = true, hive_partitioning = false)"
+                select = lake_scan_sql(name, f"'{_quote(pattern)}'")
             else:
                 empty = empty_dir / f"{name}.parquet"
                 pq.write_table(schema.empty_table(), empty)
-                scan = f"read_parquet('{_quote(str(empty))}')"
-            connection.execute(f"create or replace view lake.{name} as select * from {scan}")
+                select = f"select * from read_parquet('{_quote(str(empty))}')"
+            connection.execute(f"create or replace view lake.{name} as {select}")
             created.append(name)
     return created
+
+
+def lake_scan_sql(dataset: str, files: str) -> str:
+    """The SELECT every ACORN reader uses over a lake dataset's Parquet `files` (a DuckDB list, pattern or `?`).
+
+    Settlement lines stored with positional line numbers get them filled in (transforms/settlement/schema.py).
+    """
+    from transforms.settlement.schema import settlement_lines_scan_sql
+
+    if dataset == "settlement_lines":
+        return settlement_lines_scan_sql(files)
+    return f"select * from read_parquet({files}, union_by_name = true, hive_partitioning = false)"
 
 
 def _quote(text: str) -> str:

@@ -15,7 +15,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from transforms.settlement.errors import EmptySettlementFile, SettlementFileError
 from transforms.settlement.importer import (
@@ -24,6 +23,7 @@ from transforms.settlement.importer import (
     import_settlement_file,
     settlement_record,
 )
+from transforms.settlement.lake import read_settlement_lines
 from transforms.settlement.parse import convert_lines, inspect_head
 from transforms.settlement.schema import LAYOUT_V1, LAYOUT_V2, SETTLEMENT_LINES_SCHEMA, SETTLEMENTS_SCHEMA
 
@@ -59,7 +59,7 @@ def parse_settlement(
     with tempfile.TemporaryDirectory(prefix="acorn-settlement-") as scratch:
         out = Path(scratch) / "lines.parquet"
         converted = convert_lines(path, shape, out, file=shown, account_id=None, raw_sha256=None)
-        lines = pq.read_table(out, schema=SETTLEMENT_LINES_SCHEMA)
+        lines = read_settlement_lines([out])
     record = settlement_record(
         converted, account_id=None, raw_sha256=None, source_name=shown, document_created_at=None
     )

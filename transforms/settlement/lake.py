@@ -116,3 +116,19 @@ def install(staged_file: Path, lake: Path, dataset: str, settlement_id: str) -> 
 
 def write_settlement_row(row: dict, schema: pa.Schema, staged_file: Path) -> None:
     pq.write_table(pa.Table.from_pylist([row], schema=schema), staged_file)
+
+
+def read_settlement_lines(files: list[Path]) -> pa.Table:
+    """settlement_lines Parquet files as one Arrow table (SETTLEMENT_LINES_SCHEMA), line numbers filled in."""
+    import duckdb
+
+    from transforms.settlement.schema import SETTLEMENT_LINES_SCHEMA, settlement_lines_scan_sql
+
+    if not files:
+        return SETTLEMENT_LINES_SCHEMA.empty_table()
+    with duckdb.connect() as connection:
+        connection.execute("set TimeZone = 'UTC'")
+        table = connection.execute(
+            settlement_lines_scan_sql("?"), [[str(f) for f in files]]
+        ).fetch_arrow_table()
+    return table.select(SETTLEMENT_LINES_SCHEMA.names).cast(SETTLEMENT_LINES_SCHEMA)

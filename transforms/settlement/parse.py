@@ -26,6 +26,8 @@ from transforms.settlement.errors import EmptySettlementFile, SettlementFileErro
 from transforms.settlement.schema import (
     LAYOUT_V1,
     LAYOUT_V2,
+    POSITIONAL_NUMBERING,
+    POSITIONAL_NUMBERING_KEY,
     REQUIRED_COMMON,
     REQUIRED_V1,
     REQUIRED_V2,
@@ -448,11 +450,11 @@ def _line_columns(shape: FileShape, *, account_id: str | None, raw_sha256: str |
     return expr
 
 
-def _read_csv(source: Path, width: int) -> str:
+def _read_csv(source: Path, width: int, *, skip: int = 1) -> str:
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
     return (
         f"read_csv({sql_literal(str(source))}, delim = '\t', quote = '', escape = '', header = false, "
-        f"skip = 1, auto_detect = false, strict_mode = true, null_padding = false, columns = {{{columns}}})"
+        f"skip = {skip}, auto_detect = false, strict_mode = true, null_padding = false, columns = {{{columns}}})"
     )
 
 
@@ -479,8 +481,14 @@ def _copy_lines(
         source, shape, account_id=account_id, raw_sha256=raw_sha256, has_blank_lines=filled
     )
     try:
+        positional = shape.layout == LAYOUT_V2 and not filled
+        metadata = (
+            f", kv_metadata {{{sql_literal(POSITIONAL_NUMBERING_KEY)}: {sql_literal(POSITIONAL_NUMBERING)}}}"
+            if positional
+            else ""
+        )
         connection.execute(
-            f"copy ({sql}) to {sql_literal(str(out_parquet))} (format parquet, compression zstd)"
+            f"copy ({sql}) to {sql_literal(str(out_parquet))} (format parquet, compression zstd{metadata})"
         )
     except duckdb.Error as error:
         raise diagnose(path, shape, file=file, fallback=str(error)) from error
@@ -513,18 +521,33 @@ def lines_select_sql(
     raw_sha256: str | None,
     has_blank_lines: bool = False,
 ) -> str:
-    """One SELECT producing the lake's settlement_lines rows, in file order, raising on any bad value."""
+    """One SELECT producing the lake's settlement_lines rows, in file order, raising on any bad value.
+
+    A V2 file read as is (no blank lines) leaves its line numbers to its row positions (see schema.py's
+    FIRST_DATA_LINE): no row counter, so DuckDB reads, types and writes on all its threads."""
     expr = _line_columns(shape, account_id=account_id, raw_sha256=raw_sha256)
     width = len(shape.header)
+    parsed = _parsed_positions(shape)
+    cleaned = ", ".join(
+        f"{values.sql_clean(f'c{i}')} as c{i}" if i in parsed else f"c{i}" for i in range(width)
+    )
+    if shape.layout == LAYOUT_V2 and not has_blank_lines:
+        expr["source_line"] = "cast(NULL as bigint)"
+        expr["line_number"] = "cast(NULL as bigint)"
+        expr["amount_type"] = _text(shape, "amount-type")
+        expr["amount_description"] = _text(shape, "amount-description")
+        expr["amount"] = values.sql_amount(str(_col(shape, "amount")), shape.decimal_style, "amount")
+        select = ", ".join(f"{expr[field.name]} as {field.name}" for field in SETTLEMENT_LINES_SCHEMA)
+        # Header and summary row skipped: every row read is a settlement line.
+        return (
+            f"with src as (select {cleaned} from {_read_csv(source, width, skip=2)}) select {select} from src"
+        )
+
     keep = "source_line > 2"
     if has_blank_lines:
         keep += f" and coalesce({', '.join(f'c{i}' for i in range(width))}) is not null"
     # Only values that are parsed get trimmed (padded amounts are real); text is kept as written, and DuckDB
     # already reads an empty field as NULL. Trimming every column would cost a fifth of the import's time.
-    parsed = _parsed_positions(shape)
-    cleaned = ", ".join(
-        f"{values.sql_clean(f'c{i}')} as c{i}" if i in parsed else f"c{i}" for i in range(width)
-    )
     numbered = (
         f"select source_line, {cleaned} from "
         f"(select row_number() over () + 1 as source_line, * from {_read_csv(source, width)})"

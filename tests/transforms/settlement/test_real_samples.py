@@ -10,6 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from transforms.settlement import SETTLEMENT_LINES_SCHEMA, import_settlement_file, parse_settlement
+from transforms.settlement.lake import read_settlement_lines
+from transforms.settlement.schema import POSITIONAL_NUMBERING, POSITIONAL_NUMBERING_KEY
 
 SAMPLES = "settlement-samples"
 V2_SAMPLE = "xieyi138_US_v2_synthetic_settlement-sample.txt"
@@ -42,6 +44,14 @@ def test_v2_sample_lands_in_the_lake(shared_fixtures: Path, tmp_path: Path) -> N
     assert set(lines.column("raw_sha256").to_pylist()) == {outcome.sha256}
     assert summary[0]["total_amount"] == summary[0]["lines_total"] == Decimal("582.89")
     assert summary[0]["marketplace_name"] == "amazon.com"
+    # Stored positionally (no row counter while writing); every reader fills the numbers in from the order.
+    part = tmp_path / "lake/settlement_lines/settlement_id=28471003921/part-0.parquet"
+    assert set(lines.column("line_number").to_pylist()) == {None}
+    assert pq.read_metadata(part).metadata[POSITIONAL_NUMBERING_KEY.encode()] == POSITIONAL_NUMBERING.encode()
+    read = read_settlement_lines([part])
+    assert read.column("line_number").to_pylist() == list(range(1, 24))
+    assert read.column("source_line").to_pylist() == list(range(3, 26))
+    assert read.column("amount").to_pylist() == lines.column("amount").to_pylist()
 
 
 @pytest.mark.parametrize(
