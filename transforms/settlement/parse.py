@@ -397,7 +397,9 @@ def _text(shape: FileShape, name: str) -> str:
     return "cast(NULL as varchar)" if column is None else sql_text(column)
 
 
-def _line_columns(shape: FileShape, *, account_id: str | None, raw_sha256: str | None) -> dict[str, str]:
+def _line_columns(
+    shape: FileShape, *, account_id: str | None, raw_sha256: str | None, usual_only: bool = False
+) -> dict[str, str]:
     """SQL for every lake column except the amount ones, keyed by lake column name."""
     sid = shape.summary.settlement_id
     sid_column = _col(shape, "settlement-id")
@@ -416,6 +418,56 @@ def _line_columns(shape: FileShape, *, account_id: str | None, raw_sha256: str |
 
     posted_date = _col(shape, "posted-date")
     posted_date_time = _col(shape, "posted-date-time")
+    if usual_only:
+        _usual_date_columns(shape, expr, posted_date, posted_date_time)
+    else:
+        _general_date_columns(shape, expr, posted_date, posted_date_time)
+    quantity = _col(shape, "quantity-purchased")
+    expr["quantity"] = (
+        values.sql_quantity(quantity, "quantity-purchased") if quantity else "cast(NULL as integer)"
+    )
+
+    known = set(SHARED_COLUMNS) | set(V2_LINE_COLUMNS if shape.layout == LAYOUT_V2 else V1_LINE_COLUMNS)
+    unknown = [(name, position) for position, name in enumerate(shape.header) if normalise(name) not in known]
+    if unknown:
+        pairs = ", ".join(f"{sql_literal(name)}, c{position}" for name, position in unknown)
+        expr["extra_columns"] = f"cast(json_object({pairs}) as varchar)"
+    else:
+        expr["extra_columns"] = "cast(NULL as varchar)"
+    return expr
+
+
+def usual_formats_known(shape: FileShape) -> bool:
+    """Whether every date column the file has showed a strptime format in its head (ISO forms do not)."""
+    return all(
+        shape.usual_formats.get(name) is not None
+        for name in ("posted-date", "posted-date-time")
+        if _col(shape, name) is not None
+    )
+
+
+def _usual_date_columns(
+    shape: FileShape, expr: dict[str, str], posted_date: str | None, posted_date_time: str | None
+) -> None:
+    """posted_date / posted_at reading only the formats the file's head showed (the common, fast case)."""
+    date_format = shape.usual_formats.get("posted-date")
+    expr["posted_date"] = (
+        values.sql_posted_date_usual(posted_date, str(date_format)) if posted_date else "cast(NULL as date)"
+    )
+    candidates = []
+    if posted_date_time:
+        candidates.append(
+            values.sql_timestamp_usual(posted_date_time, str(shape.usual_formats["posted-date-time"]))
+        )
+    if posted_date and date_format is not None and "%H" in date_format:
+        candidates.append(values.sql_timestamp_usual(posted_date, date_format))
+    expr["posted_at"] = f"coalesce({', '.join(candidates)})" if candidates else "cast(NULL as timestamptz)"
+
+
+def _general_date_columns(
+    shape: FileShape, expr: dict[str, str], posted_date: str | None, posted_date_time: str | None
+) -> None:
+    """posted_date / posted_at accepting every supported form, value by value."""
     expr["posted_date"] = (
         values.sql_posted_date(posted_date, "posted-date", shape.usual_formats.get("posted-date"))
         if posted_date
@@ -435,19 +487,6 @@ def _line_columns(shape: FileShape, *, account_id: str | None, raw_sha256: str |
             f"{values.sql_timestamp(posted_date, 'posted-date', shape.usual_formats.get('posted-date'))} end)"
         )
     expr["posted_at"] = f"coalesce({', '.join(candidates)})" if candidates else "cast(NULL as timestamptz)"
-    quantity = _col(shape, "quantity-purchased")
-    expr["quantity"] = (
-        values.sql_quantity(quantity, "quantity-purchased") if quantity else "cast(NULL as integer)"
-    )
-
-    known = set(SHARED_COLUMNS) | set(V2_LINE_COLUMNS if shape.layout == LAYOUT_V2 else V1_LINE_COLUMNS)
-    unknown = [(name, position) for position, name in enumerate(shape.header) if normalise(name) not in known]
-    if unknown:
-        pairs = ", ".join(f"{sql_literal(name)}, c{position}" for name, position in unknown)
-        expr["extra_columns"] = f"cast(json_object({pairs}) as varchar)"
-    else:
-        expr["extra_columns"] = "cast(NULL as varchar)"
-    return expr
 
 
 def _read_csv(source: Path, width: int, *, skip: int = 1) -> str:
@@ -475,23 +514,36 @@ def _copy_lines(
     raw_sha256: str | None,
     path: Path,
 ) -> int:
-    """COPY the lines to Parquet; returns the number of rows read (summary row included)."""
+    """COPY the lines to Parquet; returns the number of rows read (summary row included).
+
+    Tries the usual-format SELECT first when the head showed every date format, and the general one when a
+    value is in another form (a valid one lands the same either way; a bad one fails the general SELECT)."""
     filled = source.name == "filled.tsv"
-    sql = lines_select_sql(
-        source, shape, account_id=account_id, raw_sha256=raw_sha256, has_blank_lines=filled
+    positional = shape.layout == LAYOUT_V2 and not filled
+    metadata = (
+        f", kv_metadata {{{sql_literal(POSITIONAL_NUMBERING_KEY)}: {sql_literal(POSITIONAL_NUMBERING)}}}"
+        if positional
+        else ""
     )
-    try:
-        positional = shape.layout == LAYOUT_V2 and not filled
-        metadata = (
-            f", kv_metadata {{{sql_literal(POSITIONAL_NUMBERING_KEY)}: {sql_literal(POSITIONAL_NUMBERING)}}}"
-            if positional
-            else ""
+    attempts = [True, False] if usual_formats_known(shape) else [False]
+    for usual_only in attempts:
+        sql = lines_select_sql(
+            source,
+            shape,
+            account_id=account_id,
+            raw_sha256=raw_sha256,
+            has_blank_lines=filled,
+            usual_only=usual_only,
         )
-        connection.execute(
-            f"copy ({sql}) to {sql_literal(str(out_parquet))} (format parquet, compression zstd{metadata})"
-        )
-    except duckdb.Error as error:
-        raise diagnose(path, shape, file=file, fallback=str(error)) from error
+        try:
+            connection.execute(
+                f"copy ({sql}) to {sql_literal(str(out_parquet))} (format parquet, compression zstd{metadata})"
+            )
+            break
+        except duckdb.Error as error:
+            if usual_only and values.UNUSUAL_VALUE in str(error):
+                continue
+            raise diagnose(path, shape, file=file, fallback=str(error)) from error
     written = connection.execute(
         f"select count(*) from read_parquet({sql_literal(str(out_parquet))})"
     ).fetchone()
@@ -520,12 +572,16 @@ def lines_select_sql(
     account_id: str | None,
     raw_sha256: str | None,
     has_blank_lines: bool = False,
+    usual_only: bool = False,
 ) -> str:
     """One SELECT producing the lake's settlement_lines rows, in file order, raising on any bad value.
 
+    `usual_only`: dates are read in the formats the file's head showed, and any other form raises
+    values.UNUSUAL_VALUE (the caller then runs the general SELECT).
+
     A V2 file read as is (no blank lines) leaves its line numbers to its row positions (see schema.py's
     FIRST_DATA_LINE): no row counter, so DuckDB reads, types and writes on all its threads."""
-    expr = _line_columns(shape, account_id=account_id, raw_sha256=raw_sha256)
+    expr = _line_columns(shape, account_id=account_id, raw_sha256=raw_sha256, usual_only=usual_only)
     width = len(shape.header)
     parsed = _parsed_positions(shape)
     cleaned = ", ".join(

@@ -198,3 +198,42 @@ def test_line_values_and_summary_columns(v2, write_file) -> None:
         row["source_name"] == "x.txt" and row["line_count"] == 1 and row["marketplace_name"] == "Amazon.com"
     )
     assert row["header_columns"] == list(parsed.header_columns)
+
+
+def test_a_file_mixing_date_forms_lands_each_value_as_written(v2, write_file) -> None:
+    # The head shows one form, a later line another: the import first reads the usual form only, meets the
+    # other, and reads the file again accepting every form, so both lines land with their own values.
+    lines = [
+        v2.line(
+            "1.00",
+            **{"posted-date": "2026-06-17 10:00:00 UTC", "posted-date-time": "2026-06-17 10:00:00 UTC"},
+        ),
+        v2.line(
+            "2.00", **{"posted-date": "18.06.2026 11:30:00 UTC", "posted-date-time": "2026-06-18T11:30:00Z"}
+        ),
+        v2.line("3.00", **{"posted-date": "2026-06-19", "posted-date-time": ""}),
+    ]
+    parsed = parse_settlement(write_file(v2.render(lines, total="6.00")))
+    rows = parsed.lines.select(["posted_date", "posted_at", "line_number"]).to_pylist()
+    assert rows == [
+        {
+            "posted_date": date(2026, 6, 17),
+            "posted_at": datetime(2026, 6, 17, 10, tzinfo=UTC),
+            "line_number": 1,
+        },
+        {
+            "posted_date": date(2026, 6, 18),
+            "posted_at": datetime(2026, 6, 18, 11, 30, tzinfo=UTC),
+            "line_number": 2,
+        },
+        {"posted_date": date(2026, 6, 19), "posted_at": None, "line_number": 3},
+    ]
+
+
+def test_a_bad_date_after_usual_ones_still_names_its_line(v2, write_file) -> None:
+    from transforms.settlement import SettlementFileError
+
+    lines = [v2.line("1.00"), v2.line("2.00", **{"posted-date-time": "2026-13-45 99:00:00 UTC"})]
+    with pytest.raises(SettlementFileError) as raised:
+        parse_settlement(write_file(v2.render(lines, total="3.00")))
+    assert raised.value.line == 4 and raised.value.column == "posted-date-time"
