@@ -24,10 +24,12 @@ help:
 	@echo "make docs   - dbt docs on http://127.0.0.1:8080"
 	@echo "make bench  - benchmarks (prints numbers)"
 
-# uv is bootstrapped with pip when missing; the environment is the committed lock, nothing else.
+# uv is bootstrapped with pip when missing; the environment is the committed lock, nothing else. Bytecode is
+# compiled once here: with PYTHONDONTWRITEBYTECODE set (as on CI machines), every process would otherwise
+# recompile dagster, dbt and pandas on start (9 s -> 4 s to import them on this machine).
 $(STAMP): pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON_FOR_UV) -m uv --version >/dev/null 2>&1 || $(PYTHON_FOR_UV) -m pip install --quiet uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $(STAMP)
 
 install: $(STAMP)

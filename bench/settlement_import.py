@@ -1,9 +1,9 @@
 """Settlement import benchmark: ACORN's import versus a bare DuckDB `read_csv` -> typed Parquet copy.
 
-    python -m bench.settlement_import [--lines N] [--keep]
+    python -m bench.settlement_import [--lines N] [--runs K] [--keep]
 
-Generates a synthetic V2 settlement file (cached in `.bench/settlement_import/`, git-ignored), then runs,
-each in its own subprocess so wall time and peak RSS are that run's alone (`os.wait4`):
+Generates a synthetic V2 settlement file (cached in `.bench/settlement_import/`, git-ignored), then runs K
+times, alternating, each in its own subprocess so wall time and peak RSS are that run's alone (`os.wait4`):
 
 1. ACORN: `import_settlement_file` into a fresh data dir (archiving, validation, lake write, summary);
 2. the practical limit: DuckDB reading the same file with typed columns and writing one Parquet file.
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import textwrap
@@ -140,7 +141,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--lines", type=int, default=5_000_000, help="settlement lines to generate")
     parser.add_argument("--keep", action="store_true", help="keep the outputs in .bench/ for inspection")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="alternating runs of each (the medians are compared; default 3)"
+    )
     args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
 
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     source = WORK_DIR / f"settlement_v2_{args.lines}.txt"
@@ -152,34 +158,51 @@ def main(argv: list[str] | None = None) -> int:
     size = source.stat().st_size
     data_dir = WORK_DIR / "data"
     bare_out = WORK_DIR / "bare.parquet"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    bare_out.unlink(missing_ok=True)
+    bares: list[Run] = []
+    acorns: list[Run] = []
     try:
-        bare = measure("bare DuckDB copy", BARE_RUN, str(source), str(bare_out))
-        acorn = measure("ACORN import", ACORN_RUN, str(source), str(data_dir))
+        # Alternate the two, so a machine that speeds up or slows down meanwhile affects both alike.
+        for number in range(1, args.runs + 1):
+            shutil.rmtree(data_dir, ignore_errors=True)
+            bare_out.unlink(missing_ok=True)
+            bares.append(measure("bare DuckDB copy", BARE_RUN, str(source), str(bare_out)))
+            acorns.append(measure("ACORN import", ACORN_RUN, str(source), str(data_dir)))
+            print(
+                f"  run {number}/{args.runs}: ACORN {acorns[-1].seconds:.2f} s, bare {bares[-1].seconds:.2f} s",
+                flush=True,
+            )
     finally:
         if not args.keep:
             shutil.rmtree(data_dir, ignore_errors=True)
             bare_out.unlink(missing_ok=True)
 
-    print(f"\nfile: {args.lines:,} lines, {size / 2**20:,.0f} MiB, {os.cpu_count()} CPUs")
-    print(f"{'run':<18}{'seconds':>10}{'lines/s':>14}{'peak RSS MiB':>15}")
+    acorn, bare = _median(acorns), _median(bares)
+    print(
+        f"\nfile: {args.lines:,} lines, {size / 2**20:,.0f} MiB, {os.cpu_count()} CPUs, {args.runs} run(s) each"
+    )
+    print(f"{'run (median)':<18}{'seconds':>10}{'lines/s':>14}{'peak RSS MiB':>15}")
     for run in (acorn, bare):
         print(
             f"{run.name:<18}{run.seconds:>10.2f}{run.lines_per_second(args.lines):>14,.0f}"
             f"{run.peak_rss / 2**20:>15,.0f}"
         )
-    ratio = acorn.seconds / bare.seconds
+    ratios = sorted(a.seconds / b.seconds for a, b in zip(acorns, bares, strict=True))
+    ratio = statistics.median(ratios)
     print(
-        f"\nratio ACORN / bare: {ratio:.2f}x "
+        f"\nratio ACORN / bare: {ratio:.2f}x median of {len(ratios)} pair(s), range {ratios[0]:.2f}-{ratios[-1]:.2f} "
         f"(goal <= {GOAL_RATIO}x: {'met' if ratio <= GOAL_RATIO else 'NOT met'})"
     )
-    rss_ok = acorn.peak_rss < GOAL_RSS
-    print(
-        f"ACORN peak RSS: {acorn.peak_rss / 2**20:,.0f} MiB "
-        f"(goal < 1024 MiB: {'met' if rss_ok else 'NOT met'})"
-    )
+    peak = max(run.peak_rss for run in acorns)
+    rss_ok = peak < GOAL_RSS
+    print(f"ACORN peak RSS: {peak / 2**20:,.0f} MiB (goal < 1024 MiB: {'met' if rss_ok else 'NOT met'})")
     return 0
+
+
+def _median(runs: list[Run]) -> Run:
+    """The run with the median time (peak RSS: the largest of all runs)."""
+    ordered = sorted(runs, key=lambda run: run.seconds)
+    middle = ordered[len(ordered) // 2]
+    return Run(middle.name, statistics.median(run.seconds for run in runs), max(run.peak_rss for run in runs))
 
 
 if __name__ == "__main__":

@@ -3,14 +3,17 @@ quarantine)."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from transforms.archive import RawArchive
+from transforms.archive import ArchivedObject, RawArchive
 from transforms.quarantine import find_sidecar, quarantine_file
 from transforms.settlement import lake as lake_io
 from transforms.settlement.errors import EmptySettlementFile, SettlementFileError
@@ -82,90 +85,180 @@ def import_settlement_file(
     document_created_at: datetime | None = None,
     display_name: str | None = None,
 ) -> ImportOutcome:
+    """Archive a settlement file's bytes and land its lines in the lake (or quarantine it); see the module.
+
+    Copying a large file into the archive is disk-bound and parsing it is CPU-bound, so the two run side by
+    side: the file's sha256 is taken first (the lake rows carry it), the archive pass copies, re-hashes and
+    fsyncs while DuckDB parses the same file, and nothing reaches the lake or the quarantine until the archive
+    holds exactly the bytes hashed. A file that changed meanwhile is parsed again from the archived copy."""
     src = Path(src)
     data_dir = Path(data_dir)
-    shown = display_name or src.name
-    lake = data_dir / "lake"
-    quarantine_dir = data_dir / "quarantine"
-
-    scan = LineScan()
-    source = f"import:{src.name}" if origin == "import" else origin
+    job = _Import(
+        src=src,
+        data_dir=data_dir,
+        shown=display_name or src.name,
+        account_id=account_id,
+        charset_hint=charset_hint,
+        document_created_at=document_created_at,
+    )
     meta = {"file_name": src.name}
     if charset_hint:
         meta["charset_hint"] = charset_hint
     if account_id:
         meta["account_id"] = account_id
-    archived = RawArchive(data_dir / "raw").put_file(
-        src, kind=ARCHIVE_KIND, source=source, meta=meta, on_chunk=scan.feed
-    )
-    sha = archived.sha256
+    archive = RawArchive(data_dir / "raw")
+    scan = LineScan()
 
-    if not archived.is_new:
-        seen = lake_io.known_versions(lake).get(sha)
+    def put() -> ArchivedObject:
+        source = f"import:{src.name}" if origin == "import" else origin
+        return archive.put_file(src, kind=ARCHIVE_KIND, source=source, meta=meta, on_chunk=scan.feed)
+
+    expected = file_sha256(src)
+    if archive.path_for(expected).exists():
+        # Seen before: archive first (nothing to copy), then the duplicate rules decide.
+        archived = put()
+        return job.seen_before(archived) or job.parse_and_land(archived.path, archived, scan)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="acorn-archive") as pool:
+        archiving = pool.submit(put)
+
+        def archived_scan() -> LineScan:
+            archiving.result()
+            return scan
+
+        try:
+            return job.parse_and_land(src, archiving.result, archived_scan, sha=expected)
+        except _ChangedWhileImported:
+            archived = archiving.result()
+            return job.parse_and_land(archived.path, archived, scan)
+
+
+def file_sha256(path: Path) -> str:
+    with open(path, "rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+class _ChangedWhileImported(Exception):
+    """The archived bytes are not the bytes that were hashed and parsed: the file changed during the import."""
+
+
+@dataclass(frozen=True)
+class _Import:
+    src: Path
+    data_dir: Path
+    shown: str
+    account_id: str | None
+    charset_hint: str | None
+    document_created_at: datetime | None
+
+    @property
+    def lake(self) -> Path:
+        return self.data_dir / "lake"
+
+    def seen_before(self, archived: ArchivedObject) -> ImportOutcome | None:
+        """The outcome of bytes imported, quarantined or rejected before; None when they are new to the lake."""
+        if archived.is_new:
+            return None
+        sha = archived.sha256
+        seen = lake_io.known_versions(self.lake).get(sha)
         if seen is not None:
             return ImportOutcome(
-                shown,
+                self.shown,
                 "duplicate",
                 seen.get("settlement_id"),
                 0,
                 f"same bytes as {seen.get('source_name')!s} (already {seen.get('event')}); lake unchanged",
                 sha,
             )
-        sidecar = find_sidecar(quarantine_dir, sha)
+        sidecar = find_sidecar(self.data_dir / "quarantine", sha)
         if sidecar is not None:
             return ImportOutcome(
-                shown, sidecar["status"], None, 0, f"already {sidecar['status']}: {sidecar['reason']}", sha
+                self.shown,
+                sidecar["status"],
+                None,
+                0,
+                f"already {sidecar['status']}: {sidecar['reason']}",
+                sha,
             )
+        return None
 
-    try:
-        shape = inspect_head(archived.path, charset_hint=charset_hint, file=shown)
-        settlement_id = shape.summary.settlement_id
-        if not lake_io.usable_settlement_id(settlement_id):
-            raise SettlementFileError(
-                f"settlement-id {settlement_id!r} is not a plain identifier",
-                file=shown,
-                line=2,
-                column="settlement-id",
-            )
-        staged_lines = lake_io.staging_dir(lake, lake_io.LINES) / lake_io.PART
+    def parse_and_land(
+        self,
+        path: Path,
+        archived: ArchivedObject | Callable[[], ArchivedObject],
+        scan: LineScan | Callable[[], LineScan],
+        *,
+        sha: str | None = None,
+    ) -> ImportOutcome:
+        """Parse `path` (the file or its archived copy) and land it, or quarantine the archived copy.
+
+        `archived` may be a function that waits for the archive pass; it is called before anything is written
+        outside the staging area."""
+
+        def committed() -> ArchivedObject:
+            result = archived() if callable(archived) else archived
+            if sha is not None and result.sha256 != sha:
+                raise _ChangedWhileImported(self.shown)
+            return result
+
+        raw_sha = sha if sha is not None else committed().sha256
         try:
-            converted = convert_lines(
-                archived.path,
-                shape,
-                staged_lines,
-                file=shown,
-                account_id=account_id,
-                raw_sha256=sha,
-                scan=scan,
-                workdir=data_dir,
+            shape = inspect_head(path, charset_hint=self.charset_hint, file=self.shown)
+            settlement_id = shape.summary.settlement_id
+            if not lake_io.usable_settlement_id(settlement_id):
+                raise SettlementFileError(
+                    f"settlement-id {settlement_id!r} is not a plain identifier",
+                    file=self.shown,
+                    line=2,
+                    column="settlement-id",
+                )
+            staged_lines = lake_io.staging_dir(self.lake, lake_io.LINES) / lake_io.PART
+            try:
+                converted = convert_lines(
+                    path,
+                    shape,
+                    staged_lines,
+                    file=self.shown,
+                    account_id=self.account_id,
+                    raw_sha256=raw_sha,
+                    scan=scan,
+                    workdir=self.data_dir,
+                )
+                archived_object = committed()
+            except BaseException:
+                shutil.rmtree(staged_lines.parent, ignore_errors=True)
+                raise
+        except EmptySettlementFile:
+            committed()
+            return ImportOutcome(self.shown, "empty", None, 0, "empty file: nothing to import", raw_sha)
+        except SettlementFileError as error:
+            archived_object = committed()
+            status: ImportStatus = "rejected" if error.kind == "not_settlement" else "quarantined"
+            quarantine_file(
+                archived_object.path,
+                self.data_dir / "quarantine",
+                file=self.shown,
+                sha256=raw_sha,
+                reason=error.reason,
+                status=status,
+                line=error.line,
+                column=error.column,
             )
-        except BaseException:
-            shutil.rmtree(staged_lines.parent, ignore_errors=True)
-            raise
-    except EmptySettlementFile:
-        return ImportOutcome(shown, "empty", None, 0, "empty file: nothing to import", sha)
-    except SettlementFileError as error:
-        status: ImportStatus = "rejected" if error.kind == "not_settlement" else "quarantined"
-        quarantine_file(
-            archived.path,
-            quarantine_dir,
-            file=shown,
-            sha256=sha,
-            reason=error.reason,
-            status=status,
-            line=error.line,
-            column=error.column,
-        )
-        return ImportOutcome(shown, status, None, 0, error.message, sha)
+            return ImportOutcome(self.shown, status, None, 0, error.message, raw_sha)
 
-    record = settlement_record(
-        converted,
-        account_id=account_id,
-        raw_sha256=sha,
-        source_name=shown,
-        document_created_at=document_created_at,
-    )
-    return _land(lake, staged_lines, record, shown=shown)
+        seen = self.seen_before(archived_object)
+        if seen is not None:
+            # Another import archived the same bytes meanwhile and decided their fate.
+            shutil.rmtree(staged_lines.parent, ignore_errors=True)
+            return seen
+        record = settlement_record(
+            converted,
+            account_id=self.account_id,
+            raw_sha256=raw_sha,
+            source_name=self.shown,
+            document_created_at=self.document_created_at,
+        )
+        return _land(self.lake, staged_lines, record, shown=self.shown)
 
 
 def _land(lake: Path, staged_lines: Path, record: dict, *, shown: str) -> ImportOutcome:

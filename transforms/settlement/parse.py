@@ -88,24 +88,17 @@ class ConvertedLines:
 class LineScan:
     """Counts lines in one pass over the raw bytes, fed chunk by chunk (the archive's copy pass does that).
 
-    DuckDB skips blank lines, so source_line (a row counter) is the physical line number only when no blank
-    line sits between rows. `last_content_line` lets the import check that cheaply afterwards: rows read +
-    header must equal it. A file that fails the check is read again through a copy whose blank lines are rows
-    of empty fields (real files do have them)."""
+    DuckDB skips blank lines, so a row's position is its physical line only when no blank line sits between
+    rows. `last_content_line` lets the import check that cheaply afterwards: rows read + header must equal it.
+    A file that fails the check is read again through a copy whose blank lines are rows of empty fields (real
+    files do have them). UTF-8 is not checked here: DuckDB rejects invalid UTF-8 in every line it reads, and
+    the head (header and summary row) is decoded strictly by inspect_head."""
 
     def __init__(self) -> None:
         self.newlines = 0
         self.last_content_line = 0
-        # DuckDB does not reject invalid UTF-8, so the same pass checks it (fast for ASCII, the common case).
-        self.utf8_error_line: int | None = None
-        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="strict")
 
     def feed(self, chunk: bytes) -> None:
-        if self.utf8_error_line is None:
-            try:
-                self._utf8.decode(chunk)
-            except UnicodeDecodeError as error:
-                self.utf8_error_line = self.newlines + chunk.count(b"\n", 0, error.start) + 1
         newlines = chunk.count(b"\n")
         content = len(chunk.rstrip(b"\r\n"))
         if content:
@@ -352,8 +345,9 @@ def _iter_rows(path: Path, encoding: str, *, file: str) -> Iterator[tuple[int, l
             try:
                 line = raw_line.decode(encoding if number > 1 else encoding.replace("-sig", ""))
             except UnicodeDecodeError as error:
+                shown = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8"}.get(encoding, encoding)
                 raise SettlementFileError(
-                    f"line is not valid {encoding} (byte {error.start + 1} of the line)",
+                    f"line is not valid {shown} (byte {error.start + 1} of the line)",
                     file=file,
                     line=number,
                 ) from error
@@ -674,26 +668,27 @@ def convert_lines(
     file: str,
     account_id: str | None,
     raw_sha256: str | None,
-    scan: LineScan | None = None,
+    scan: LineScan | Callable[[], LineScan] | None = None,
     workdir: Path | None = None,
 ) -> ConvertedLines:
     """Write the file's lines to `out_parquet` (typed, validated) and return the totals; raise on bad input.
 
-    `scan` may carry a LineScan already fed with the file's bytes (the archive's copy pass does that)."""
+    `scan` is a LineScan of the file's bytes, or a function returning one (the import's archive pass computes
+    it beside this conversion; it is first needed once the lines are written); None scans the file here."""
     with tempfile.TemporaryDirectory(dir=workdir, prefix=".settlement-") as scratch:
         source = path
+        finished_scan: Callable[[], LineScan]
         if shape.encoding not in (UTF8, UTF8_BOM):
             source = Path(scratch) / "utf8.tsv"
-            scan = LineScan()
-            transcode_to_utf8(path, shape.encoding, source, file=file, scan=scan)
+            transcoded = LineScan()
+            transcode_to_utf8(path, shape.encoding, source, file=file, scan=transcoded)
+            finished_scan = lambda: transcoded  # noqa: E731
+        elif isinstance(scan, LineScan):
+            finished_scan = lambda: scan  # noqa: E731
         elif scan is None:
-            scan = LineScan.of_file(path)
-        if shape.encoding in (UTF8, UTF8_BOM) and scan.utf8_error_line is not None:
-            raise SettlementFileError(
-                "line is not valid UTF-8 (the file's first megabytes are)",
-                file=file,
-                line=scan.utf8_error_line,
-            )
+            finished_scan = lambda: LineScan.of_file(path)  # noqa: E731
+        else:
+            finished_scan = scan
         with connect() as connection:
             # The older layout's row count is not its line count, so check for blank lines up front there.
             if shape.layout == LAYOUT_V1 and has_blank_line_inside(source):
@@ -708,9 +703,10 @@ def convert_lines(
                 raw_sha256=raw_sha256,
                 path=path,
             )
+            line_scan = finished_scan()
             if (
                 shape.layout == LAYOUT_V2
-                and rows + 1 != scan.last_content_line
+                and rows + 1 != line_scan.last_content_line
                 and source.name != "filled.tsv"
             ):
                 source = _filled_copy(source, shape, scratch)

@@ -172,7 +172,9 @@ def test_older_layout_failures_name_the_column(write_file, tmp_path: Path, share
     )
 
 
-def test_invalid_utf8_beyond_the_head_is_found_by_the_archive_pass(v2, write_file, tmp_path: Path) -> None:
+def test_invalid_utf8_beyond_the_head_is_found_when_the_lines_are_read(
+    v2, write_file, tmp_path: Path
+) -> None:
     # More than the 4 MB head of valid UTF-8 (with non-ASCII), then one cp1252 byte.
     line = v2.line("0.00", **{"amount-description": "Gebühr"})
     count = 35_000

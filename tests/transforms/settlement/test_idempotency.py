@@ -109,3 +109,28 @@ def test_lake_tables_read_back_through_duckdb(v2, write_file, tmp_path: Path) ->
     assert types["posted_at"] == "TIMESTAMP WITH TIME ZONE"
     assert types["posted_date"] == "DATE" and types["quantity"] == "INTEGER"
     assert not list((data_dir / "lake").rglob(".tmp-*"))  # no staging leftovers
+
+
+def test_a_file_changed_while_it_is_imported_lands_as_archived(
+    v2, write_file, tmp_path: Path, monkeypatch
+) -> None:
+    # The import hashes the file, then archives and parses it side by side. If the bytes archived are not the
+    # bytes hashed (the file was rewritten in between), the parse is thrown away and redone from the archive.
+    from transforms.settlement import importer
+
+    data_dir = tmp_path / "data"
+    path = write_file(v2.render([v2.line("1.00"), v2.line("2.00")], total="3.00"))
+    earlier = write_file(v2.render([v2.line("9.00")], total="9.00"), name="earlier.txt")
+    monkeypatch.setattr(
+        importer, "file_sha256", lambda _: importer.hashlib.sha256(earlier.read_bytes()).hexdigest()
+    )
+
+    outcome = import_settlement_file(path, data_dir=data_dir)
+
+    archived_sha = importer.hashlib.sha256(path.read_bytes()).hexdigest()
+    assert outcome.status == "imported" and outcome.sha256 == archived_sha
+    lines = lake_rows(data_dir / "lake", "settlement_lines")
+    assert [row["amount"] for row in lines] == [Decimal("1.00"), Decimal("2.00")]
+    assert {row["raw_sha256"] for row in lines} == {archived_sha}
+    assert [row["sha256"] for row in RawArchive(data_dir / "raw").manifest()] == [archived_sha]
+    assert not list((data_dir / "lake" / "settlement_lines").glob(".tmp-*")), "a staged parse was left behind"
