@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +50,18 @@ def demo_credentials(account_id: str) -> LwaCredentials:
     )
 
 
+def simulated_start(environ: Mapping[str, str] | None = None) -> datetime:
+    """Where the bundled simulator's business day starts: today's 00:00 UTC, so every run on one day sees the
+    same ledger (a hostile run and a clean run compare row for row), or ACORN_SIMULATOR_START (an ISO 8601 date
+    or UTC time) to replay the demo as of another day."""
+    environ = os.environ if environ is None else environ
+    text = environ.get("ACORN_SIMULATOR_START", "").strip()
+    if text:
+        start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 class SpApiResource(dg.ConfigurableResource):
     """Selling Partner API access for every configured account."""
 
@@ -69,14 +81,11 @@ class SpApiResource(dg.ConfigurableResource):
             return
         from spapi.simulator import SimClock, start_simulator
 
-        # The simulated business day starts at today's 00:00 UTC: every run on one day sees the same ledger,
-        # so a hostile run and a clean run can be compared row for row.
-        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         self._simulator = start_simulator(
             profile=self.simulator_profile,
             request_log=Path(self.simulator_request_log) if self.simulator_request_log else None,
             seed=int(settings.get("seed", 7)),
-            clock=SimClock(start=midnight, time_scale=float(settings.get("time_scale", 1.0))),
+            clock=SimClock(start=simulated_start(), time_scale=float(settings.get("time_scale", 1.0))),
         )
         self._overrides = {"lwa": self._simulator.lwa_url, **self._simulator.spapi_urls}
 
