@@ -155,15 +155,6 @@ def settlement_sources_agree(data: DataDirResource) -> dg.AssetCheckResult:
 # landed since, and is verified against them to the cent (a difference is an error).
 _SNAPSHOT_COVERAGE_LAG = FINANCES_SAFE_LAG
 
-_DEFERRED_BALANCES_AT = """
-    select balances.account_id, balances.currency, balances.as_of, sum(balances.amount) as amount
-    from lake.balances as balances
-    inner join snapshots
-        on balances.account_id = snapshots.account_id and balances.as_of = snapshots.as_of
-    where balances.balance_type = 'DEFERRED'
-    group by balances.account_id, balances.currency, balances.as_of
-"""
-
 
 def _provisional_comparison(connection: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     """The latest snapshot per account and marketplace against the schedule as it stands now."""
@@ -206,7 +197,8 @@ def _verified_comparison(connection: duckdb.DuckDBPyConnection) -> list[tuple[An
     """The newest covered snapshot per account against the deferred money reconstructed as of its time.
 
     Deferred at T: posted by T and either still DEFERRED or released (DEFERRED_RELEASED) after T, by its
-    maturity date, which Amazon keeps in the DeferredContext.
+    maturity date, which Amazon keeps in the DeferredContext. Transactions come one row each, with their
+    current status, from int_transactions_totaled, the model rpt_deferred_schedule is built on.
     """
     lag_seconds = int(_SNAPSHOT_COVERAGE_LAG.total_seconds())
     return connection.execute(
@@ -219,20 +211,18 @@ def _verified_comparison(connection: duckdb.DuckDBPyConnection) -> list[tuple[An
             where taken.as_of <= newest.newest - to_seconds({lag_seconds})
             group by taken.account_id
         ),
-        balances as ({_DEFERRED_BALANCES_AT}),
-        transactions as (
-            select account_id, transaction_id, any_value(currency) as currency,
-                any_value(posted_at) as posted_at, any_value(maturity_at) as maturity_at,
-                any_value(transaction_status) as transaction_status,
-                coalesce(any_value(transaction_total_amount), sum(amount) filter (where counts_toward_total))
-                    as total_amount
-            from marts.fct_transactions
-            group by account_id, transaction_id
+        balances as (
+            select balances.account_id, balances.currency, balances.as_of, sum(balances.amount) as amount
+            from lake.balances as balances
+            inner join snapshots
+                on balances.account_id = snapshots.account_id and balances.as_of = snapshots.as_of
+            where balances.balance_type = 'DEFERRED'
+            group by balances.account_id, balances.currency, balances.as_of
         ),
         reconstructed as (
             select snapshots.account_id, transactions.currency, sum(transactions.total_amount) as amount
             from snapshots
-            inner join transactions
+            inner join intermediate.int_transactions_totaled as transactions
                 on transactions.account_id = snapshots.account_id
                 and transactions.posted_at <= snapshots.as_of
                 and (

@@ -37,14 +37,14 @@ def _warehouse(
     transactions: list[tuple] | None = None,
 ) -> None:
     with duckdb.connect(str(root / "warehouse.duckdb")) as connection:
-        connection.execute("create schema marts; create schema lake")
+        connection.execute("create schema marts; create schema lake; create schema intermediate")
         connection.execute(
-            "create table marts.fct_transactions (account_id varchar, transaction_id varchar, currency varchar, "
-            "posted_at timestamptz, maturity_at timestamptz, transaction_status varchar, "
-            "transaction_total_amount decimal(18,2), amount decimal(18,2), counts_toward_total boolean)"
+            "create table intermediate.int_transactions_totaled (account_id varchar, transaction_id varchar, "
+            "currency varchar, posted_at timestamptz, maturity_at timestamptz, transaction_status varchar, "
+            "total_amount decimal(18,2))"
         )
         connection.executemany(
-            "insert into marts.fct_transactions values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into intermediate.int_transactions_totaled values (?, ?, ?, ?, ?, ?, ?)",
             TRANSACTIONS if transactions is None else transactions,
         )
         connection.execute(
@@ -84,7 +84,7 @@ SCHEDULE = [
 
 
 def _transaction(tid: str, total: str, posted: datetime, status: str, maturity: datetime | None) -> tuple:
-    return ("acct", tid, "USD", posted, maturity, status, D(total), D(total), True)
+    return ("acct", tid, "USD", posted, maturity, status, D(total))
 
 
 TRANSACTIONS = [
