@@ -117,7 +117,7 @@ def import_settlement_file(
     if archive.path_for(expected).exists():
         # Seen before: archive first (nothing to copy), then the duplicate rules decide.
         archived = put()
-        return job.seen_before(archived) or job.parse_and_land(archived.path, archived, scan)
+        return job.seen_before(archived) or job.parse_and_land(archived.path, lambda: archived, lambda: scan)
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="acorn-archive") as pool:
         archiving = pool.submit(put)
@@ -130,7 +130,7 @@ def import_settlement_file(
             return job.parse_and_land(src, archiving.result, archived_scan, sha=expected)
         except _ChangedWhileImported:
             archived = archiving.result()
-            return job.parse_and_land(archived.path, archived, scan)
+            return job.parse_and_land(archived.path, lambda: archived, lambda: scan)
 
 
 def file_sha256(path: Path) -> str:
@@ -185,18 +185,19 @@ class _Import:
     def parse_and_land(
         self,
         path: Path,
-        archived: ArchivedObject | Callable[[], ArchivedObject],
-        scan: LineScan | Callable[[], LineScan],
+        archived: Callable[[], ArchivedObject],
+        scan: Callable[[], LineScan],
         *,
         sha: str | None = None,
     ) -> ImportOutcome:
         """Parse `path` (the file or its archived copy) and land it, or quarantine the archived copy.
 
-        `archived` may be a function that waits for the archive pass; it is called before anything is written
-        outside the staging area."""
+        `archived` and `scan` return the archive pass's results (waiting for it when it runs beside the parse);
+        `archived` is called before anything is written outside the staging area. `sha`: the hash taken before
+        the archive pass ran beside the parse, which the archived bytes must have."""
 
         def committed() -> ArchivedObject:
-            result = archived() if callable(archived) else archived
+            result = archived()
             if sha is not None and result.sha256 != sha:
                 raise _ChangedWhileImported(self.shown)
             return result
@@ -221,7 +222,7 @@ class _Import:
                     file=self.shown,
                     account_id=self.account_id,
                     raw_sha256=raw_sha,
-                    scan=scan,
+                    line_scan=scan,
                     workdir=self.data_dir,
                 )
                 archived_object = committed()
@@ -246,9 +247,10 @@ class _Import:
             )
             return ImportOutcome(self.shown, status, None, 0, error.message, raw_sha)
 
-        seen = self.seen_before(archived_object)
+        # Archived beside the parse: another import may have archived the same bytes meanwhile and decided their
+        # fate (otherwise the caller asked seen_before first).
+        seen = self.seen_before(archived_object) if sha is not None else None
         if seen is not None:
-            # Another import archived the same bytes meanwhile and decided their fate.
             shutil.rmtree(staged_lines.parent, ignore_errors=True)
             return seen
         record = settlement_record(

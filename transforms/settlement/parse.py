@@ -668,27 +668,22 @@ def convert_lines(
     file: str,
     account_id: str | None,
     raw_sha256: str | None,
-    scan: LineScan | Callable[[], LineScan] | None = None,
+    line_scan: Callable[[], LineScan] | None = None,
     workdir: Path | None = None,
 ) -> ConvertedLines:
     """Write the file's lines to `out_parquet` (typed, validated) and return the totals; raise on bad input.
 
-    `scan` is a LineScan of the file's bytes, or a function returning one (the import's archive pass computes
-    it beside this conversion; it is first needed once the lines are written); None scans the file here."""
+    `line_scan` returns the LineScan of the file's bytes; it is first called once the lines are written (the
+    import's archive pass computes it beside this conversion). None scans the file here."""
     with tempfile.TemporaryDirectory(dir=workdir, prefix=".settlement-") as scratch:
         source = path
-        finished_scan: Callable[[], LineScan]
         if shape.encoding not in (UTF8, UTF8_BOM):
             source = Path(scratch) / "utf8.tsv"
             transcoded = LineScan()
             transcode_to_utf8(path, shape.encoding, source, file=file, scan=transcoded)
-            finished_scan = lambda: transcoded  # noqa: E731
-        elif isinstance(scan, LineScan):
-            finished_scan = lambda: scan  # noqa: E731
-        elif scan is None:
-            finished_scan = lambda: LineScan.of_file(path)  # noqa: E731
-        else:
-            finished_scan = scan
+            line_scan = lambda: transcoded  # noqa: E731
+        elif line_scan is None:
+            line_scan = lambda: LineScan.of_file(path)  # noqa: E731
         with connect() as connection:
             # The older layout's row count is not its line count, so check for blank lines up front there.
             if shape.layout == LAYOUT_V1 and has_blank_line_inside(source):
@@ -703,10 +698,10 @@ def convert_lines(
                 raw_sha256=raw_sha256,
                 path=path,
             )
-            line_scan = finished_scan()
+            scanned = line_scan()
             if (
                 shape.layout == LAYOUT_V2
-                and rows + 1 != line_scan.last_content_line
+                and rows + 1 != scanned.last_content_line
                 and source.name != "filled.tsv"
             ):
                 source = _filled_copy(source, shape, scratch)
