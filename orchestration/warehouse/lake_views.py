@@ -13,6 +13,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from transforms.settlement.schema import settlement_lines_scan_sql
+
 
 def lake_datasets() -> dict[str, pa.Schema]:
     """Every lake dataset dbt reads, with its Arrow schema (owned by the transform that writes it)."""
@@ -55,8 +57,6 @@ def lake_scan_sql(dataset: str, files: str) -> str:
 
     Settlement lines stored with positional line numbers get them filled in (transforms/settlement/schema.py).
     """
-    from transforms.settlement.schema import settlement_lines_scan_sql
-
     if dataset == "settlement_lines":
         return settlement_lines_scan_sql(files)
     return f"select * from read_parquet({files}, union_by_name = true, hive_partitioning = false)"

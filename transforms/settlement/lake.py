@@ -21,8 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from transforms.settlement.schema import SETTLEMENT_LINES_SCHEMA, settlement_lines_scan_sql
 
 LINES = "settlement_lines"
 SETTLEMENTS = "settlements"
@@ -120,10 +123,6 @@ def write_settlement_row(row: dict, schema: pa.Schema, staged_file: Path) -> Non
 
 def read_settlement_lines(files: list[Path]) -> pa.Table:
     """settlement_lines Parquet files as one Arrow table (SETTLEMENT_LINES_SCHEMA), line numbers filled in."""
-    import duckdb
-
-    from transforms.settlement.schema import SETTLEMENT_LINES_SCHEMA, settlement_lines_scan_sql
-
     if not files:
         return SETTLEMENT_LINES_SCHEMA.empty_table()
     with duckdb.connect() as connection:

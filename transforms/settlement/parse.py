@@ -446,15 +446,15 @@ def _usual_date_columns(
     """posted_date / posted_at reading only the formats the file's head showed (the common, fast case)."""
     date_format = shape.usual_formats.get("posted-date")
     expr["posted_date"] = (
-        values.sql_posted_date_usual(posted_date, str(date_format)) if posted_date else "cast(NULL as date)"
+        values.sql_usual(posted_date, str(date_format), "date") if posted_date else "cast(NULL as date)"
     )
     candidates = []
     if posted_date_time:
         candidates.append(
-            values.sql_timestamp_usual(posted_date_time, str(shape.usual_formats["posted-date-time"]))
+            values.sql_usual(posted_date_time, str(shape.usual_formats["posted-date-time"]), "timestamptz")
         )
     if posted_date and date_format is not None and "%H" in date_format:
-        candidates.append(values.sql_timestamp_usual(posted_date, date_format))
+        candidates.append(values.sql_usual(posted_date, date_format, "timestamptz"))
     expr["posted_at"] = f"coalesce({', '.join(candidates)})" if candidates else "cast(NULL as timestamptz)"
 
 
@@ -481,6 +481,12 @@ def _general_date_columns(
             f"{values.sql_timestamp(posted_date, 'posted-date', shape.usual_formats.get('posted-date'))} end)"
         )
     expr["posted_at"] = f"coalesce({', '.join(candidates)})" if candidates else "cast(NULL as timestamptz)"
+
+
+def numbered_by_position(shape: FileShape, *, has_blank_lines: bool) -> bool:
+    """V2 rows read straight from a file without blank lines: their line numbers are their row positions
+    (schema.FIRST_DATA_LINE), so none are written."""
+    return shape.layout == LAYOUT_V2 and not has_blank_lines
 
 
 def _read_csv(source: Path, width: int, *, skip: int = 1) -> str:
@@ -513,7 +519,7 @@ def _copy_lines(
     Tries the usual-format SELECT first when the head showed every date format, and the general one when a
     value is in another form (a valid one lands the same either way; a bad one fails the general SELECT)."""
     filled = source.name == "filled.tsv"
-    positional = shape.layout == LAYOUT_V2 and not filled
+    positional = numbered_by_position(shape, has_blank_lines=filled)
     metadata = (
         f", kv_metadata {{{sql_literal(POSITIONAL_NUMBERING_KEY)}: {sql_literal(POSITIONAL_NUMBERING)}}}"
         if positional
@@ -581,7 +587,7 @@ def lines_select_sql(
     cleaned = ", ".join(
         f"{values.sql_clean(f'c{i}')} as c{i}" if i in parsed else f"c{i}" for i in range(width)
     )
-    if shape.layout == LAYOUT_V2 and not has_blank_lines:
+    if numbered_by_position(shape, has_blank_lines=has_blank_lines):
         expr["source_line"] = "cast(NULL as bigint)"
         expr["line_number"] = "cast(NULL as bigint)"
         expr["amount_type"] = _text(shape, "amount-type")

@@ -164,21 +164,13 @@ def sql_timestamp(column: str, what: str, usual: str | None = None) -> str:
 UNUSUAL_VALUE = "acorn: unusual value"
 
 
-def sql_timestamp_usual(column: str, usual: str) -> str:
-    """A timestamp in the file's usual format only (one strptime per value; most files use one format)."""
+def sql_usual(column: str, usual: str, sql_type: Literal["timestamptz", "date"]) -> str:
+    """A timestamp or posted-date (`sql_type`) in the file's usual format only: one strptime per value (most
+    files use one format); any other form raises UNUSUAL_VALUE."""
     text = sql_text(column)
     return (
         f"(case when {text} is null then null else coalesce(cast(try_strptime({text}, {sql_literal(usual)}) "
-        f"as timestamptz), error({sql_literal(UNUSUAL_VALUE)})) end)"
-    )
-
-
-def sql_posted_date_usual(column: str, usual: str) -> str:
-    """A posted-date in the file's usual format only (see sql_timestamp_usual)."""
-    text = sql_text(column)
-    return (
-        f"(case when {text} is null then null else coalesce(cast(try_strptime({text}, {sql_literal(usual)}) "
-        f"as date), error({sql_literal(UNUSUAL_VALUE)})) end)"
+        f"as {sql_type}), error({sql_literal(UNUSUAL_VALUE)})) end)"
     )
 
 
