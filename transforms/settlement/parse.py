@@ -565,6 +565,10 @@ def fill_blank_lines(source: Path, target: Path, *, width: int) -> None:
             out.write(empty_row if not line.strip(b"\r\n") else line)
 
 
+def _select_list(expr: dict[str, str]) -> str:
+    return ", ".join(f"{expr[field.name]} as {field.name}" for field in SETTLEMENT_LINES_SCHEMA)
+
+
 def lines_select_sql(
     source: Path,
     shape: FileShape,
@@ -583,40 +587,35 @@ def lines_select_sql(
     FIRST_DATA_LINE): no row counter, so DuckDB reads, types and writes on all its threads."""
     expr = _line_columns(shape, account_id=account_id, raw_sha256=raw_sha256, usual_only=usual_only)
     width = len(shape.header)
+    # Only values that are parsed get trimmed (padded amounts are real); text is kept as written, and DuckDB
+    # already reads an empty field as NULL. Trimming every column would cost a fifth of the import's time.
     parsed = _parsed_positions(shape)
     cleaned = ", ".join(
         f"{values.sql_clean(f'c{i}')} as c{i}" if i in parsed else f"c{i}" for i in range(width)
     )
-    if numbered_by_position(shape, has_blank_lines=has_blank_lines):
-        expr["source_line"] = "cast(NULL as bigint)"
-        expr["line_number"] = "cast(NULL as bigint)"
+    if shape.layout == LAYOUT_V2:
         expr["amount_type"] = _text(shape, "amount-type")
         expr["amount_description"] = _text(shape, "amount-description")
         expr["amount"] = values.sql_amount(str(_col(shape, "amount")), shape.decimal_style, "amount")
-        select = ", ".join(f"{expr[field.name]} as {field.name}" for field in SETTLEMENT_LINES_SCHEMA)
+
+    if numbered_by_position(shape, has_blank_lines=has_blank_lines):
+        expr["source_line"] = "cast(NULL as bigint)"
+        expr["line_number"] = "cast(NULL as bigint)"
         # Header and summary row skipped: every row read is a settlement line.
-        return (
-            f"with src as (select {cleaned} from {_read_csv(source, width, skip=2)}) select {select} from src"
-        )
+        rows = f"select {cleaned} from {_read_csv(source, width, skip=2)}"
+        return f"with src as ({rows}) select {_select_list(expr)} from src"
 
     keep = "source_line > 2"
     if has_blank_lines:
         keep += f" and coalesce({', '.join(f'c{i}' for i in range(width))}) is not null"
-    # Only values that are parsed get trimmed (padded amounts are real); text is kept as written, and DuckDB
-    # already reads an empty field as NULL. Trimming every column would cost a fifth of the import's time.
     numbered = (
         f"select source_line, {cleaned} from "
         f"(select row_number() over () + 1 as source_line, * from {_read_csv(source, width)})"
     )
     if shape.layout == LAYOUT_V2:
-        expr["line_number"] = (
-            "row_number() over (order by source_line)" if has_blank_lines else "source_line - 2"
-        )
-        expr["amount_type"] = _text(shape, "amount-type")
-        expr["amount_description"] = _text(shape, "amount-description")
-        expr["amount"] = values.sql_amount(str(_col(shape, "amount")), shape.decimal_style, "amount")
-        select = ", ".join(f"{expr[field.name]} as {field.name}" for field in SETTLEMENT_LINES_SCHEMA)
-        return f"with src as ({numbered}) select {select} from src where {keep}"
+        # A V2 file whose blank lines were filled with empty rows (dropped by `keep`): number what is left.
+        expr["line_number"] = "row_number() over (order by source_line)"
+        return f"with src as ({numbered}) select {_select_list(expr)} from src where {keep}"
 
     # Older layout: type the shared columns once, then one line per non-empty amount column, in column order.
     shared = [f.name for f in SETTLEMENT_LINES_SCHEMA if f.name in expr]
