@@ -6,7 +6,6 @@ sys.path). No stubs: the clients talk HTTP to the bundled simulator, whose clock
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from orchestration.resources import demo_credentials
+from orchestration.resources import demo_credentials, simulator_start_override
 from spapi.client import ClientOptions, SpApiClient
 from spapi.config import AccountConfig, load_config, resolve_endpoints
 from spapi.ratelimit import RateLimiterRegistry
@@ -56,10 +55,8 @@ class Landing:
 @contextmanager
 def landing_on_simulator(root: Path, *, start: datetime | None = None) -> Iterator[Landing]:
     """A simulator whose data time starts at `start`: by default now, so the suite meets many times of day, or
-    ACORN_TEST_SIMULATOR_START (ISO 8601) to replay the instant a failing run started at."""
-    replay = os.environ.get("ACORN_TEST_SIMULATOR_START")
-    if start is None and replay:
-        start = datetime.fromisoformat(replay)
+    ACORN_SIMULATOR_START (as for the demo) to replay the instant a failing run started at."""
+    start = start or simulator_start_override()
     accounts = {a.id: a for a in load_config(REPO_ROOT / "config" / "demo.toml").accounts}
     clock = SimClock(start=start, time_scale=TIME_SCALE)
     with start_simulator(time_scale=TIME_SCALE, clock=clock) as simulator:
