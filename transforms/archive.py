@@ -15,6 +15,7 @@ here deletes or rewrites an object.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -22,12 +23,15 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 CHUNK_SIZE = 1 << 20
+# The kernel copies this much while Python hashes the previous step (a few steps in flight, bounded memory).
+COPY_STEP = 16 << 20
 
 # One lock per manifest path for writers in this process; `flock` on the manifest covers other processes.
 _LOCKS: dict[Path, threading.Lock] = {}
@@ -40,6 +44,26 @@ class ArchivedObject:
     path: Path
     size: int
     is_new: bool
+
+
+@dataclass(frozen=True)
+class StagedObject:
+    """A file's bytes copied into the archive directory and hashed, not yet committed (see `stage_file`)."""
+
+    path: Path
+    sha256: str
+    size: int
+
+    def sync(self) -> None:
+        """Flush the copy to disk. `commit` does it; calling it earlier (on a thread) overlaps the disk wait."""
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
 
 
 class RawArchive:
@@ -61,17 +85,43 @@ class RawArchive:
         move: bool = False,
         on_chunk: Callable[[bytes], None] | None = None,
     ) -> ArchivedObject:
-        """Archive a file's bytes, hashing while copying (one pass, constant memory).
+        """Archive a file's bytes: `stage_file`, then `commit` (constant memory, any size).
 
-        `on_chunk` sees every chunk in order, so a caller can compute something else in the same pass.
-        With `move=True` the source file is removed once its bytes are safely archived.
-        """
-        src = Path(src)
-        with open(src, "rb") as stream:
-            archived = self._put_stream(stream, kind=kind, source=source, meta=meta, on_chunk=on_chunk)
+        With `move=True` the source file is removed once its bytes are safely archived."""
+        staged = self.stage_file(src, on_chunk=on_chunk)
+        archived = self.commit(staged, kind=kind, source=source, meta=meta)
         if move:
-            src.unlink()
+            Path(src).unlink()
         return archived
+
+    def stage_file(self, src: Path, *, on_chunk: Callable[[bytes], None] | None = None) -> StagedObject:
+        """Copy a file into the archive's directory and hash the copy; `commit` makes it durable and visible.
+
+        The copy is made by the kernel where it can (copy_file_range: no pass through Python), and what is
+        hashed is the copy itself, so the archived bytes are exactly the bytes hashed even if the source changes
+        meanwhile. Until it is committed, a staged copy is a private file: a caller may read it (the settlement
+        import parses it), nobody else sees it, and a crash leaves only a `.tmp-*` file behind.
+        `on_chunk` sees every chunk of the copy, in order."""
+        self.objects.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=self.objects)
+        tmp = Path(tmp_name)
+        try:
+            with open(src, "rb") as stream:
+                sha, size = _copy_and_hash(stream.fileno(), fd, on_chunk)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        finally:
+            os.close(fd)
+        return StagedObject(tmp, sha, size)
+
+    def commit(
+        self, staged: StagedObject, *, kind: str, source: str, meta: Mapping[str, str] | None = None
+    ) -> ArchivedObject:
+        """Make a staged copy durable (fsync) and visible under its sha256, with its manifest row; a copy of
+        bytes already archived is dropped."""
+        staged.sync()
+        return self._commit(staged.path, staged.sha256, staged.size, kind=kind, source=source, meta=meta)
 
     def put_bytes(
         self, data: bytes, *, kind: str, source: str, meta: Mapping[str, str] | None = None
@@ -100,35 +150,6 @@ class RawArchive:
                     continue
                 if isinstance(row, dict) and "sha256" in row:
                     yield row
-
-    def _put_stream(
-        self,
-        stream: IO[bytes],
-        *,
-        kind: str,
-        source: str,
-        meta: Mapping[str, str] | None,
-        on_chunk: Callable[[bytes], None] | None,
-    ) -> ArchivedObject:
-        self.objects.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        size = 0
-        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=self.objects)
-        tmp = Path(tmp_name)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(CHUNK_SIZE):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
-                    if on_chunk is not None:
-                        on_chunk(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        return self._commit(tmp, digest.hexdigest(), size, kind=kind, source=source, meta=meta)
 
     def _commit(
         self, tmp: Path, sha: str, size: int, *, kind: str, source: str, meta: Mapping[str, str] | None
@@ -188,3 +209,67 @@ def _append_row(manifest: IO[bytes], row: dict) -> None:
     manifest.write(prefix + (json.dumps(row, sort_keys=True) + "\n").encode("utf-8"))
     manifest.flush()
     os.fsync(manifest.fileno())
+
+
+def _copy_and_hash(src_fd: int, out_fd: int, on_chunk: Callable[[bytes], None] | None) -> tuple[str, int]:
+    """Copy src to out up to the end of src, hashing what was written to out; returns (sha256, size).
+
+    The kernel copies step n+1 (on a thread) while this thread reads back and hashes step n, so the copy costs
+    little more than the hash alone. Both release the GIL. The source's cached pages are dropped once copied:
+    the archive's copy is what gets read from then on, and memory a large file's two copies would take is
+    better left to DuckDB."""
+    digest = hashlib.sha256()
+    offset = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="acorn-archive-copy") as pool:
+        step = pool.submit(_copy_step, src_fd, out_fd, offset)
+        while copied := step.result():
+            end = offset + copied
+            step = pool.submit(_copy_step, src_fd, out_fd, end)
+            _drop_cached(src_fd, offset, copied)
+            while offset < end:
+                chunk = os.pread(out_fd, min(CHUNK_SIZE, end - offset), offset)
+                if not chunk:
+                    raise OSError(errno.EIO, f"archive copy shorter than written at byte {offset}")
+                digest.update(chunk)
+                if on_chunk is not None:
+                    on_chunk(chunk)
+                offset += len(chunk)
+    return digest.hexdigest(), offset
+
+
+def _copy_step(src_fd: int, out_fd: int, offset: int) -> int:
+    """Copy up to COPY_STEP bytes at `offset` (same offset in both files); 0 at the end of the source."""
+    done = 0
+    while done < COPY_STEP:
+        copied = _copy_range(src_fd, out_fd, offset + done, COPY_STEP - done)
+        if not copied:
+            break
+        done += copied
+    return done
+
+
+def _copy_range(src_fd: int, out_fd: int, offset: int, count: int) -> int:
+    # copy_file_range is Linux-only and refused across some file systems; a plain read and write always works.
+    # Some file systems report 0 (end of file) where there is more, so 0 is confirmed with a read.
+    copy_file_range = getattr(os, "copy_file_range", None)
+    if copy_file_range is not None:
+        try:
+            copied = copy_file_range(src_fd, out_fd, count, offset, offset)
+        except OSError as error:
+            if error.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EPERM):
+                raise
+        else:
+            if copied:
+                return copied
+    data = memoryview(os.pread(src_fd, min(count, COPY_STEP), offset))
+    written = 0
+    while written < len(data):
+        written += os.pwrite(out_fd, data[written:], offset + written)
+    return written
+
+
+def _drop_cached(fd: int, offset: int, length: int) -> None:
+    fadvise = getattr(os, "posix_fadvise", None)
+    if fadvise is not None:
+        with contextlib.suppress(OSError):
+            fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)

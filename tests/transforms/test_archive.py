@@ -69,3 +69,45 @@ def test_concurrent_writers_leave_one_row_per_object(tmp_path: Path) -> None:
     rows = list(archive.manifest())
     assert sorted(r["sha256"] for r in rows) == sorted({hashlib.sha256(p).hexdigest() for p in payloads})
     assert not list((tmp_path / "raw" / "objects").rglob(".tmp-*"))
+
+
+def test_a_staged_file_is_private_until_committed(tmp_path: Path) -> None:
+    archive = RawArchive(tmp_path / "raw")
+    src = tmp_path / "report.txt"
+    src.write_bytes(b"a\tb\n" * 10)
+    staged = archive.stage_file(src)
+    sha = hashlib.sha256(src.read_bytes()).hexdigest()
+    assert staged.sha256 == sha and staged.path.read_bytes() == src.read_bytes()
+    assert not archive.path_for(sha).exists() and list(archive.manifest()) == []
+
+    archived = archive.commit(staged, kind="k", source="s")
+    assert archived.is_new and archived.path.read_bytes() == src.read_bytes()
+    again = archive.commit(archive.stage_file(src), kind="k", source="s2")
+    assert not again.is_new and [row["source"] for row in archive.manifest()] == ["s"]
+    assert not list((tmp_path / "raw" / "objects").rglob(".tmp-*")), "the second copy was not dropped"
+
+
+def test_stage_file_copies_without_copy_file_range(tmp_path: Path, monkeypatch) -> None:
+    # copy_file_range is Linux-only and some file systems refuse it (EXDEV across mounts, EOPNOTSUPP, ...);
+    # the archive then copies with plain reads and writes, several steps for a large file.
+    import errno
+    import os
+
+    import transforms.archive as archive_module
+
+    calls: list[int] = []
+
+    def refused(*args, **kwargs):
+        calls.append(1)
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "copy_file_range", refused, raising=False)
+    monkeypatch.setattr(archive_module, "COPY_STEP", 1 << 16)
+    data = bytes(range(256)) * 3000  # 768,000 bytes: many steps
+    src = tmp_path / "big.bin"
+    src.write_bytes(data)
+    chunks: list[bytes] = []
+    staged = RawArchive(tmp_path / "raw").stage_file(src, on_chunk=chunks.append)
+    assert calls, "copy_file_range was not tried"
+    assert staged.path.read_bytes() == data and staged.size == len(data)
+    assert staged.sha256 == hashlib.sha256(data).hexdigest() and b"".join(chunks) == data

@@ -3,17 +3,15 @@ quarantine)."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from transforms.archive import ArchivedObject, RawArchive
+from transforms.archive import ArchivedObject, RawArchive, StagedObject
 from transforms.quarantine import find_sidecar, quarantine_file
 from transforms.settlement import lake as lake_io
 from transforms.settlement.errors import EmptySettlementFile, SettlementFileError
@@ -87,10 +85,10 @@ def import_settlement_file(
 ) -> ImportOutcome:
     """Archive a settlement file's bytes and land its lines in the lake (or quarantine it); see the module.
 
-    Copying a large file into the archive is disk-bound and parsing it is CPU-bound, so the two run side by
-    side: the file's sha256 is taken first (the lake rows carry it), the archive pass copies, re-hashes and
-    fsyncs while DuckDB parses the same file, and nothing reaches the lake or the quarantine until the archive
-    holds exactly the bytes hashed. A file that changed meanwhile is parsed again from the archived copy."""
+    The bytes are copied into the archive and hashed first, and what is parsed is that copy, so the lake holds
+    exactly the bytes archived even if the file changes meanwhile. The copy's flush to disk overlaps the parse;
+    nothing reaches the lake or the quarantine until the archive holds the bytes for good, and they are
+    archived even when the parse fails."""
     src = Path(src)
     data_dir = Path(data_dir)
     job = _Import(
@@ -108,38 +106,43 @@ def import_settlement_file(
         meta["account_id"] = account_id
     archive = RawArchive(data_dir / "raw")
     scan = LineScan()
-
-    def put() -> ArchivedObject:
-        source = f"import:{src.name}" if origin == "import" else origin
-        return archive.put_file(src, kind=ARCHIVE_KIND, source=source, meta=meta, on_chunk=scan.feed)
-
-    expected = file_sha256(src)
-    if archive.path_for(expected).exists():
-        # Seen before: archive first (nothing to copy), then the duplicate rules decide.
-        archived = put()
-        return job.seen_before(archived) or job.parse_and_land(archived.path, lambda: archived, lambda: scan)
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="acorn-archive") as pool:
-        archiving = pool.submit(put)
-
-        def archived_scan() -> LineScan:
-            archiving.result()
-            return scan
-
+    staged = archive.stage_file(src, on_chunk=scan.feed)
+    commit = _Commit(
+        archive, staged, source=f"import:{src.name}" if origin == "import" else origin, meta=meta
+    )
+    if archive.path_for(staged.sha256).exists():
+        # Seen before: the duplicate rules decide (the staged copy is dropped).
+        archived = commit()
+        return job.seen_before(archived) or job.parse_and_land(archived.path, commit, scan)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="acorn-archive-sync") as pool:
+        commit.syncing = pool.submit(staged.sync)
         try:
-            return job.parse_and_land(src, archiving.result, archived_scan, sha=expected)
-        except _ChangedWhileImported:
-            archived = archiving.result()
-            return job.parse_and_land(archived.path, lambda: archived, lambda: scan)
+            return job.parse_and_land(staged.path, commit, scan)
+        finally:
+            commit()  # archived whatever became of the parse
 
 
-def file_sha256(path: Path) -> str:
-    with open(path, "rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
+class _Commit:
+    """Commits the staged copy to the archive once (later calls return the same object)."""
 
+    def __init__(
+        self, archive: RawArchive, staged: StagedObject, *, source: str, meta: dict[str, str]
+    ) -> None:
+        self.archive = archive
+        self.staged = staged
+        self.source = source
+        self.meta = meta
+        self.syncing: Future[None] | None = None
+        self._archived: ArchivedObject | None = None
 
-class _ChangedWhileImported(Exception):
-    """The archived bytes are not the bytes that were hashed and parsed: the file changed during the import."""
+    def __call__(self) -> ArchivedObject:
+        if self._archived is None:
+            if self.syncing is not None:
+                self.syncing.result()
+            self._archived = self.archive.commit(
+                self.staged, kind=ARCHIVE_KIND, source=self.source, meta=self.meta
+            )
+        return self._archived
 
 
 @dataclass(frozen=True)
@@ -182,27 +185,12 @@ class _Import:
             )
         return None
 
-    def parse_and_land(
-        self,
-        path: Path,
-        archived: Callable[[], ArchivedObject],
-        scan: Callable[[], LineScan],
-        *,
-        sha: str | None = None,
-    ) -> ImportOutcome:
-        """Parse `path` (the file or its archived copy) and land it, or quarantine the archived copy.
+    def parse_and_land(self, path: Path, committed: _Commit, scan: LineScan) -> ImportOutcome:
+        """Parse `path` (the staged or archived copy of the bytes) and land it, or quarantine the archived copy.
 
-        `archived` and `scan` return the archive pass's results (waiting for it when it runs beside the parse);
-        `archived` is called before anything is written outside the staging area. `sha`: the hash taken before
-        the archive pass ran beside the parse, which the archived bytes must have."""
-
-        def committed() -> ArchivedObject:
-            result = archived()
-            if sha is not None and result.sha256 != sha:
-                raise _ChangedWhileImported(self.shown)
-            return result
-
-        raw_sha = sha if sha is not None else committed().sha256
+        `committed` commits the bytes to the archive; it is called before anything is written outside the
+        staging area. `scan` is the LineScan of the bytes."""
+        raw_sha = committed.staged.sha256
         try:
             shape = inspect_head(path, charset_hint=self.charset_hint, file=self.shown)
             settlement_id = shape.summary.settlement_id
@@ -247,9 +235,8 @@ class _Import:
             )
             return ImportOutcome(self.shown, status, None, 0, error.message, raw_sha)
 
-        # Archived beside the parse: another import may have archived the same bytes meanwhile and decided their
-        # fate (otherwise the caller asked seen_before first).
-        seen = self.seen_before(archived_object) if sha is not None else None
+        # Another import may have archived the same bytes during this parse and decided their fate.
+        seen = self.seen_before(archived_object)
         if seen is not None:
             shutil.rmtree(staged_lines.parent, ignore_errors=True)
             return seen

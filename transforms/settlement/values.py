@@ -47,7 +47,8 @@ def parse_amount(text: str, style: DecimalStyle) -> Decimal:
                 raise ValueError_(f"amount {value!r} is too large for decimal(18,2)")
             if (separator == "." and "," in value) or (separator == "," and "." in value):
                 raise ValueError_(
-                    f"amount {value!r} uses the other decimal separator than this file ({style})"
+                    f"amount {value!r} uses the other decimal separator than this file's first amounts "
+                    f"(decimal {style}s): amounts mix decimal commas and decimal points"
                 )
             raise ValueError_(
                 f"amount {value!r} has non-zero digits beyond 2 decimals (money is decimal(18,2))"

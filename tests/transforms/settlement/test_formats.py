@@ -237,3 +237,66 @@ def test_a_bad_date_after_usual_ones_still_names_its_line(v2, write_file) -> Non
     with pytest.raises(SettlementFileError) as raised:
         parse_settlement(write_file(v2.render(lines, total="3.00")))
     assert raised.value.line == 4 and raised.value.column == "posted-date-time"
+
+
+# Each file keeps to one form per column (what real files do), so the usual-format pass reads it all: the CSV
+# reader types one timestamp format and one date format itself, and strptime reads a second timestamp format.
+CONSISTENT_DATE_FORMS = {
+    "both timestamps, one format": ("2028-02-29 00:00:00 UTC", "2028-02-29 23:59:59 UTC"),
+    "date only, timestamp": ("2026-12-31", "2026-12-31 23:59:59 UTC"),
+    "EU dotted": ("31.12.2026 00:00:00 UTC", "31.12.2026 23:59:59 UTC"),
+    "EU date only": ("31.12.2026", "01.01.2027 00:00:01 UTC"),
+    "US short date": ("12/31/26", "2026-12-31 05:06:07 UTC"),
+    "two timestamp formats": ("31.12.2026 10:11:12 UTC", "2026-12-31 10:11:12 UTC"),
+    "only posted-date": ("2026-06-17 08:00:00 UTC", ""),
+}
+
+
+@pytest.mark.parametrize("forms", CONSISTENT_DATE_FORMS.values(), ids=CONSISTENT_DATE_FORMS.keys())
+def test_the_usual_format_pass_reads_what_the_general_pass_reads(v2, write_file, tmp_path, forms) -> None:
+    import duckdb
+
+    from transforms.settlement.parse import inspect_head, lines_select_sql, reader_typed_dates
+
+    posted_date, posted_date_time = forms
+    lines = [
+        v2.line(f"{n}.00", **{"posted-date": posted_date, "posted-date-time": posted_date_time})
+        for n in range(1, 4)
+    ]
+    lines.append(v2.line("4.00", **{"posted-date": "", "posted-date-time": ""}))
+    path = write_file(v2.render(lines, total="10.00"))
+    shape = inspect_head(path, charset_hint=None, file=path.name)
+    assert reader_typed_dates(shape), "the CSV reader types no date column here"
+
+    def select(usual_only: bool) -> list[tuple]:
+        sql = lines_select_sql(path, shape, account_id=None, raw_sha256=None, usual_only=usual_only)
+        with duckdb.connect() as connection:
+            connection.execute("set TimeZone = 'UTC'")
+            return connection.execute(f"select posted_date, posted_at from ({sql})").fetchall()
+
+    usual = select(usual_only=True)
+    assert usual == select(usual_only=False)
+    assert usual[-1] == (None, None) and usual[0][0] is not None
+    assert [
+        tuple(row.values())
+        for row in parse_settlement(path).lines.select(["posted_date", "posted_at"]).to_pylist()
+    ] == usual
+
+
+def test_padded_dates_land_as_their_trimmed_values(v2, write_file) -> None:
+    lines = [
+        v2.line("1.00", **{"posted-date": " 2026-06-17 ", "posted-date-time": "  2026-06-17 08:14:22 UTC "}),
+        v2.line("2.00", **{"posted-date": "2026-06-18", "posted-date-time": "2026-06-18 09:00:00 UTC"}),
+    ]
+    rows = parse_settlement(write_file(v2.render(lines, total="3.00"))).lines.to_pylist()
+    assert [(r["posted_date"], r["posted_at"]) for r in rows] == [
+        (date(2026, 6, 17), datetime(2026, 6, 17, 8, 14, 22, tzinfo=UTC)),
+        (date(2026, 6, 18), datetime(2026, 6, 18, 9, tzinfo=UTC)),
+    ]
+
+
+def test_a_padded_settlement_id_lands_trimmed(v2, write_file) -> None:
+    lines = [v2.line("1.00"), v2.line("2.00", **{"settlement-id": f"  {v2.settlement_id} "})]
+    parsed = parse_settlement(write_file(v2.render(lines, total="3.00")))
+    assert parsed.lines.column("settlement_id").to_pylist() == [v2.settlement_id] * 2
+    assert amounts(parsed) == [Decimal("1.00"), Decimal("2.00")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -114,23 +115,28 @@ def test_lake_tables_read_back_through_duckdb(v2, write_file, tmp_path: Path) ->
 def test_a_file_changed_while_it_is_imported_lands_as_archived(
     v2, write_file, tmp_path: Path, monkeypatch
 ) -> None:
-    # The import hashes the file, then archives and parses it side by side. If the bytes archived are not the
-    # bytes hashed (the file was rewritten in between), the parse is thrown away and redone from the archive.
-    from transforms.settlement import importer
-
+    # The import parses the archive's copy of the bytes, not the file: a file rewritten once it was copied
+    # (a download still being written, a user saving over it) lands exactly as archived, under that hash.
     data_dir = tmp_path / "data"
-    path = write_file(v2.render([v2.line("1.00"), v2.line("2.00")], total="3.00"))
-    earlier = write_file(v2.render([v2.line("9.00")], total="9.00"), name="earlier.txt")
-    monkeypatch.setattr(
-        importer, "file_sha256", lambda _: importer.hashlib.sha256(earlier.read_bytes()).hexdigest()
-    )
+    first = v2.render([v2.line("1.00"), v2.line("2.00")], total="3.00").encode()
+    path = write_file(first)
+    stage_file = RawArchive.stage_file
 
+    def stage_then_rewrite(self, src, **kwargs):
+        staged = stage_file(self, src, **kwargs)
+        src.write_bytes(v2.render([v2.line("9.00")], total="9.00").encode())
+        return staged
+
+    monkeypatch.setattr(RawArchive, "stage_file", stage_then_rewrite)
     outcome = import_settlement_file(path, data_dir=data_dir)
 
-    archived_sha = importer.hashlib.sha256(path.read_bytes()).hexdigest()
+    archived_sha = hashlib.sha256(first).hexdigest()
     assert outcome.status == "imported" and outcome.sha256 == archived_sha
     lines = lake_rows(data_dir / "lake", "settlement_lines")
     assert [row["amount"] for row in lines] == [Decimal("1.00"), Decimal("2.00")]
     assert {row["raw_sha256"] for row in lines} == {archived_sha}
-    assert [row["sha256"] for row in RawArchive(data_dir / "raw").manifest()] == [archived_sha]
+    archive = RawArchive(data_dir / "raw")
+    assert [row["sha256"] for row in archive.manifest()] == [archived_sha]
+    assert archive.path_for(archived_sha).read_bytes() == first
+    assert not list((data_dir / "raw" / "objects").glob(".tmp-*")), "a staged copy was left behind"
     assert not list((data_dir / "lake" / "settlement_lines").glob(".tmp-*")), "a staged parse was left behind"
