@@ -62,9 +62,6 @@ class StagedObject:
         finally:
             os.close(fd)
 
-    def discard(self) -> None:
-        self.path.unlink(missing_ok=True)
-
 
 class RawArchive:
     def __init__(self, root: Path) -> None:
@@ -100,8 +97,8 @@ class RawArchive:
         The copy is made by the kernel where it can (copy_file_range: no pass through Python), and what is
         hashed is the copy itself, so the archived bytes are exactly the bytes hashed even if the source changes
         meanwhile. Until it is committed, a staged copy is a private file: a caller may read it (the settlement
-        import parses it), nobody else sees it, and a crash leaves only a `.tmp-*` file behind.
-        `on_chunk` sees every chunk of the copy, in order."""
+        import parses it), nobody else sees it, and a crash leaves only a `.tmp-*` file behind. The source's
+        pages are dropped from the page cache once copied. `on_chunk` sees every chunk of the copy, in order."""
         self.objects.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=self.objects)
         tmp = Path(tmp_name)
@@ -120,7 +117,8 @@ class RawArchive:
     ) -> ArchivedObject:
         """Make a staged copy durable (fsync) and visible under its sha256, with its manifest row; a copy of
         bytes already archived is dropped."""
-        staged.sync()
+        if not self.path_for(staged.sha256).exists():
+            staged.sync()  # (if the bytes arrive meanwhile, _commit still drops this copy)
         return self._commit(staged.path, staged.sha256, staged.size, kind=kind, source=source, meta=meta)
 
     def put_bytes(
