@@ -314,8 +314,17 @@ def _decimal_style_of_whole_file(
     path: Path, encoding: str, header: tuple[str, ...], amount_columns: list[str], file: str
 ) -> DecimalStyle:
     """The head showed no decimal separator: read on until an amount has one (files of whole numbers, such as
-    yen, are read to the end), streaming."""
+    yen, are read to the end). DuckDB looks through a UTF-8 file (a Python pass read 1M lines a second); other
+    encodings, a file DuckDB cannot read as a clean table, and a deciding amount with both separators get the
+    streaming Python pass, which also names a bad line."""
     positions = [normalise(h) for h in header]
+    if encoding in (UTF8, UTF8_BOM):
+        found = _first_separated_amounts(
+            path, [positions.index(name) for name in amount_columns], len(header)
+        )
+        if found is not None and not any("," in text and "." in text for text in found):
+            deciding = [(0, name, text) for name, text in zip(amount_columns, found, strict=True)]
+            return _first_decimal_style(deciding, file=file) or "point"
     samples = (
         (line, name, fields[positions.index(name)].strip())
         for line, fields, _ in _iter_rows(path, encoding, file=file)
@@ -323,6 +332,21 @@ def _decimal_style_of_whole_file(
         for name in amount_columns
     )
     return _first_decimal_style(samples, file=file) or "point"
+
+
+def _first_separated_amounts(path: Path, positions: list[int], width: int) -> list[str] | None:
+    """The amount fields (trimmed) of the first row in file order where one has a decimal separator; all empty
+    when no row has one; None when DuckDB cannot read the file as a clean table."""
+    columns = [f"coalesce(trim(c{position}), '')" for position in positions]
+    separated = " or ".join(f"contains({c}, ',') or contains({c}, '.')" for c in columns)
+    try:
+        with connect() as connection:
+            row = connection.execute(
+                f"select {', '.join(columns)} from {_read_csv(path, width, skip=2)} where {separated} limit 1"
+            ).fetchone()
+    except duckdb.Error:
+        return None
+    return [""] * len(positions) if row is None else list(row)
 
 
 def _first_decimal_style(samples: Iterable[tuple[int, str, str]], *, file: str) -> DecimalStyle | None:

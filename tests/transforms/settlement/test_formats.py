@@ -300,3 +300,36 @@ def test_a_padded_settlement_id_lands_trimmed(v2, write_file) -> None:
     parsed = parse_settlement(write_file(v2.render(lines, total="3.00")))
     assert parsed.lines.column("settlement_id").to_pylist() == [v2.settlement_id] * 2
     assert amounts(parsed) == [Decimal("1.00"), Decimal("2.00")]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_decimal_style_is_decided_past_the_head_when_the_head_has_whole_numbers(
+    v2, write_file, monkeypatch, encoding
+) -> None:
+    # A file larger than the head whose head shows only whole amounts (yen, or round prices): the first amount
+    # with a separator, however far in, decides the style (DuckDB looks for UTF-8, Python for other encodings).
+    from transforms.settlement import parse as parse_module
+
+    monkeypatch.setattr(parse_module, "HEAD_BYTES", 1024)
+    looked_up = parse_module._first_separated_amounts
+    answers: list[list[str] | None] = []
+    monkeypatch.setattr(
+        parse_module, "_first_separated_amounts", lambda *a: answers.append(looked_up(*a)) or answers[-1]
+    )
+    whole = [v2.line("10", sku="Café") for _ in range(40)]
+    lines = [*whole, v2.line("2,50"), v2.line("-1"), v2.line("0,50")]
+    path = write_file(v2.render(lines, total="402"), encoding=encoding)  # the summary total decides nothing
+    parsed = parse_settlement(path)
+    assert parsed.decimal_style == "comma"
+    assert amounts(parsed)[-3:] == [Decimal("2.50"), Decimal("-1.00"), Decimal("0.50")]
+    assert sum(amounts(parsed)) == Decimal("402.00")
+    assert answers == ([["2,50"]] if encoding == "utf-8" else [])
+
+    mixed = [*whole, v2.line("2.50"), v2.line("0,50")]
+    with pytest.raises(parse_module.SettlementFileError) as raised:
+        parse_settlement(write_file(v2.render(mixed, total="403"), encoding=encoding))
+    assert raised.value.line == len(whole) + 4 and raised.value.column == "amount"
+    assert "mix decimal commas and decimal points" in raised.value.reason
+
+    only_whole = parse_settlement(write_file(v2.render(whole, total="400"), encoding=encoding))
+    assert only_whole.decimal_style == "point" and sum(amounts(only_whole)) == Decimal("400")
