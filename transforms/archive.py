@@ -247,19 +247,33 @@ def _copy_step(src_fd: int, out_fd: int, offset: int) -> int:
 
 
 def _copy_range(src_fd: int, out_fd: int, offset: int, count: int) -> int:
-    # copy_file_range is Linux-only and refused across some file systems; a plain read and write always works.
+    # copy_file_range is Linux-only and refused across some file systems and for pipes; a plain read and write
+    # always works.
     # Some file systems report 0 (end of file) where there is more, so 0 is confirmed with a read.
     copy_file_range = getattr(os, "copy_file_range", None)
     if copy_file_range is not None:
         try:
             copied = copy_file_range(src_fd, out_fd, count, offset, offset)
         except OSError as error:
-            if error.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EPERM):
+            if error.errno not in (
+                errno.EXDEV,
+                errno.ENOSYS,
+                errno.EOPNOTSUPP,
+                errno.EINVAL,
+                errno.EPERM,
+                errno.ESPIPE,
+            ):
                 raise
         else:
             if copied:
                 return copied
-    data = memoryview(os.pread(src_fd, min(count, COPY_STEP), offset))
+    try:
+        data = memoryview(os.pread(src_fd, min(count, COPY_STEP), offset))
+    except OSError as error:
+        if error.errno != errno.ESPIPE:
+            raise
+        # A pipe (`acorn import <(...)`): read in order, which is the order the steps run in.
+        data = memoryview(os.read(src_fd, min(count, COPY_STEP)))
     written = 0
     while written < len(data):
         written += os.pwrite(out_fd, data[written:], offset + written)

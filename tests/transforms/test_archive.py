@@ -111,3 +111,24 @@ def test_stage_file_copies_without_copy_file_range(tmp_path: Path, monkeypatch) 
     assert calls, "copy_file_range was not tried"
     assert staged.path.read_bytes() == data and staged.size == len(data)
     assert staged.sha256 == hashlib.sha256(data).hexdigest() and b"".join(chunks) == data
+
+
+def test_stage_file_reads_a_pipe(tmp_path: Path) -> None:
+    # `acorn import <(curl ...)` hands the import a pipe: no offsets, no copy_file_range; read in order.
+    import os
+
+    data = b"settlement-id\ttotal-amount\n" + b"1\t2.00\n" * 200_000  # larger than a pipe's buffer
+    read_end, write_end = os.pipe()
+
+    def feed() -> None:
+        with os.fdopen(write_end, "wb") as stream:
+            stream.write(data)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        staged = RawArchive(tmp_path / "raw").stage_file(Path(f"/dev/fd/{read_end}"))
+    finally:
+        writer.join()
+        os.close(read_end)
+    assert staged.path.read_bytes() == data and staged.sha256 == hashlib.sha256(data).hexdigest()
