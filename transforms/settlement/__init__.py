@@ -67,7 +67,7 @@ def parse_settlement(
         settlement_id=shape.summary.settlement_id,
         layout=shape.layout,
         encoding=shape.encoding,
-        decimal_style=shape.decimal_style,
+        decimal_style=converted.shape.decimal_style,
         total_amount=shape.summary.total_amount,
         lines_total=converted.lines_total,
         line_count=converted.line_count,

@@ -13,7 +13,7 @@ import codecs
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -75,9 +75,20 @@ class FileShape:
     decimal_style: DecimalStyle
     summary: SettlementSummary
     usual_formats: dict[str, str | None]  # date column -> the strptime format its first value has
+    # False when the head had no amount with a decimal separator: convert_lines then looks through the whole
+    # file (as UTF-8, after any transcoding) before it converts.
+    decimal_style_settled: bool = True
 
     def has(self, name: str) -> bool:
         return name in self.columns
+
+    @property
+    def amount_columns(self) -> list[str]:
+        return _amount_columns(self.layout, self.columns)
+
+
+def _amount_columns(layout: str, columns: dict[str, int]) -> list[str]:
+    return ["amount"] if layout == LAYOUT_V2 else [c for c, _, _ in V1_AMOUNT_COLUMNS if c in columns]
 
 
 @dataclass(frozen=True)
@@ -199,9 +210,7 @@ def inspect_head(path: Path, *, charset_hint: str | None, file: str) -> FileShap
     body = lines[1:]
     if not body or not body[0].strip():
         raise SettlementFileError("no summary row after the header (truncated file?)", file=file, line=2)
-    amount_columns = (
-        ["amount"] if layout == LAYOUT_V2 else [c for c, _, _ in V1_AMOUNT_COLUMNS if c in columns]
-    )
+    amount_columns = _amount_columns(layout, columns)
 
     def head_rows() -> Iterator[tuple[int, list[str]]]:
         """(physical line, fields) of the head's rows, read only as far as they are needed."""
@@ -216,13 +225,8 @@ def inspect_head(path: Path, *, charset_hint: str | None, file: str) -> FileShap
         for name in ("total-amount", *amount_columns)
         if (text := fields[columns[name]].strip())
     )
-    style = _first_decimal_style(samples, file=file)
-    if style is None:
-        style = (
-            "point"
-            if complete
-            else _decimal_style_of_whole_file(path, encoding, header, amount_columns, file)
-        )
+    found = _first_decimal_style(samples, file=file)
+    style: DecimalStyle = found or "point"  # the summary's total has no separator either, so it parses alike
     summary = _parse_summary(body[0], header, columns, style, file=file)
     usual: dict[str, str | None] = {}
     for name in ("posted-date", "posted-date-time"):
@@ -230,7 +234,16 @@ def inspect_head(path: Path, *, charset_hint: str | None, file: str) -> FileShap
             position = columns[name]
             first = next((f[position] for line, f in head_rows() if line > 2 and f[position].strip()), "")
             usual[name] = values.usual_format(first) if first else None
-    return FileShape(encoding, layout, header, columns, style, summary, usual)
+    return FileShape(
+        encoding,
+        layout,
+        header,
+        columns,
+        style,
+        summary,
+        usual,
+        decimal_style_settled=found is not None or complete,
+    )
 
 
 def _all_whitespace(path: Path) -> bool:
@@ -314,9 +327,9 @@ def _decimal_style_of_whole_file(
     path: Path, encoding: str, header: tuple[str, ...], amount_columns: list[str], file: str
 ) -> DecimalStyle:
     """The head showed no decimal separator: read on until an amount has one (files of whole numbers, such as
-    yen, are read to the end). DuckDB looks through a UTF-8 file (a Python pass read 1M lines a second); other
-    encodings, a file DuckDB cannot read as a clean table, and a deciding amount with both separators get the
-    streaming Python pass, which also names a bad line."""
+    yen, are read to the end). DuckDB looks through the UTF-8 file (convert_lines transcodes others first; a
+    Python pass read 1M lines a second); a file DuckDB cannot read as a clean table and a deciding amount with
+    both separators get the streaming Python pass, which also names a bad line."""
     positions = [normalise(h) for h in header]
     if encoding in (UTF8, UTF8_BOM):
         found = _first_separated_amounts(
@@ -764,6 +777,11 @@ def convert_lines(
             transcoded = LineScan()
             transcode_to_utf8(path, shape.encoding, source, file=file, scan=transcoded)
             line_scan = transcoded
+        if not shape.decimal_style_settled:
+            style = _decimal_style_of_whole_file(
+                source, shape.encoding if source == path else UTF8, shape.header, shape.amount_columns, file
+            )
+            shape = replace(shape, decimal_style=style, decimal_style_settled=True)
         with connect() as connection:
             # The older layout's row count is not its line count, so check for blank lines up front there.
             if shape.layout == LAYOUT_V1 and has_blank_line_inside(source):
@@ -829,11 +847,7 @@ def diagnose(path: Path, shape: FileShape, *, file: str, fallback: str) -> Settl
 
 def _first_problem(path: Path, shape: FileShape, *, file: str) -> SettlementFileError | None:
     width = len(shape.header)
-    amount_columns = (
-        ["amount"]
-        if shape.layout == LAYOUT_V2
-        else [c for c, _, _ in V1_AMOUNT_COLUMNS if c in shape.columns]
-    )
+    amount_columns = shape.amount_columns
     for number, fields, terminated in _iter_rows(path, shape.encoding, file=file):
         if fields == [""]:
             continue  # blank lines carry nothing (real files have them, even between rows)
