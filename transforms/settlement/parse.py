@@ -323,26 +323,21 @@ def _parses_summary_field(text: str | None, name: str, style: DecimalStyle) -> b
     return True
 
 
-def _decimal_style_of_whole_file(
-    path: Path, encoding: str, header: tuple[str, ...], amount_columns: list[str], file: str
-) -> DecimalStyle:
+def _decimal_style_of_whole_file(source: Path, encoding: str, shape: FileShape, file: str) -> DecimalStyle:
     """The head showed no decimal separator: read on until an amount has one (files of whole numbers, such as
-    yen, are read to the end). DuckDB looks through the UTF-8 file (convert_lines transcodes others first; a
-    Python pass read 1M lines a second); a file DuckDB cannot read as a clean table and a deciding amount with
-    both separators get the streaming Python pass, which also names a bad line."""
-    positions = [normalise(h) for h in header]
-    if encoding in (UTF8, UTF8_BOM):
-        found = _first_separated_amounts(
-            path, [positions.index(name) for name in amount_columns], len(header)
-        )
-        if found is not None and not any("," in text and "." in text for text in found):
-            deciding = [(0, name, text) for name, text in zip(amount_columns, found, strict=True)]
-            return _first_decimal_style(deciding, file=file) or "point"
+    yen, are read to the end). `source` is UTF-8 (convert_lines transcodes other encodings first), so DuckDB
+    looks (a Python pass read 1M lines a second); a file DuckDB cannot read as a clean table and a deciding
+    amount with both separators get the streaming Python pass, which also names a bad line."""
+    names = shape.amount_columns
+    found = _first_separated_amounts(source, [shape.columns[name] for name in names], len(shape.header))
+    if found is not None and not any("," in text and "." in text for text in found):
+        deciding = [(0, name, text) for name, text in zip(names, found, strict=True)]
+        return _first_decimal_style(deciding, file=file) or "point"
     samples = (
-        (line, name, fields[positions.index(name)].strip())
-        for line, fields, _ in _iter_rows(path, encoding, file=file)
-        if len(fields) == len(header)
-        for name in amount_columns
+        (line, name, fields[shape.columns[name]].strip())
+        for line, fields, _ in _iter_rows(source, encoding, file=file)
+        if len(fields) == len(shape.header)
+        for name in names
     )
     return _first_decimal_style(samples, file=file) or "point"
 
@@ -779,7 +774,7 @@ def convert_lines(
             line_scan = transcoded
         if not shape.decimal_style_settled:
             style = _decimal_style_of_whole_file(
-                source, shape.encoding if source == path else UTF8, shape.header, shape.amount_columns, file
+                source, shape.encoding if source == path else UTF8, shape, file
             )
             shape = replace(shape, decimal_style=style, decimal_style_settled=True)
         with connect() as connection:
