@@ -16,10 +16,11 @@ VENV := .venv
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON_FOR_UV) -m uv")
 STAMP := $(VENV)/.synced
 
-.PHONY: help install demo test lint ui docs bench clean
+.PHONY: help install demo test test-dates lint ui docs bench clean
 help:
 	@echo "make demo   - install, start the SP-API simulator, run the whole pipeline, print a summary"
-	@echo "make test   - ruff, then pytest"
+	@echo "make test   - ruff, mypy, then pytest (today's date)"
+	@echo "make test-dates - the simulator-driven tests at 16 dates over a year (month ends, 29 Feb, DST changes)"
 	@echo "make ui     - Dagster webserver + daemon on http://127.0.0.1:3000"
 	@echo "make docs   - dbt docs on http://127.0.0.1:8080"
 	@echo "make bench  - benchmarks (prints numbers)"
@@ -44,6 +45,22 @@ lint: install
 
 test: lint
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
+
+# The date sweep: every test that talks to the simulator (or its ledger), replayed with ACORN_SIMULATOR_START at
+# month ends, 28/29 February, the US and EU daylight-saving changes (at the instant the clocks move), 31 December
+# and 1 January. A test that picks data by position or by today's date fails on some of them.
+SWEEP_DATES ?= 2026-12-31 2027-01-01 2027-01-31 2027-02-28 2027-03-14T07:00:00Z 2027-03-28T01:00:00Z \
+	2027-03-31 2027-04-30 2027-06-30T23:30:00Z 2027-08-31 2027-09-30 2027-10-31T01:00:00Z 2027-11-07T06:00:00Z \
+	2027-11-30 2027-12-31T12:00:00Z 2028-02-29
+SWEEP_TESTS ?= tests/spapi tests/orchestration tests/dbt/finance tests/expectations/test_demo_ledger.py tests/e2e
+test-dates: install
+	@failed=""; for day in $(SWEEP_DATES); do \
+		echo "== ACORN_SIMULATOR_START=$$day"; \
+		set -o pipefail; ACORN_SIMULATOR_START=$$day $(VENV)/bin/pytest -n 2 --dist loadgroup -q -p no:cacheprovider $(SWEEP_TESTS) \
+			| tail -n 15 || failed="$$failed $$day"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "date sweep FAILED on:$$failed"; exit 1; fi; \
+	echo "date sweep passed on all $(words $(SWEEP_DATES)) dates"
 
 ui: install
 	$(VENV)/bin/acorn ui

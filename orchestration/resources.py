@@ -23,6 +23,7 @@ from orchestration.paths import DataPaths, data_paths, default_config_path
 from spapi.client import ClientOptions, SpApiClient
 from spapi.config import AccountConfig, load_config, resolve_endpoints
 from spapi.credentials import LwaCredentials, credentials_from_env
+from spapi.simulator.clock import start_override
 
 
 class DataDirResource(dg.ConfigurableResource):
@@ -50,21 +51,11 @@ def demo_credentials(account_id: str) -> LwaCredentials:
     )
 
 
-def simulator_start_override(environ: Mapping[str, str] | None = None) -> datetime | None:
-    """ACORN_SIMULATOR_START (an ISO 8601 date or time; UTC unless it has an offset), or None when unset."""
-    environ = os.environ if environ is None else environ
-    text = environ.get("ACORN_SIMULATOR_START", "").strip()
-    if not text:
-        return None
-    start = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
-
-
 def simulated_start(environ: Mapping[str, str] | None = None) -> datetime:
     """Where the bundled simulator's business day starts: today's 00:00 UTC, so every run on one day sees the
     same ledger (a hostile run and a clean run compare row for row), or ACORN_SIMULATOR_START to replay the
     demo as of another day."""
-    override = simulator_start_override(environ)
+    override = start_override(environ)
     if override is not None:
         return override
     return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -6,9 +6,37 @@ what the ledger shows) reads this one clock, so a test can jump an hour ahead in
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+
+START_VARIABLE = "ACORN_SIMULATOR_START"
+
+
+def start_override(environ: Mapping[str, str] | None = None) -> datetime | None:
+    """ACORN_SIMULATOR_START (an ISO 8601 date or time; UTC unless it has an offset), or None when unset.
+
+    One variable moves every simulator (the demo's and the tests') to another day, so a failure seen on one date
+    can be replayed on any other, and the date sweep can run the whole suite at month ends and DST changes."""
+    environ = os.environ if environ is None else environ
+    text = environ.get(START_VARIABLE, "").strip()
+    if not text:
+        return None
+    try:
+        start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise ValueError(
+            f"{START_VARIABLE}={text!r} is not an ISO 8601 date or time (e.g. 2027-02-28)"
+        ) from error
+    return start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
+
+
+def default_start(environ: Mapping[str, str] | None = None) -> datetime:
+    """Where a simulator's clock starts when none is given: ACORN_SIMULATOR_START, else the wall clock."""
+    override = start_override(environ)
+    return override if override is not None else datetime.now(UTC)
 
 
 class SimClock:
@@ -19,7 +47,7 @@ class SimClock:
     ) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
-        start = start or datetime.now(UTC)
+        start = start or default_start()
         if start.tzinfo is None:
             raise ValueError("start must be timezone-aware")
         self._start = start.astimezone(UTC)

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 
+from spapi.simulator.clock import default_start
 from spapi.simulator.ledger import (
     InjectedAnomaly,
     SettlementInfo,
@@ -32,7 +33,7 @@ def iso(moment: datetime) -> str:
 class LedgerEngine:
     def __init__(self, *, seed: int, today: date | None) -> None:
         self.seed = seed
-        self.today = today or datetime.now(UTC).date()
+        self.today = today or default_start().date()
         self._settlements = build_history(seed, self.today)
         self._anomalies = anomaly_catalog.place(self._settlements, self.today)
         self._vendor = vendor_orders.build_purchase_orders(seed, self.today)

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -147,4 +147,4 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FinancePipeli
                 land_settlement_reports(landing, account.id)
         land_finances(landing)
         warehouse = build_warehouse(root)
-        yield FinancePipeline(landing, warehouse, datetime.now(UTC))
+        yield FinancePipeline(landing, warehouse, landing.simulator.clock.data_now())

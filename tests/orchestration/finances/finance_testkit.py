@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from orchestration.resources import demo_credentials, simulator_start_override
+from orchestration.resources import demo_credentials
 from spapi.client import ClientOptions, SpApiClient
 from spapi.config import AccountConfig, load_config, resolve_endpoints
 from spapi.ratelimit import RateLimiterRegistry
@@ -56,7 +56,6 @@ class Landing:
 def landing_on_simulator(root: Path, *, start: datetime | None = None) -> Iterator[Landing]:
     """A simulator whose data time starts at `start`: by default now, so the suite meets many times of day, or
     ACORN_SIMULATOR_START (as for the demo) to replay the instant a failing run started at."""
-    start = start or simulator_start_override()
     accounts = {a.id: a for a in load_config(REPO_ROOT / "config" / "demo.toml").accounts}
     clock = SimClock(start=start, time_scale=TIME_SCALE)
     with start_simulator(time_scale=TIME_SCALE, clock=clock) as simulator:

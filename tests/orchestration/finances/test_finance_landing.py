@@ -8,7 +8,7 @@ events add up to the groups; and a re-run that finds nothing new leaves every la
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from finance_testkit import in_flight_deferred, landing_on_simulator
 
 from orchestration.finances import transactions_landing as tx
 from orchestration.finances import v0_landing as v0
+from spapi.simulator.clock import default_start
 from spapi.simulator.ledger import Ledger
 
 pytestmark = [pytest.mark.slow]
@@ -202,7 +203,7 @@ def test_money_is_exact_decimal_in_the_lake(landing) -> None:  # type: ignore[no
 
 def _a_deferred_posting(account_id: str) -> tuple[datetime, Decimal, str]:
     """A deferred transaction the ledger posted within the last week: (posted at, amount, currency)."""
-    today = datetime.now(UTC)
+    today = default_start()
     ledger = Ledger(today=today.date())
     for transaction in ledger.transactions(
         account_id, today, posted_after=today - timedelta(days=7), posted_before=today

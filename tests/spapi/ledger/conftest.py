@@ -9,10 +9,12 @@ from decimal import Decimal
 
 import pytest
 
+from spapi.simulator.clock import start_override
 from spapi.simulator.ledger import Ledger
 
-TODAY = date(2026, 11, 23)
-NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+# A fixed afternoon, or the date sweep's day (ACORN_SIMULATOR_START), so the properties are checked on both.
+NOW = start_override() or datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+TODAY: date = NOW.date()
 SELLERS = ("demo-na", "demo-eu", "demo-jp")
 
 

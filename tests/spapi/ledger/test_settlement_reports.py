@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
+from spapi.simulator.clock import default_start
 from spapi.simulator.ledger import Ledger
 from spapi.simulator.ledger.settlement_report import V2_COLUMNS
 
@@ -186,7 +187,7 @@ def test_every_rendering_is_identical_for_the_same_seed_and_today(ledger: Ledger
 
 def test_today_defaults_to_the_utc_date() -> None:
     default = Ledger(seed=7)
-    now = datetime.now(UTC)
+    now = default_start()
     open_periods = [s for s in default.settlements("demo-na") if s.start <= now < s.end]
     assert len(open_periods) == 2  # US and CA
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from simkit import Caller, ModelSchemas, fetch_token, make_caller
 
 from spapi.simulator import SimulatorHandle, start_simulator
+from spapi.simulator.clock import default_start
 from spapi.simulator.ledger import Ledger
 
 
@@ -26,7 +26,7 @@ def model_schemas(shared_fixtures: Path) -> ModelSchemas:
 @pytest.fixture(scope="session")
 def ledger() -> Ledger:
     """The real synthetic ledger, built once per session (each simulator serves it read-only)."""
-    return Ledger(seed=7, today=datetime.now(UTC).date())
+    return Ledger(seed=7, today=default_start().date())
 
 
 @pytest.fixture
