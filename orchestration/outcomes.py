@@ -1,0 +1,28 @@
+"""How a run ended, as the `acorn` commands report it (exit codes) and Dagster shows it (run status).
+
+Exceptions of the `CouldNotRun` family mean the run could not do its work at all (exit code 3): a lock held by
+another writer, a config that does not load, credentials Amazon refuses, Amazon unreachable after retries. The
+CLI recognises them by class name anywhere in a failed step's error chain, so raise (or chain) them from the
+cause: `raise WarehouseLocked(...) from error`.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """The exit codes of `acorn demo`, `acorn build`, `acorn import` and `acorn run` (README, "Exit codes")."""
+
+    OK = 0  # everything landed, every ERROR check passed
+    DATA_PROBLEM = 1  # a file was quarantined or rejected, or an ERROR check failed
+    USAGE = 2  # the command line itself was wrong (click's own code for usage errors)
+    COULD_NOT_RUN = 3  # a lock held, bad config, credentials refused, Amazon unreachable after retries
+
+
+class CouldNotRun(Exception):
+    """The run could not do its work; the message says why and what to do."""
+
+
+class WarehouseLocked(CouldNotRun):
+    """Another process is writing the warehouse (or holds a write lock on it)."""
