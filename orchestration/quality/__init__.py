@@ -1,4 +1,5 @@
-"""Quality domain: expectation suites as Dagster asset checks, and alerts on failed ERROR checks."""
+"""Quality domain: expectation suites as Dagster asset checks, alerts on failed ERROR checks, and silence alerts
+(a daily run that keeps failing or stopped, Amazon sending nothing for longer than its cycle)."""
 
 import dagster as dg
 

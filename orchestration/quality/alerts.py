@@ -6,23 +6,34 @@ body carries only the check's name, asset, run and numbers, scrubbed of anything
 token or the value of a secret environment variable. Two run-status sensors (a run that succeeded and one that
 failed can both carry failed checks) run on the Dagster daemon (`make ui`); each run is handled once, and a
 webhook that does not answer 2xx fails the tick, so the run is tried again on the next one.
+
+A third sensor, `silence_alerts`, posts silence (orchestration/quality/silence.py: a daily run that keeps failing
+or stopped, Amazon sending no settlement or event group for longer than usual). It ticks hourly and posts each
+finding (account and kind) at most once per UTC day, for as long as the silence lasts.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
 import httpx
 from dagster._core.events import DagsterEventType
 
+from orchestration.paths import data_paths, default_config_path
+from orchestration.quality.silence import SilenceFinding, silence_findings
+from spapi.config import load_config
+
 WEBHOOK_ENV = "ACORN_ALERT_WEBHOOK_URL"
 SUCCEEDED_RUNS_SENSOR = "check_alerts_succeeded_runs"
 FAILED_RUNS_SENSOR = "check_alerts_failed_runs"
+SILENCE_SENSOR = "silence_alerts"
 # Amazon LWA tokens (access `Atza|`, refresh `Atzr|`) and client secrets (`amzn1.oa2-cs.`).
 TOKEN_PATTERN = re.compile(r"(Atz[ar]\|[^\s\"',]+|amzn1\.oa2-cs\.[^\s\"',]+)")
 SECRET_ENV_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|WEBHOOK|CREDENTIAL|API_KEY", re.IGNORECASE)
@@ -104,7 +115,7 @@ def post_run_alerts(instance: dg.DagsterInstance, run_id: str, environ: Mapping[
     return f"posted {len(alerts)} alert(s) for failed ERROR checks"
 
 
-def post_alert(client: httpx.Client, url: str, alert: CheckAlert) -> None:
+def post_alert(client: httpx.Client, url: str, alert: CheckAlert | SilenceAlert) -> None:
     """POST one alert; raises AlertDeliveryError (without the URL) when the receiver does not accept it."""
     try:
         response = client.post(url, json=alert.payload(), timeout=10.0)
@@ -140,4 +151,68 @@ def alerts_for_failed_runs(context: dg.RunStatusSensorContext) -> dg.SkipReason:
     return dg.SkipReason(post_run_alerts(context.instance, context.dagster_run.run_id, dict(os.environ)))
 
 
-ALERT_SENSORS = [alerts_for_succeeded_runs, alerts_for_failed_runs]
+@dataclass(frozen=True)
+class SilenceAlert:
+    finding: SilenceFinding
+
+    def payload(self) -> dict[str, Any]:
+        finding = self.finding
+        return {
+            "text": f"ACORN: silence `{finding.kind}` on {finding.account_id}: {finding.message}",
+            "kind": finding.kind,
+            "account_id": finding.account_id,
+            "days": finding.days,
+            "message": finding.message,
+        }
+
+
+def post_silence_alerts(
+    findings: list[SilenceFinding], cursor: str | None, environ: Mapping[str, str], now: datetime
+) -> tuple[str, str | None]:
+    """Post the findings not yet posted on `now`'s UTC day; the summary and the new cursor (None: unchanged).
+
+    The cursor is `{"day": "YYYY-MM-DD", "posted": ["<account>:<kind>", ...]}`. Raises AlertDeliveryError when
+    the webhook refuses one, leaving the cursor as it was, so the next tick tries again.
+    """
+    day = now.astimezone(UTC).date().isoformat()
+    state = json.loads(cursor) if cursor else {}
+    posted: list[str] = list(state.get("posted", [])) if state.get("day") == day else []
+    due = [f for f in findings if f"{f.account_id}:{f.kind}" not in posted]
+    url = environ.get(WEBHOOK_ENV, "").strip()
+    if not url:
+        return f"{WEBHOOK_ENV} is not set: {len(due)} silence finding(s) not posted", None
+    with httpx.Client() as client:
+        for finding in due:
+            scrubbed = SilenceFinding(
+                account_id=finding.account_id,
+                kind=finding.kind,
+                message=scrub(finding.message, environ),
+                days=finding.days,
+            )
+            post_alert(client, url, SilenceAlert(scrubbed))
+            posted.append(f"{finding.account_id}:{finding.kind}")
+    summary = f"posted {len(due)} silence alert(s); {len(findings) - len(due)} already posted today"
+    return summary, json.dumps({"day": day, "posted": sorted(posted)})
+
+
+@dg.sensor(
+    name=SILENCE_SENSOR,
+    minimum_interval_seconds=3600,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        f"Posts silence to {WEBHOOK_ENV} (nothing when unset), each finding once a day: acorn_daily failing or "
+        "stopped for an account, or Amazon sending no settlement or event group for longer than its cycle."
+    ),
+)
+def silence_alerts(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    environ = dict(os.environ)
+    config_path = default_config_path()
+    now = datetime.now(UTC)
+    findings = silence_findings(
+        context.instance, load_config(config_path), data_paths(environ.get("ACORN_DATA_DIR")).lake, now
+    )
+    summary, cursor = post_silence_alerts(findings, context.cursor, environ, now)
+    return dg.SensorResult(skip_reason=dg.SkipReason(summary), cursor=cursor or context.cursor)
+
+
+ALERT_SENSORS = [alerts_for_succeeded_runs, alerts_for_failed_runs, silence_alerts]
