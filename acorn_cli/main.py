@@ -64,8 +64,16 @@ def demo(profile: str, request_log: Path | None, verbose: bool) -> None:
 @cli.command(name="import")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON array, an object per file.")
-@click.option("--account", help="ACORN account id the files belong to.")
-def import_(files: tuple[Path, ...], as_json: bool, account: str | None) -> None:
+@click.option(
+    "--account",
+    help="Seller account (id in the config) the files belong to; default: inferred from their marketplace.",
+)
+@click.option(
+    "--reattribute",
+    is_flag=True,
+    help="Move settlements these files already landed for another account (or none) to --account.",
+)
+def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattribute: bool) -> None:
     """Import settlement files downloaded from Seller Central (exit 1 if any is quarantined or rejected)."""
     from acorn_cli.runs import run_job
     from orchestration.settlements.assets import SETTLEMENT_LINES, outcomes_from_metadata
@@ -75,11 +83,24 @@ def import_(files: tuple[Path, ...], as_json: bool, account: str | None) -> None
     missing = [str(f) for f in files if not f.is_file()]
     if missing:
         raise click.UsageError(f"no such file: {', '.join(missing)}")
+    if reattribute and account is None:
+        raise click.UsageError("--reattribute needs --account: the account the settlements move to")
+    if account is not None:
+        from orchestration.settlements.accounts import UnknownAccount, check_account_option
+
+        try:
+            check_account_option(account)
+        except UnknownAccount as error:
+            raise click.BadParameter(str(error), param_hint="--account") from error
     data_paths().ensure()
     run_config = {
         "ops": {
             "settlement_reports": {
-                "config": {"import_files": [str(f.resolve()) for f in files], "account_id": account}
+                "config": {
+                    "import_files": [str(f.resolve()) for f in files],
+                    "account_id": account,
+                    "reattribute": reattribute,
+                }
             }
         },
     }
@@ -154,17 +175,21 @@ def simulator(port: int, profile: str, request_log: Path | None, seed: int, time
 
 @cli.command()
 def doctor() -> None:
-    """Check the config, the credentials, the token exchange and one cheap call per account."""
-    from orchestration.paths import default_config_path
-    from spapi.config import load_config
-    from spapi.doctor import run_doctor
+    """Check the config, the credentials, the token exchange and one cheap call per account.
 
-    findings = run_doctor(load_config(default_config_path()), dict(os.environ))
-    failed = False
-    for finding in findings:
-        click.echo(str(finding))
-        failed = failed or not getattr(finding, "ok", True)
-    sys.exit(1 if failed else 0)
+    Exit 0 when every check passed, 1 when one failed, 3 when the config cannot be loaded."""
+    from orchestration.outcomes import ExitCode as Exit
+    from orchestration.paths import default_config_path
+    from spapi.doctor import doctor_report
+
+    report = doctor_report(
+        default_config_path(), dict(os.environ), bundled=not os.environ.get("ACORN_CONFIG")
+    )
+    for line in report.lines():
+        click.echo(line)
+    if not report.config_loaded:
+        sys.exit(int(Exit.COULD_NOT_RUN))
+    sys.exit(int(Exit.DATA_PROBLEM if report.failed else Exit.OK))
 
 
 @cli.command()

@@ -37,6 +37,36 @@ LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 _PRODUCTION_HOST = "https://sellingpartnerapi-{region}.amazon.com"
 _SANDBOX_HOST = "https://sandbox.sellingpartnerapi-{region}.amazon.com"
 _ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_TOML_PLACE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+class ConfigFileMissing(ConfigError):
+    """The config file does not exist (`path`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"config file not found: {path}")
+
+
+class ConfigSyntaxError(ConfigError):
+    """The config file is not TOML: `detail` at `line`, `column` (1-based; None when unknown)."""
+
+    def __init__(self, path: Path, detail: str, line: int | None = None, column: int | None = None) -> None:
+        self.path = path
+        self.detail = detail
+        self.line = line
+        self.column = column
+        place = f" at line {line}, column {column}" if line is not None else ""
+        super().__init__(f"{path}: not valid TOML{place}: {detail}")
+
+
+class ConfigValueError(ConfigError):
+    """The config is TOML but a value is invalid: `problems`, each naming the field (and the allowed values)."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: {'; '.join(problems)}")
 
 
 class AccountConfig(BaseModel):
@@ -99,32 +129,74 @@ class Config(BaseModel):
         raise KeyError(account_id)
 
 
-def parse_config(document: Mapping[str, Any], *, source: str = "<config>") -> Config:
-    """A `Config` from an already-parsed TOML document."""
-    accounts = document.get("accounts", [])
-    extra = {key: value for key, value in document.items() if key != "accounts"}
-    try:
-        return Config(accounts=tuple(AccountConfig.model_validate(entry) for entry in accounts), extra=extra)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in issue['loc']) or 'accounts'}: {issue['msg']}"
-            for issue in error.errors()
+def _issue_text(issue: Mapping[str, Any], where: str) -> str:
+    """One pydantic issue as a person fixes it: the field, what is wrong, the allowed values where known."""
+    field_name = ".".join(str(part) for part in issue["loc"])
+    kind = issue["type"]
+    if kind == "literal_error":
+        expected = issue.get("ctx", {}).get("expected", "")
+        return f"{where}.{field_name}: {issue['input']!r} is not allowed; allowed values: {expected}"
+    if kind == "extra_forbidden":
+        return (
+            f"{where}: unknown field {field_name!r}; the fields are {', '.join(AccountConfig.model_fields)}"
         )
-        raise ConfigError(f"{source}: {problems}") from None
+    if kind == "missing":
+        return f"{where}: required field {field_name!r} is missing"
+    message = str(issue["msg"]).removeprefix("Value error, ")
+    target = f"{where}.{field_name}" if field_name else where
+    return f"{target}: {message} (got {issue['input']!r})" if field_name else f"{target}: {message}"
+
+
+def parse_config(document: Mapping[str, Any], *, source: str = "<config>") -> Config:
+    """A `Config` from an already-parsed TOML document. ConfigValueError names every bad field."""
+    entries = document.get("accounts", [])
+    extra = {key: value for key, value in document.items() if key != "accounts"}
+    if not isinstance(entries, list):
+        raise ConfigValueError(
+            source, ["accounts: must be an array of tables, one [[accounts]] section per account"]
+        )
+    problems: list[str] = []
+    accounts: list[AccountConfig] = []
+    for index, entry in enumerate(entries):
+        named = entry.get("id") if isinstance(entry, dict) else None
+        where = f"accounts[{index}]" + (f" (id {named!r})" if isinstance(named, str) else "")
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: must be a table ([[accounts]] with id, kind, region, ...)")
+            continue
+        try:
+            accounts.append(AccountConfig.model_validate(entry))
+        except ValidationError as error:
+            problems.extend(_issue_text(issue, where) for issue in error.errors())
+    if problems:
+        raise ConfigValueError(source, problems)
+    try:
+        return Config(accounts=tuple(accounts), extra=extra)
+    except ValidationError as error:
+        raise ConfigValueError(source, [_issue_text(issue, "accounts") for issue in error.errors()]) from None
     except ValueError as error:
-        raise ConfigError(f"{source}: {error}") from None
+        raise ConfigValueError(source, [str(error)]) from None
 
 
 def load_config(path: str | Path) -> Config:
-    """Read and validate the accounts config at `path`."""
+    """Read and validate the accounts config at `path`: ConfigFileMissing, ConfigSyntaxError (with the line
+    and column) or ConfigValueError (naming the field and the allowed values) when it cannot be used."""
     path = Path(path)
     try:
         with path.open("rb") as handle:
             document = tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
+        raise ConfigFileMissing(path) from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+        detail = str(error)
+        place = _TOML_PLACE.search(detail)
+        if place is None:
+            raise ConfigSyntaxError(path, detail) from None
+        line, column = int(place.group(1)), int(place.group(2))
+        raise ConfigSyntaxError(path, detail[: place.start()], line, column) from None
+    except UnicodeDecodeError as error:
+        raise ConfigSyntaxError(path, f"not UTF-8 text (byte {error.start + 1})") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read: {error.strerror or error}") from None
     return parse_config(document, source=str(path))
 
 

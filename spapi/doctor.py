@@ -1,27 +1,41 @@
 """`acorn doctor`: checks the config, the credentials, the token exchange and one cheap call per account, and
 says what to do about the usual failures (invalid_grant, invalid_client, a missing role, the wrong region, a
-clock far off). The CLI prints the findings; `ok=False` on any of them makes it exit 1.
+clock far off). `doctor_report` is what the CLI prints: a first line saying which config is checked (plainly
+so when it is the bundled simulator's, not Amazon), the findings, and a last line. A config that cannot be
+loaded is a FAIL finding that says how to fix it (never a traceback), and nothing else is checked; the CLI
+exits 3 then, 1 when a check failed, 0 when all passed.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from spapi import endpoints as ops
 from spapi.client import ClientOptions, SpApiClient
-from spapi.config import AccountConfig, Config, resolve_endpoints
+from spapi.config import (
+    AccountConfig,
+    Config,
+    ConfigFileMissing,
+    ConfigSyntaxError,
+    ConfigValueError,
+    load_config,
+    resolve_endpoints,
+)
 from spapi.credentials import LwaCredentials, credentials_from_env, refresh_token_var
-from spapi.errors import CredentialsError, LwaError, SpApiError
+from spapi.errors import ConfigError, CredentialsError, LwaError, SpApiError
 from spapi.windows import iso_z
 
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_CONFIG = "config/accounts.example.toml"
 
 
 @dataclass(frozen=True)
@@ -186,3 +200,88 @@ def run_doctor(
             findings.append(Finding("credentials", True, "LWA credentials present", account.id))
             findings.extend(check_account(account, credentials, active, http=http, options=options))
     return findings
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    """What `acorn doctor` prints: `intro` lines, the findings, and a closing line (`lines()`)."""
+
+    config_path: Path
+    findings: list[Finding]
+    config_loaded: bool
+    intro: list[str] = field(default_factory=list)
+    simulated: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return any(not finding.ok for finding in self.findings)
+
+    def lines(self) -> list[str]:
+        where = " (against the bundled simulator, not Amazon)" if self.simulated else ""
+        if not self.config_loaded:
+            closing = "the config could not be loaded, so nothing else was checked"
+        elif self.failed:
+            failed = sum(not finding.ok for finding in self.findings)
+            closing = f"{failed} of {len(self.findings)} checks FAILED{where}"
+        else:
+            closing = f"all {len(self.findings)} checks ok{where}"
+        return [*self.intro, *(str(finding) for finding in self.findings), closing]
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(_REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def config_finding(error: ConfigError, path: Path) -> Finding:
+    """A config that cannot be loaded, as a FAIL finding whose advice is the fix."""
+    if isinstance(error, ConfigFileMissing):
+        advice = (
+            f"copy {EXAMPLE_CONFIG} to {path} (or point ACORN_CONFIG at your copy), describe your accounts "
+            "in it, and run acorn doctor again"
+        )
+    elif isinstance(error, ConfigSyntaxError):
+        place = f"line {error.line}, column {error.column} of " if error.line is not None else ""
+        advice = f"fix the TOML at {place}{path} ({EXAMPLE_CONFIG} shows the expected shape)"
+    elif isinstance(error, ConfigValueError):
+        advice = f"fix the field(s) named above in {path}; {EXAMPLE_CONFIG} shows every field and its values"
+    else:
+        advice = f"make {path} a readable file, or point ACORN_CONFIG at another"
+    return Finding("config", False, error.message, advice=advice)
+
+
+def doctor_report(
+    config_path: Path,
+    env: Mapping[str, str],
+    *,
+    bundled: bool,
+    overrides: Mapping[str, str] | None = None,
+    http: httpx.Client | None = None,
+    options: ClientOptions | None = None,
+) -> DoctorReport:
+    """Load the config at `config_path` and run every check (see `run_doctor`). `bundled`: ACORN_CONFIG is
+    not set, so `config_path` is the bundled simulator's config, and the first line says so."""
+    config_path = Path(config_path)
+    if bundled:
+        intro = [
+            f"Checking the bundled simulator config ({_shown(config_path)}), not Amazon: ACORN_CONFIG is not "
+            f"set. To check real accounts, copy {EXAMPLE_CONFIG}, describe your accounts, set ACORN_CONFIG to "
+            "the copy and the SPAPI_* credentials, and run acorn doctor again."
+        ]
+    else:
+        intro = [f"Checking {config_path} (ACORN_CONFIG)."]
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        return DoctorReport(config_path, [config_finding(error, config_path)], False, intro)
+    settings: Any = config.extra.get("simulator", {})
+    simulated = isinstance(settings, dict) and bool(settings.get("enabled")) and overrides is None
+    if simulated and not bundled:
+        intro.append(
+            "This config enables the bundled simulator ([simulator] enabled = true): the checks below talk "
+            "to it, not to Amazon."
+        )
+    findings = run_doctor(config, env, overrides=overrides, http=http, options=options)
+    return DoctorReport(config_path, findings, True, intro, simulated)

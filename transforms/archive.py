@@ -7,6 +7,9 @@ Layout under the root (`<data>/raw`):
 - `manifest.jsonl`: one JSON row per distinct object (sha256, size, kind, source, meta, archived_at), appended
   under a lock. Each row is written with a single `write` of a complete line; a torn last line (a crash
   mid-write) is skipped by `manifest()` and repaired by the next append, which starts on a fresh line.
+  Re-attributing an object to another account (`record_account`) appends one more row for it, a copy of its
+  last row with the new `meta.account_id` (and `previous_account_id`, `reattributed_at`): the manifest is
+  never rewritten either, and an object's last row is what describes it now (`describe`).
 
 Settlement reports are kept by Amazon for 90 days only, so this archive can be a seller's only copy: nothing
 here deletes or rewrites an object.
@@ -148,6 +151,42 @@ class RawArchive:
                     continue
                 if isinstance(row, dict) and "sha256" in row:
                     yield row
+
+    def describe(self, sha256: str) -> dict | None:
+        """The last manifest row of an object (it carries its current account), or None."""
+        last = None
+        for row in self.manifest():
+            if row["sha256"] == sha256:
+                last = row
+        return last
+
+    def record_account(self, sha256: str, account_id: str) -> bool:
+        """Attribute archived bytes to `account_id`: appends a copy of the object's last manifest row with
+        `meta.account_id` set (the previous one kept as `meta.previous_account_id`, "" for none). Idempotent:
+        nothing is appended when the last row already names that account. Returns whether a row was appended;
+        KeyError when the manifest has no row for `sha256`."""
+        needle = f'"sha256": "{sha256}"'.encode()
+        with self._manifest_lock() as manifest:
+            manifest.seek(0)
+            last = None
+            for raw in manifest:
+                if raw.endswith(b"\n") and needle in raw:
+                    with contextlib.suppress(ValueError):
+                        last = json.loads(raw)
+            if last is None:
+                raise KeyError(sha256)
+            meta = dict(last.get("meta") or {})
+            if meta.get("account_id") == account_id:
+                return False
+            meta["previous_account_id"] = meta.get("account_id") or ""
+            meta["account_id"] = account_id
+            row = {
+                **last,
+                "meta": meta,
+                "reattributed_at": datetime.now(UTC).isoformat(timespec="microseconds"),
+            }
+            _append_row(manifest, row)
+        return True
 
     def _commit(
         self, tmp: Path, sha: str, size: int, *, kind: str, source: str, meta: Mapping[str, str] | None

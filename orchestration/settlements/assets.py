@@ -7,6 +7,10 @@ lines together and they must never disagree. It reads from two sources:
   plus one download per new settlement (getReportDocument allows about one call a minute);
 - `import_files` in the run config: files a person downloaded from Seller Central (`acorn import`, inbox sensor).
 Either way the raw bytes are archived first (content-addressed), then parsed; a bad file is quarantined whole.
+
+Imported files land for `account_id` when the run config names one (it must be a seller account of the config,
+checked before anything is archived), else for the account their marketplaces point to
+(`orchestration/settlements/accounts.py`); `reattribute` moves a settlement already landed for another account.
 """
 
 import json
@@ -17,8 +21,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.outcomes import CouldNotRun
 from orchestration.resources import DataDirResource, SpApiResource
+from orchestration.settlements.accounts import AccountDirectory, import_accounts
 from orchestration.settlements.landed import landed_documents
+from spapi.errors import ConfigError
 from transforms.settlement import ImportOutcome, import_settlement_file
 
 SETTLEMENT_REPORT_TYPES = (
@@ -45,7 +52,10 @@ class SettlementSourceConfig(dg.Config):
     """Run config: leave `import_files` empty to read from the SP-API."""
 
     import_files: list[str] = []  # noqa: RUF012 (Dagster config fields are copied per run)
+    # The seller account the files belong to; None: inferred from each file's marketplaces.
     account_id: str | None = None
+    # Settlements these files already landed for another account (or for none) move to `account_id`.
+    reattribute: bool = False
 
 
 @dg.multi_asset(
@@ -75,9 +85,19 @@ def settlement_reports(
 ) -> Iterator[dg.MaterializeResult]:
     paths = data.paths()
     if config.import_files:
+        accounts = _import_accounts(spapi)
+        if config.account_id is not None:
+            accounts.check(config.account_id)  # UnknownAccount before any file is archived
+        elif config.reattribute:
+            raise ValueError("reattribute needs account_id: the account the settlements move to")
         outcomes = [
             import_settlement_file(
-                Path(name), data_dir=paths.root, account_id=config.account_id, origin="import"
+                Path(name),
+                data_dir=paths.root,
+                account_id=config.account_id,
+                origin="import",
+                accounts=accounts,
+                reattribute=config.reattribute,
             )
             for name in config.import_files
         ]
@@ -106,6 +126,17 @@ def settlement_reports(
         asset_key=SETTLEMENTS,
         metadata={"settlements_imported": counts.get("imported", 0), "lake_path": str(paths.lake)},
     )
+
+
+def _import_accounts(spapi: SpApiResource) -> AccountDirectory:
+    path = spapi.resolved_config_path()
+    try:
+        return import_accounts(path)
+    except ConfigError as error:
+        raise CouldNotRun(
+            f"the accounts config does not load, so imported files cannot be given an account: {error} "
+            "(`acorn doctor` says how to fix it)"
+        ) from error
 
 
 def _fetch_from_spapi(

@@ -52,7 +52,7 @@ def parse_settlement(
     """Parse a settlement file into Arrow tables without touching any data dir.
 
     Raises SettlementFileError (reason, file, line, column, kind) for a bad or foreign file, and
-    EmptySettlementFile for one with no content."""
+    EmptySettlementFile for one with nothing to import (no content, a header alone, a summary row of total 0)."""
     path = Path(path)
     shown = display_name or path.name
     shape = inspect_head(path, charset_hint=charset_hint, file=shown)

@@ -40,4 +40,14 @@ class SettlementFileError(Exception):
 
 
 class EmptySettlementFile(Exception):
-    """A file with no content (0 bytes or only whitespace): nothing to import, nothing wrong."""
+    """A file with nothing to import and nothing wrong: 0 bytes or only whitespace, a header and nothing else,
+    or a header and a summary row of total 0 with no transaction lines. `reason` says which; `settlement_id`
+    is the summary row's, when there is one."""
+
+    def __init__(
+        self, file: str, reason: str = "empty file: nothing to import", *, settlement_id: str | None = None
+    ) -> None:
+        self.file = file
+        self.reason = reason
+        self.settlement_id = settlement_id
+        super().__init__(f"{file}: {reason}")

@@ -3,6 +3,8 @@ quarantine)."""
 
 from __future__ import annotations
 
+import contextlib
+import shlex
 import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from typing import Literal
 from transforms.archive import ArchivedObject, RawArchive, StagedObject
 from transforms.quarantine import find_sidecar, quarantine_file
 from transforms.settlement import lake as lake_io
+from transforms.settlement.accounts import AccountDirectory, Resolution
 from transforms.settlement.errors import EmptySettlementFile, SettlementFileError
 from transforms.settlement.parse import ConvertedLines, LineScan, convert_lines, inspect_head
 from transforms.settlement.schema import SETTLEMENTS_SCHEMA
@@ -30,9 +33,10 @@ class ImportOutcome:
     rows: int
     message: str
     sha256: str | None
+    account_id: str | None = None  # the account the settlement is (now) landed for
 
     def to_json(self) -> dict:
-        """The object `acorn import --json` prints for this file (DESIGN.md)."""
+        """The object `acorn import --json` prints for this file (DESIGN.md); the message names the account."""
         return {
             "file": self.file,
             "status": self.status,
@@ -82,15 +86,32 @@ def import_settlement_file(
     charset_hint: str | None = None,
     document_created_at: datetime | None = None,
     display_name: str | None = None,
+    accounts: AccountDirectory | None = None,
+    reattribute: bool = False,
 ) -> ImportOutcome:
     """Archive a settlement file's bytes and land its lines in the lake (or quarantine it); see the module.
 
     The bytes are copied into the archive and hashed first, and what is parsed is that copy, so the lake holds
     exactly the bytes archived even if the file changes meanwhile. The copy's flush to disk overlaps the parse;
     nothing reaches the lake or the quarantine until the archive holds the bytes for good, and they are
-    archived even when the parse fails."""
+    archived even when the parse fails.
+
+    `accounts` (the config's accounts): `account_id` must be one of its seller accounts (UnknownAccount,
+    raised before anything is archived), and without `account_id` the account is inferred from the file's
+    marketplaces, or the file is `rejected` saying which accounts could be meant (transforms/settlement/
+    accounts.py). Without `accounts` the lines land with `account_id` as given.
+
+    Bytes already landed for another account (or for none) are `rejected` with the command that fixes it;
+    `reattribute=True` (needs `account_id`) is that command: the settlement's lake rows and the archive's
+    manifest are rewritten to `account_id`. Bytes landed for the same account are a `duplicate`."""
     src = Path(src)
     data_dir = Path(data_dir)
+    if account_id is not None and accounts is not None:
+        accounts.check(account_id)
+    if reattribute and account_id is None:
+        raise ValueError(
+            "re-attributing a settlement needs the account it belongs to (account_id, --account)"
+        )
     job = _Import(
         src=src,
         data_dir=data_dir,
@@ -98,6 +119,9 @@ def import_settlement_file(
         account_id=account_id,
         charset_hint=charset_hint,
         document_created_at=document_created_at,
+        origin=origin,
+        accounts=accounts,
+        reattribute=reattribute,
     )
     meta = {"file_name": src.name}
     if charset_hint:
@@ -113,7 +137,9 @@ def import_settlement_file(
     if archive.path_for(staged.sha256).exists():
         # Seen before: the duplicate rules decide (the staged copy is dropped).
         archived = commit()
-        return job.seen_before(archived) or job.parse_and_land(archived.path, commit, scan)
+        return job.seen_before(archived, account_id=account_id, path=archived.path) or job.parse_and_land(
+            archived.path, commit, scan
+        )
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="acorn-archive-sync") as pool:
         commit.syncing = pool.submit(staged.sync)
         try:
@@ -153,26 +179,28 @@ class _Import:
     account_id: str | None
     charset_hint: str | None
     document_created_at: datetime | None
+    origin: str = "import"
+    accounts: AccountDirectory | None = None
+    reattribute: bool = False
 
     @property
     def lake(self) -> Path:
         return self.data_dir / "lake"
 
-    def seen_before(self, archived: ArchivedObject) -> ImportOutcome | None:
-        """The outcome of bytes imported, quarantined or rejected before; None when they are new to the lake."""
+    def seen_before(
+        self, archived: ArchivedObject, *, account_id: str | None, path: Path | None = None
+    ) -> ImportOutcome | None:
+        """The outcome of bytes imported, quarantined or rejected before; None when they are new to the lake.
+
+        `account_id`: the account this import is for (None: not said). Bytes already in the lake for another
+        account (or for none, from before accounts were resolved) are re-attributed when asked to, else
+        refused with the command that does it. `path`: the bytes, to infer the account for that command."""
         if archived.is_new:
             return None
         sha = archived.sha256
         seen = lake_io.known_versions(self.lake).get(sha)
         if seen is not None:
-            return ImportOutcome(
-                self.shown,
-                "duplicate",
-                seen.get("settlement_id"),
-                0,
-                f"same bytes as {seen.get('source_name')!s} (already {seen.get('event')}); lake unchanged",
-                sha,
-            )
+            return self._already_landed(seen, sha, account_id, path)
         sidecar = find_sidecar(self.data_dir / "quarantine", sha)
         if sidecar is not None:
             return ImportOutcome(
@@ -185,12 +213,131 @@ class _Import:
             )
         return None
 
+    def _already_landed(
+        self, seen: dict, sha: str, requested: str | None, path: Path | None
+    ) -> ImportOutcome:
+        logged_id = seen.get("settlement_id")
+        event = "imported" if seen.get("event") == "reattributed" else seen.get("event")
+        same = f"same bytes as {seen.get('source_name')!s} (already {event}"
+        if not isinstance(logged_id, str) or not lake_io.usable_settlement_id(logged_id):
+            return ImportOutcome(self.shown, "duplicate", None, 0, f"{same}); lake unchanged", sha)
+        settlement_id = logged_id
+        current = lake_io.current_version(self.lake, settlement_id)
+        if current is None:
+            return ImportOutcome(self.shown, "duplicate", settlement_id, 0, f"{same}); lake unchanged", sha)
+        held = current.account_id
+        when = str(seen.get("logged_at") or "")[:10] or "an earlier run"
+        if requested is None and held is None and self.accounts is not None:
+            # Landed before imports resolved accounts: say so, and how to attribute it.
+            resolution = self._resolve_from_head(path)
+            inferred = resolution.account_id if resolution is not None else None
+            why = f" ({resolution.message})" if resolution is not None and not resolution.ok else ""
+            return ImportOutcome(
+                self.shown,
+                "rejected",
+                settlement_id,
+                0,
+                f"already imported without an account on {when} (settlement {settlement_id}, from "
+                f"{seen.get('source_name')}); to attribute it run `acorn import --reattribute --account "
+                f"{inferred or 'ACCOUNT'} {self._argument()}`{why}",
+                sha,
+            )
+        if requested is None or requested == held:
+            for_account = f", account {held!r}" if held else ""
+            return ImportOutcome(
+                self.shown, "duplicate", settlement_id, 0, f"{same}{for_account}); lake unchanged", sha, held
+            )
+        if self.reattribute or (held is None and self.origin != "import"):
+            # (a document the SP-API listed for this account proves whose it is)
+            return self._reattribute(settlement_id, sha, requested)
+        held_text = f"for account {held!r}" if held else "without an account"
+        return ImportOutcome(
+            self.shown,
+            "rejected",
+            settlement_id,
+            0,
+            f"already imported {held_text} on {when} (settlement {settlement_id}, from "
+            f"{seen.get('source_name')}); to re-attribute it to {requested!r} run `acorn import --reattribute "
+            f"--account {requested} {self._argument()}`",
+            sha,
+            held,
+        )
+
+    def _argument(self) -> str:
+        return shlex.quote(str(self.src))
+
+    def _resolve_from_head(self, path: Path | None) -> Resolution | None:
+        if self.accounts is None or path is None:
+            return None
+        try:
+            shape = inspect_head(path, charset_hint=self.charset_hint, file=self.shown)
+        except (SettlementFileError, EmptySettlementFile):
+            return None
+        return self.accounts.resolve(shape.marketplace_names)
+
+    def _reattribute(self, settlement_id: str, sha: str, account_id: str) -> ImportOutcome:
+        """Rewrite a landed settlement's account: the archive's manifest first (a row per object), then the
+        lake's lines and settlements row, then the versions log. Each step is idempotent and a crash between
+        them leaves a state the next run completes (the lake, read last, still names the old account)."""
+        archive = RawArchive(self.data_dir / "raw")
+        current = lake_io.current_version(self.lake, settlement_id)
+        for object_sha in dict.fromkeys([sha, current.raw_sha256 if current else sha]):
+            with contextlib.suppress(KeyError):
+                archive.record_account(object_sha, account_id)
+        with lake_io.lake_lock(self.lake):
+            current = lake_io.current_version(self.lake, settlement_id)
+            if current is None:
+                return ImportOutcome(self.shown, "duplicate", settlement_id, 0, "lake unchanged", sha)
+            previous = current.account_id
+            if previous != account_id:
+                lake_io.rewrite_account(self.lake, settlement_id, account_id, SETTLEMENTS_SCHEMA)
+                lake_io.log_version(
+                    self.lake,
+                    {
+                        "settlement_id": settlement_id,
+                        "raw_sha256": current.raw_sha256,
+                        "source_name": current.source_name,
+                        "document_created_at": current.document_created_at,
+                        "line_count": current.line_count,
+                        "account_id": account_id,
+                        "previous_account_id": previous,
+                        "event": "reattributed",
+                    },
+                )
+        before = f"account {previous!r}" if previous else "no account"
+        return ImportOutcome(
+            self.shown,
+            "imported",
+            settlement_id,
+            current.line_count,
+            f"settlement {settlement_id} re-attributed from {before} to {account_id!r}: its "
+            f"{current.line_count} lines and the raw archive's manifest now name {account_id!r}",
+            sha,
+            account_id,
+        )
+
+    def _unattributed(self, settlement_id: str, resolution: Resolution, sha: str) -> ImportOutcome:
+        """Refused: nobody said whose settlement this is and the config cannot tell. Nothing is quarantined
+        (the file is fine): importing it again with --account lands it."""
+        example = resolution.candidates[0] if resolution.candidates else "ACCOUNT"
+        return ImportOutcome(
+            self.shown,
+            "rejected",
+            settlement_id,
+            0,
+            f"settlement {settlement_id}: which account it belongs to is unknown: {resolution.message} "
+            f"(e.g. `acorn import --account {example} {self._argument()}`)",
+            sha,
+        )
+
     def parse_and_land(self, path: Path, committed: _Commit, scan: LineScan) -> ImportOutcome:
         """Parse `path` (the staged or archived copy of the bytes) and land it, or quarantine the archived copy.
 
         `committed` commits the bytes to the archive; it is called before anything is written outside the
         staging area. `scan` is the LineScan of the bytes."""
         raw_sha = committed.staged.sha256
+        account_id = self.account_id
+        resolution: Resolution | None = None
         try:
             shape = inspect_head(path, charset_hint=self.charset_hint, file=self.shown)
             settlement_id = shape.summary.settlement_id
@@ -201,6 +348,12 @@ class _Import:
                     line=2,
                     column="settlement-id",
                 )
+            if account_id is None and self.accounts is not None:
+                resolution = self.accounts.resolve(shape.marketplace_names)
+                if not resolution.ok:
+                    committed()
+                    return self._unattributed(settlement_id, resolution, raw_sha)
+                account_id = resolution.account_id
             staged_lines = lake_io.staging_dir(self.lake, lake_io.LINES) / lake_io.PART
             try:
                 converted = convert_lines(
@@ -208,18 +361,27 @@ class _Import:
                     shape,
                     staged_lines,
                     file=self.shown,
-                    account_id=self.account_id,
+                    account_id=account_id,
                     raw_sha256=raw_sha,
                     line_scan=scan,
                     workdir=self.data_dir,
                 )
+                if resolution is not None and self.accounts is not None:
+                    # The head chose the account; every marketplace of the file must agree with it.
+                    whole = self.accounts.resolve(converted.marketplace_names or shape.marketplace_names)
+                    if whole.account_id != account_id:
+                        shutil.rmtree(staged_lines.parent, ignore_errors=True)
+                        committed()
+                        return self._unattributed(settlement_id, whole, raw_sha)
+                if account_id is not None:
+                    committed.meta["account_id"] = account_id
                 archived_object = committed()
             except BaseException:
                 shutil.rmtree(staged_lines.parent, ignore_errors=True)
                 raise
-        except EmptySettlementFile:
+        except EmptySettlementFile as empty:
             committed()
-            return ImportOutcome(self.shown, "empty", None, 0, "empty file: nothing to import", raw_sha)
+            return ImportOutcome(self.shown, "empty", empty.settlement_id, 0, empty.reason, raw_sha)
         except SettlementFileError as error:
             archived_object = committed()
             status: ImportStatus = "rejected" if error.kind == "not_settlement" else "quarantined"
@@ -236,26 +398,40 @@ class _Import:
             return ImportOutcome(self.shown, status, None, 0, error.message, raw_sha)
 
         # Another import may have archived the same bytes during this parse and decided their fate.
-        seen = self.seen_before(archived_object)
+        seen = self.seen_before(archived_object, account_id=account_id, path=path)
         if seen is not None:
             shutil.rmtree(staged_lines.parent, ignore_errors=True)
             return seen
+        if not archived_object.is_new and account_id is not None:
+            # Bytes archived before without landing (e.g. refused for want of an account): say whose they are.
+            with contextlib.suppress(KeyError):
+                committed.archive.record_account(raw_sha, account_id)
         record = settlement_record(
             converted,
-            account_id=self.account_id,
+            account_id=account_id,
             raw_sha256=raw_sha,
             source_name=self.shown,
             document_created_at=self.document_created_at,
         )
-        return _land(self.lake, staged_lines, record, shown=self.shown)
+        if resolution is not None:
+            note = resolution.message
+        elif account_id is not None:
+            note = f"account {account_id!r}"
+        else:
+            note = ""
+        return _land(self.lake, staged_lines, record, shown=self.shown, account_note=note)
 
 
-def _land(lake: Path, staged_lines: Path, record: dict, *, shown: str) -> ImportOutcome:
+def _land(
+    lake: Path, staged_lines: Path, record: dict, *, shown: str, account_note: str = ""
+) -> ImportOutcome:
     settlement_id = record["settlement_id"]
     sha = record["raw_sha256"]
+    account_id = record["account_id"]
     log_fields = {
         "settlement_id": settlement_id,
         "raw_sha256": sha,
+        "account_id": account_id,
         "source_name": shown,
         "document_created_at": record["document_created_at"],
         "line_count": record["line_count"],
@@ -266,7 +442,9 @@ def _land(lake: Path, staged_lines: Path, record: dict, *, shown: str) -> Import
         current = lake_io.current_version(lake, settlement_id)
         if current is not None and current.raw_sha256 == sha:
             shutil.rmtree(staged_lines.parent, ignore_errors=True)
-            return ImportOutcome(shown, "duplicate", settlement_id, 0, "already in the lake", sha)
+            return ImportOutcome(
+                shown, "duplicate", settlement_id, 0, "already in the lake", sha, current.account_id
+            )
         if current is not None and not lake_io.is_newer(record["document_created_at"], current):
             shutil.rmtree(staged_lines.parent, ignore_errors=True)
             lake_io.log_version(
@@ -306,8 +484,9 @@ def _land(lake: Path, staged_lines: Path, record: dict, *, shown: str) -> Import
     message = (
         f"settlement {settlement_id}: {record['line_count']} lines, total {total} {currency}".rstrip()
         + f", {reconciled}{replaced}"
+        + (f"; {account_note}" if account_note else "")
     )
-    return ImportOutcome(shown, "imported", settlement_id, record["line_count"], message, sha)
+    return ImportOutcome(shown, "imported", settlement_id, record["line_count"], message, sha, account_id)
 
 
 def _as_decimal(value: object) -> Decimal:

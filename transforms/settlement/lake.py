@@ -54,6 +54,8 @@ class CurrentVersion:
     raw_sha256: str
     document_created_at: datetime | None
     source_name: str | None
+    account_id: str | None = None
+    line_count: int = 0
 
 
 @contextlib.contextmanager
@@ -71,8 +73,15 @@ def current_version(lake: Path, settlement_id: str) -> CurrentVersion | None:
     part = partition_dir(lake, SETTLEMENTS, settlement_id) / PART
     if not part.exists():
         return None
-    row = pq.read_table(part, columns=["raw_sha256", "document_created_at", "source_name"]).to_pylist()[0]
-    return CurrentVersion(row["raw_sha256"], row["document_created_at"], row["source_name"])
+    columns = ["raw_sha256", "document_created_at", "source_name", "account_id", "line_count"]
+    row = pq.read_table(part, columns=columns).to_pylist()[0]
+    return CurrentVersion(
+        row["raw_sha256"],
+        row["document_created_at"],
+        row["source_name"],
+        row["account_id"],
+        int(row["line_count"] or 0),
+    )
 
 
 def known_versions(lake: Path) -> dict[str, dict]:
@@ -104,6 +113,35 @@ def is_newer(candidate: datetime | None, current: CurrentVersion) -> bool:
     if candidate is not None and current.document_created_at is not None:
         return candidate >= current.document_created_at
     return True
+
+
+def rewrite_account(lake: Path, settlement_id: str, account_id: str, settlements_schema: pa.Schema) -> None:
+    """Set `account_id` on every row of a landed settlement (its lines, then its settlements row, the commit
+    marker), each file replaced by one rename; call it under `lake_lock`. Everything else is kept as it was:
+    row order (V2 line numbers are implied by it), the Parquet key-value metadata, every other value."""
+    lines_part = partition_dir(lake, LINES, settlement_id) / PART
+    if lines_part.exists():
+        staged = staging_dir(lake, LINES) / PART
+        try:
+            source = pq.ParquetFile(lines_part)
+            schema = source.schema_arrow
+            position = schema.get_field_index("account_id")
+            with pq.ParquetWriter(staged, schema, compression="zstd") as writer:
+                for batch in source.iter_batches():
+                    column = pa.array([account_id] * batch.num_rows, pa.string())
+                    writer.write_batch(batch.set_column(position, schema.field(position), column))
+        except BaseException:
+            shutil.rmtree(staged.parent, ignore_errors=True)
+            raise
+        install(staged, lake, LINES, settlement_id)
+    row = pq.read_table(partition_dir(lake, SETTLEMENTS, settlement_id) / PART).to_pylist()[0]
+    staged_row = staging_dir(lake, SETTLEMENTS) / PART
+    try:
+        write_settlement_row({**row, "account_id": account_id}, settlements_schema, staged_row)
+    except BaseException:
+        shutil.rmtree(staged_row.parent, ignore_errors=True)
+        raise
+    install(staged_row, lake, SETTLEMENTS, settlement_id)
 
 
 def install(staged_file: Path, lake: Path, dataset: str, settlement_id: str) -> None:

@@ -78,6 +78,9 @@ class FileShape:
     # False when the head had no amount with a decimal separator: convert_lines then looks through the whole
     # file (as UTF-8, after any transcoding) before it converts.
     decimal_style_settled: bool = True
+    # The distinct marketplace-name values of the head's lines (blank ones included as ""); empty when the
+    # header has no marketplace-name column. The account an import infers starts from them.
+    marketplace_names: tuple[str, ...] = ()
 
     def has(self, name: str) -> bool:
         return name in self.columns
@@ -96,7 +99,8 @@ class ConvertedLines:
     shape: FileShape
     line_count: int
     lines_total: Decimal
-    marketplace_name: str | None
+    marketplace_name: str | None  # the most frequent one
+    marketplace_names: tuple[str, ...] = ()  # every distinct non-blank one in the file
 
 
 class LineScan:
@@ -208,6 +212,10 @@ def inspect_head(path: Path, *, charset_hint: str | None, file: str) -> FileShap
         )
 
     body = lines[1:]
+    if complete and body and not any(row.strip() for row in body):
+        # The header ends with a newline and nothing follows it: Amazon's report for nothing. (A header cut
+        # off before its newline is a truncated download, below.)
+        raise EmptySettlementFile(file, "a header and no rows: nothing to import")
     if not body or not body[0].strip():
         raise SettlementFileError("no summary row after the header (truncated file?)", file=file, line=2)
     amount_columns = _amount_columns(layout, columns)
@@ -228,6 +236,20 @@ def inspect_head(path: Path, *, charset_hint: str | None, file: str) -> FileShap
     found = _first_decimal_style(samples, file=file)
     style: DecimalStyle = found or "point"  # the summary's total has no separator either, so it parses alike
     summary = _parse_summary(body[0], header, columns, style, file=file)
+    if complete and not any(row.strip() for row in body[1:]):
+        if summary.total_amount != 0:
+            raise SettlementFileError(
+                f"the summary row's total-amount is {summary.total_amount} but no transaction line follows it "
+                "(truncated file?)",
+                file=file,
+                line=3,
+            )
+        raise EmptySettlementFile(
+            file,
+            f"settlement {summary.settlement_id}: a summary row of total 0 and no transaction lines: nothing "
+            "to import",
+            settlement_id=summary.settlement_id,
+        )
     usual: dict[str, str | None] = {}
     for name in ("posted-date", "posted-date-time"):
         if name in columns:
@@ -243,7 +265,20 @@ def inspect_head(path: Path, *, charset_hint: str | None, file: str) -> FileShap
         summary,
         usual,
         decimal_style_settled=found is not None or complete,
+        marketplace_names=_head_values(body[1:], columns.get("marketplace-name")),
     )
+
+
+def _head_values(rows: list[str], position: int | None) -> tuple[str, ...]:
+    """The distinct (trimmed) values of one column in `rows`, sorted; () when there is no such column."""
+    if position is None:
+        return ()
+    found = set()
+    for row in rows:
+        parts = row.split("\t", position + 1)
+        if len(parts) > position:
+            found.add(parts[position].strip())
+    return tuple(sorted(found))
 
 
 def _all_whitespace(path: Path) -> bool:
@@ -812,15 +847,19 @@ def convert_lines(
             count, total = connection.execute(
                 f"select count(*), coalesce(sum(amount), 0) from read_parquet({parquet})"
             ).fetchone() or (0, Decimal(0))
-            marketplace = connection.execute(
-                f"select marketplace_name from read_parquet({parquet}) where marketplace_name is not null "
-                "group by 1 order by count(*) desc, 1 limit 1"
-            ).fetchone()
+            marketplaces = [
+                name
+                for (name,) in connection.execute(
+                    f"select marketplace_name from read_parquet({parquet}) where marketplace_name is not null "
+                    "group by 1 order by count(*) desc, 1"
+                ).fetchall()
+            ]
     return ConvertedLines(
         shape=shape,
         line_count=int(count),
         lines_total=Decimal(total).quantize(Decimal("0.01")),
-        marketplace_name=marketplace[0] if marketplace else None,
+        marketplace_name=marketplaces[0] if marketplaces else None,
+        marketplace_names=tuple(sorted(marketplaces)),
     )
 
 
