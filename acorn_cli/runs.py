@@ -1,14 +1,58 @@
-"""Run ACORN's Dagster jobs in this process, on the instance in DAGSTER_HOME, so every run shows up in `make ui`."""
+"""Run ACORN's Dagster jobs as first-class runs of the workspace's code location, and say how they ended.
+
+A run started by `acorn` is created exactly as the UI creates one: against the code location that
+`workspace.yaml` declares (same location and repository names), so it carries the repository tag and shows on
+its job's page, in the Overview timeline and in each asset's history. It then executes in this process (the
+in-process executor, as `execute_in_process` did), so the command can stream its progress and wait for it
+without a daemon or a code server.
+
+How a run ended becomes an exit code (`orchestration.outcomes.ExitCode`): 3 when it could not do its work (a
+lock held, bad config, credentials refused, Amazon unreachable, or any step failure no data problem explains),
+1 when it ran but a file was refused or an ERROR check failed, 0 otherwise.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+
+from orchestration.outcomes import ExitCode
+from orchestration.paths import REPO_ROOT
+
+WORKSPACE_FILE = REPO_ROOT / "workspace.yaml"
+COMMAND_TAG = "acorn/command"
+OUTCOME_TAG = "acorn/outcome"
+IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
+LAKE_SETTLEMENT_LINES = "lake/settlement_lines"
+REFUSED_STATUSES = ("quarantined", "rejected")
+
+# Error classes (anywhere in a failed step's chain of causes) that mean "could not run": exit code 3.
+COULD_NOT_RUN_ERRORS = frozenset(
+    {
+        "CouldNotRun",
+        "WarehouseLocked",
+        "ConfigError",
+        "CredentialsError",
+        "LwaError",
+        "SpApiError",
+        "SpApiThrottledError",
+        "SpApiServerError",
+        "DocumentDownloadError",
+        "DagsterInvalidConfigError",
+        "DagsterResourceFunctionError",
+        "ConnectError",
+        "ConnectTimeout",
+        "ValidationError",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -18,6 +62,7 @@ class CheckReport:
     passed: bool
     severity: str
     metadata: dict[str, Any]
+    step_key: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -30,12 +75,94 @@ class CheckReport:
 
 
 @dataclass(frozen=True)
+class StepFailure:
+    step_key: str
+    message: str  # the deepest cause's message: what went wrong, not Dagster's wrapper
+    error_classes: tuple[str, ...]  # every class in the chain of causes, outermost first
+
+    @property
+    def could_not_run(self) -> bool:
+        return any(name in COULD_NOT_RUN_ERRORS for name in self.error_classes)
+
+    def headline(self, lines: int = 6) -> str:
+        text = "\n".join(self.message.strip().splitlines()[:lines])
+        return f"{self.step_key}: {self.error_classes[-1] if self.error_classes else 'error'}: {text}"
+
+
+@dataclass
 class RunReport:
     run_id: str
-    success: bool
+    job_name: str
+    dagster_success: bool
     checks: list[CheckReport]
     materializations: dict[str, dict[str, Any]]
-    failure: str | None
+    failures: list[StepFailure]
+    log_path: Path | None = None
+    extra_problems: list[str] = field(default_factory=list)  # e.g. silence alerts added by `acorn run`
+    # Checks the data is known to fail (the demo's deliberate anomalies): shown, but not a problem.
+    expected_failures: set[str] = field(default_factory=set)
+
+    @property
+    def failed_error_checks(self) -> list[CheckReport]:
+        """Failed ERROR checks that are problems (the expected ones left out)."""
+        return [c for c in self._failed_error_checks if c.name not in self.expected_failures]
+
+    @property
+    def _failed_error_checks(self) -> list[CheckReport]:
+        return [c for c in self.checks if not c.passed and c.severity == "ERROR"]
+
+    @property
+    def refused_files(self) -> list[dict[str, Any]]:
+        metadata = self.materializations.get(LAKE_SETTLEMENT_LINES) or {}
+        outcomes = metadata.get("outcomes") or []
+        return [o for o in outcomes if isinstance(o, dict) and o.get("status") in REFUSED_STATUSES]
+
+    @property
+    def unexplained_failures(self) -> list[StepFailure]:
+        """Step failures that no failed ERROR check of the same step accounts for."""
+        explained_steps = {c.step_key for c in self._failed_error_checks}
+        return [f for f in self.failures if f.could_not_run or f.step_key not in explained_steps]
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.unexplained_failures or (not self.dagster_success and not self.failures):
+            return ExitCode.COULD_NOT_RUN
+        if self.failed_error_checks or self.refused_files or self.extra_problems:
+            return ExitCode.DATA_PROBLEM
+        return ExitCode.OK
+
+    @property
+    def success(self) -> bool:
+        return self.exit_code == ExitCode.OK
+
+    @property
+    def outcome(self) -> str:
+        return {0: "ok", 1: "data_problem", 3: "could_not_run"}[int(self.exit_code)]
+
+    def problems(self) -> list[str]:
+        """One line per thing that went wrong, each naming its cause."""
+        lines = [f"could not run: {f.headline()}" for f in self.unexplained_failures]
+        if not self.dagster_success and not self.failures:
+            lines.append("could not run: the run failed before any step started (see the log)")
+        lines += [
+            f"{f.get('status')}: {f.get('file')}: {f.get('message') or ''}".rstrip()
+            for f in self.refused_files
+        ]
+        lines += [f"ERROR check failed: {c.name} on {c.asset}" for c in self.failed_error_checks]
+        lines += self.extra_problems
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "job": self.job_name,
+            "success": self.success,
+            "exit_code": int(self.exit_code),
+            "outcome": self.outcome,
+            "problems": self.problems(),
+            "failure": "; ".join(f.headline(2) for f in self.unexplained_failures) or None,
+            "checks": [check.to_json() for check in self.checks],
+        }
 
 
 def run_log_path() -> Path:
@@ -43,57 +170,149 @@ def run_log_path() -> Path:
     return Path(os.environ["DAGSTER_HOME"]) / "logs" / "last_run.log"
 
 
-def run_job(job_name: str, run_config: dict[str, Any] | None = None, *, verbose: bool = False) -> RunReport:
-    from orchestration.definitions import defs
+@contextlib.contextmanager
+def _code_location(instance: dg.DagsterInstance) -> Iterator[Any]:
+    """The workspace's code location, loaded in this process under the name the webserver gives it."""
+    from dagster._core.remote_origin import InProcessCodeLocationOrigin
+    from dagster._core.workspace.load import location_origins_from_yaml_paths
 
-    config: dict[str, Any] = dict(run_config or {})
+    [origin] = location_origins_from_yaml_paths([str(WORKSPACE_FILE)])
+    in_process = InProcessCodeLocationOrigin(
+        origin.loadable_target_origin,  # type: ignore[attr-defined]
+        location_name=origin.location_name,
+    )
+    with in_process.create_location(instance) as location:
+        yield location
+
+
+def _create_run(
+    instance: dg.DagsterInstance,
+    location: Any,
+    job_name: str,
+    run_config: dict[str, Any],
+    tags: dict[str, str],
+) -> Any:
+    [repository] = location.get_repositories().values()
+    remote_job = repository.get_full_job(job_name)
+    plan = location.get_execution_plan(
+        remote_job, run_config, step_keys_to_execute=None, known_state=None, instance=instance
+    )
+    return instance.create_run(
+        job_name=remote_job.name,
+        run_id=None,
+        run_config=run_config,
+        resolved_op_selection=None,
+        step_keys_to_execute=None,
+        op_selection=None,
+        status=None,
+        root_run_id=None,
+        parent_run_id=None,
+        tags={**remote_job.tags, **tags},
+        job_snapshot=remote_job.job_snapshot,
+        execution_plan_snapshot=plan.execution_plan_snapshot,
+        parent_job_snapshot=remote_job.parent_job_snapshot,
+        remote_job_origin=remote_job.get_remote_origin(),
+        job_code_origin=remote_job.get_python_origin(),
+        asset_selection=None,
+        asset_check_selection=None,
+        asset_graph=repository.asset_graph,
+    )
+
+
+def run_job(
+    job_name: str,
+    run_config: dict[str, Any] | None = None,
+    *,
+    command: str,
+    tags: Mapping[str, str] | None = None,
+    verbose: bool = False,
+    on_event: Callable[[Any], None] | None = None,
+) -> RunReport:
+    """Create `job_name`'s run on the instance in DAGSTER_HOME, execute it here, and report how it ended."""
+    from dagster._core.execution.api import execute_run_iterator
+    from dagster._utils.hosted_user_process import recon_job_from_origin
+
+    config: dict[str, Any] = {**IN_PROCESS, **(run_config or {})}
     config.setdefault("loggers", {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}})
-    job = defs.resolve_job_def(job_name)
     log_path = run_log_path()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
         if not verbose:
-            # The full step logs stay available (here and in the UI) without burying the summary.
+            # The full step logs stay available (here and in the UI) without burying the progress and summary.
             log_file = stack.enter_context(log_path.open("w", encoding="utf-8"))
             stack.enter_context(contextlib.redirect_stdout(log_file))
             stack.enter_context(contextlib.redirect_stderr(log_file))
         instance = stack.enter_context(dg.DagsterInstance.get())
-        result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False)
-        checks = [
-            CheckReport(
-                name=evaluation.check_name,
-                asset=evaluation.asset_key.to_user_string(),
-                passed=evaluation.passed,
-                severity=evaluation.severity.value,
-                metadata={key: _plain(value) for key, value in evaluation.metadata.items()},
+        location = stack.enter_context(_code_location(instance))
+        run = _create_run(instance, location, job_name, config, {COMMAND_TAG: command, **(tags or {})})
+        if on_event is not None:
+            instance.add_event_listener(run.run_id, on_event)
+        for _ in execute_run_iterator(recon_job_from_origin(run.job_code_origin), run, instance):
+            pass
+        report = _report(instance, run.run_id, job_name, None if verbose else log_path)
+        return report
+
+
+def record_outcome(report: RunReport) -> None:
+    """Tag the run with how it ended (`acorn/outcome`), so the runs list says it beside Dagster's status."""
+    # What the data says, whatever a command expected of it (the demo expects its deliberate anomalies).
+    outcome = dataclasses.replace(report, expected_failures=set()).outcome
+    with dg.DagsterInstance.get() as instance:
+        instance.add_run_tags(report.run_id, {OUTCOME_TAG: outcome})
+
+
+def _report(instance: dg.DagsterInstance, run_id: str, job_name: str, log_path: Path | None) -> RunReport:
+    run = instance.get_run_by_id(run_id)
+    checks: list[CheckReport] = []
+    materializations: dict[str, dict[str, Any]] = {}
+    failures: list[StepFailure] = []
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            checks.append(
+                CheckReport(
+                    name=evaluation.check_name,
+                    asset=evaluation.asset_key.to_user_string(),
+                    passed=evaluation.passed,
+                    severity=evaluation.severity.value,
+                    metadata={key: _plain(value) for key, value in evaluation.metadata.items()},
+                    step_key=event.step_key,
+                )
             )
-            for evaluation in result.get_asset_check_evaluations()
-        ]
-        materializations: dict[str, dict[str, Any]] = {}
-        for event in result.get_asset_materialization_events():
+        elif event.event_type_value == "ASSET_MATERIALIZATION":
             materialization = event.step_materialization_data.materialization
-            if materialization is None:
-                continue
             materializations[materialization.asset_key.to_user_string()] = {
                 key: _plain(value) for key, value in materialization.metadata.items()
             }
-        failure = None
-        if not result.success:
-            failures = [event for event in result.all_events if event.is_step_failure]
-            failure = "; ".join(_failure_text(event) for event in failures) or "run failed"
-        return RunReport(result.run_id, result.success, checks, materializations, failure)
+        elif event.is_step_failure:
+            failures.append(_failure(event))
+    success = run is not None and run.status == dg.DagsterRunStatus.SUCCESS
+    return RunReport(run_id, job_name, success, checks, materializations, failures, log_path)
 
 
-def _failure_text(event: dg.DagsterEvent) -> str:
+def _failure(event: dg.DagsterEvent) -> StepFailure:
     data = event.step_failure_data
-    if data is None or data.error is None:
-        return f"{event.step_key}: failed"
-    return f"{event.step_key}: {data.error.message.strip()}"
+    error = data.error if data is not None else None
+    classes: list[str] = []
+    deepest = error
+    while error is not None:
+        classes.append(error.cls_name or "")
+        deepest = error
+        error = error.cause or error.context
+    message = deepest.message if deepest is not None else "failed"
+    prefix = f"{deepest.cls_name}: " if deepest is not None and deepest.cls_name else None
+    if prefix:  # "dagster._core.definitions.events.Failure: text" -> "text"
+        message = re.sub(rf"^[\w.]*{re.escape(prefix)}", "", message.strip())
+    # Dagster's own wrapper says only which op failed; the message of the cause is what a person acts on.
+    return StepFailure(event.step_key or "run", message.strip(), tuple(c for c in classes if c))
 
 
 def _plain(value: Any) -> Any:
     """Dagster metadata values as plain JSON-able Python."""
-    inner = getattr(value, "value", value)
+    inner = getattr(value, "value", getattr(value, "data", value))
     if isinstance(inner, dict | list | str | int | float | bool) or inner is None:
         return inner
     return str(inner)

@@ -61,12 +61,22 @@ def simulated_start(environ: Mapping[str, str] | None = None) -> datetime:
     return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def business_now(config_path: Path | None = None) -> datetime:
+    """What "now" is for the data: the simulated business day when the accounts config stands the bundled
+    simulator in for Amazon (so a replayed day's data is as fresh as on that day), else the wall clock."""
+    if _simulator_settings(config_path or default_config_path()):
+        return simulated_start()
+    return datetime.now(UTC)
+
+
 class SpApiResource(dg.ConfigurableResource):
     """Selling Partner API access for every configured account."""
 
     config_path: str = ""
     simulator_profile: str = "clean"
     simulator_request_log: str = ""
+    # Only these account ids (`acorn run --account`); empty: every account in the config.
+    accounts_selected: list[str] = []  # noqa: RUF012 (Dagster config fields are copied per run)
 
     _simulator: Any = PrivateAttr(default=None)
     _overrides: dict[str, str] = PrivateAttr(default_factory=dict)
@@ -99,7 +109,12 @@ class SpApiResource(dg.ConfigurableResource):
 
     def accounts(self, kind: str | None = None) -> list[AccountConfig]:
         accounts = load_config(self.resolved_config_path()).accounts
-        return [account for account in accounts if kind is None or account.kind == kind]
+        chosen = set(self.accounts_selected)
+        return [
+            account
+            for account in accounts
+            if (kind is None or account.kind == kind) and (not chosen or account.id in chosen)
+        ]
 
     def credentials_for(self, account: AccountConfig) -> LwaCredentials:
         fallback = demo_credentials(account.id) if self.uses_simulator else None

@@ -22,6 +22,7 @@ import duckdb
 
 from orchestration.finances.assets import FINANCIAL_EVENTS_UNKNOWN, TRANSACTION_TOTALS
 from orchestration.finances.v0_landing import unknown_event_lists
+from orchestration.quality.verdict import acorn_check
 from orchestration.resources import DataDirResource
 from spapi.windows import FINANCES_SAFE_LAG
 
@@ -64,7 +65,7 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-@dg.asset_check(
+@acorn_check(
     asset=TRANSACTION_TOTALS,
     name=TRANSACTION_BREAKDOWNS_SUM,
     description="Every transaction's counted breakdown leaves add up to its totalAmount, to the cent. A "
@@ -96,7 +97,7 @@ def transaction_breakdowns_sum(data: DataDirResource) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=not failing, severity=dg.AssetCheckSeverity.ERROR, metadata=metadata)
 
 
-@dg.asset_check(
+@acorn_check(
     asset=FINANCIAL_EVENTS_UNKNOWN,
     name=FINANCIAL_EVENTS_UNKNOWN_TYPES,
     description="Warns when v0 events of a list the model does not know landed in financial_events_unknown "
@@ -110,7 +111,7 @@ def financial_events_unknown_types(data: DataDirResource) -> dg.AssetCheckResult
     return dg.AssetCheckResult(passed=not counts, severity=dg.AssetCheckSeverity.WARN, metadata=metadata)
 
 
-@dg.asset_check(
+@acorn_check(
     asset=FCT_SETTLEMENT_SOURCES,
     name=SETTLEMENT_SOURCES_AGREE,
     description="Every settlement's sources agree: the settlement report's total, listSummary's net "
@@ -277,7 +278,7 @@ def deferred_comparison(connection: duckdb.DuckDBPyConnection) -> list[dict[str,
     return compared
 
 
-@dg.asset_check(
+@acorn_check(
     asset=RPT_DEFERRED_SCHEDULE,
     name=DEFERRED_BALANCE_MATCHES,
     description="ACORN's deferred money per account and currency equals listBalances' DEFERRED balance, to the "
@@ -357,7 +358,7 @@ def overdue_deferrals(connection: duckdb.DuckDBPyConnection, *, grace_days: int)
     return overdue
 
 
-@dg.asset_check(
+@acorn_check(
     asset=RPT_DEFERRED_SCHEDULE,
     name=DEFERRED_RELEASE_OVERDUE,
     description=f"Warns when money is still deferred more than {DEFERRED_OVERDUE_GRACE_DAYS} days after its "

@@ -1,13 +1,13 @@
 """Expectation suites run as Dagster asset checks. Check names are a contract (`acorn build --json`).
 
 Lake checks read the Parquet lake; warehouse checks target the dbt assets (`warehouse/<model>`) and read the
-DuckDB warehouse read-only once dbt has built it. None is blocking: a drifted or odd settlement is still kept
-and shown (the marts flag it); the check's severity tells whether a person must act (ERROR) or look (WARN).
+DuckDB warehouse read-only once dbt has built it. Only the lake's schema suite is blocking (a malformed lake must
+not reach the marts): a drifted or odd settlement is still kept and shown (the marts flag it). The severity tells
+whether a person must act (ERROR: the check's step fails, so the run is not green) or look (WARN).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -27,7 +27,8 @@ from expectations.runner import validate_dataframe
 from orchestration.paths import DBT_PROJECT_DIR
 from orchestration.quality import warehouse_frames
 from orchestration.quality.adapter import SEVERITIES, check_result, outcome_result, read_lake_dataset
-from orchestration.resources import DataDirResource
+from orchestration.quality.verdict import acorn_check
+from orchestration.resources import DataDirResource, business_now
 
 SETTLEMENT_LINES_SCHEMA_CHECK = settlement_lines_schema.SUITE_NAME
 SETTLEMENT_SCHEMA_DRIFT_CHECK = settlement_schema_drift.CHECK_NAME
@@ -47,7 +48,7 @@ FCT_FEES = dg.AssetKey(["warehouse", "fct_fees"])
 FCT_REFUNDS = dg.AssetKey(["warehouse", "fct_refunds"])
 
 
-@dg.asset_check(
+@acorn_check(
     asset=SETTLEMENT_LINES,
     name=SETTLEMENT_LINES_SCHEMA_CHECK,
     description="GX suite: the lake's settlement lines carry the contract's columns, exact decimal amounts, "
@@ -64,7 +65,7 @@ def settlement_lines_schema_check(data: DataDirResource) -> dg.AssetCheckResult:
     return check_result(outcome, severity=dg.AssetCheckSeverity.ERROR, rows=len(frame))
 
 
-@dg.asset_check(
+@acorn_check(
     asset=SETTLEMENTS,
     name=SETTLEMENT_SCHEMA_DRIFT_CHECK,
     description="Each settlement file's header is one Amazon writes for its layout; a drifted file "
@@ -77,7 +78,7 @@ def settlement_schema_drift_check(data: DataDirResource) -> dg.AssetCheckResult:
     return outcome_result(settlement_schema_drift.evaluate(frame))
 
 
-@dg.asset_check(
+@acorn_check(
     asset=FCT_PAYOUTS,
     name=SETTLEMENT_RECONCILES_CHECK,
     description="Every settlement's lines add up to its total-amount, exactly.",
@@ -86,7 +87,7 @@ def settlement_reconciles_check(data: DataDirResource) -> dg.AssetCheckResult:
     return outcome_result(settlement_reconciles.evaluate(warehouse_frames.payouts(data.paths().warehouse)))
 
 
-@dg.asset_check(
+@acorn_check(
     asset=FCT_PAYOUTS,
     name=SETTLEMENT_FRESHNESS_CHECK,
     description="Every account has had a settlement period end within the last N days (dbt var "
@@ -94,11 +95,11 @@ def settlement_reconciles_check(data: DataDirResource) -> dg.AssetCheckResult:
 )
 def settlement_freshness_check(data: DataDirResource) -> dg.AssetCheckResult:
     frame = warehouse_frames.payouts(data.paths().warehouse)
-    outcome = settlement_freshness.evaluate(frame, now=datetime.now(UTC), max_age_days=freshness_days())
+    outcome = settlement_freshness.evaluate(frame, now=business_now(), max_age_days=freshness_days())
     return outcome_result(outcome)
 
 
-@dg.asset_check(
+@acorn_check(
     asset=FCT_PAYOUTS,
     name=PAYOUT_AMOUNT_ANOMALY_CHECK,
     description="A payout far from the trailing median of its account and currency (robust z on the MAD).",
@@ -107,7 +108,7 @@ def payout_amount_anomaly_check(data: DataDirResource) -> dg.AssetCheckResult:
     return outcome_result(payout_amount_anomaly.evaluate(warehouse_frames.payouts(data.paths().warehouse)))
 
 
-@dg.asset_check(
+@acorn_check(
     asset=FCT_FEES,
     name=FEE_RATE_ANOMALY_CHECK,
     description="A settlement whose order fees ÷ order principal falls outside the band of its account's "
@@ -118,7 +119,7 @@ def fee_rate_anomaly_check(data: DataDirResource) -> dg.AssetCheckResult:
     return outcome_result(fee_rate_anomaly.evaluate(amounts))
 
 
-@dg.asset_check(
+@acorn_check(
     asset=FCT_REFUNDS,
     name=REFUND_RATE_ANOMALY_CHECK,
     description="A spike in a settlement's refund rate (refunded ÷ ordered principal) against its account's "
@@ -129,7 +130,7 @@ def refund_rate_anomaly_check(data: DataDirResource) -> dg.AssetCheckResult:
     return outcome_result(refund_rate_anomaly.evaluate(amounts))
 
 
-@dg.asset_check(
+@acorn_check(
     asset=FCT_FEES,
     name=UNKNOWN_FEE_DESCRIPTIONS_CHECK,
     description="Fee lines whose amount-type/description the fee_taxonomy seed does not know (now other).",

@@ -1,9 +1,9 @@
 """`acorn import` and `acorn build`, as a person runs them on files downloaded from Seller Central.
 
-Every real settlement sample imports; a malformed file is quarantined and a foreign file rejected (exit 1, with
-the JSON shape DESIGN.md gives); importing the same bytes again is `duplicate` and changes nothing; `acorn build
---json` then reports every named check, flags the Airbyte fixture (whose total does not match its lines) as not
-reconciled, and leaves the real Amazon.ca settlements reconciled.
+Every real settlement sample imports; a malformed file is quarantined and a foreign file rejected (exit 1, `success`
+false, each named among the problems); importing the same bytes again is `duplicate` and changes nothing; `acorn
+build --json` then reports every named check, flags the Airbyte fixture (whose total does not match its lines) as
+not reconciled (an ERROR check: exit 1), and leaves the real Amazon.ca settlements reconciled.
 """
 
 from __future__ import annotations
@@ -66,9 +66,16 @@ def test_import_quarantine_duplicate_then_build(tmp_path: Path) -> None:
     foreign = tmp_path / "orders.csv"
     foreign.write_text("order-id,sku,quantity\n111-1,ABC,1\n")
 
-    first = _acorn(tmp_path, "import", "--json", *map(str, samples), str(malformed), str(foreign))
+    # The samples name Amazon.com and Amazon.ca or no marketplace at all: say whose they are.
+    first = _acorn(
+        tmp_path, "import", "--json", "--account", "demo-na", *map(str, samples), str(malformed), str(foreign)
+    )
     assert first.returncode == 1, first.stderr[-2000:]
-    outcomes = {Path(o["file"]).name: o for o in json.loads(first.stdout)}
+    first_report = json.loads(first.stdout)
+    assert first_report["success"] is False and first_report["exit_code"] == 1
+    assert any(malformed.name in p and "quarantined" in p for p in first_report["problems"])
+    assert any(foreign.name in p and "rejected" in p for p in first_report["problems"])
+    outcomes = {Path(o["file"]).name: o for o in first_report["files"]}
     assert all(set(o) >= {"file", "status", "settlement_id", "rows", "message"} for o in outcomes.values())
     for sample in samples:
         assert outcomes[sample.name]["status"] == "imported", outcomes[sample.name]
@@ -80,13 +87,19 @@ def test_import_quarantine_duplicate_then_build(tmp_path: Path) -> None:
 
     lake = tmp_path / "data" / "lake" / "settlement_lines"
     before = {p: p.read_bytes() for p in lake.rglob("*.parquet")}
-    again = _acorn(tmp_path, "import", "--json", *map(str, samples))
+    again = _acorn(tmp_path, "import", "--json", "--account", "demo-na", *map(str, samples))
     assert again.returncode == 0, again.stderr[-2000:]
-    assert {o["status"] for o in json.loads(again.stdout)} == {"duplicate"}
+    again_report = json.loads(again.stdout)
+    assert again_report["success"] is True and again_report["problems"] == []
+    assert {o["status"] for o in again_report["files"]} == {"duplicate"}
     assert {p: p.read_bytes() for p in lake.rglob("*.parquet")} == before
 
     build = _acorn(tmp_path, "build", "--json")
     report = json.loads(build.stdout)
+    # The Airbyte settlement does not reconcile: an ERROR check failed, so the build says so and exits 1.
+    assert build.returncode == 1, build.stderr[-2000:]
+    assert report["success"] is False and report["outcome"] == "data_problem"
+    assert "ERROR check failed: settlement_reconciles on warehouse/fct_payouts" in report["problems"]
     names = {check["name"] for check in report["checks"]}
     assert names >= NAMED_CHECKS, sorted(NAMED_CHECKS - names)
     reconciles = [c for c in report["checks"] if c["name"] == "settlement_reconciles"]

@@ -19,6 +19,7 @@ from finance_testkit import in_flight_deferred
 
 from acorn_cli.summary import deferred_lines
 from orchestration.finances import checks
+from orchestration.quality.verdict import evaluate
 from orchestration.resources import DataDirResource
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("finance_pipeline")]
@@ -172,7 +173,7 @@ def test_every_settlements_sources_agree(pipeline) -> None:  # type: ignore[no-u
 def test_finance_checks_pass_on_the_demo_data(pipeline) -> None:  # type: ignore[no-untyped-def]
     data = DataDirResource(data_dir=str(pipeline.landing.root))
     results = {
-        name: check(data=data)
+        name: evaluate(check, data=data)
         for name, check in (
             (checks.TRANSACTION_BREAKDOWNS_SUM, checks.transaction_breakdowns_sum),
             (checks.SETTLEMENT_SOURCES_AGREE, checks.settlement_sources_agree),

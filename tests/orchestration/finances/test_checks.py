@@ -16,6 +16,7 @@ import pytest
 
 from orchestration.finances import checks
 from orchestration.finances.lake import write_partition
+from orchestration.quality.verdict import evaluate
 from orchestration.resources import DataDirResource
 from transforms.finances.transactions import TRANSACTION_TOTALS_SCHEMA
 from transforms.finances.v0_events import financial_events_tables
@@ -103,7 +104,7 @@ AGREEING = [("S1", "acct", "USD", D("10.00"), D("10.00"), D("10.00"), D("10.00")
 
 def test_deferred_balance_matches_passes_and_fails_by_a_cent(tmp_path: Path) -> None:
     _warehouse(tmp_path, schedule=SCHEDULE, balances=BALANCES, sources=AGREEING)
-    result = checks.deferred_balance_matches(data=_data(tmp_path))
+    result = evaluate(checks.deferred_balance_matches, data=_data(tmp_path))
     assert result.passed, result.metadata["comparison"].value
     assert result.metadata["currencies_compared"].value == 2
     assert result.metadata["verified_currencies"].value == 1
@@ -112,7 +113,7 @@ def test_deferred_balance_matches_passes_and_fails_by_a_cent(tmp_path: Path) -> 
     off.mkdir()
     one_cent_short = [SCHEDULE[0], ("acct", "US", "USD", date(2026, 11, 30), D("40.04")), SCHEDULE[2]]
     _warehouse(off, schedule=one_cent_short, balances=BALANCES, sources=AGREEING)
-    result = checks.deferred_balance_matches(data=_data(off))
+    result = evaluate(checks.deferred_balance_matches, data=_data(off))
     assert not result.passed
     assert result.metadata["mismatches"].value == 1
     usd = next(
@@ -134,7 +135,7 @@ def test_a_covered_snapshot_that_differs_by_a_cent_is_an_error(tmp_path: Path) -
     short = [_transaction("T1", "999.98", datetime(2026, 11, 18, tzinfo=UTC), "DEFERRED_RELEASED",
                           datetime(2026, 11, 22, tzinfo=UTC)), *TRANSACTIONS[1:]]  # fmt: skip
     _warehouse(tmp_path, schedule=SCHEDULE, balances=BALANCES, sources=AGREEING, transactions=short)
-    result = checks.deferred_balance_matches(data=_data(tmp_path))
+    result = evaluate(checks.deferred_balance_matches, data=_data(tmp_path))
     assert not result.passed and result.severity == checks.dg.AssetCheckSeverity.ERROR
     verified = [row for row in result.metadata["comparison"].value if row["comparison"] == "verified"]
     assert len(verified) == 1
@@ -154,26 +155,26 @@ def test_a_snapshot_within_the_listing_lag_of_the_latest_is_not_verified_yet(tmp
     moments_before = AS_OF - checks.FINANCES_SAFE_LAG + timedelta(seconds=1)
     balances = [("acct", "US", moments_before, "DEFERRED", D("1.00"), "USD"), *BALANCES[1:]]
     _warehouse(tmp_path, schedule=SCHEDULE, balances=balances, sources=AGREEING)
-    result = checks.deferred_balance_matches(data=_data(tmp_path))
+    result = evaluate(checks.deferred_balance_matches, data=_data(tmp_path))
     assert result.passed and result.metadata["verified_currencies"].value == 0
 
 
 def test_deferred_money_without_a_balance_is_a_mismatch(tmp_path: Path) -> None:
     _warehouse(tmp_path, schedule=[*SCHEDULE, ("acct", "US", "EUR", date(2026, 11, 25), D("5.00"))],
                balances=BALANCES, sources=AGREEING)  # fmt: skip
-    result = checks.deferred_balance_matches(data=_data(tmp_path))
+    result = evaluate(checks.deferred_balance_matches, data=_data(tmp_path))
     assert not result.passed and result.metadata["mismatches"].value == 1
 
 
 def test_deferred_release_overdue_warns_after_the_grace_days(tmp_path: Path) -> None:
     _warehouse(tmp_path, schedule=SCHEDULE, balances=BALANCES, sources=AGREEING)
-    assert checks.deferred_release_overdue(data=_data(tmp_path)).passed
+    assert evaluate(checks.deferred_release_overdue, data=_data(tmp_path)).passed
     late = tmp_path / "late"
     late.mkdir()
     overdue = ("acct", "US", "USD", date(2026, 11, 19), D("7.00"))  # four days before the balances' as-of
     grace = ("acct", "US", "USD", date(2026, 11, 20), D("3.00"))  # three days: still within the grace
     _warehouse(late, schedule=[*SCHEDULE, overdue, grace], balances=BALANCES, sources=AGREEING)
-    result = checks.deferred_release_overdue(data=_data(late))
+    result = evaluate(checks.deferred_release_overdue, data=_data(late))
     assert not result.passed and result.severity == checks.dg.AssetCheckSeverity.WARN
     assert result.metadata["overdue_maturities"].value == 1
     assert result.metadata["overdue_amount_by_currency"].value == {"USD": "7.00"}
@@ -182,7 +183,7 @@ def test_deferred_release_overdue_warns_after_the_grace_days(tmp_path: Path) -> 
 def test_settlement_sources_agree_names_the_disagreeing_settlement(tmp_path: Path) -> None:
     disagreeing = ("S2", "acct", "USD", D("10.00"), D("10.00"), D("9.99"), None, 3, False)
     _warehouse(tmp_path, schedule=SCHEDULE, balances=BALANCES, sources=[*AGREEING, disagreeing])
-    result = checks.settlement_sources_agree(data=_data(tmp_path))
+    result = evaluate(checks.settlement_sources_agree, data=_data(tmp_path))
     assert not result.passed and result.metadata["settlements_disagreeing"].value == 1
     example = result.metadata["examples"].value[0]
     assert example["settlement_id"] == "S2" and example["released_transactions_total"] == "9.99"
@@ -203,14 +204,14 @@ def _totals(rows: list[tuple[str, str, str, bool]]) -> pa.Table:
 def test_transaction_breakdowns_sum_flags_a_transaction_that_does_not_add_up(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     write_partition(lake, "transaction_totals", "account_id=acct", _totals([("T1", "5.00", "5.00", True)]))
-    assert checks.transaction_breakdowns_sum(data=_data(tmp_path)).passed
+    assert evaluate(checks.transaction_breakdowns_sum, data=_data(tmp_path)).passed
     write_partition(
         lake,
         "transaction_totals",
         "account_id=acct",
         _totals([("T1", "5.00", "5.00", True), ("T2", "5.00", "4.99", False)]),
     )
-    result = checks.transaction_breakdowns_sum(data=_data(tmp_path))
+    result = evaluate(checks.transaction_breakdowns_sum, data=_data(tmp_path))
     assert not result.passed and result.metadata["transactions_not_adding_up"].value == 1
     assert result.metadata["examples"].value[0]["transaction_id"] == "T2"
 
@@ -227,7 +228,7 @@ def test_an_unknown_event_list_lands_in_the_catch_all_and_warns(tmp_path: Path, 
     known, unknown = financial_events_tables(sandbox_events, account_id="acct", source_sha256="a" * 64)
     assert known.num_rows > 0 and unknown.num_rows == 0
     write_partition(lake, "financial_events_unknown", "account_id=acct,group=G1", unknown)
-    assert checks.financial_events_unknown_types(data=_data(tmp_path)).passed
+    assert evaluate(checks.financial_events_unknown_types, data=_data(tmp_path)).passed
 
     body = {"payload": {"FinancialEvents": {
         **sandbox_events["payload"]["FinancialEvents"],
@@ -237,6 +238,6 @@ def test_an_unknown_event_list_lands_in_the_catch_all_and_warns(tmp_path: Path, 
     known_again, unknown = financial_events_tables(body, account_id="acct", source_sha256="b" * 64)
     assert known_again.num_rows == known.num_rows  # the known events are unaffected
     write_partition(lake, "financial_events_unknown", "account_id=acct,group=G1", unknown)
-    result = checks.financial_events_unknown_types(data=_data(tmp_path))
+    result = evaluate(checks.financial_events_unknown_types, data=_data(tmp_path))
     assert not result.passed and result.severity == checks.dg.AssetCheckSeverity.WARN
     assert result.metadata["rows_by_event_list"].value == {"QuantumRebateEventList": 1}
