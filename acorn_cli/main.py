@@ -55,17 +55,34 @@ def _finish(report: RunReport, *, as_json: bool = False, extra: dict[str, object
     sys.exit(int(report.exit_code))
 
 
-def quiet_accounts(selected: list[str]) -> list[str]:
-    """Silence is an alert: accounts whose daily run has not succeeded, or whose Amazon data has not moved, for
-    longer than the config's `[alerts]` thresholds (one line each, naming the numbers)."""
+def alert_after_run(report: RunReport, selected: list[str]) -> None:
+    """Silence is an alert, and a cron job has no daemon to post one: add the quiet accounts to the run's
+    problems (exit 1), and post them and the run's failed ERROR checks to ACORN_ALERT_WEBHOOK_URL when set."""
+    from datetime import UTC, datetime
+
     import dagster as dg
 
+    from orchestration.quality.alerts import AlertDeliveryError, post_run_alerts, post_silence_alerts
     from orchestration.quality.silence import silence_findings
 
     config = _loaded_config()
+    now = datetime.now(UTC)
     with dg.DagsterInstance.get() as instance:
-        findings = silence_findings(instance, config, data_paths().lake)
-    return [f"silent: {f.message}" for f in findings if not selected or f.account_id in selected]
+        findings = [
+            finding
+            for finding in silence_findings(instance, config, data_paths().lake, now)
+            if not selected or finding.account_id in selected
+        ]
+        report.extra_problems += [f"silent: {f.account_id}: {f.message}" for f in findings]
+        environ = dict(os.environ)
+        try:
+            posted = post_run_alerts(instance, report.run_id, environ)
+            posted_silence, _ = post_silence_alerts(findings, None, environ, now)
+        except AlertDeliveryError as error:
+            click.echo(f"alerts not delivered: {error}", err=True)
+            return
+    if environ.get("ACORN_ALERT_WEBHOOK_URL"):
+        click.echo(f"alerts: {posted}; {posted_silence}", err=True)
 
 
 def _loaded_config() -> Config:
@@ -270,7 +287,7 @@ def run(accounts: tuple[str, ...], as_json: bool, verbose: bool) -> None:
             on_event=progress,
         )
     if report.exit_code != ExitCode.COULD_NOT_RUN:
-        report.extra_problems += quiet_accounts(selected)
+        alert_after_run(report, selected)
     if not as_json:
         from acorn_cli.summary import format_checks
 
