@@ -20,17 +20,20 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import dagster as dg
 
 from orchestration.outcomes import ExitCode
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
 from orchestration.paths import REPO_ROOT
 
 WORKSPACE_FILE = REPO_ROOT / "workspace.yaml"
 COMMAND_TAG = "acorn/command"
 OUTCOME_TAG = "acorn/outcome"
-IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
+IN_PROCESS: dict[str, Any] = {"execution": {"config": {"in_process": {}}}}
 LAKE_SETTLEMENT_LINES = "lake/settlement_lines"
 REFUSED_STATUSES = ("quarantined", "rejected")
 
@@ -271,7 +274,7 @@ def _report(instance: dg.DagsterInstance, run_id: str, job_name: str, log_path: 
         if event is None:
             continue
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
+            evaluation = cast("AssetCheckEvaluation", event.event_specific_data)
             checks.append(
                 CheckReport(
                     name=evaluation.check_name,
@@ -284,6 +287,8 @@ def _report(instance: dg.DagsterInstance, run_id: str, job_name: str, log_path: 
             )
         elif event.event_type_value == "ASSET_MATERIALIZATION":
             materialization = event.step_materialization_data.materialization
+            if materialization is None:
+                continue
             materializations[materialization.asset_key.to_user_string()] = {
                 key: _plain(value) for key, value in materialization.metadata.items()
             }

@@ -44,14 +44,15 @@ def acorn_check(*, name: str, **options: Any) -> Callable[[CheckFunction], dg.As
     """`dg.asset_check(name=..., **options)` whose failed ERROR evaluation fails its step (see module doc)."""
 
     def decorate(function: CheckFunction) -> dg.AssetChecksDefinition:
-        return dg.asset_check(name=name, **options)(fail_step_on_error(name, function))
+        judged: Any = fail_step_on_error(name, function)  # Dagster takes generator check functions too
+        return dg.asset_check(name=name, **options)(judged)
 
     return decorate
 
 
 def evaluate(check: dg.AssetChecksDefinition, **resources: Any) -> dg.AssetCheckResult:
     """Invoke a check directly (tests, tools) and return its evaluation, without the step-failing rule."""
-    outcome = check(**resources)
+    outcome: Any = check(**resources)
     if isinstance(outcome, dg.AssetCheckResult):
         return outcome
     return next(iter(outcome))
