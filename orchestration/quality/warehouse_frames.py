@@ -1,5 +1,9 @@
 """What the quality checks read: the DuckDB warehouse, read-only, into pandas with money as exact Decimals.
 
+They read the published warehouse, read-only, and never block a build: a build writes a private copy and
+publishes it atomically (orchestration/warehouse/publish.py), so a check sees one complete build. A program
+holding the file open read-write makes a read fail with `WarehouseLocked`, naming its pid.
+
 DuckDB's own `.df()` turns DECIMAL into float64; going through Arrow keeps `Decimal` objects, which is what
 the suites compare exactly. Aggregation happens in DuckDB (exact decimal sums), so a check pulls one row per
 settlement or per fee description, never millions of lines.
@@ -9,8 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pandas as pd
+
+from orchestration.warehouse.publish import read_only
 
 PAYOUTS_SQL = """
 select settlement_id, account_id, currency, period_start_at, period_end_at, deposit_at, total_amount,
@@ -46,7 +51,7 @@ group by all
 
 
 def read_warehouse(warehouse: Path, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with read_only(warehouse) as connection:
         return connection.execute(sql).fetch_arrow_table().to_pandas()
 
 

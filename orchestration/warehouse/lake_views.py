@@ -31,6 +31,11 @@ def lake_datasets() -> dict[str, pa.Schema]:
 def register_lake_views(
     warehouse: Path, lake: Path, datasets: Mapping[str, pa.Schema] | None = None
 ) -> list[str]:
+    """Create or replace `lake.<dataset>` views in `warehouse`, opened read-write.
+
+    During a build `warehouse` is the build's private copy (orchestration/warehouse/publish.py), never the
+    published file, which readers may hold open read-only.
+    """
     datasets = lake_datasets() if datasets is None else datasets
     empty_dir = lake / "_empty"
     empty_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,128 @@
+"""`acorn build` while an analyst holds the warehouse open read-only, and two `acorn build`s at once.
+
+The reader (another process, `duckdb.connect(path, read_only=True)`) holds its connection for the whole of both
+builds: the build that gets the writer lock builds and publishes anyway; the reader keeps seeing the previous
+build on its open connection and sees the new one once it reconnects. The other build fails at once, and its
+output names the holder (pid and command). To make "at once" certain rather than a matter of timing, the first
+build is paused (SIGSTOP) as soon as its lock file names it, the second runs to its end, then the first resumes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "orchestration" / "warehouse"))
+
+from warehouse_processes import Process
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = REPO_ROOT / "tests" / "fixtures" / "shared" / "settlement-samples"
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("warehouse_readers")]
+
+LINES_SQL = "select count(*) from marts.fct_settlement_lines"
+LOCK_ERROR = "Could not set lock"
+
+
+def _env(workdir: Path, dagster_home: str = "dagster_home") -> dict[str, str]:
+    return {
+        **os.environ,
+        "ACORN_DATA_DIR": str(workdir / "data"),
+        "DAGSTER_HOME": str(workdir / dagster_home),
+    }
+
+
+def _acorn(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "acorn_cli.main", *args],
+        cwd=REPO_ROOT,
+        env=_env(workdir),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def _wait_for_lock_holder(lock: Path, pid: int, process: subprocess.Popen[str]) -> str:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        text = lock.read_text() if lock.exists() else ""
+        if f'"pid": {pid}' in text:
+            return text
+        time.sleep(0.02)
+    output = "".join(process.communicate(timeout=600)) if process.poll() is not None else "(still running)"
+    raise AssertionError(f"build {pid} never took the writer lock (exit {process.poll()}): {output[-3000:]}")
+
+
+def test_a_reader_never_blocks_the_build_and_a_second_build_names_the_first(
+    tmp_path: Path,
+) -> None:
+    samples = sorted(SAMPLES.glob("*"))
+    warehouse = tmp_path / "data" / "warehouse.duckdb"
+    first = _acorn(tmp_path, "import", "--account", "demo-na", *map(str, samples[:2]))
+    assert first.returncode == 0, first.stderr[-2000:]
+    built = _acorn(tmp_path, "build")
+    assert LOCK_ERROR not in built.stdout + built.stderr
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        lines_before = connection.execute(LINES_SQL).fetchone()[0]  # type: ignore[index]
+    assert lines_before > 0
+    more = _acorn(tmp_path, "import", "--account", "demo-na", *map(str, samples[2:]))
+    assert more.returncode == 0, more.stderr[-2000:]
+
+    reader = Process("reader", str(warehouse), LINES_SQL)
+    holder = subprocess.Popen(
+        [sys.executable, "-m", "acorn_cli.main", "build"],
+        cwd=REPO_ROOT,
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert reader.expect("connected")["value"] == lines_before
+        _wait_for_lock_holder(warehouse.with_name("warehouse.duckdb.lock"), holder.pid, holder)
+        holder.send_signal(signal.SIGSTOP)
+        # Its own Dagster home, so that the paused build cannot hold up this one's run storage.
+        second = subprocess.run(
+            [sys.executable, "-m", "acorn_cli.main", "build"],
+            cwd=REPO_ROOT,
+            env=_env(tmp_path, "dagster_home_second"),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        holder.send_signal(signal.SIGCONT)
+        holder_out, holder_err = holder.communicate(timeout=600)
+    finally:
+        holder.send_signal(signal.SIGCONT)
+        if holder.poll() is None:
+            holder.kill()
+        holder.wait()
+
+    refused = second.stdout + second.stderr
+    assert second.returncode != 0, refused[-3000:]
+    assert f"pid {holder.pid}" in refused, refused[-3000:]
+    assert "acorn_cli.main build" in refused, refused[-3000:]
+    assert "Wait for it to finish" in refused, refused[-3000:]
+
+    # The build that held the lock built and published, although a reader held the file all along.
+    output = holder_out + holder_err
+    assert holder.returncode in (0, 1), output[-3000:]  # 1: a data check failed; never 3 (could not run)
+    assert LOCK_ERROR not in output and "WarehouseLocked" not in output, output[-3000:]
+    assert reader.ask("query") == lines_before  # the open connection still sees the previous build
+    lines_after = reader.ask("reconnect")  # a new connection sees the new one
+    assert lines_after > lines_before
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        assert connection.execute(LINES_SQL).fetchone() == (lines_after,)
+    assert reader.finish() == 0
+    assert not list(warehouse.parent.glob("warehouse.duckdb.building-*"))
