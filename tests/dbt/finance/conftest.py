@@ -7,11 +7,13 @@ because landing months of demo history and running dbt takes a while.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -22,12 +24,16 @@ from orchestration.finances.assets import known_settlement_ids
 from orchestration.paths import DBT_PROJECT_DIR
 from orchestration.vendor_orders import landing as vendor
 from orchestration.warehouse.lake_views import register_lake_views
+from spapi.config import load_config
+from spapi.simulator.clock import default_start
+from spapi.simulator.ledger import Ledger, SettlementInfo
+from spapi.windows import FINANCES_SAFE_LAG
 from transforms.settlement import import_settlement_file
 
 FINANCE_TESTKIT = Path(__file__).resolve().parents[2] / "orchestration" / "finances"
 sys.path.insert(0, str(FINANCE_TESTKIT))
 
-from finance_testkit import Landing, landing_on_simulator  # noqa: E402
+from finance_testkit import REPO_ROOT, Landing, landing_on_simulator  # noqa: E402
 
 LOOKBACK_DAYS = 14
 HISTORY_DAYS = 180
@@ -148,3 +154,73 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FinancePipeli
         land_finances(landing)
         warehouse = build_warehouse(root)
         yield FinancePipeline(landing, warehouse, landing.simulator.clock.data_now())
+
+
+@dataclass
+class PeriodEndRuns:
+    """Two runs of the finance pipeline: a minute after a settlement's period ended, and an hour later."""
+
+    settlement: SettlementInfo  # the settlement that had just closed at the first run
+    unlisted: Decimal  # its money posted within Amazon's listing lag before the first run
+    first: Path  # the warehouse after the first run
+    second: Path  # the warehouse after the second run
+
+
+def just_closed_settlement(reference: datetime) -> tuple[str, str, datetime]:
+    """Chosen by property: among the accounts reading transactions, the settlement with money posted in the
+    last minute of its period whose period ended last before `reference` (account, settlement id, end)."""
+    ledger = Ledger(seed=7, today=reference.date())
+    candidates = []
+    for account in load_config(REPO_ROOT / "config" / "demo.toml").accounts:
+        if account.kind != "seller" or not account.reads_transactions:
+            continue
+        for s in ledger.settlements(account.id):
+            if s.end > reference:
+                continue
+            last_minute = ledger.transactions(
+                account.id, s.end, posted_after=s.end - timedelta(minutes=1), posted_before=s.end
+            )
+            if any(_settlement_of(t) == s.settlement_id for t in last_minute):
+                candidates.append((s.end, account.id, s.settlement_id))
+    end, account_id, settlement_id = max(candidates)
+    return account_id, settlement_id, end
+
+
+def _settlement_of(transaction: dict) -> str | None:
+    return next(
+        (
+            r["relatedIdentifierValue"]
+            for r in transaction["relatedIdentifiers"]
+            if r["relatedIdentifierName"] == "SETTLEMENT_ID"
+        ),
+        None,
+    )
+
+
+@pytest.fixture(scope="module")
+def period_end_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PeriodEndRuns]:
+    root = tmp_path_factory.mktemp("period_end_pipeline")
+    account_id, settlement_id, end = just_closed_settlement(default_start())
+    start = end + timedelta(minutes=1)  # inside Amazon's listing lag (FINANCES_SAFE_LAG)
+    with landing_on_simulator(root, start=start) as landing:
+        ledger = landing.simulator.ledger
+        [settlement] = [s for s in ledger.settlements(account_id) if s.settlement_id == settlement_id]
+        in_lag = ledger.transactions(
+            account_id, start, posted_after=start - FINANCES_SAFE_LAG, posted_before=start
+        )
+        unlisted = sum(
+            (
+                Decimal(str(t["totalAmount"]["currencyAmount"]))
+                for t in in_lag
+                if _settlement_of(t) == settlement_id and t["transactionStatus"] != "DEFERRED"
+            ),
+            Decimal(0),
+        )
+        for account in landing.accounts.values():
+            if account.kind == "seller":
+                land_settlement_reports(landing, account.id)
+        land_finances(landing)
+        first = Path(shutil.copy(build_warehouse(root), root / "first_run.duckdb"))
+        landing.simulator.clock.advance(timedelta(hours=1))
+        land_finances(landing)
+        yield PeriodEndRuns(settlement, unlisted, first, build_warehouse(root))

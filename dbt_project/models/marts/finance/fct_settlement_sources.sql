@@ -4,9 +4,15 @@
 --   released_transactions_total  the released transactions (RELEASED, DEFERRED_RELEASED) carrying its id;
 --   event_group_total            the original total of its v0 financial event group, for accounts reading v0
 --                                events (the group named by its released transactions, else the payout match).
--- sources_agree is true when every source present equals the report total (or, without a report, each other).
+-- Only final sources are compared: a report and a summary are (Amazon issues them for closed settlements); a
+-- group once Closed; the released transactions once the lake's transactions reach the settlement's end. Amazon
+-- lists transactions only up to two minutes before a request, so a run right after a period ends has not seen
+-- the settlement's last postings yet (nor the open settlement's newest ones), while listSummary and the closed
+-- group already state the whole settlement.
+-- sources_agree is true when every final source present equals the report total (without a report: the summary,
+-- else the transactions).
 with reports as (
-    select account_id, settlement_id, currency, total_amount as report_total
+    select account_id, settlement_id, currency, total_amount as report_total, period_end_at
     from {{ ref('stg_lake__settlements') }}
 ),
 
@@ -15,10 +21,22 @@ summaries as (
         account_id,
         settlement_id,
         any_value(currency) as currency,
-        sum(net_proceeds) as summary_net_proceeds
+        sum(net_proceeds) as summary_net_proceeds,
+        max(period_end_at) as period_end_at
     from {{ ref('stg_lake__settlement_summaries') }}
     where settlement_id is not null
     group by account_id, settlement_id
+),
+
+listed as (
+    -- How far the account's transaction listing has reached. Each run lists one contiguous posted-date range,
+    -- from before the newest transaction already landed (and from the oldest still DEFERRED, so a release is
+    -- seen) up to two minutes before its request. Once a transaction posted at or after a settlement's end has
+    -- landed, every transaction posted before that end has landed too, with its status after the end. Money is
+    -- posted no later than it is released, so that settlement's released transactions are then all in the lake.
+    select account_id, max(posted_at) as newest_posted_at
+    from {{ ref('int_transactions_totaled') }}
+    group by account_id
 ),
 
 released as (
@@ -67,7 +85,9 @@ event_groups as (
         group_links.settlement_id,
         group_links.financial_event_group_id,
         group_links.event_group_link,
-        case when v0_accounts.account_id is not null then groups.original_total end as event_group_total
+        case when v0_accounts.account_id is not null then groups.original_total end as event_group_total,
+        groups.processing_status,
+        groups.ended_at
     from group_links
     inner join {{ ref('stg_lake__financial_event_groups') }} as groups
         on group_links.account_id = groups.account_id
@@ -83,7 +103,7 @@ settlement_ids as (
     select account_id, settlement_id from released
 ),
 
-combined as (
+joined as (
     select
         settlement_ids.settlement_id,
         settlement_ids.account_id,
@@ -95,11 +115,10 @@ combined as (
         event_groups.financial_event_group_id,
         event_groups.event_group_link,
         event_groups.event_group_total,
-        coalesce(
-            reports.report_total,
-            summaries.summary_net_proceeds,
-            released.released_transactions_total
-        ) as reference_total
+        -- The end of the period (exclusive), as any source states it; null while the settlement is open.
+        greatest(reports.period_end_at, summaries.period_end_at, event_groups.ended_at) as settlement_end_at,
+        listed.newest_posted_at,
+        event_groups.processing_status
     from settlement_ids
     left join reports
         on settlement_ids.account_id = reports.account_id
@@ -113,6 +132,29 @@ combined as (
     left join event_groups
         on settlement_ids.account_id = event_groups.account_id
         and settlement_ids.settlement_id = event_groups.settlement_id
+    left join listed
+        on settlement_ids.account_id = listed.account_id
+),
+
+finality as (
+    select
+        *,
+        coalesce(newest_posted_at >= settlement_end_at, false) as transactions_complete,
+        event_group_total is not null and processing_status is distinct from 'Open' as event_group_final
+    from joined
+),
+
+combined as (
+    select
+        *,
+        coalesce(
+            report_total,
+            summary_net_proceeds,
+            case when transactions_complete then released_transactions_total end
+        ) as reference_total,
+        case when transactions_complete then released_transactions_total end as compared_transactions_total,
+        case when event_group_final then event_group_total end as compared_event_group_total
+    from finality
 ),
 
 final as (
@@ -127,19 +169,21 @@ final as (
         financial_event_group_id,
         event_group_link,
         cast(event_group_total as decimal(18, 2)) as event_group_total,
+        settlement_end_at,
+        transactions_complete,
         cast(summary_net_proceeds - reference_total as decimal(18, 2)) as summary_difference,
         cast(released_transactions_total - reference_total as decimal(18, 2)) as transactions_difference,
         cast(event_group_total - reference_total as decimal(18, 2)) as event_group_difference,
         cast(
             (report_total is not null)::int
             + (summary_net_proceeds is not null)::int
-            + (released_transactions_total is not null)::int
-            + (event_group_total is not null)::int
+            + (compared_transactions_total is not null)::int
+            + (compared_event_group_total is not null)::int
             as integer
         ) as sources_compared,
         coalesce(summary_net_proceeds = reference_total, true)
-        and coalesce(released_transactions_total = reference_total, true)
-        and coalesce(event_group_total = reference_total, true) as sources_agree
+        and coalesce(compared_transactions_total = reference_total, true)
+        and coalesce(compared_event_group_total = reference_total, true) as sources_agree
     from combined
 )
 
