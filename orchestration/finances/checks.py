@@ -116,7 +116,7 @@ def financial_events_unknown_types(data: DataDirResource) -> dg.AssetCheckResult
     name=SETTLEMENT_SOURCES_AGREE,
     description="Every settlement's sources agree: the settlement report's total, listSummary's net "
     "proceeds, the released transactions carrying its settlement id and the linked v0 event group total "
-    "(each where present).",
+    "(each once it is final: transactions once a later one has landed, the group once it is closed).",
 )
 def settlement_sources_agree(data: DataDirResource) -> dg.AssetCheckResult:
     with duckdb.connect(str(_warehouse(data)), read_only=True) as connection:
