@@ -34,8 +34,12 @@ def _label(step_key: str) -> str:
 class RunProgress:
     """An event listener for `instance.add_event_listener`: prints what the run is doing as it does it."""
 
-    def __init__(self, stream: TextIO | None = None, *, enabled: bool = True) -> None:
-        self.console = Console(file=stream or sys.stderr, highlight=False, soft_wrap=True)
+    def __init__(
+        self, stream: TextIO | None = None, *, enabled: bool = True, force_terminal: bool | None = None
+    ) -> None:
+        self.console = Console(
+            file=stream or sys.stderr, highlight=False, soft_wrap=True, force_terminal=force_terminal
+        )
         self.enabled = enabled
         self._status: Status | None = None
         self._started: dict[str, float] = {}
