@@ -93,6 +93,46 @@ def test_cli_runs_are_runs_of_the_workspace_code_location(demo) -> None:  # type
     assert run.tags["acorn/command"] == "demo"
 
 
+JOB_PAGE_QUERY = """
+query JobPage($selector: PipelineSelector!) {
+  pipelineOrError(params: $selector) {
+    __typename
+    ... on Pipeline { runs { runId status tags { key value } } }
+  }
+}
+"""
+
+
+def test_the_ui_job_page_lists_the_cli_run(demo, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The same GraphQL query the webserver's job page makes, against the workspace the webserver loads."""
+    from dagster._core.workspace.context import WorkspaceProcessContext
+    from dagster._core.workspace.load_target import WorkspaceFileTarget
+    from dagster_graphql.test.utils import execute_dagster_graphql
+
+    workdir, _ = demo
+    monkeypatch.setenv("ACORN_DATA_DIR", str(workdir / "data"))
+    monkeypatch.setenv("DAGSTER_HOME", str(workdir / "dagster_home"))
+    [origin] = location_origins_from_yaml_paths([str(REPO_ROOT / "workspace.yaml")])
+    selector = {
+        "repositoryLocationName": origin.location_name,
+        "repositoryName": "__repository__",
+        "pipelineName": "acorn_daily",
+    }
+    with (
+        _instance(workdir) as instance,
+        WorkspaceProcessContext(
+            instance, WorkspaceFileTarget(paths=[str(REPO_ROOT / "workspace.yaml")])
+        ) as ctx,
+    ):
+        result = execute_dagster_graphql(ctx.create_request_context(), JOB_PAGE_QUERY, {"selector": selector})
+    assert not result.errors, result.errors
+    page = result.data["pipelineOrError"]
+    assert page["__typename"] == "Pipeline", page
+    [run] = _runs(workdir, "acorn_daily")
+    assert [r["runId"] for r in page["runs"]] == [run.run_id]
+    assert page["runs"][0]["status"] == "FAILURE"
+
+
 def test_a_failed_error_check_makes_the_run_fail_with_its_reason(demo) -> None:  # type: ignore[no-untyped-def]
     workdir, _ = demo
     [run] = _runs(workdir, "acorn_daily")

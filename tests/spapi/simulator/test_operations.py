@@ -33,7 +33,7 @@ def _collect(
 
 
 def test_financial_event_groups_page_by_max_results(api) -> None:  # type: ignore[no-untyped-def]
-    now = api.sim.clock.now()
+    now = api.sim.clock.now().replace(microsecond=0)  # whole seconds, as requests carry them
     expected = api.sim.ledger.financial_event_groups("demo-na", now)
     groups, pages = _collect(
         api,
@@ -51,7 +51,7 @@ def test_financial_event_groups_page_by_max_results(api) -> None:  # type: ignor
 
 
 def test_financial_events_by_group_pages_every_event(api) -> None:  # type: ignore[no-untyped-def]
-    now = api.sim.clock.now()
+    now = api.sim.clock.now().replace(microsecond=0)  # whole seconds, as requests carry them
     group = next(
         g for g in api.sim.ledger.financial_event_groups("demo-na", now) if g["ProcessingStatus"] == "Closed"
     )
@@ -105,7 +105,7 @@ def test_two_groups_asked_at_the_same_instant_get_their_own_events(api) -> None:
 
 
 def test_list_financial_events_needs_posted_after_and_refuses_recent_dates(api) -> None:  # type: ignore[no-untyped-def]
-    now = api.sim.clock.now()
+    now = api.sim.clock.now().replace(microsecond=0)  # whole seconds, as requests carry them
     assert api.call("listFinancialEvents").status_code == 400
     recent = api.call("listFinancialEvents", params={"PostedAfter": iso(now - timedelta(seconds=30))})
     assert recent.status_code == 400 and recent.json()["errors"][0]["code"] == "InvalidInput"
@@ -121,7 +121,7 @@ def test_list_financial_events_needs_posted_after_and_refuses_recent_dates(api) 
 
 
 def test_v0_windows_wider_than_180_days_answer_empty_as_the_model_says(api) -> None:  # type: ignore[no-untyped-def]
-    now = api.sim.clock.now()
+    now = api.sim.clock.now().replace(microsecond=0)  # whole seconds, as requests carry them
     body = api.json(
         "listFinancialEvents",
         params={"PostedAfter": iso(now - timedelta(days=200)), "PostedBefore": iso(now - timedelta(days=10))},
@@ -155,7 +155,7 @@ def test_transactions_page_through_the_ledger(api) -> None:  # type: ignore[no-u
 
 
 def test_transactions_filters_and_refusals(api) -> None:  # type: ignore[no-untyped-def]
-    now = api.sim.clock.now()
+    now = api.sim.clock.now().replace(microsecond=0)  # whole seconds, as requests carry them
     assert api.call("listTransactions").status_code == 400  # postedAfter or a related identifier is required
     too_recent = api.call(
         "listTransactions",
@@ -190,7 +190,7 @@ def test_transactions_filters_and_refusals(api) -> None:  # type: ignore[no-unty
 
 
 def test_balances_summaries_and_expected_payouts(api) -> None:  # type: ignore[no-untyped-def]
-    now = api.sim.clock.now()
+    now = api.sim.clock.now().replace(microsecond=0)  # whole seconds, as requests carry them
     balances = api.json("listBalances")["balances"]
     assert {b["balanceType"] for b in balances} == {"TOTAL"}
     deferred = api.json("listBalances", params={"balanceType": "DEFERRED", "marketplaceIds": "ATVPDKIKX0DER"})
@@ -223,7 +223,7 @@ def test_balances_summaries_and_expected_payouts(api) -> None:  # type: ignore[n
 
 
 def test_purchase_orders_and_statuses(api) -> None:  # type: ignore[no-untyped-def]
-    now = api.sim.clock.now()
+    now = api.sim.clock.now().replace(microsecond=0)  # whole seconds, as requests carry them
     after, before = iso(now - timedelta(days=7)), iso(now)
     expected = api.sim.ledger.purchase_orders(
         "demo-vendor", now, changed_after=now - timedelta(days=7), changed_before=now
@@ -290,7 +290,7 @@ def test_purchase_orders_and_statuses(api) -> None:  # type: ignore[no-untyped-d
 def test_next_tokens_are_tamper_checked_and_bound_to_operation_and_account(  # type: ignore[no-untyped-def]
     api, operation: str, params: dict, items
 ) -> None:
-    now = api.sim.clock.now()
+    now = api.sim.clock.now().replace(microsecond=0)  # whole seconds, as requests carry them
     resolved = {
         k: iso(now - timedelta(days=int(v[1:-1]))) if v.startswith("-") else v for k, v in params.items()
     }
@@ -311,7 +311,7 @@ def test_next_tokens_are_tamper_checked_and_bound_to_operation_and_account(  # t
 
 
 def test_single_purchase_order_and_events_by_order(api) -> None:  # type: ignore[no-untyped-def]
-    now = api.sim.clock.now()
+    now = api.sim.clock.now().replace(microsecond=0)  # whole seconds, as requests carry them
     order = api.sim.ledger.purchase_orders("demo-vendor", now)[0]
     served = api.json("getPurchaseOrder", path_params={"purchaseOrderNumber": order["purchaseOrderNumber"]})
     assert served["payload"]["purchaseOrderNumber"] == order["purchaseOrderNumber"]
@@ -326,7 +326,7 @@ def test_single_purchase_order_and_events_by_order(api) -> None:  # type: ignore
 
 
 def test_a_group_next_token_cannot_page_another_group(api) -> None:  # type: ignore[no-untyped-def]
-    now = api.sim.clock.now()
+    now = api.sim.clock.now().replace(microsecond=0)  # whole seconds, as requests carry them
     closed = [
         g for g in api.sim.ledger.financial_event_groups("demo-na", now) if g["ProcessingStatus"] == "Closed"
     ]
