@@ -68,7 +68,7 @@ def parse_settlement(
         layout=shape.layout,
         encoding=shape.encoding,
         decimal_style=converted.shape.decimal_style,
-        total_amount=shape.summary.total_amount,
+        total_amount=converted.shape.summary.total_amount,  # read again once the style is decided
         lines_total=converted.lines_total,
         line_count=converted.line_count,
         header_columns=shape.header,
