@@ -91,11 +91,10 @@ def settlement_reports(
         elif config.reattribute:
             raise ValueError("reattribute needs account_id: the account the settlements move to")
         outcomes = [
-            import_settlement_file(
+            _import_one(
                 Path(name),
                 data_dir=paths.root,
                 account_id=config.account_id,
-                origin="import",
                 accounts=accounts,
                 reattribute=config.reattribute,
             )
@@ -126,6 +125,40 @@ def settlement_reports(
         asset_key=SETTLEMENTS,
         metadata={"settlements_imported": counts.get("imported", 0), "lake_path": str(paths.lake)},
     )
+
+
+def _import_one(
+    path: Path,
+    *,
+    data_dir: Path,
+    account_id: str | None,
+    accounts: AccountDirectory,
+    reattribute: bool,
+) -> ImportOutcome:
+    """One file of an import: whatever goes wrong with it is its outcome, and the other files are still tried.
+
+    The importer turns any failure after the bytes are archived into a quarantine; what is left here is a file
+    that could not even be read (it vanished, a permission, an I/O error): `rejected`, nothing archived."""
+    try:
+        return import_settlement_file(
+            path,
+            data_dir=data_dir,
+            account_id=account_id,
+            origin="import",
+            accounts=accounts,
+            reattribute=reattribute,
+        )
+    except Exception as error:
+        detail = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        return ImportOutcome(
+            path.name,
+            "rejected",
+            None,
+            0,
+            f"{path.name}: could not be read, so nothing of it was archived or imported: "
+            f"{type(error).__name__}: {detail}",
+            None,
+        )
 
 
 def _import_accounts(spapi: SpApiResource) -> AccountDirectory:

@@ -46,6 +46,8 @@ from transforms.settlement.values import DecimalStyle, sql_literal, sql_text
 
 HEAD_BYTES = 4 << 20
 CHUNK = 1 << 20
+# A settlement line is a few hundred bytes; a longer line than this is not one (and would cost memory to read).
+MAX_LINE_BYTES = 1 << 20
 EXPECTED = (
     "a tab-separated Amazon settlement report (GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2 or "
     "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE) whose header starts with settlement-id"
@@ -116,15 +118,41 @@ class LineScan:
     def __init__(self) -> None:
         self.newlines = 0
         self.last_content_line = 0
+        # The first line longer than MAX_LINE_BYTES: (line, its length in bytes), and the first line holding a
+        # NUL byte. Both cost two memchr calls a chunk.
+        self.long_line: tuple[int, int] | None = None
+        self.nul_line: int | None = None
+        self._open_line = 0  # bytes of the line not ended yet
 
     def feed(self, chunk: bytes) -> None:
         # numpy counts 3x faster than bytes.count (a third of the archive pass on a large file).
-        newlines = int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == _NEWLINE))
+        as_array = np.frombuffer(chunk, dtype=np.uint8)
+        newlines = int(np.count_nonzero(as_array == _NEWLINE))
+        before = self.newlines
         content = len(chunk.rstrip(b"\r\n"))
         if content:
             trailing = chunk.count(b"\n", content)
             self.last_content_line = self.newlines + newlines - trailing + 1
         self.newlines += newlines
+        if self.nul_line is None and (nul := chunk.find(b"\0")) >= 0:
+            self.nul_line = before + chunk.count(b"\n", 0, nul) + 1
+        first = chunk.find(b"\n")
+        if first < 0:
+            self._open_line += len(chunk)
+        else:
+            self._long(self._open_line + first, before + 1)
+            if len(chunk) - first > MAX_LINE_BYTES and self.long_line is None:
+                ends = np.flatnonzero(as_array == _NEWLINE)
+                lengths = np.diff(ends) - 1
+                over = np.flatnonzero(lengths > MAX_LINE_BYTES)
+                if over.size:
+                    self._long(int(lengths[over[0]]), before + int(over[0]) + 2)
+            self._open_line = len(chunk) - chunk.rfind(b"\n") - 1
+        self._long(self._open_line, self.newlines + 1)
+
+    def _long(self, length: int, line: int) -> None:
+        if length > MAX_LINE_BYTES and (self.long_line is None or self.long_line[0] == line):
+            self.long_line = (line, length)
 
     @classmethod
     def of_file(cls, path: Path) -> LineScan:
@@ -132,6 +160,13 @@ class LineScan:
         with open(path, "rb") as stream:
             while chunk := stream.read(CHUNK):
                 scan.feed(chunk)
+        return scan
+
+    @classmethod
+    def of_bytes(cls, data: bytes) -> LineScan:
+        scan = cls()
+        for start in range(0, len(data), CHUNK):
+            scan.feed(data[start : start + CHUNK])
         return scan
 
 
@@ -151,14 +186,22 @@ def normalise(name: str) -> str:
     return name.strip().strip('"').strip().lower()
 
 
-def inspect_head(path: Path, *, charset_hint: str | None, file: str) -> FileShape:
-    """Encoding, layout, header, summary row and decimal style, from the first few MB of the file."""
+def inspect_head(
+    path: Path, *, charset_hint: str | None, file: str, scan: LineScan | None = None
+) -> FileShape:
+    """Encoding, layout, header, summary row and decimal style, from the first few MB of the file.
+
+    First, what the file is: compressed, binary, UTF-16, a line longer than MAX_LINE_BYTES or a NUL byte
+    (`scan`, the LineScan of the whole file, when given; else the head's) each raise a SettlementFileError
+    saying so."""
     size = path.stat().st_size
     with open(path, "rb") as stream:
         head = stream.read(HEAD_BYTES)
     complete = len(head) >= size
     if not head.strip() and (complete or _all_whitespace(path)):
         raise EmptySettlementFile(file)
+    sniff(head, file=file)
+    _check_lines(scan or LineScan.of_bytes(head), file=file)
     try:
         encoding = detect_encoding(head, hint=charset_hint, complete=complete)
     except MixedEncodingError as error:
@@ -170,6 +213,12 @@ def inspect_head(path: Path, *, charset_hint: str | None, file: str) -> FileShap
     lines = text.split("\n")
     if not complete:
         lines = lines[:-1]  # the last one may be cut off
+    if not lines:
+        raise SettlementFileError(
+            f"the first line is longer than {_size(HEAD_BYTES)} (a settlement header is a few hundred bytes)",
+            file=file,
+            line=1,
+        )
     lines = [line.removesuffix("\r") for line in lines]
     header_line = lines[0].lstrip("\ufeff")
 
@@ -272,6 +321,81 @@ def inspect_head(path: Path, *, charset_hint: str | None, file: str) -> FileShap
         decimal_style_settled=found is not None or (complete and not vote.ambiguous),
         marketplace_names=_head_values(body[1:], columns.get("marketplace-name")),
     )
+
+
+# Leading bytes of formats people download instead of the flat file: (magic, what it is, what to do).
+_MAGIC: tuple[tuple[bytes, str, str], ...] = (
+    (b"\x1f\x8b", "gzip-compressed", "decompress it first (`gunzip -k FILE`) and import the file inside"),
+    (b"PK\x03\x04", "a ZIP archive (or an Excel .xlsx workbook)", "extract the .txt report first"),
+    (b"BZh", "bzip2-compressed", "decompress it first (`bunzip2 -k FILE`)"),
+    (b"\xfd7zXZ\x00", "xz-compressed", "decompress it first (`xz -dk FILE`)"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed", "decompress it first (`zstd -d FILE`)"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "extract the .txt report first"),
+    (b"%PDF-", "a PDF document", "download the settlement report as a flat file (.txt) instead"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel .xls workbook", "download the flat file (.txt) instead"),
+)
+# Bytes that no text file has (C0 controls but tab, newline, form feed and carriage return; DEL).
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
+_NOT_CONTROL = bytes(sorted(set(range(256)) - set(_CONTROL_BYTES)))
+SNIFF_BYTES = 64 << 10
+
+
+def sniff(head: bytes, *, file: str) -> None:
+    """Refuse what is not text before reading it as a settlement: compressed or archived files (never
+    decompressed: a gzip bomb costs nothing), binary content and UTF-16 text, with a message saying what the
+    file looks like. Compressed, archived and binary files are `rejected`; UTF-16 is quarantined (unsupported)."""
+    for magic, what, fix in _MAGIC:
+        if head.startswith(magic):
+            raise SettlementFileError(
+                f"{what}, not a settlement report as text: {fix}", file=file, line=1, kind="not_settlement"
+            )
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SettlementFileError(
+            "UTF-16 text (as Excel's 'Unicode Text' saves it): not supported; save it as UTF-8 or download the "
+            "report again",
+            file=file,
+            line=1,
+            kind="unsupported",
+        )
+    sample = head[:SNIFF_BYTES]
+    controls = len(sample.translate(None, _NOT_CONTROL))  # every other byte deleted
+    first_line = sample.split(b"\n", 1)[0]
+    if b"\0" in first_line or controls * 100 > len(sample):
+        share = (
+            f"{100 * controls / len(sample):.0f}%" if controls * 100 >= len(sample) else f"{controls} bytes"
+        )
+        raise SettlementFileError(
+            f"binary, not text ({share} of its first {_size(len(sample))} are control bytes or NULs): expected "
+            f"{EXPECTED}",
+            file=file,
+            line=1,
+            kind="not_settlement",
+        )
+
+
+def _check_lines(scan: LineScan, *, file: str) -> None:
+    if scan.long_line is not None:
+        line, length = scan.long_line
+        raise SettlementFileError(
+            f"a line of {_size(length)} exceeds the {_size(MAX_LINE_BYTES)} limit (settlement lines are a few "
+            "hundred bytes: a damaged file, or not a settlement report)",
+            file=file,
+            line=line,
+        )
+    if scan.nul_line is not None:
+        raise SettlementFileError(
+            "the line holds a NUL byte (0x00), which a settlement report (text) never has: a damaged file",
+            file=file,
+            line=scan.nul_line,
+        )
+
+
+def _size(count: int) -> str:
+    if count >= 1 << 20:
+        return f"{count / (1 << 20):.3g} MiB"
+    if count >= 1 << 10:
+        return f"{count / (1 << 10):.3g} KiB"
+    return f"{count} bytes"
 
 
 def _head_values(rows: list[str], position: int | None) -> tuple[str, ...]:
@@ -598,8 +722,12 @@ def _iter_rows(path: Path, encoding: str, *, file: str) -> Iterator[tuple[int, l
     strictly."""
     with open(path, "rb") as raw:
         number = 0
-        for raw_line in raw:
+        while raw_line := raw.readline(MAX_LINE_BYTES + 2):
             number += 1
+            if len(raw_line) > MAX_LINE_BYTES and not raw_line.endswith(b"\n"):
+                raise SettlementFileError(
+                    f"a line longer than {_size(MAX_LINE_BYTES)} (the limit)", file=file, line=number
+                )
             try:
                 line = raw_line.decode(encoding if number > 1 else encoding.replace("-sig", ""))
             except UnicodeDecodeError as error:
