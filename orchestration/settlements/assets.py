@@ -137,8 +137,8 @@ def _import_one(
 ) -> ImportOutcome:
     """One file of an import: whatever goes wrong with it is its outcome, and the other files are still tried.
 
-    The importer turns any failure after the bytes are archived into a quarantine; what is left here is a file
-    that could not even be read (it vanished, a permission, an I/O error): `rejected`, nothing archived."""
+    The importer turns a failure while parsing or landing the archived bytes into a quarantine; what is left
+    here is mostly a file that could not even be read (it vanished, a permission, an I/O error): `rejected`."""
     try:
         return import_settlement_file(
             path,
@@ -155,8 +155,8 @@ def _import_one(
             "rejected",
             None,
             0,
-            f"{path.name}: could not be read, so nothing of it was archived or imported: "
-            f"{type(error).__name__}: {detail}",
+            f"{path.name}: could not be imported (nothing of it reached the lake): {type(error).__name__}: "
+            f"{detail}",
             None,
         )
 

@@ -49,7 +49,7 @@ def test_every_file_gets_an_outcome_whatever_happens_to_the_others(tmp_path: Pat
     outcomes = _outcomes(tmp_path, files)
     assert [o["file"] for o in outcomes] == [f.name for f in files]
     assert [o["status"] for o in outcomes] == ["imported", "quarantined", "rejected", "rejected", "imported"]
-    assert "could not be read" in outcomes[3]["message"] and "FileNotFoundError" in outcomes[3]["message"]
+    assert "could not be imported" in outcomes[3]["message"] and "FileNotFoundError" in outcomes[3]["message"]
 
 
 def test_an_unexpected_error_in_one_file_is_its_outcome(tmp_path: Path, monkeypatch) -> None:

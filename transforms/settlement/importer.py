@@ -443,7 +443,11 @@ class _Import:
             note = f"account {account_id!r}"
         else:
             note = ""
-        return _land(self.lake, staged_lines, record, shown=self.shown, account_note=note)
+        try:
+            return _land(self.lake, staged_lines, record, shown=self.shown, account_note=note)
+        except Exception as error:
+            shutil.rmtree(staged_lines.parent, ignore_errors=True)
+            return self._unexpected(error, committed)
 
 
 def _land(

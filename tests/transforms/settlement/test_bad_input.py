@@ -178,3 +178,14 @@ def test_a_pipe_is_read(write_file, good, tmp_path: Path) -> None:
         os.close(read_end)
     assert outcome.status == "imported", outcome
     assert outcome.rows == 2
+
+
+def test_a_failure_while_landing_is_that_files_outcome(write_file, good, tmp_path: Path, monkeypatch) -> None:
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(importer_module, "_land", full_disk)
+    outcome = import_settlement_file(write_file(good), data_dir=tmp_path / "d")
+    assert outcome.status == "quarantined"
+    assert "unexpected error while importing: OSError: [Errno 28] No space left on device" in outcome.message
+    assert not list((tmp_path / "d" / "lake").rglob("*.parquet"))
