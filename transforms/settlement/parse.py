@@ -349,7 +349,9 @@ def sniff(head: bytes, *, file: str) -> None:
             raise SettlementFileError(
                 f"{what}, not a settlement report as text: {fix}", file=file, line=1, kind="not_settlement"
             )
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    pairs = head[: min(len(head), 4096) // 2 * 2]
+    utf16_without_bom = len(pairs) >= 8 and (not pairs[0::2].strip(b"\0") or not pairs[1::2].strip(b"\0"))
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or utf16_without_bom:
         raise SettlementFileError(
             "UTF-16 text (as Excel's 'Unicode Text' saves it): not supported; save it as UTF-8 or download the "
             "report again",

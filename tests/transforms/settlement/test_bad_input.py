@@ -77,8 +77,9 @@ def test_other_containers_say_what_they_are(write_file, tmp_path: Path, magic: b
     refused(write_file(magic + bytes(200)), tmp_path / "d", "rejected", line=1, reason=what)
 
 
-def test_utf16_text_is_quarantined_as_unsupported(write_file, good, tmp_path: Path) -> None:
-    refused(write_file(good.encode("utf-16")), tmp_path / "d", "quarantined", line=1, reason="UTF-16 text")
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_text_is_quarantined_as_unsupported(write_file, good, tmp_path: Path, codec: str) -> None:
+    refused(write_file(good.encode(codec)), tmp_path / "d", "quarantined", line=1, reason="UTF-16 text")
 
 
 def test_a_first_line_longer_than_the_head(write_file, good, tmp_path: Path) -> None:
