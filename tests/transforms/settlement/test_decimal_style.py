@@ -158,3 +158,30 @@ def test_the_simulator_files_still_read(v2, write_file) -> None:
     jp = [v2.line("12500"), v2.line("-1500")]
     yen = parse_settlement(write_file(v2.render(jp, total="11000", summary={"currency": "JPY"})))
     assert yen.lines_total == yen.total_amount == Decimal("11000")
+
+
+def test_older_layout_amount_columns_are_weighed_together(write_file, tmp_path: Path) -> None:
+    header = [
+        "settlement-id",
+        "total-amount",
+        "currency",
+        "transaction-type",
+        "price-type",
+        "price-amount",
+        "item-related-fee-type",
+        "item-related-fee-amount",
+        "other-amount",
+    ]
+    rows = [
+        ["555", "11,000", "USD", "", "", "", "", "", ""],
+        ["555", "", "USD", "Order", "Principal", "12,000", "Commission", "-1,000", ""],
+    ]
+    text = "\n".join("\t".join(row) for row in [header, *rows]) + "\n"
+    parsed = parse_settlement(write_file(text))
+    assert amounts(parsed) == [Decimal("12000"), Decimal("-1000")] and parsed.is_reconciled
+
+    rows[0][2] = ""  # no currency: 12,000 - 1,000 = 11,000 and 12.000 - 1.000 = 11.000 both reconcile
+    text = "\n".join("\t".join(row) for row in [header, *rows]) + "\n"
+    with pytest.raises(SettlementFileError) as raised:
+        parse_settlement(write_file(text))
+    assert (raised.value.line, raised.value.column) == (3, "price-amount")
