@@ -139,6 +139,8 @@ def _import_one(
 
     The importer turns a failure while parsing or landing the archived bytes into a quarantine; what is left
     here is mostly a file that could not even be read (it vanished, a permission, an I/O error): `rejected`."""
+    # A pipe (`acorn import <(cmd)`) is shown as /dev/fd/63, not "63".
+    shown = str(path) if str(path).startswith(("/dev/", "/proc/")) else None
     try:
         return import_settlement_file(
             path,
@@ -147,6 +149,7 @@ def _import_one(
             origin="import",
             accounts=accounts,
             reattribute=reattribute,
+            display_name=shown,
         )
     except Exception as error:
         detail = getattr(error, "strerror", None) or str(error) or type(error).__name__

@@ -107,6 +107,8 @@ def test_import_from_process_substitution_and_bad_files_alongside(tmp_path: Path
     assert result.returncode == 1, result.stderr
     files = {entry["file"]: entry for entry in json.loads(result.stdout)["files"]}
     assert len(files) == 4
+    [pipe] = [name for name in files if name.startswith("/dev/fd/")]
+    assert files[pipe]["status"] == "imported"
     statuses = sorted(entry["status"] for entry in files.values())
     assert statuses == ["imported", "imported", "quarantined", "rejected"], files
     assert "binary, not text" in files["random.bin"]["message"]
