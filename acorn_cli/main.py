@@ -168,6 +168,54 @@ def demo(profile: str, request_log: Path | None, verbose: bool, as_json: bool) -
     _finish(report, as_json=as_json)
 
 
+# Pipes a shell hands over already open (`acorn import <(cmd)`, `/dev/stdin`): streams with a writer behind them.
+_OPEN_STREAM_DIRS = ("/dev/fd/", "/proc/")
+
+
+def import_path_problem(path: Path) -> str | None:
+    """Why `acorn import` cannot read `path` (a usage error), or None. Regular files and pipes the shell
+    opened (`<(cmd)`, /dev/stdin) are read; a directory, a named pipe (FIFO) on disk (reading one waits for a
+    writer that may never come), a device or a socket each get their own message."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return f"no such file: {path}"
+    except OSError as error:
+        return f"cannot read {path}: {error.strerror or error}"
+    shown = str(path)
+    if stat.S_ISDIR(mode):
+        return f"{shown} is a directory: give the files in it (e.g. {shown.rstrip('/')}/*.txt)"
+    if stat.S_ISFIFO(mode):
+        absolute = os.path.abspath(shown)
+        if absolute == "/dev/stdin" or absolute.startswith(_OPEN_STREAM_DIRS):
+            return None if os.access(shown, os.R_OK) else f"cannot read {shown}: permission denied"
+        return (
+            f"{shown} is a named pipe (FIFO), not a file: reading it would wait for a writer; import what is "
+            f"written into it with `acorn import <(cat {shown})` once a writer is there"
+        )
+    if stat.S_ISREG(mode):
+        return None if os.access(shown, os.R_OK) else f"cannot read {shown}: permission denied"
+    kind = (
+        "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else None
+    )
+    return f"{shown} is {kind or 'not a regular file'}, not a settlement file"
+
+
+def import_path_argument(path: Path) -> str:
+    """The path handed to the import run: a regular file's resolved path; a pipe's as given (resolving
+    /dev/fd/63 would give `pipe:[...]`, which is no path). The run executes in this process, so the pipe is
+    still open."""
+    if path.is_file():
+        return str(path.resolve())
+    return os.path.abspath(path)
+
+
 @cli.command(name="import")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
@@ -193,9 +241,9 @@ def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattri
 
     if not files:
         raise click.UsageError("give at least one settlement file")
-    missing = [str(f) for f in files if not f.is_file()]
-    if missing:
-        raise click.UsageError(f"no such file: {', '.join(missing)}")
+    problems = [problem for f in files if (problem := import_path_problem(f)) is not None]
+    if problems:
+        raise click.UsageError("; ".join(problems))
     if reattribute and account is None:
         raise click.UsageError("--reattribute needs --account: the account the settlements move to")
     if account is not None:
@@ -210,7 +258,7 @@ def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattri
         "ops": {
             "settlement_reports": {
                 "config": {
-                    "import_files": [str(f.resolve()) for f in files],
+                    "import_files": [import_path_argument(f) for f in files],
                     "account_id": account,
                     "reattribute": reattribute,
                 }

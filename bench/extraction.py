@@ -10,7 +10,6 @@ failed request reaching the caller. Prints numbers; never fails on them.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from datetime import timedelta
@@ -22,6 +21,7 @@ from spapi.credentials import LwaCredentials
 from spapi.errors import SpApiError
 from spapi.ratelimit import PUBLISHED_LIMITS, RateLimiterRegistry
 from spapi.simulator import start_simulator
+from spapi.simulator.requestlog import read_request_log
 
 OPERATION = "listFinancialEventsByGroupId"
 
@@ -57,7 +57,7 @@ def run(seconds: float, time_scale: float) -> dict[str, float]:
                     if time.monotonic() >= deadline:
                         break
             elapsed = time.monotonic() - started
-    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    entries = read_request_log(log)
     throttled = sum(1 for e in entries if e["status"] == 429 and e["path"].endswith("/financialEvents"))
     allowed = limit.burst + limit.rate * time_scale * elapsed
     return {

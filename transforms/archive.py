@@ -32,6 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from transforms.jsonl import append_line
+
 CHUNK_SIZE = 1 << 20
 # The kernel copies this much while Python hashes the previous step (a few steps in flight, bounded memory).
 COPY_STEP = 16 << 20
@@ -236,16 +238,7 @@ def _manifest_has(manifest: IO[bytes], sha: str) -> bool:
 
 
 def _append_row(manifest: IO[bytes], row: dict) -> None:
-    manifest.seek(0, os.SEEK_END)
-    prefix = b""
-    if manifest.tell() > 0:
-        manifest.seek(-1, os.SEEK_END)
-        if manifest.read(1) != b"\n":
-            prefix = b"\n"  # finish a torn line so this row starts on its own line
-        manifest.seek(0, os.SEEK_END)
-    manifest.write(prefix + (json.dumps(row, sort_keys=True) + "\n").encode("utf-8"))
-    manifest.flush()
-    os.fsync(manifest.fileno())
+    append_line(manifest, json.dumps(row, sort_keys=True))  # a torn last line is ended first
 
 
 def _copy_and_hash(src_fd: int, out_fd: int, on_chunk: Callable[[bytes], None] | None) -> tuple[str, int]:

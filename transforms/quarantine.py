@@ -30,8 +30,12 @@ def quarantine_file(
     status: str,
     line: int | None = None,
     column: str | None = None,
+    extra: dict[str, object] | None = None,
 ) -> Path:
-    """Copy `src` into the quarantine with its sidecar (both written atomically); returns the sidecar path."""
+    """Copy `src` into the quarantine with its sidecar (both written atomically); returns the sidecar path.
+
+    `extra`: more fields for the sidecar (`unexpected: true` marks a failure no rule foresaw: the same bytes
+    are tried again when imported again)."""
     quarantine_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{sha256[:12]}-{_safe_name(Path(file).name)}"
     target = quarantine_dir / stem
@@ -50,6 +54,7 @@ def quarantine_file(
         "sha256": sha256,
         "quarantined_file": target.name,
         "quarantined_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        **(extra or {}),
     }
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=quarantine_dir)
     with os.fdopen(fd, "w", encoding="utf-8") as out:

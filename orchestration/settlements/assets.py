@@ -91,11 +91,10 @@ def settlement_reports(
         elif config.reattribute:
             raise ValueError("reattribute needs account_id: the account the settlements move to")
         outcomes = [
-            import_settlement_file(
+            _import_one(
                 Path(name),
                 data_dir=paths.root,
                 account_id=config.account_id,
-                origin="import",
                 accounts=accounts,
                 reattribute=config.reattribute,
             )
@@ -126,6 +125,43 @@ def settlement_reports(
         asset_key=SETTLEMENTS,
         metadata={"settlements_imported": counts.get("imported", 0), "lake_path": str(paths.lake)},
     )
+
+
+def _import_one(
+    path: Path,
+    *,
+    data_dir: Path,
+    account_id: str | None,
+    accounts: AccountDirectory,
+    reattribute: bool,
+) -> ImportOutcome:
+    """One file of an import: whatever goes wrong with it is its outcome, and the other files are still tried.
+
+    The importer turns a failure while parsing or landing the archived bytes into a quarantine; what is left
+    here is mostly a file that could not even be read (it vanished, a permission, an I/O error): `rejected`."""
+    # A pipe (`acorn import <(cmd)`) is shown as /dev/fd/63, not "63".
+    shown = str(path) if str(path).startswith(("/dev/", "/proc/")) else None
+    try:
+        return import_settlement_file(
+            path,
+            data_dir=data_dir,
+            account_id=account_id,
+            origin="import",
+            accounts=accounts,
+            reattribute=reattribute,
+            display_name=shown,
+        )
+    except Exception as error:
+        detail = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        return ImportOutcome(
+            path.name,
+            "rejected",
+            None,
+            0,
+            f"{path.name}: could not be imported (nothing of it reached the lake): {type(error).__name__}: "
+            f"{detail}",
+            None,
+        )
 
 
 def _import_accounts(spapi: SpApiResource) -> AccountDirectory:

@@ -39,9 +39,10 @@ def _quarantined_hashes(quarantine_dir: Path) -> set[str]:
     hashes = set()
     for sidecar in quarantine_dir.glob("*.json"):
         try:
-            sha = json.loads(sidecar.read_text(encoding="utf-8")).get("sha256")
-        except (OSError, ValueError):
+            record = json.loads(sidecar.read_text(encoding="utf-8"))
+            sha = record.get("sha256")
+        except (OSError, ValueError, AttributeError):
             continue
-        if sha:
+        if sha and not record.get("unexpected"):  # an unexpected failure is tried again
             hashes.add(sha)
     return hashes

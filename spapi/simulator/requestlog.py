@@ -8,6 +8,7 @@ next tokens, which are no secret) except the pre-signed URL's signature, which i
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -49,9 +50,32 @@ class RequestLog:
             entry["region"] = region
         if fault is not None:
             entry["fault"] = fault
-        line = json.dumps(entry, sort_keys=True) + "\n"
-        with self._lock, self._path.open("a", encoding="utf-8") as handle:
+        line = (json.dumps(entry, sort_keys=True) + "\n").encode("utf-8")
+        with self._lock, self._path.open("ab+") as handle:
+            # A torn last line (a simulator killed mid-write) is ended first, so this entry is not glued to it.
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() > 0:
+                handle.seek(-1, os.SEEK_END)
+                if handle.read(1) != b"\n":
+                    line = b"\n" + line
+                handle.seek(0, os.SEEK_END)
             handle.write(line)
+
+
+def read_request_log(path: Path) -> list[dict[str, Any]]:
+    """The log's entries, oldest first; a torn last line (no newline) and unreadable lines are skipped."""
+    entries = []
+    with path.open("rb") as lines:
+        for raw in lines:
+            if not raw.endswith(b"\n"):
+                continue
+            try:
+                entry = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(entry, dict):
+                entries.append(entry)
+    return entries
 
 
 def redact_query(query_string: str) -> dict[str, list[str]]:

@@ -24,7 +24,7 @@ from transforms.settlement.importer import (
     settlement_record,
 )
 from transforms.settlement.lake import read_settlement_lines
-from transforms.settlement.parse import convert_lines, inspect_head
+from transforms.settlement.parse import LineScan, convert_lines, inspect_head
 from transforms.settlement.schema import LAYOUT_V1, LAYOUT_V2, SETTLEMENT_LINES_SCHEMA, SETTLEMENTS_SCHEMA
 
 
@@ -55,10 +55,13 @@ def parse_settlement(
     EmptySettlementFile for one with nothing to import (no content, a header alone, a summary row of total 0)."""
     path = Path(path)
     shown = display_name or path.name
-    shape = inspect_head(path, charset_hint=charset_hint, file=shown)
+    scan = LineScan.of_file(path)
+    shape = inspect_head(path, charset_hint=charset_hint, file=shown, scan=scan)
     with tempfile.TemporaryDirectory(prefix="acorn-settlement-") as scratch:
         out = Path(scratch) / "lines.parquet"
-        converted = convert_lines(path, shape, out, file=shown, account_id=None, raw_sha256=None)
+        converted = convert_lines(
+            path, shape, out, file=shown, account_id=None, raw_sha256=None, line_scan=scan
+        )
         lines = read_settlement_lines([out])
     record = settlement_record(
         converted, account_id=None, raw_sha256=None, source_name=shown, document_created_at=None
@@ -68,7 +71,7 @@ def parse_settlement(
         layout=shape.layout,
         encoding=shape.encoding,
         decimal_style=converted.shape.decimal_style,
-        total_amount=shape.summary.total_amount,
+        total_amount=converted.shape.summary.total_amount,  # read again once the style is decided
         lines_total=converted.lines_total,
         line_count=converted.line_count,
         header_columns=shape.header,

@@ -202,7 +202,7 @@ class _Import:
         if seen is not None:
             return self._already_landed(seen, sha, account_id, path)
         sidecar = find_sidecar(self.data_dir / "quarantine", sha)
-        if sidecar is not None:
+        if sidecar is not None and not sidecar.get("unexpected"):
             return ImportOutcome(
                 self.shown,
                 sidecar["status"],
@@ -316,6 +316,28 @@ class _Import:
             account_id,
         )
 
+    def _unexpected(self, error: Exception, committed: _Commit) -> ImportOutcome:
+        """An error no rule foresaw (a bug, or a file unlike any seen): the file is quarantined naming it, so
+        the import of the other files goes on. The sidecar says `unexpected`: importing the same bytes again
+        tries again (once fixed, they land) instead of answering "already quarantined"."""
+        reason = f"unexpected error while importing: {type(error).__name__}: {error}".strip()
+        reason = reason.splitlines()[0][:500] if reason else "unexpected error"
+        raw_sha = committed.staged.sha256
+        try:
+            archived = committed()
+            quarantine_file(
+                archived.path,
+                self.data_dir / "quarantine",
+                file=self.shown,
+                sha256=raw_sha,
+                reason=reason,
+                status="quarantined",
+                extra={"unexpected": True},
+            )
+        except Exception as second:
+            reason += f" (and it could not be quarantined: {type(second).__name__}: {second})"
+        return ImportOutcome(self.shown, "quarantined", None, 0, f"{self.shown}: {reason}", raw_sha)
+
     def _unattributed(self, settlement_id: str, resolution: Resolution, sha: str) -> ImportOutcome:
         """Refused: nobody said whose settlement this is and the config cannot tell. Nothing is quarantined
         (the file is fine): importing it again with --account lands it."""
@@ -339,7 +361,7 @@ class _Import:
         account_id = self.account_id
         resolution: Resolution | None = None
         try:
-            shape = inspect_head(path, charset_hint=self.charset_hint, file=self.shown)
+            shape = inspect_head(path, charset_hint=self.charset_hint, file=self.shown, scan=scan)
             settlement_id = shape.summary.settlement_id
             if not lake_io.usable_settlement_id(settlement_id):
                 raise SettlementFileError(
@@ -396,6 +418,8 @@ class _Import:
                 column=error.column,
             )
             return ImportOutcome(self.shown, status, None, 0, error.message, raw_sha)
+        except Exception as error:
+            return self._unexpected(error, committed)
 
         # Another import may have archived the same bytes during this parse and decided their fate.
         seen = self.seen_before(archived_object, account_id=account_id, path=path)
@@ -419,7 +443,11 @@ class _Import:
             note = f"account {account_id!r}"
         else:
             note = ""
-        return _land(self.lake, staged_lines, record, shown=self.shown, account_note=note)
+        try:
+            return _land(self.lake, staged_lines, record, shown=self.shown, account_note=note)
+        except Exception as error:
+            shutil.rmtree(staged_lines.parent, ignore_errors=True)
+            return self._unexpected(error, committed)
 
 
 def _land(

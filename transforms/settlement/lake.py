@@ -25,6 +25,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from transforms.jsonl import append_line, read_records
 from transforms.settlement.schema import SETTLEMENT_LINES_SCHEMA, settlement_lines_scan_sql
 
 LINES = "settlement_lines"
@@ -85,27 +86,19 @@ def current_version(lake: Path, settlement_id: str) -> CurrentVersion | None:
 
 
 def known_versions(lake: Path) -> dict[str, dict]:
-    """Every sha256 the versions log has seen, with its last record."""
-    log = lake / VERSIONS_LOG
+    """Every sha256 the versions log has seen, with its last record (a torn last line is skipped)."""
     seen: dict[str, dict] = {}
-    if not log.exists():
-        return seen
-    with open(log, encoding="utf-8") as lines:
-        for line in lines:
-            if not line.endswith("\n"):
-                continue
-            with contextlib.suppress(ValueError):
-                record = json.loads(line)
-                seen[record["raw_sha256"]] = record
+    for record in read_records(lake / VERSIONS_LOG):
+        if isinstance(record.get("raw_sha256"), str):
+            seen[record["raw_sha256"]] = record
     return seen
 
 
 def log_version(lake: Path, record: dict) -> None:
+    """Append a record to the versions log (callers hold `lake_lock`); a torn last line is ended first."""
     line = json.dumps({**record, "logged_at": datetime.now(UTC).isoformat(timespec="seconds")}, default=str)
-    with open(lake / VERSIONS_LOG, "a", encoding="utf-8") as log:
-        log.write(line + "\n")
-        log.flush()
-        os.fsync(log.fileno())
+    with open(lake / VERSIONS_LOG, "ab+") as log:
+        append_line(log, line)
 
 
 def is_newer(candidate: datetime | None, current: CurrentVersion) -> bool:

@@ -46,6 +46,8 @@ from transforms.settlement.values import DecimalStyle, sql_literal, sql_text
 
 HEAD_BYTES = 4 << 20
 CHUNK = 1 << 20
+# A settlement line is a few hundred bytes; a longer line than this is not one (and would cost memory to read).
+MAX_LINE_BYTES = 1 << 20
 EXPECTED = (
     "a tab-separated Amazon settlement report (GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2 or "
     "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE) whose header starts with settlement-id"
@@ -62,6 +64,7 @@ class SettlementSummary:
     deposit_at: datetime | None
     total_amount: Decimal
     currency: str | None
+    total_text: str = ""  # as written: its reading depends on the decimal style
 
 
 @dataclass(frozen=True)
@@ -115,15 +118,41 @@ class LineScan:
     def __init__(self) -> None:
         self.newlines = 0
         self.last_content_line = 0
+        # The first line longer than MAX_LINE_BYTES: (line, its length in bytes), and the first line holding a
+        # NUL byte. Both cost two memchr calls a chunk.
+        self.long_line: tuple[int, int] | None = None
+        self.nul_line: int | None = None
+        self._open_line = 0  # bytes of the line not ended yet
 
     def feed(self, chunk: bytes) -> None:
         # numpy counts 3x faster than bytes.count (a third of the archive pass on a large file).
-        newlines = int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == _NEWLINE))
+        as_array = np.frombuffer(chunk, dtype=np.uint8)
+        newlines = int(np.count_nonzero(as_array == _NEWLINE))
+        before = self.newlines
         content = len(chunk.rstrip(b"\r\n"))
         if content:
             trailing = chunk.count(b"\n", content)
             self.last_content_line = self.newlines + newlines - trailing + 1
         self.newlines += newlines
+        if self.nul_line is None and (nul := chunk.find(b"\0")) >= 0:
+            self.nul_line = before + chunk.count(b"\n", 0, nul) + 1
+        first = chunk.find(b"\n")
+        if first < 0:
+            self._open_line += len(chunk)
+        else:
+            self._long(self._open_line + first, before + 1)
+            if len(chunk) - first > MAX_LINE_BYTES and self.long_line is None:
+                ends = np.flatnonzero(as_array == _NEWLINE)
+                lengths = np.diff(ends) - 1
+                over = np.flatnonzero(lengths > MAX_LINE_BYTES)
+                if over.size:
+                    self._long(int(lengths[over[0]]), before + int(over[0]) + 2)
+            self._open_line = len(chunk) - chunk.rfind(b"\n") - 1
+        self._long(self._open_line, self.newlines + 1)
+
+    def _long(self, length: int, line: int) -> None:
+        if length > MAX_LINE_BYTES and (self.long_line is None or self.long_line[0] == line):
+            self.long_line = (line, length)
 
     @classmethod
     def of_file(cls, path: Path) -> LineScan:
@@ -131,6 +160,13 @@ class LineScan:
         with open(path, "rb") as stream:
             while chunk := stream.read(CHUNK):
                 scan.feed(chunk)
+        return scan
+
+    @classmethod
+    def of_bytes(cls, data: bytes) -> LineScan:
+        scan = cls()
+        for start in range(0, len(data), CHUNK):
+            scan.feed(data[start : start + CHUNK])
         return scan
 
 
@@ -150,14 +186,22 @@ def normalise(name: str) -> str:
     return name.strip().strip('"').strip().lower()
 
 
-def inspect_head(path: Path, *, charset_hint: str | None, file: str) -> FileShape:
-    """Encoding, layout, header, summary row and decimal style, from the first few MB of the file."""
+def inspect_head(
+    path: Path, *, charset_hint: str | None, file: str, scan: LineScan | None = None
+) -> FileShape:
+    """Encoding, layout, header, summary row and decimal style, from the first few MB of the file.
+
+    First, what the file is: compressed, binary, UTF-16, a line longer than MAX_LINE_BYTES or a NUL byte
+    (`scan`, the LineScan of the whole file, when given; else the head's) each raise a SettlementFileError
+    saying so."""
     size = path.stat().st_size
     with open(path, "rb") as stream:
         head = stream.read(HEAD_BYTES)
     complete = len(head) >= size
     if not head.strip() and (complete or _all_whitespace(path)):
         raise EmptySettlementFile(file)
+    sniff(head, file=file)
+    _check_lines(scan or LineScan.of_bytes(head), file=file)
     try:
         encoding = detect_encoding(head, hint=charset_hint, complete=complete)
     except MixedEncodingError as error:
@@ -169,6 +213,12 @@ def inspect_head(path: Path, *, charset_hint: str | None, file: str) -> FileShap
     lines = text.split("\n")
     if not complete:
         lines = lines[:-1]  # the last one may be cut off
+    if not lines:
+        raise SettlementFileError(
+            f"the first line is longer than {_size(HEAD_BYTES)} (a settlement header is a few hundred bytes)",
+            file=file,
+            line=1,
+        )
     lines = [line.removesuffix("\r") for line in lines]
     header_line = lines[0].lstrip("\ufeff")
 
@@ -233,8 +283,12 @@ def inspect_head(path: Path, *, charset_hint: str | None, file: str) -> FileShap
         for name in ("total-amount", *amount_columns)
         if (text := fields[columns[name]].strip())
     )
-    found = _first_decimal_style(samples, file=file)
-    style: DecimalStyle = found or "point"  # the summary's total has no separator either, so it parses alike
+    vote = StyleVote(file=file)
+    vote.add_all(samples, stop_at_strong=True)
+    found = vote.strong_style
+    # Without evidence in the head the summary's total is read with a decimal point for now; once the whole
+    # file has decided, convert_lines reads it again in the style decided.
+    style: DecimalStyle = found or "point"
     summary = _parse_summary(body[0], header, columns, style, file=file)
     if complete and not any(row.strip() for row in body[1:]):
         if summary.total_amount != 0:
@@ -264,9 +318,86 @@ def inspect_head(path: Path, *, charset_hint: str | None, file: str) -> FileShap
         style,
         summary,
         usual,
-        decimal_style_settled=found is not None or complete,
+        decimal_style_settled=found is not None or (complete and not vote.ambiguous),
         marketplace_names=_head_values(body[1:], columns.get("marketplace-name")),
     )
+
+
+# Leading bytes of formats people download instead of the flat file: (magic, what it is, what to do).
+_MAGIC: tuple[tuple[bytes, str, str], ...] = (
+    (b"\x1f\x8b", "gzip-compressed", "decompress it first (`gunzip -k FILE`) and import the file inside"),
+    (b"PK\x03\x04", "a ZIP archive (or an Excel .xlsx workbook)", "extract the .txt report first"),
+    (b"BZh", "bzip2-compressed", "decompress it first (`bunzip2 -k FILE`)"),
+    (b"\xfd7zXZ\x00", "xz-compressed", "decompress it first (`xz -dk FILE`)"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed", "decompress it first (`zstd -d FILE`)"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "extract the .txt report first"),
+    (b"%PDF-", "a PDF document", "download the settlement report as a flat file (.txt) instead"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel .xls workbook", "download the flat file (.txt) instead"),
+)
+# Bytes that no text file has (C0 controls but tab, newline, form feed and carriage return; DEL).
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F])
+_NOT_CONTROL = bytes(sorted(set(range(256)) - set(_CONTROL_BYTES)))
+SNIFF_BYTES = 64 << 10
+
+
+def sniff(head: bytes, *, file: str) -> None:
+    """Refuse what is not text before reading it as a settlement: compressed or archived files (never
+    decompressed: a gzip bomb costs nothing), binary content and UTF-16 text, with a message saying what the
+    file looks like. Compressed, archived and binary files are `rejected`; UTF-16 is quarantined (unsupported)."""
+    for magic, what, fix in _MAGIC:
+        if head.startswith(magic):
+            raise SettlementFileError(
+                f"{what}, not a settlement report as text: {fix}", file=file, line=1, kind="not_settlement"
+            )
+    pairs = head[: min(len(head), 4096) // 2 * 2]
+    utf16_without_bom = len(pairs) >= 8 and (not pairs[0::2].strip(b"\0") or not pairs[1::2].strip(b"\0"))
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or utf16_without_bom:
+        raise SettlementFileError(
+            "UTF-16 text (as Excel's 'Unicode Text' saves it): not supported; save it as UTF-8 or download the "
+            "report again",
+            file=file,
+            line=1,
+            kind="unsupported",
+        )
+    sample = head[:SNIFF_BYTES]
+    controls = len(sample.translate(None, _NOT_CONTROL))  # every other byte deleted
+    first_line = sample.split(b"\n", 1)[0]
+    if b"\0" in first_line or controls * 100 > len(sample):
+        share = (
+            f"{100 * controls / len(sample):.0f}%" if controls * 100 >= len(sample) else f"{controls} bytes"
+        )
+        raise SettlementFileError(
+            f"binary, not text ({share} of its first {_size(len(sample))} are control bytes or NULs): expected "
+            f"{EXPECTED}",
+            file=file,
+            line=1,
+            kind="not_settlement",
+        )
+
+
+def _check_lines(scan: LineScan, *, file: str) -> None:
+    if scan.long_line is not None:
+        line, length = scan.long_line
+        raise SettlementFileError(
+            f"a line of {_size(length)} exceeds the {_size(MAX_LINE_BYTES)} limit (settlement lines are a few "
+            "hundred bytes: a damaged file, or not a settlement report)",
+            file=file,
+            line=line,
+        )
+    if scan.nul_line is not None:
+        raise SettlementFileError(
+            "the line holds a NUL byte (0x00), which a settlement report (text) never has: a damaged file",
+            file=file,
+            line=scan.nul_line,
+        )
+
+
+def _size(count: int) -> str:
+    if count >= 1 << 20:
+        return f"{count / (1 << 20):.3g} MiB"
+    if count >= 1 << 10:
+        return f"{count / (1 << 10):.3g} KiB"
+    return f"{count} bytes"
 
 
 def _head_values(rows: list[str], position: int | None) -> tuple[str, ...]:
@@ -342,6 +473,7 @@ def _parse_summary(
         deposit_at=dates["deposit-date"],
         total_amount=total,
         currency=field("currency"),
+        total_text=total_text,
     )
 
 
@@ -358,23 +490,171 @@ def _parses_summary_field(text: str | None, name: str, style: DecimalStyle) -> b
     return True
 
 
+class StyleVote:
+    """Evidence for a file's decimal style, amount by amount (line, column, text), in file order.
+
+    An amount valid in only one style (`1,234.56`, `12,50`, `5.99`) is strong evidence for it; the first
+    amount that is strong evidence for the other style than an earlier one is a mix (SettlementFileError).
+    An amount valid in both styles with different values (`10,000`, `2.500`) is ambiguous and decides
+    nothing by itself; `decide` then weighs the currency and the settlement total. The sums of every amount
+    line read in each style are kept for that (total-amount, line 2, is not summed)."""
+
+    def __init__(self, *, file: str) -> None:
+        self.file = file
+        self.strong: dict[DecimalStyle, tuple[int, str, str]] = {}
+        self.ambiguous: dict[str, tuple[int, str, str]] = {}  # separator -> its first ambiguous amount
+        self.sums: dict[DecimalStyle, Decimal] = {"point": Decimal(0), "comma": Decimal(0)}
+
+    @property
+    def strong_style(self) -> DecimalStyle | None:
+        return next(iter(self.strong), None)
+
+    def add(self, line: int, column: str, text: str) -> None:
+        if line > 2:
+            for style in values.STYLES:
+                self.sums[style] += values.amount_or_none(text, style) or 0
+        if not values.has_separator(text):
+            return
+        strong = values.strong_style(text)
+        if strong is not None:
+            first = self.strong.setdefault(strong, (line, column, text))
+            if len(self.strong) > 1:
+                other_line, _, other_text = next(v for k, v in self.strong.items() if k != strong)
+                raise SettlementFileError(
+                    f"amount {text!r} reads only with a decimal {strong}, but {other_text!r} (line {other_line}) "
+                    f"only with a decimal {'comma' if strong == 'point' else 'point'}: amounts mix decimal "
+                    "commas and decimal points",
+                    file=self.file,
+                    line=first[0],
+                    column=first[1],
+                )
+            return
+        separator = values.ambiguous_separator(text)
+        if separator is not None:
+            self.ambiguous.setdefault(separator, (line, column, text))
+
+    def add_all(self, samples: Iterable[tuple[int, str, str]], *, stop_at_strong: bool = False) -> None:
+        for sample in samples:
+            self.add(*sample)
+            if stop_at_strong and self.strong:
+                return
+
+
+def decide_decimal_style(
+    *,
+    strong: set[DecimalStyle],
+    ambiguous: set[str],
+    sums: dict[DecimalStyle, Decimal],
+    currency: str | None,
+    total_text: str,
+) -> tuple[DecimalStyle | None, str]:
+    """The style the whole file agrees on, from its evidence (see StyleVote): (style, "") when certain, else
+    (None, why). Strong evidence for one style decides (both: a mix, reported by the caller). Otherwise an
+    ambiguous amount (`10,000`) read as decimals would have 3, more than the currency has (JPY 0, USD 2): that
+    reading is implausible. A reading under which the file does not reconcile (total-amount against the sum of
+    its lines) while the other does is not certain either; when both remain, reconciling decides."""
+    if len(strong) == 1:
+        return next(iter(strong)), ""
+    if not ambiguous and not values.has_separator(total_text):
+        return "point", ""  # no separator anywhere: both readings agree
+    if total_text and values.ambiguous_separator(total_text):
+        ambiguous = ambiguous | {values.ambiguous_separator(total_text) or ""}
+    decimals = values.currency_decimals(currency)
+    decimal_of = {style: values.SEPARATORS[style][0] for style in values.STYLES}
+    plausible = [
+        style
+        for style in values.STYLES
+        if decimals is None or decimals >= 3 or decimal_of[style] not in ambiguous
+    ]
+    reconciles = {
+        style: (total := values.amount_or_none(total_text, style)) is not None and total == sums[style]
+        for style in values.STYLES
+    }
+    currency_text = (
+        f"{currency} has {decimals} decimals" if decimals is not None else "the currency is unknown"
+    )
+    if len(plausible) == 1:
+        style = plausible[0]
+        other: DecimalStyle = "comma" if style == "point" else "point"
+        if reconciles[style] or not reconciles[other]:
+            return style, ""
+        return None, (
+            f"read with a decimal {style} (as {currency_text}) the file does not reconcile, read with a "
+            f"decimal {other} it does"
+        )
+    if not plausible:
+        return None, f"both readings give some amount more decimals than {currency_text.split(' has')[0]} has"
+    agreeing = [style for style in values.STYLES if reconciles[style]]
+    if len(agreeing) == 1:
+        return agreeing[0], ""
+    why = "the file reconciles either way" if agreeing else "the file reconciles neither way"
+    return None, f"{currency_text} and {why}"
+
+
+def _ambiguity_error(vote: StyleVote, why: str, shape: FileShape) -> SettlementFileError:
+    first = min(vote.ambiguous.values(), default=None)
+    if first is None and values.ambiguous_separator(shape.summary.total_text):
+        first = (2, "total-amount", shape.summary.total_text)
+    line, column, text = first or (2, "total-amount", shape.summary.total_text)
+    point, comma = values.amount_or_none(text, "point"), values.amount_or_none(text, "comma")
+    return SettlementFileError(
+        f"amount {text!r} is ambiguous: {point} with a decimal point (',' grouping thousands) or {comma} with a "
+        f"decimal comma, and nothing in the file decides which ({why}); no amount is guessed",
+        file=vote.file,
+        line=line,
+        column=shape.header[shape.columns[column]].strip() if column in shape.columns else column,
+    )
+
+
 def _decimal_style_of_whole_file(source: Path, encoding: str, shape: FileShape, file: str) -> DecimalStyle:
-    """The head showed no decimal separator: read on until an amount has one (files of whole numbers, such as
+    """The head did not settle the style: read on until an amount decides it (files of whole numbers, such as
     yen, are read to the end). `source` is UTF-8 (convert_lines transcodes other encodings first), so DuckDB
-    looks (a Python pass read 1M lines a second); a file DuckDB cannot read as a clean table and a deciding
-    amount with both separators get the streaming Python pass, which also names a bad line."""
+    looks (a Python pass read 1M lines a second); a file DuckDB cannot read as a clean table, a deciding row
+    that mixes styles and an ambiguous file get the streaming Python pass, which also names the line."""
     names = shape.amount_columns
-    found = _first_separated_amounts(source, [shape.columns[name] for name in names], len(shape.header))
-    if found is not None and not any("," in text and "." in text for text in found):
-        deciding = [(0, name, text) for name, text in zip(names, found, strict=True)]
-        return _first_decimal_style(deciding, file=file) or "point"
-    samples = (
+    positions = [shape.columns[name] for name in names]
+    found = _first_separated_amounts(source, positions, len(shape.header))
+    if found is not None and not any(found) and not values.has_separator(shape.summary.total_text):
+        return "point"  # no separator anywhere (yen, round prices): both readings agree
+    if found is not None:
+        first = StyleVote(file=file)
+        try:
+            first.add_all((3, name, text) for name, text in zip(names, found, strict=True))
+        except SettlementFileError:
+            first.strong = {"point": (0, "", ""), "comma": (0, "", "")}  # the Python pass names the line
+        if len(first.strong) == 1:
+            return next(iter(first.strong))
+        if not first.strong:
+            totals = _whole_file_evidence(source, positions, len(shape.header))
+            if totals is not None:
+                strong, ambiguous, sums = totals
+                style, _ = decide_decimal_style(
+                    strong=strong,
+                    ambiguous=ambiguous,
+                    sums=sums,
+                    currency=shape.summary.currency,
+                    total_text=shape.summary.total_text,
+                )
+                if style is not None and len(strong) < 2:
+                    return style
+    vote = StyleVote(file=file)
+    vote.add_all(
         (line, name, fields[shape.columns[name]].strip())
         for line, fields, _ in _iter_rows(source, encoding, file=file)
         if len(fields) == len(shape.header)
         for name in names
+        if fields[shape.columns[name]].strip()
     )
-    return _first_decimal_style(samples, file=file) or "point"
+    style, why = decide_decimal_style(
+        strong=set(vote.strong),
+        ambiguous=set(vote.ambiguous),
+        sums=vote.sums,
+        currency=shape.summary.currency,
+        total_text=shape.summary.total_text,
+    )
+    if style is None:
+        raise _ambiguity_error(vote, why, shape)
+    return style
 
 
 def _first_separated_amounts(path: Path, positions: list[int], width: int) -> list[str] | None:
@@ -392,23 +672,51 @@ def _first_separated_amounts(path: Path, positions: list[int], width: int) -> li
     return [""] * len(positions) if row is None else list(row)
 
 
-def _first_decimal_style(samples: Iterable[tuple[int, str, str]], *, file: str) -> DecimalStyle | None:
-    """The separator of the file's first amount that has one (the style is decided once per file, never value
-    by value: an amount using the other separator fails the conversion, and the diagnosis names its line)."""
-    for line, column, text in samples:
-        if "," in text and "." in text:
-            raise SettlementFileError(
-                f"amount {text!r} does not use one decimal separator: amounts mix decimal commas and decimal "
-                "points",
-                file=file,
-                line=line,
-                column=column,
-            )
-        if "," in text:
-            return "comma"
-        if "." in text:
-            return "point"
-    return None
+def _whole_file_evidence(
+    path: Path, positions: list[int], width: int
+) -> tuple[set[DecimalStyle], set[str], dict[DecimalStyle, Decimal]] | None:
+    """DuckDB's pass over every line for StyleVote's evidence: the styles some amount is strong evidence for,
+    the separators of ambiguous amounts and the sum of the lines read in each style; None when DuckDB cannot
+    read the file as a clean table."""
+    point, comma = (sql_literal(values.AMOUNT_PATTERNS[style]) for style in values.STYLES)
+    parts = []
+    for position in positions:
+        t = f"trim(c{position})"
+        is_point, is_comma = f"regexp_full_match({t}, {point})", f"regexp_full_match({t}, {comma})"
+        separated = f"(contains({t}, ',') or contains({t}, '.'))"
+        parts += [
+            f"bool_or({separated} and {is_point} and not {is_comma})",
+            f"bool_or({separated} and {is_comma} and not {is_point})",
+            f"bool_or({separated} and {is_point} and {is_comma} and contains({t}, ','))",
+            f"bool_or({separated} and {is_point} and {is_comma} and contains({t}, '.'))",
+            f"coalesce(sum(case when {is_point} then cast({values.sql_amount_number(t, 'point')} as "
+            "decimal(18,2)) end), 0)",
+            f"coalesce(sum(case when {is_comma} then cast({values.sql_amount_number(t, 'comma')} as "
+            "decimal(18,2)) end), 0)",
+        ]
+    try:
+        with connect() as connection:
+            row = connection.execute(
+                f"select {', '.join(parts)} from {_read_csv(path, width, skip=2)}"
+            ).fetchone()
+    except duckdb.Error:
+        return None
+    if row is None:
+        return None
+    strong: set[DecimalStyle] = set()
+    ambiguous: set[str] = set()
+    sums: dict[DecimalStyle, Decimal] = {"point": Decimal(0), "comma": Decimal(0)}
+    for index in range(len(positions)):
+        strong_point, strong_comma, amb_comma, amb_point, sum_point, sum_comma = row[
+            6 * index : 6 * index + 6
+        ]
+        strong |= {"point"} if strong_point else set()
+        strong |= {"comma"} if strong_comma else set()
+        ambiguous |= {","} if amb_comma else set()
+        ambiguous |= {"."} if amb_point else set()
+        sums["point"] += Decimal(sum_point)
+        sums["comma"] += Decimal(sum_comma)
+    return strong, ambiguous, sums
 
 
 def _iter_rows(path: Path, encoding: str, *, file: str) -> Iterator[tuple[int, list[str], bool]]:
@@ -416,8 +724,12 @@ def _iter_rows(path: Path, encoding: str, *, file: str) -> Iterator[tuple[int, l
     strictly."""
     with open(path, "rb") as raw:
         number = 0
-        for raw_line in raw:
+        while raw_line := raw.readline(MAX_LINE_BYTES + 2):
             number += 1
+            if len(raw_line) > MAX_LINE_BYTES and not raw_line.endswith(b"\n"):
+                raise SettlementFileError(
+                    f"a line longer than {_size(MAX_LINE_BYTES)} (the limit)", file=file, line=number
+                )
             try:
                 line = raw_line.decode(encoding if number > 1 else encoding.replace("-sig", ""))
             except UnicodeDecodeError as error:
@@ -811,7 +1123,10 @@ def convert_lines(
             style = _decimal_style_of_whole_file(
                 source, shape.encoding if source == path else UTF8, shape, file
             )
-            shape = replace(shape, decimal_style=style, decimal_style_settled=True)
+            summary = replace(
+                shape.summary, total_amount=values.parse_amount(shape.summary.total_text, style)
+            )
+            shape = replace(shape, decimal_style=style, decimal_style_settled=True, summary=summary)
         with connect() as connection:
             # The older layout's row count is not its line count, so check for blank lines up front there.
             if shape.layout == LAYOUT_V1 and has_blank_line_inside(source):

@@ -4,8 +4,10 @@ The SQL runs on the fast path (every line of a file); the Python parsers read th
 SQL path fails, find the first bad line and column for the quarantine message. Both accept exactly the same
 forms:
 
-- amounts: optional sign, digits, optional decimal separator (`.` or `,`, one style per file) and decimals;
-  at most 16 integer digits and no non-zero digit past the second decimal (money is decimal(18,2));
+- amounts: optional sign, digits, optional decimal separator and decimals, in one style per file: `point`
+  (decimal `.`, thousands grouped by `,`: `1,234.56`) or `comma` (decimal `,`, thousands grouped by `.`:
+  `1.234,56`); grouping is optional (`1234.56`) and, when used, groups of exactly three digits; at most 16
+  integer digits and no non-zero digit past the second decimal (money is decimal(18,2));
 - timestamps: `yyyy-MM-dd HH:mm:ss UTC`, `dd.MM.yyyy HH:mm:ss UTC`, ISO 8601 with an offset (or `Z`);
 - dates (posted-date): any timestamp form (its date as written), or `yyyy-MM-dd`, `dd.MM.yyyy`, `MM/dd/yy`.
 """
@@ -19,12 +21,94 @@ from typing import Literal
 
 DecimalStyle = Literal["point", "comma"]
 
-AMOUNT_PATTERNS: dict[DecimalStyle, str] = {
-    "point": r"[+-]?[0-9]{1,16}(\.[0-9]{0,2}0*)?",
-    "comma": r"[+-]?[0-9]{1,16}(,[0-9]{0,2}0*)?",
-}
+STYLES: tuple[DecimalStyle, DecimalStyle] = ("point", "comma")
+SEPARATORS: dict[DecimalStyle, tuple[str, str]] = {"point": (".", ","), "comma": (",", ".")}  # decimal, group
+
+
+def _amount_pattern(decimal: str, group: str) -> str:
+    d, g = re.escape(decimal), re.escape(group)
+    # Integer part: plain digits, or groups of three (at most 16 digits either way).
+    integer = f"([0-9]{{1,16}}|[0-9]{{1,3}}({g}[0-9]{{3}}){{1,4}}|[0-9]({g}[0-9]{{3}}){{5}})"
+    return f"[+-]?{integer}({d}[0-9]{{0,2}}0*)?"
+
+
+AMOUNT_PATTERNS: dict[DecimalStyle, str] = {style: _amount_pattern(*SEPARATORS[style]) for style in STYLES}
 _AMOUNT_RE = {style: re.compile(pattern) for style, pattern in AMOUNT_PATTERNS.items()}
-_ANY_NUMBER = re.compile(r"[+-]?[0-9]+([.,][0-9]+)?")
+_ANY_NUMBER = re.compile(r"[+-]?[0-9]+([.,][0-9]+)*[.,]?")
+
+# Decimals of a currency's minor unit (ISO 4217) where it is not 2. A code not listed here has 2; an empty or
+# malformed code is unknown (None).
+_CURRENCY_DECIMALS = {
+    **dict.fromkeys(
+        [
+            "BIF",
+            "CLP",
+            "DJF",
+            "GNF",
+            "ISK",
+            "JPY",
+            "KMF",
+            "KRW",
+            "PYG",
+            "RWF",
+            "UGX",
+            "UYI",
+            "VND",
+            "VUV",
+            "XAF",
+            "XOF",
+            "XPF",
+        ],
+        0,
+    ),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+}
+
+
+def currency_decimals(currency: str | None) -> int | None:
+    """How many decimals the currency's money has (JPY 0, USD 2, KWD 3); None when the code is unknown."""
+    code = (currency or "").strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", code):
+        return None
+    return _CURRENCY_DECIMALS.get(code, 2)
+
+
+def is_amount(text: str, style: DecimalStyle) -> bool:
+    """Whether `text` (trimmed) is a valid amount written in `style`."""
+    return _AMOUNT_RE[style].fullmatch(text) is not None
+
+
+def has_separator(text: str) -> bool:
+    return "," in text or "." in text
+
+
+def ambiguous_separator(text: str) -> str | None:
+    """The separator of an amount that reads validly in both styles with different values (`10,000`: ten
+    thousand, or ten with a decimal comma; `2.500`), else None. Such an amount always has exactly one
+    separator followed by three digits: as a decimal separator, more decimals than any common currency has."""
+    if has_separator(text) and is_amount(text, "point") and is_amount(text, "comma"):
+        return "," if "," in text else "."
+    return None
+
+
+def strong_style(text: str) -> DecimalStyle | None:
+    """The one style an amount reads validly in (`1,234.56`, `12,50`, `5.99`), else None (both, or neither)."""
+    if not has_separator(text):
+        return None
+    point, comma = is_amount(text, "point"), is_amount(text, "comma")
+    if point != comma:
+        return "point" if point else "comma"
+    return None
+
+
+def amount_or_none(text: str, style: DecimalStyle) -> Decimal | None:
+    """`text` read in `style`, or None when it is not a valid amount in that style."""
+    value = text.strip()
+    if not is_amount(value, style):
+        return None
+    decimal, group = SEPARATORS[style]
+    return Decimal(value.replace(group, "").replace(decimal, ".")).quantize(Decimal("0.01"))
+
 
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S UTC", "%d.%m.%Y %H:%M:%S UTC")
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%m/%d/%y")
@@ -39,22 +123,33 @@ class ValueError_(ValueError):
 
 def parse_amount(text: str, style: DecimalStyle) -> Decimal:
     value = text.strip()
-    if not _AMOUNT_RE[style].fullmatch(value):
-        separator = "." if style == "point" else ","
+    parsed = amount_or_none(value, style)
+    if parsed is None:
+        other: DecimalStyle = "comma" if style == "point" else "point"
         if _ANY_NUMBER.fullmatch(value):
-            digits = value.lstrip("+-").replace(",", ".").partition(".")
-            if len(digits[0]) > 16:
+            if len(re.sub(r"[^0-9]", "", value.rpartition(SEPARATORS[style][0])[0] or value)) > 16:
                 raise ValueError_(f"amount {value!r} is too large for decimal(18,2)")
-            if (separator == "." and "," in value) or (separator == "," and "." in value):
+            decimal, group = SEPARATORS[style]
+            if is_amount(value, other) and group not in value and value.count(decimal) == 1:
                 raise ValueError_(
-                    f"amount {value!r} uses the other decimal separator than this file's first amounts "
+                    f"amount {value!r} has non-zero digits beyond 2 decimals (money is decimal(18,2)); read "
+                    f"with {decimal!r} grouping thousands it would mix decimal commas and decimal points"
+                )
+            if is_amount(value, other):
+                raise ValueError_(
+                    f"amount {value!r} uses the other decimal separator than this file's other amounts "
                     f"(decimal {style}s): amounts mix decimal commas and decimal points"
+                )
+            if SEPARATORS[style][1] in value:
+                raise ValueError_(
+                    f"amount {value!r} groups thousands wrongly for decimal {style}s (groups of three digits "
+                    f"separated by {SEPARATORS[style][1]!r})"
                 )
             raise ValueError_(
                 f"amount {value!r} has non-zero digits beyond 2 decimals (money is decimal(18,2))"
             )
         raise ValueError_(f"amount {value!r} is not a number")
-    return Decimal(value.replace(",", ".")).quantize(Decimal("0.01"))
+    return parsed
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -138,12 +233,19 @@ def sql_fail(what: str) -> str:
 
 def sql_amount(column: str, style: DecimalStyle, what: str) -> str:
     text = sql_text(column)
-    number = text if style == "point" else f"replace({text}, ',', '.')"
+    number = sql_amount_number(text, style)
     return (
         f"(case when {text} is null then null "
         f"when regexp_full_match({text}, {sql_literal(AMOUNT_PATTERNS[style])}) "
         f"then cast({number} as decimal(18,2)) else {sql_fail(what)} end)"
     )
+
+
+def sql_amount_number(text: str, style: DecimalStyle) -> str:
+    """A valid amount's text in `style` as a number DuckDB casts: grouping dropped, decimal point."""
+    if style == "point":
+        return f"replace({text}, ',', '')"
+    return f"replace(replace({text}, '.', ''), ',', '.')"
 
 
 def sql_timestamp(column: str, what: str, usual: str | None = None) -> str:
