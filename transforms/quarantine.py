@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from transforms.lake_layout import writing
+
 
 def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "file"
@@ -32,6 +34,20 @@ def quarantine_file(
     column: str | None = None,
 ) -> Path:
     """Copy `src` into the quarantine with its sidecar (both written atomically); returns the sidecar path."""
+    with writing(quarantine_dir.parent):
+        return _quarantine_file(src, quarantine_dir, file, sha256, reason, status, line, column)
+
+
+def _quarantine_file(
+    src: Path,
+    quarantine_dir: Path,
+    file: str,
+    sha256: str,
+    reason: str,
+    status: str,
+    line: int | None,
+    column: str | None,
+) -> Path:
     quarantine_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{sha256[:12]}-{_safe_name(Path(file).name)}"
     target = quarantine_dir / stem
