@@ -56,9 +56,9 @@ class Recovery:
         out += [f"recovered: removed {item.describe(self.data_dir)}" for item in self.removed]
         if self.skipped:
             out.append(
-                f"leftovers of interrupted runs left in place ({len(self.skipped)}, "
-                f"{human_size(sum(item.size for item in self.skipped))}): another ACORN process is writing "
-                f"to {self.data_dir}; the next command run alone removes them"
+                f"another ACORN process is writing to {self.data_dir}: {len(self.skipped)} staged or leftover "
+                f"file(s) ({human_size(sum(item.size for item in self.skipped))}) left alone; a command started "
+                "when no other is writing removes what an interrupted run left"
             )
         return out
 
