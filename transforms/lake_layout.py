@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,13 +94,3 @@ def exclusive(data_dir: Path) -> Iterator[bool]:
             yield True
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename in `path` durable (best effort: not every file system allows opening a folder)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

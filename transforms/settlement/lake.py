@@ -125,6 +125,7 @@ def log_version(lake: Path, record: dict) -> None:
             log.write(payload[: len(payload) // 2])
             log.flush()
             crash_points.pause_at("versions-log", settlement_id=record.get("settlement_id"))
+            payload = b"\n" + payload  # (not killed after all: the torn half stays a line of its own)
         log.write(payload)
         log.flush()
         os.fsync(log.fileno())
