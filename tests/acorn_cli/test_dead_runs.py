@@ -52,4 +52,10 @@ def test_runs_of_gone_processes_are_marked_failed_and_others_left_alone() -> Non
             "other host": dg.DagsterRunStatus.STARTED,
             "from the ui": dg.DagsterRunStatus.STARTED,
         }
+        messages = [
+            entry.dagster_event.message
+            for entry in instance.all_logs(ids["killed"])
+            if entry.dagster_event is not None and entry.dagster_event.event_type_value == "PIPELINE_FAILURE"
+        ]
+        assert messages == [failed[0][1]]
         assert fail_dead_runs(instance) == []  # once

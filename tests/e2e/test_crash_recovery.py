@@ -135,9 +135,19 @@ def _versions_log(data: Path) -> list[dict]:
     return records
 
 
-def _runs(workdir: Path) -> list[dg.DagsterRun]:
+def _runs(workdir: Path) -> list[tuple[dg.DagsterRun, str]]:
+    """Every run of the instance, with the message of its RUN_FAILURE event ("" when none)."""
+    found = []
     with dg.DagsterInstance.from_config(str(workdir / "dagster_home")) as instance:
-        return list(instance.get_runs())
+        for run in instance.get_runs():
+            failures = [
+                entry.dagster_event.message or ""
+                for entry in instance.all_logs(run.run_id)
+                if entry.dagster_event is not None
+                and entry.dagster_event.event_type_value == "PIPELINE_FAILURE"
+            ]
+            found.append((run, " ".join(failures)))
+    return found
 
 
 def _marts_differences(reference: Path, crashed: Path) -> dict[str, tuple[int, int, int]]:
@@ -230,8 +240,11 @@ def test_imports_killed_at_every_point_recover_to_a_clean_runs_warehouse(tmp_pat
 
     # Every killed run was marked failed, naming the process that was gone; nothing is left STARTED.
     runs = _runs(crashed)
-    assert not [r for r in runs if r.status in (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING)]
-    killed = [r for r in runs if r.tags.get("acorn/command") == "import" and "acorn/outcome" not in r.tags]
+    unfinished = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED)
+    assert not [run for run, _ in runs if run.status in unfinished]
+    killed = [(run, why) for run, why in runs if "acorn/outcome" not in run.tags]
     assert len(killed) == len(POINTS)
-    assert all(r.status == dg.DagsterRunStatus.FAILURE for r in killed)
-    assert all(r.tags.get("acorn/pid") and r.tags.get("acorn/host") for r in runs)
+    for run, why in killed:
+        assert run.status == dg.DagsterRunStatus.FAILURE and run.tags.get("acorn/command") == "import"
+        assert f"(pid {run.tags['acorn/pid']}) is gone" in why, why
+    assert all(run.tags.get("acorn/pid") and run.tags.get("acorn/host") for run, _ in runs)
