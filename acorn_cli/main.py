@@ -378,9 +378,27 @@ def doctor() -> None:
     )
     for line in report.lines():
         click.echo(line)
+    _report_leftovers()
     if not report.config_loaded:
         sys.exit(int(Exit.COULD_NOT_RUN))
     sys.exit(int(Exit.DATA_PROBLEM if report.failed else Exit.OK))
+
+
+def _report_leftovers() -> None:
+    """Leftovers of interrupted runs in the data dir, one `warn` line each (found only: the next import, run,
+    build or demo finishes or removes them, transforms/recovery.py)."""
+    from transforms.recovery import find_leftovers, human_size
+
+    root = data_paths().root
+    found = find_leftovers(root)
+    for item in found:
+        click.echo(f"warn leftover of an interrupted run: {item.describe(root)}")
+    if found:
+        total = human_size(sum(item.size for item in found))
+        click.echo(
+            f"warn {len(found)} leftover(s), {total}, in {root}: the next `acorn import`, `run`, `build` or "
+            "`demo` finishes or removes them"
+        )
 
 
 @cli.command()

@@ -52,12 +52,12 @@ class Run:
         return lines / self.seconds if self.seconds else float("inf")
 
 
-def generate(path: Path, lines: int) -> None:
+def generate(path: Path, lines: int, settlement_id: str = SETTLEMENT_ID) -> None:
     """A V2 file of `lines` lines (plus header and summary row) whose lines sum exactly to its total."""
     body = path.with_suffix(".body")
     rows = f"""
         select
-            '{SETTLEMENT_ID}' as sid, '' as a, '' as b, '' as c, '' as d, '' as e,
+            '{settlement_id}' as sid, '' as a, '' as b, '' as c, '' as d, '' as e,
             (['Order', 'Order', 'Order', 'Refund', 'ServiceFee'])[1 + i % 5] as transaction_type,
             printf('%03d-%07d-%07d', 100 + i % 900, i // 3, (i * 7919) % 10000000) as order_id,
             '' as merchant_order_id, '' as adjustment_id, printf('DS%08d', i // 7) as shipment_id,
@@ -85,7 +85,7 @@ def generate(path: Path, lines: int) -> None:
         )
     summary = "\t".join(
         [
-            SETTLEMENT_ID,
+            settlement_id,
             "2026-06-01 00:00:00 UTC",
             "2026-06-15 00:00:00 UTC",
             "2026-06-17 00:00:00 UTC",

@@ -3,7 +3,9 @@
 Layout under the root (`<data>/raw`):
 
 - `objects/<sha[:2]>/<sha>`: the bytes. An object is written to a temporary file in the same directory, then
-  renamed into place, so a reader never sees half an object and a crash leaves at most a stray `.tmp-*` file.
+  renamed into place, so a reader never sees half an object and a crash leaves at most a stray `.tmp-*` file,
+  which the next `acorn` command removes (transforms/recovery.py). A writer holds the data dir's writers lock
+  shared while it has one (`put_file`, `put_bytes`; an import holds it around `stage_file` and `commit`).
 - `manifest.jsonl`: one JSON row per distinct object (sha256, size, kind, source, meta, archived_at), appended
   under a lock. Each row is written with a single `write` of a complete line; a torn last line (a crash
   mid-write) is skipped by `manifest()` and repaired by the next append, which starts on a fresh line.
@@ -32,7 +34,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from transforms import crash_points
 from transforms.jsonl import append_line
+from transforms.lake_layout import writing
 
 CHUNK_SIZE = 1 << 20
 # The kernel copies this much while Python hashes the previous step (a few steps in flight, bounded memory).
@@ -90,8 +94,9 @@ class RawArchive:
         """Archive a file's bytes: `stage_file`, then `commit` (constant memory, any size).
 
         With `move=True` the source file is removed once its bytes are safely archived."""
-        staged = self.stage_file(src, on_chunk=on_chunk)
-        archived = self.commit(staged, kind=kind, source=source, meta=meta)
+        with writing(self.root.parent):
+            staged = self.stage_file(src, on_chunk=on_chunk)
+            archived = self.commit(staged, kind=kind, source=source, meta=meta)
         if move:
             Path(src).unlink()
         return archived
@@ -132,12 +137,13 @@ class RawArchive:
         sha = hashlib.sha256(data).hexdigest()
         target = self.path_for(sha)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        return self._commit(Path(tmp_name), sha, len(data), kind=kind, source=source, meta=meta)
+        with writing(self.root.parent):
+            fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            return self._commit(Path(tmp_name), sha, len(data), kind=kind, source=source, meta=meta)
 
     def manifest(self) -> Iterator[dict]:
         """Every archived object's manifest row, oldest first (torn or unreadable lines are skipped)."""
@@ -264,6 +270,7 @@ def _copy_and_hash(src_fd: int, out_fd: int, on_chunk: Callable[[bytes], None] |
                 if on_chunk is not None:
                     on_chunk(chunk)
                 offset += len(chunk)
+                crash_points.pause_at("archive", copied=offset)  # test hook; nothing in a real run
     return digest.hexdigest(), offset
 
 

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from transforms.lake_layout import writing
+
 
 def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "file"
@@ -36,6 +38,21 @@ def quarantine_file(
 
     `extra`: more fields for the sidecar (`unexpected: true` marks a failure no rule foresaw: the same bytes
     are tried again when imported again)."""
+    with writing(quarantine_dir.parent):
+        return _quarantine_file(src, quarantine_dir, file, sha256, reason, status, line, column, extra)
+
+
+def _quarantine_file(
+    src: Path,
+    quarantine_dir: Path,
+    file: str,
+    sha256: str,
+    reason: str,
+    status: str,
+    line: int | None,
+    column: str | None,
+    extra: dict[str, object] | None,
+) -> Path:
     quarantine_dir.mkdir(parents=True, exist_ok=True)
     stem = f"{sha256[:12]}-{_safe_name(Path(file).name)}"
     target = quarantine_dir / stem

@@ -19,6 +19,7 @@ from orchestration.finances import v0_landing as v0
 from orchestration.finances.clock import amazon_now
 from orchestration.resources import DataDirResource, SpApiResource
 from transforms.archive import RawArchive
+from transforms.lake_layout import published_files
 
 SPAPI_FINANCES_V0 = dg.AssetKey(["spapi", "finances_v0"])
 SPAPI_FINANCES = dg.AssetKey(["spapi", "finances_2024_06_19"])
@@ -282,14 +283,11 @@ def finances_expected_payouts(spapi: SpApiResource, data: DataDirResource) -> dg
 
 def known_settlement_ids(lake: Path, account_id: str) -> list[str]:
     """Settlement ids the lake knows for an account: from its settlement reports and its transactions."""
-    sources = [
-        (lake / "settlements", "settlement_id"),
-        (lake / tx.TRANSACTIONS, "settlement_id"),
-    ]
+    sources = [("settlements", "settlement_id"), (tx.TRANSACTIONS, "settlement_id")]
     found: set[str] = set()
     with duckdb.connect() as connection:
-        for folder, column in sources:
-            files = sorted(str(path) for path in folder.glob("*/*.parquet"))
+        for dataset, column in sources:
+            files = [str(path) for path in published_files(lake, dataset)]
             if not files:
                 continue
             rows = connection.execute(

@@ -25,6 +25,7 @@ from orchestration.finances.v0_landing import unknown_event_lists
 from orchestration.quality.verdict import acorn_check
 from orchestration.resources import DataDirResource
 from spapi.windows import FINANCES_SAFE_LAG
+from transforms.lake_layout import published_files
 
 TRANSACTION_BREAKDOWNS_SUM = "transaction_breakdowns_sum"
 FINANCIAL_EVENTS_UNKNOWN_TYPES = "financial_events_unknown_types"
@@ -44,7 +45,7 @@ def _lake_query(
     lake: Path, dataset: str, sql: str, params: list[Any] | None = None
 ) -> list[tuple[Any, ...]] | None:
     """Run `sql` over a lake dataset exposed as the relation `dataset`; None when the dataset has no file."""
-    files = sorted(str(path) for path in (lake / dataset).glob("*/*.parquet"))
+    files = [str(path) for path in published_files(lake, dataset)]
     if not files:
         return None
     with duckdb.connect() as connection:

@@ -1,10 +1,10 @@
 """The one small helper the finance and vendor domains write the lake through.
 
 A lake dataset is `data/lake/<dataset>/<partition>/part-0.parquet` (one folder level, which is what the
-warehouse's lake views read). A partition is replaced atomically (written beside, then `os.replace`d) and
-only when its bytes change, so a re-run that finds nothing new leaves every file, and its mtime, untouched.
-Rows are sorted by the dataset's key before writing and the Parquet writer settings are fixed, so equal rows
-always give equal bytes.
+warehouse's lake views read). A partition is replaced atomically (written in `<data>/staging/`, where no
+reader looks, then `os.replace`d into place: transforms/lake_layout.py) and only when its bytes change, so a
+re-run that finds nothing new leaves every file, and its mtime, untouched. Rows are sorted by the dataset's key
+before writing and the Parquet writer settings are fixed, so equal rows always give equal bytes.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from transforms.lake_layout import data_dir_of, published_files, staging_file, writing
 
 PART_FILE = "part-0.parquet"
 # Characters allowed in a partition folder name as they are; anything else is percent-encoded, so an id with a
@@ -82,9 +84,15 @@ def write_partition(
     if target.exists() and target.read_bytes() == payload:
         return PartitionWrite(dataset, partition, table.num_rows, False, target)
     folder.mkdir(parents=True, exist_ok=True)
-    scratch = folder / f".{PART_FILE}.{os.getpid()}.tmp"
-    scratch.write_bytes(payload)
-    os.replace(scratch, target)
+    data_dir = data_dir_of(lake)
+    with writing(data_dir):
+        scratch = staging_file(data_dir, f"{dataset}-part")
+        try:
+            scratch.write_bytes(payload)
+            os.replace(scratch, target)
+        except BaseException:
+            scratch.unlink(missing_ok=True)
+            raise
     return PartitionWrite(dataset, partition, table.num_rows, True, target)
 
 
@@ -98,7 +106,7 @@ def read_partition(lake: Path, dataset: str, partition: str, schema: pa.Schema) 
 
 def partitions(lake: Path, dataset: str) -> list[str]:
     """The partition folder names a dataset has, sorted."""
-    return sorted(path.parent.name for path in (lake / dataset).glob(f"*/{PART_FILE}"))
+    return sorted({path.parent.name for path in published_files(lake, dataset)})
 
 
 def drop_unchanged(

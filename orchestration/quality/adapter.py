@@ -11,13 +11,14 @@ import pandas as pd
 from expectations.outcome import CheckOutcome
 from expectations.runner import SuiteOutcome
 from orchestration.warehouse.lake_views import lake_scan_sql
+from transforms.lake_layout import published_files
 
 SEVERITIES = {"WARN": dg.AssetCheckSeverity.WARN, "ERROR": dg.AssetCheckSeverity.ERROR}
 
 
 def read_lake_dataset(lake: Path, dataset: str) -> pd.DataFrame | None:
     """A lake dataset as pandas, DECIMAL columns as exact `Decimal` objects; None when there is none yet."""
-    files = sorted((lake / dataset).glob("*/*.parquet"))
+    files = published_files(lake, dataset)
     if not files:
         return None
     with duckdb.connect() as connection:

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from spapi.config import Config
 from spapi.errors import ConfigError
+from transforms.lake_layout import published_files
 
 ACCOUNTS_TAG = "acorn/accounts"
 """Run tag naming the accounts a run covers (comma-separated ids); a run without it covers every account."""
@@ -247,7 +248,7 @@ group by account_id
 
 
 def _lake_latest(lake_dir: Path, dataset: str, sql: str) -> dict[str, _LakeLatest]:
-    files = sorted((lake_dir / dataset).glob("*/*.parquet"))
+    files = published_files(lake_dir, dataset)
     if not files:
         return {}
     with duckdb.connect() as connection:

@@ -26,6 +26,7 @@ from orchestration.resources import DataDirResource, SpApiResource
 from orchestration.settlements.accounts import AccountDirectory, import_accounts
 from orchestration.settlements.landed import landed_documents
 from spapi.errors import ConfigError
+from transforms.lake_layout import writing
 from transforms.settlement import ImportOutcome, import_settlement_file
 
 SETTLEMENT_REPORT_TYPES = (
@@ -190,19 +191,22 @@ def _fetch_from_spapi(
                     source = f"spapi:{account.id}:report/{report['reportId']}"
                     if not document_id or source in already:
                         continue
-                    downloaded = client.download_report_document(document_id, scratch)
-                    try:
-                        yield import_settlement_file(
-                            downloaded.path,
-                            data_dir=data_dir,
-                            account_id=account.id,
-                            origin=source,
-                            charset_hint=downloaded.charset,
-                            document_created_at=_parse_time(report.get("createdTime")),
-                            display_name=f"{account.id}/{report['reportId']}",
-                        )
-                    finally:
-                        downloaded.path.unlink(missing_ok=True)
+                    # (the writers lock: the clean-up of interrupted runs leaves this download alone)
+                    with writing(data_dir):
+                        downloaded = client.download_report_document(document_id, scratch)
+                        try:
+                            outcome = import_settlement_file(
+                                downloaded.path,
+                                data_dir=data_dir,
+                                account_id=account.id,
+                                origin=source,
+                                charset_hint=downloaded.charset,
+                                document_created_at=_parse_time(report.get("createdTime")),
+                                display_name=f"{account.id}/{report['reportId']}",
+                            )
+                        finally:
+                            downloaded.path.unlink(missing_ok=True)
+                    yield outcome
         context.log.info(f"{account.id}: settlement reports checked")
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from transforms.archive import RawArchive
+from transforms.lake_layout import published_files
 
 
 def landed_documents(data_dir: Path) -> set[str]:
@@ -25,7 +26,8 @@ def landed_documents(data_dir: Path) -> set[str]:
 
 
 def _lake_hashes(settlements_dir: Path) -> set[str]:
-    files = sorted(settlements_dir.glob("*/*.parquet"))
+    # Published rows only: a row still in the staging area (a run killed before publishing it) is not landed.
+    files = published_files(settlements_dir.parent, settlements_dir.name)
     if not files:
         return set()
     with duckdb.connect() as connection:

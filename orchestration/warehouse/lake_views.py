@@ -1,7 +1,8 @@
 """Expose each lake dataset to the warehouse as a view `lake.<dataset>`, the relation dbt's sources name.
 
-Views (not copies) keep one truth: the Parquet files. A dataset with no partition yet reads an empty file with
-the dataset's schema, so dbt and analysts see an empty table rather than an error on a fresh data dir.
+Views (not copies) keep one truth: the published Parquet files (transforms/lake_layout.py, never a staged
+one). A dataset with no partition yet reads an empty file with the dataset's schema, so dbt and analysts see an
+empty table rather than an error on a fresh data dir.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from transforms.lake_layout import published_files, published_pattern
 from transforms.settlement.schema import settlement_lines_scan_sql
 
 
@@ -44,9 +46,9 @@ def register_lake_views(
     with duckdb.connect(str(warehouse)) as connection:
         connection.execute("create schema if not exists lake")
         for name, schema in datasets.items():
-            partitions = sorted((lake / name).glob("*/*.parquet"))
-            if partitions:
-                pattern = str(lake / name / "*" / "*.parquet")
+            if published_files(lake, name):
+                # A pattern, not a list: the view also sees partitions published after it was created.
+                pattern = published_pattern(lake, name)
                 select = lake_scan_sql(name, f"'{_quote(pattern)}'")
             else:
                 empty = empty_dir / f"{name}.parquet"

@@ -13,7 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
+from transforms import crash_points
 from transforms.archive import ArchivedObject, RawArchive, StagedObject
+from transforms.lake_layout import writing
 from transforms.quarantine import find_sidecar, quarantine_file
 from transforms.settlement import lake as lake_io
 from transforms.settlement.accounts import AccountDirectory, Resolution
@@ -123,6 +125,19 @@ def import_settlement_file(
         accounts=accounts,
         reattribute=reattribute,
     )
+    with writing(data_dir):  # the clean-up of interrupted imports leaves this one's staging alone
+        return _import(job, src, data_dir, account_id=account_id, origin=origin, charset_hint=charset_hint)
+
+
+def _import(
+    job: _Import,
+    src: Path,
+    data_dir: Path,
+    *,
+    account_id: str | None,
+    origin: str,
+    charset_hint: str | None,
+) -> ImportOutcome:
     meta = {"file_name": src.name}
     if charset_hint:
         meta["charset_hint"] = charset_hint
@@ -290,20 +305,8 @@ class _Import:
                 return ImportOutcome(self.shown, "duplicate", settlement_id, 0, "lake unchanged", sha)
             previous = current.account_id
             if previous != account_id:
+                # (its `reattributed` record goes to the versions log with the files, lake.py)
                 lake_io.rewrite_account(self.lake, settlement_id, account_id, SETTLEMENTS_SCHEMA)
-                lake_io.log_version(
-                    self.lake,
-                    {
-                        "settlement_id": settlement_id,
-                        "raw_sha256": current.raw_sha256,
-                        "source_name": current.source_name,
-                        "document_created_at": current.document_created_at,
-                        "line_count": current.line_count,
-                        "account_id": account_id,
-                        "previous_account_id": previous,
-                        "event": "reattributed",
-                    },
-                )
         before = f"account {previous!r}" if previous else "no account"
         return ImportOutcome(
             self.shown,
@@ -376,8 +379,10 @@ class _Import:
                     committed()
                     return self._unattributed(settlement_id, resolution, raw_sha)
                 account_id = resolution.account_id
-            staged_lines = lake_io.staging_dir(self.lake, lake_io.LINES) / lake_io.PART
+            staging = lake_io.staging_dir(self.lake)
+            staged_lines = staging / lake_io.STAGED_LINES
             try:
+                crash_points.pause_while_writing("parquet", staged_lines)
                 converted = convert_lines(
                     path,
                     shape,
@@ -386,20 +391,20 @@ class _Import:
                     account_id=account_id,
                     raw_sha256=raw_sha,
                     line_scan=scan,
-                    workdir=self.data_dir,
+                    workdir=staging,
                 )
                 if resolution is not None and self.accounts is not None:
                     # The head chose the account; every marketplace of the file must agree with it.
                     whole = self.accounts.resolve(converted.marketplace_names or shape.marketplace_names)
                     if whole.account_id != account_id:
-                        shutil.rmtree(staged_lines.parent, ignore_errors=True)
+                        shutil.rmtree(staging, ignore_errors=True)
                         committed()
                         return self._unattributed(settlement_id, whole, raw_sha)
                 if account_id is not None:
                     committed.meta["account_id"] = account_id
                 archived_object = committed()
             except BaseException:
-                shutil.rmtree(staged_lines.parent, ignore_errors=True)
+                shutil.rmtree(staging, ignore_errors=True)
                 raise
         except EmptySettlementFile as empty:
             committed()
@@ -424,7 +429,7 @@ class _Import:
         # Another import may have archived the same bytes during this parse and decided their fate.
         seen = self.seen_before(archived_object, account_id=account_id, path=path)
         if seen is not None:
-            shutil.rmtree(staged_lines.parent, ignore_errors=True)
+            shutil.rmtree(staging, ignore_errors=True)
             return seen
         if not archived_object.is_new and account_id is not None:
             # Bytes archived before without landing (e.g. refused for want of an account): say whose they are.
@@ -443,16 +448,18 @@ class _Import:
             note = f"account {account_id!r}"
         else:
             note = ""
+        crash_points.pause_at("staged", settlement_id=settlement_id, path=str(staged_lines))
         try:
-            return _land(self.lake, staged_lines, record, shown=self.shown, account_note=note)
+            return _land(self.lake, staging, record, shown=self.shown, account_note=note)
         except Exception as error:
-            shutil.rmtree(staged_lines.parent, ignore_errors=True)
             return self._unexpected(error, committed)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)  # (published or dropped: gone either way)
 
 
-def _land(
-    lake: Path, staged_lines: Path, record: dict, *, shown: str, account_note: str = ""
-) -> ImportOutcome:
+def _land(lake: Path, staging: Path, record: dict, *, shown: str, account_note: str = "") -> ImportOutcome:
+    """Publish a staging folder holding the lines (`settlement_lines.parquet`): the settlements row is written
+    beside them, a journal records what is to happen, and `lake_io.publish` carries it out (lake.py)."""
     settlement_id = record["settlement_id"]
     sha = record["raw_sha256"]
     account_id = record["account_id"]
@@ -469,12 +476,10 @@ def _land(
     with lake_io.lake_lock(lake):
         current = lake_io.current_version(lake, settlement_id)
         if current is not None and current.raw_sha256 == sha:
-            shutil.rmtree(staged_lines.parent, ignore_errors=True)
             return ImportOutcome(
                 shown, "duplicate", settlement_id, 0, "already in the lake", sha, current.account_id
             )
         if current is not None and not lake_io.is_newer(record["document_created_at"], current):
-            shutil.rmtree(staged_lines.parent, ignore_errors=True)
             lake_io.log_version(
                 lake, {**log_fields, "event": "older_than_current", "current": current.raw_sha256}
             )
@@ -487,13 +492,10 @@ def _land(
                 f"({current.source_name})",
                 sha,
             )
-        staged_row = lake_io.staging_dir(lake, lake_io.SETTLEMENTS) / lake_io.PART
-        lake_io.write_settlement_row(record, SETTLEMENTS_SCHEMA, staged_row)
-        lake_io.install(staged_lines, lake, lake_io.LINES, settlement_id)
-        lake_io.install(staged_row, lake, lake_io.SETTLEMENTS, settlement_id)
+        lake_io.write_settlement_row(record, SETTLEMENTS_SCHEMA, staging / lake_io.STAGED_ROW)
+        log: list[dict] = []
         if current is not None:
-            lake_io.log_version(
-                lake,
+            log.append(
                 {
                     "settlement_id": settlement_id,
                     "raw_sha256": current.raw_sha256,
@@ -501,9 +503,12 @@ def _land(
                     "document_created_at": current.document_created_at,
                     "event": "superseded",
                     "superseded_by": sha,
-                },
+                }
             )
-        lake_io.log_version(lake, {**log_fields, "event": "imported"})
+        log.append({**log_fields, "event": "imported"})
+        expected = [current.raw_sha256 if current is not None else None]
+        lake_io.write_journal(staging, settlement_id, expected=expected, log=log)
+        lake_io.publish(lake, staging)
 
     total, lines_total = record["total_amount"], record["lines_total"]
     currency = record["currency"] or ""

@@ -1,10 +1,14 @@
 """Writing settlements into the lake: one partition per settlement, replaced atomically, newer document wins.
 
-`settlement_lines/settlement_id=<id>/part-0.parquet` is written first and `settlements/settlement_id=<id>/...`
-last: a settlements row is the commit marker (orchestration treats a document as landed once its sha256 is
-there). Each Parquet file is written beside its target and moved into place with one rename, so readers see
-the old version or the new one, never half of either. `settlement_versions.jsonl` records every version that
-was imported, superseded or set aside as older, so nothing is lost (the bytes stay in the raw archive).
+A settlement is published as `settlement_lines/settlement_id=<id>/part-0.parquet` first and
+`settlements/settlement_id=<id>/part-0.parquet` last: a settlements row is the commit marker (orchestration
+treats a document as landed once its sha256 is there). Both files are written in a private staging folder under
+`<data>/staging/` (transforms/lake_layout.py: no reader ever sees them there), then a publish journal
+(`publish.json`, written atomically) records the renames and versions-log records to come, and `publish` carries
+them out, each file moved into place with one rename. A process killed after the journal was written is
+finished by `publish` at the next start-up (transforms/recovery.py); killed before, its staging folder is
+removed and nothing of it was ever visible. `settlement_versions.jsonl` records every version that was
+imported, superseded or set aside as older, so nothing is lost (the bytes stay in the raw archive).
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ import json
 import os
 import re
 import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,13 +28,19 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from transforms.jsonl import append_line, read_records
+from transforms import crash_points
+from transforms.jsonl import read_records
+from transforms.lake_layout import new_staging_dir
 from transforms.settlement.schema import SETTLEMENT_LINES_SCHEMA, settlement_lines_scan_sql
 
 LINES = "settlement_lines"
 SETTLEMENTS = "settlements"
 VERSIONS_LOG = "settlement_versions.jsonl"
 PART = "part-0.parquet"
+JOURNAL = "publish.json"
+STAGING_KIND = "settlement"
+STAGED_LINES = "settlement_lines.parquet"
+STAGED_ROW = "settlements.parquet"
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -43,11 +52,10 @@ def partition_dir(lake: Path, dataset: str, settlement_id: str) -> Path:
     return lake / dataset / f"settlement_id={settlement_id}"
 
 
-def staging_dir(lake: Path, dataset: str) -> Path:
-    """A scratch directory on the lake's file system (so the final rename is atomic), hidden from globs."""
-    path = lake / dataset / f".tmp-{uuid.uuid4().hex}"
-    path.mkdir(parents=True)
-    return path
+def staging_dir(lake: Path) -> Path:
+    """A private folder for one settlement's files, beside the lake (same file system, never read by readers);
+    hold `lake_layout.writing` on the lake's data dir while it exists."""
+    return new_staging_dir(lake.parent, STAGING_KIND)
 
 
 @dataclass(frozen=True)
@@ -95,10 +103,44 @@ def known_versions(lake: Path) -> dict[str, dict]:
 
 
 def log_version(lake: Path, record: dict) -> None:
-    """Append a record to the versions log (callers hold `lake_lock`); a torn last line is ended first."""
+    """Append one record to the versions log: one `write` of a whole line, after finishing a torn last line
+    (left by a process killed mid-append; readers skip it) so this record starts on a line of its own."""
     line = json.dumps({**record, "logged_at": datetime.now(UTC).isoformat(timespec="seconds")}, default=str)
-    with open(lake / VERSIONS_LOG, "ab+") as log:
-        append_line(log, line)
+    with open(lake / VERSIONS_LOG, "a+b") as log:
+        log.seek(0, os.SEEK_END)
+        prefix = b""
+        if log.tell() > 0:
+            log.seek(-1, os.SEEK_END)
+            if log.read(1) != b"\n":
+                prefix = b"\n"
+            log.seek(0, os.SEEK_END)
+        payload = prefix + (line + "\n").encode("utf-8")
+        if crash_points.armed("versions-log"):  # test hook: leave a torn record, then stop
+            log.write(payload[: len(payload) // 2])
+            log.flush()
+            crash_points.pause_at("versions-log", settlement_id=record.get("settlement_id"))
+            payload = b"\n" + payload  # (not killed after all: the torn half stays a line of its own)
+        log.write(payload)
+        log.flush()
+        os.fsync(log.fileno())
+
+
+def _logged_publish_records(lake: Path, publish_id: str) -> set[str]:
+    """The events of the versions log that a publish (by its id) already appended."""
+    log = lake / VERSIONS_LOG
+    found: set[str] = set()
+    if not log.exists():
+        return found
+    needle = publish_id.encode()
+    with open(log, "rb") as lines:
+        for raw in lines:
+            if not raw.endswith(b"\n") or needle not in raw:
+                continue
+            with contextlib.suppress(ValueError):
+                record = json.loads(raw)
+                if record.get("publish_id") == publish_id:
+                    found.add(str(record.get("event")))
+    return found
 
 
 def is_newer(candidate: datetime | None, current: CurrentVersion) -> bool:
@@ -110,42 +152,106 @@ def is_newer(candidate: datetime | None, current: CurrentVersion) -> bool:
 
 def rewrite_account(lake: Path, settlement_id: str, account_id: str, settlements_schema: pa.Schema) -> None:
     """Set `account_id` on every row of a landed settlement (its lines, then its settlements row, the commit
-    marker), each file replaced by one rename; call it under `lake_lock`. Everything else is kept as it was:
-    row order (V2 line numbers are implied by it), the Parquet key-value metadata, every other value."""
-    lines_part = partition_dir(lake, LINES, settlement_id) / PART
-    if lines_part.exists():
-        staged = staging_dir(lake, LINES) / PART
-        try:
+    marker), published like an import (staged, journaled, each file replaced by one rename); call it under
+    `lake_lock` and `lake_layout.writing`. Everything else is kept as it was: row order (V2 line numbers are
+    implied by it), the Parquet key-value metadata, every other value. The versions log gets a `reattributed`
+    record."""
+    current = current_version(lake, settlement_id)
+    if current is None:
+        return
+    staging = staging_dir(lake)
+    try:
+        lines_part = partition_dir(lake, LINES, settlement_id) / PART
+        if lines_part.exists():
             source = pq.ParquetFile(lines_part)
             schema = source.schema_arrow
             position = schema.get_field_index("account_id")
-            with pq.ParquetWriter(staged, schema, compression="zstd") as writer:
+            with pq.ParquetWriter(staging / STAGED_LINES, schema, compression="zstd") as writer:
                 for batch in source.iter_batches():
                     column = pa.array([account_id] * batch.num_rows, pa.string())
                     writer.write_batch(batch.set_column(position, schema.field(position), column))
-        except BaseException:
-            shutil.rmtree(staged.parent, ignore_errors=True)
-            raise
-        install(staged, lake, LINES, settlement_id)
-    row = pq.read_table(partition_dir(lake, SETTLEMENTS, settlement_id) / PART).to_pylist()[0]
-    staged_row = staging_dir(lake, SETTLEMENTS) / PART
-    try:
-        write_settlement_row({**row, "account_id": account_id}, settlements_schema, staged_row)
+        row = pq.read_table(partition_dir(lake, SETTLEMENTS, settlement_id) / PART).to_pylist()[0]
+        write_settlement_row({**row, "account_id": account_id}, settlements_schema, staging / STAGED_ROW)
+        record = {
+            "settlement_id": settlement_id,
+            "raw_sha256": current.raw_sha256,
+            "source_name": current.source_name,
+            "document_created_at": current.document_created_at,
+            "line_count": current.line_count,
+            "account_id": account_id,
+            "previous_account_id": current.account_id,
+            "event": "reattributed",
+        }
+        write_journal(staging, settlement_id, expected=[current.raw_sha256], log=[record])
     except BaseException:
-        shutil.rmtree(staged_row.parent, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
         raise
-    install(staged_row, lake, SETTLEMENTS, settlement_id)
+    publish(lake, staging)
 
 
-def install(staged_file: Path, lake: Path, dataset: str, settlement_id: str) -> None:
-    """Move a staged Parquet file into its partition with a single atomic rename."""
-    target_dir = partition_dir(lake, dataset, settlement_id)
-    if target_dir.exists():
-        os.replace(staged_file, target_dir / PART)
-        shutil.rmtree(staged_file.parent, ignore_errors=True)
-        return
-    # A new partition: its staging directory (holding only the part file) becomes the partition.
-    os.rename(staged_file.parent, target_dir)
+def write_journal(staging: Path, settlement_id: str, *, expected: list[str | None], log: list[dict]) -> None:
+    """Record, atomically, what `publish` is to do with a staging folder holding `settlement_lines.parquet`
+    (optional) and `settlements.parquet`: move them into the settlement's partitions and append `log` to the
+    versions log. `expected`: the raw_sha256 values the lake's settlements row may hold when it is carried out
+    (None: no row); a journal found later with another one there (a newer version landed since) is dropped."""
+    journal = {
+        "publish_id": staging.name,
+        "settlement_id": settlement_id,
+        "expected": expected,
+        "log": [{**record, "publish_id": staging.name} for record in log],
+    }
+    scratch = staging / (JOURNAL + ".tmp")
+    with open(scratch, "w", encoding="utf-8") as out:
+        json.dump(journal, out, default=str)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(scratch, staging / JOURNAL)
+
+
+def read_journal(staging: Path) -> dict | None:
+    """A staging folder's publish journal, or None when it has none (its files were never to be published)."""
+    try:
+        journal = json.loads((staging / JOURNAL).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(journal, dict) or not usable_settlement_id(str(journal.get("settlement_id"))):
+        return None
+    return journal
+
+
+def publish(lake: Path, staging: Path) -> bool:
+    """Carry out a staging folder's publish journal, then remove the folder; call it under `lake_lock`.
+
+    Idempotent, so an interrupted publish is finished by calling it again: a staged file already moved is not
+    there any more, and a versions-log record already appended (by its `publish_id`) is not appended again.
+    Returns False (and only removes the folder) when the journal is missing or stale."""
+    journal = read_journal(staging)
+    if journal is None:
+        shutil.rmtree(staging, ignore_errors=True)
+        return False
+    settlement_id = journal["settlement_id"]
+    current = current_version(lake, settlement_id)
+    held = current.raw_sha256 if current is not None else None
+    # The new version's row may already be in place (killed after its rename): then its sha is the last expected.
+    new_sha = next((r.get("raw_sha256") for r in journal["log"] if r.get("event") == "imported"), None)
+    if held not in journal.get("expected", []) and held != new_sha:
+        shutil.rmtree(staging, ignore_errors=True)  # a newer version landed since: this one is history
+        return False
+    for staged_name, dataset in ((STAGED_LINES, LINES), (STAGED_ROW, SETTLEMENTS)):
+        staged = staging / staged_name
+        if not staged.exists():
+            continue
+        target = partition_dir(lake, dataset, settlement_id)
+        target.mkdir(parents=True, exist_ok=True)
+        os.replace(staged, target / PART)
+        if dataset == LINES:
+            crash_points.pause_at("publish", settlement_id=settlement_id)
+    done = _logged_publish_records(lake, journal["publish_id"])
+    for record in journal["log"]:
+        if record.get("event") not in done:
+            log_version(lake, record)
+    shutil.rmtree(staging, ignore_errors=True)
+    return True
 
 
 def write_settlement_row(row: dict, schema: pa.Schema, staged_file: Path) -> None:

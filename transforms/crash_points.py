@@ -1,0 +1,68 @@
+"""TEST HOOK ONLY: stop a process at a named point, so a test can kill it there (tests/e2e/test_crash_recovery.py).
+
+With `ACORN_TEST_PAUSE_AT=<point>` set, the process reaching that point writes the file named by
+`ACORN_TEST_PAUSE_MARKER` (JSON: the point, the pid, and what it was doing) and then stops (sleeps, or for a
+point inside a DuckDB write, SIGSTOPs itself while the file is half written) until the test kills it. Unset, as
+in every real run, each call is one dictionary lookup and does nothing.
+
+Points: `archive` (the raw copy half made), `parquet` (the lines' Parquet half written), `staged` (the lines
+complete in the staging area, nothing published), `publish` (the lines published, the settlements row not yet),
+`versions-log` (both published, the versions log's record half written).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+ENV_POINT = "ACORN_TEST_PAUSE_AT"
+ENV_MARKER = "ACORN_TEST_PAUSE_MARKER"
+PAUSE_SECONDS = 600.0
+
+
+def armed(point: str) -> bool:
+    """Whether the test hook asks to stop at `point` (always False in a real run)."""
+    return os.environ.get(ENV_POINT) == point
+
+
+def pause_at(point: str, **info: object) -> None:
+    """Stop here when the test hook names `point`; nothing otherwise."""
+    if not armed(point):
+        return
+    _mark(point, info)
+    time.sleep(PAUSE_SECONDS)
+
+
+def pause_while_writing(point: str, path: Path) -> None:
+    """Stop the whole process (SIGSTOP) as soon as `path` has bytes, i.e. in the middle of writing it, when the
+    test hook names `point`; nothing otherwise. Call it just before the write starts."""
+    if not armed(point):
+        return
+
+    def watch() -> None:
+        deadline = time.monotonic() + PAUSE_SECONDS
+        while time.monotonic() < deadline:
+            try:
+                size = path.stat().st_size
+            except OSError:
+                size = 0
+            if size > 0:
+                _mark(point, {"path": str(path), "size": size})
+                os.kill(os.getpid(), signal.SIGSTOP)
+                return
+            time.sleep(0.0005)
+
+    threading.Thread(target=watch, name="acorn-test-pause", daemon=True).start()
+
+
+def _mark(point: str, info: dict[str, object]) -> None:
+    marker = os.environ.get(ENV_MARKER)
+    if not marker:
+        return
+    tmp = Path(marker + ".tmp")
+    tmp.write_text(json.dumps({"point": point, "pid": os.getpid(), **info}, default=str), encoding="utf-8")
+    os.replace(tmp, marker)

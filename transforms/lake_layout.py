@@ -1,0 +1,96 @@
+"""Where the lake's readers look, and where its writers stage what they have not published yet.
+
+A lake dataset is `<data>/lake/<dataset>/<partition>/part-0.parquet`. Every reader (the warehouse's lake views,
+the checks, the expectation suites, what counts as landed) lists a dataset's files through `published_files`
+(or, for a DuckDB view that must see partitions landed after it was created, `published_pattern`): both match
+`PUBLISHED_GLOB`, which skips any folder or file whose name starts with `.` or `_`.
+
+Writers never build a file inside the lake: they stage it under `<data>/staging/` (beside the lake, on the same
+file system, so publishing is one atomic rename) and move it into place with `os.replace`. A staged file is
+therefore invisible to every reader whatever its state, and a process killed while staging leaves its leftovers
+there, where `transforms/recovery.py` finds them.
+
+A writer holds the data dir's writers lock shared (`writing`) for as long as anything it staged exists; the
+clean-up of an interrupted run's leftovers takes it exclusively, without waiting (`exclusive`), so it never
+removes what a live writer is staging.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+# `[!._]`: no staging folder, hidden file or `_empty` helper of any version ever matches (DuckDB's glob and
+# Python's pathlib both read it the same way).
+PUBLISHED_GLOB = "[!._]*/[!._]*.parquet"
+STAGING = "staging"
+WRITERS_LOCK = ".acorn-writers.lock"
+
+
+def published_files(lake: Path, dataset: str) -> list[Path]:
+    """Every published Parquet file of a lake dataset, sorted (none when the dataset has none yet)."""
+    return sorted((Path(lake) / dataset).glob(PUBLISHED_GLOB))
+
+
+def published_pattern(lake: Path, dataset: str) -> str:
+    """The DuckDB glob of a dataset's published files: the same files `published_files` lists."""
+    return str(Path(lake) / dataset / PUBLISHED_GLOB)
+
+
+def data_dir_of(lake: Path) -> Path:
+    """The data dir a lake belongs to (`<data>/lake`)."""
+    return Path(lake).parent
+
+
+def staging_root(data_dir: Path) -> Path:
+    return Path(data_dir) / STAGING
+
+
+def new_staging_dir(data_dir: Path, kind: str) -> Path:
+    """A fresh private folder under `<data>/staging/`; call it while holding `writing(data_dir)`."""
+    path = staging_root(data_dir) / f"{kind}-{uuid.uuid4().hex}"
+    path.mkdir(parents=True)
+    return path
+
+
+def staging_file(data_dir: Path, kind: str, suffix: str = ".parquet") -> Path:
+    """A fresh file name under `<data>/staging/` (not created); call it while holding `writing(data_dir)`."""
+    root = staging_root(data_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    return root / f"{kind}-{uuid.uuid4().hex}{suffix}"
+
+
+@contextlib.contextmanager
+def writing(data_dir: Path) -> Iterator[None]:
+    """Hold the data dir's writers lock shared: the clean-up of leftovers waits for (skips) this process.
+
+    Any number of writers (processes and threads) hold it at once; it is taken on a file of its own, so nesting
+    is harmless."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / WRITERS_LOCK, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def exclusive(data_dir: Path) -> Iterator[bool]:
+    """Try to hold the writers lock exclusively, without waiting: yields whether no other writer is active."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / WRITERS_LOCK, "a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
