@@ -3,13 +3,10 @@ webhook, with the run's failed ERROR checks; accounts not asked for are left out
 
 from __future__ import annotations
 
-import json
 import sys
-import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -38,29 +35,11 @@ failed_run_days = 2
 """
 
 
-@pytest.fixture
-def webhook() -> Iterator[tuple[str, list[dict]]]:
-    received: list[dict] = []
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *_: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
-    server.shutdown()
-
-
 def test_a_daily_run_failing_for_days_is_exit_1_and_posted(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, webhook: tuple[str, list[dict]]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: tuple[str, Any]
 ) -> None:
-    url, received = webhook
+    url, handler = receiver
+    received = handler.received
     config = tmp_path / "accounts.toml"
     config.write_text(CONFIG)
     home = tmp_path / "dagster_home"

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import ClassVar
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -22,33 +19,6 @@ from orchestration.quality.alerts import (
 
 CLIENT_SECRET = "amzn1.oa2-cs.v1.0123456789abcdef-not-a-real-secret"
 REFRESH_TOKEN = "Atzr|IwEBIA-not-a-real-refresh-token"
-
-
-class _Receiver(BaseHTTPRequestHandler):
-    received: ClassVar[list[dict]] = []
-    status = 200
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append(json.loads(body))
-        self.send_response(type(self).status)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[str, type[_Receiver]]]:
-    handler = type("Receiver", (_Receiver,), {"received": [], "status": 200})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hooks/acorn", handler
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dg.asset
@@ -96,7 +66,7 @@ def _run_checks(instance: dg.DagsterInstance) -> dg.RunStatusSensorContext:
 
 
 def test_posts_each_failed_error_check_of_a_run_without_secrets(
-    receiver: tuple[str, type[_Receiver]], monkeypatch: pytest.MonkeyPatch
+    receiver: tuple[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, handler = receiver
     monkeypatch.setenv(WEBHOOK_ENV, url)
@@ -119,7 +89,7 @@ def test_posts_each_failed_error_check_of_a_run_without_secrets(
 
 
 def test_a_receiver_error_fails_the_tick_without_naming_the_url(
-    receiver: tuple[str, type[_Receiver]], monkeypatch: pytest.MonkeyPatch
+    receiver: tuple[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, handler = receiver
     monkeypatch.setenv(WEBHOOK_ENV, url)

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -39,33 +37,6 @@ cycle_margin_days = 3
 """
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    received: ClassVar[list[dict]] = []
-    status = 200
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append(json.loads(body))
-        self.send_response(type(self).status)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[str, type[_Receiver]]]:
-    handler = type("Receiver", (_Receiver,), {"received": [], "status": 200})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hooks/acorn", handler
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture
 def silent_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dg.DagsterInstance]:
     """`my-store` last succeeded 5 days ago and failed every day since; its last settlement ended 20 days ago."""
@@ -85,7 +56,7 @@ def silent_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
 
 def test_each_finding_is_posted_once_a_day_without_secrets(
     silent_instance: dg.DagsterInstance,
-    receiver: tuple[str, type[_Receiver]],
+    receiver: tuple[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url, handler = receiver
@@ -120,7 +91,7 @@ def test_each_finding_is_posted_once_a_day_without_secrets(
 
 def test_a_receiver_error_fails_the_tick_without_naming_the_url(
     silent_instance: dg.DagsterInstance,
-    receiver: tuple[str, type[_Receiver]],
+    receiver: tuple[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url, handler = receiver
