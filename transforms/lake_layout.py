@@ -13,12 +13,17 @@ there, where `transforms/recovery.py` finds them.
 A writer holds the data dir's writers lock shared (`writing`) for as long as anything it staged exists; the
 clean-up of an interrupted run's leftovers takes it exclusively, without waiting (`exclusive`), so it never
 removes what a live writer is staging.
+
+A power cut keeps only what reached the disk: the kernel may write a renamed file's name before its bytes.
+A staged file is therefore flushed to disk (`flush_to_disk`) before anything records that it is complete, and a
+folder is flushed after a rename into or out of it, so a publish can never expose a truncated file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,3 +99,17 @@ def exclusive(data_dir: Path) -> Iterator[bool]:
             yield True
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def flush_to_disk(*paths: Path | None) -> None:
+    """fsync each path (None skipped): a file's bytes, or a folder's entries (the names renamed into or out of
+    it; not the bytes of the files in it)."""
+    for path in paths:
+        if path is None:
+            continue
+        flags = os.O_RDONLY | (os.O_DIRECTORY if Path(path).is_dir() else 0)
+        descriptor = os.open(path, flags)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
