@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import dagster as dg
 
+from acorn_cli.environment import dagster_instance
 from orchestration.outcomes import ExitCode
 
 if TYPE_CHECKING:
@@ -252,7 +253,7 @@ def run_job(
     log_path = run_log_path()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
-        instance = stack.enter_context(dg.DagsterInstance.get())
+        instance = stack.enter_context(dagster_instance())
         for line in recover_interrupted(instance):
             print(line, file=sys.stderr)
         if not verbose:
