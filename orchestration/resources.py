@@ -19,6 +19,7 @@ from typing import Any
 import dagster as dg
 from pydantic import PrivateAttr
 
+from orchestration.interrupted_runs import claim_run
 from orchestration.paths import DataPaths, data_paths, default_config_path
 from spapi.client import ClientOptions, SpApiClient
 from spapi.config import AccountConfig, load_config, resolve_endpoints
@@ -33,6 +34,17 @@ class DataDirResource(dg.ConfigurableResource):
 
     def paths(self) -> DataPaths:
         return data_paths(self.data_dir or None).ensure()
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Every job's first step uses the data dir: there a run started from the UI or by the daemon names its
+        # run worker, and the runs of processes that are gone are marked failed.
+        if context.dagster_run is None or context.instance is None:
+            return  # a sensor's evaluation, not a run
+        try:
+            for run_id, reason in claim_run(context.instance, context.dagster_run):
+                context.log.warning(f"run {run_id} marked failed: {reason}")  # type: ignore[union-attr]
+        except Exception as error:  # bookkeeping of other runs never fails this one
+            context.log.warning(f"could not check for interrupted runs: {error}")  # type: ignore[union-attr]
 
 
 def _simulator_settings(config_path: Path) -> dict[str, Any]:
