@@ -74,8 +74,10 @@ def start_acorn(
     dagster_home: str = DAGSTER_HOME,
     stdout: int | IO[str] | None = subprocess.PIPE,
     stderr: int | IO[str] | None = subprocess.PIPE,
+    own_process_group: bool = False,
 ) -> subprocess.Popen[str]:
-    """Start `acorn ARGS` in `workdir` without waiting (to run beside another, pause or kill it)."""
+    """Start `acorn ARGS` in `workdir` without waiting (to run beside another, pause or kill it). With
+    `own_process_group`, it and its children (dbt) form a group of their own, to be killed together."""
     return subprocess.Popen(
         acorn_command(*args),
         cwd=REPO_ROOT,
@@ -83,4 +85,5 @@ def start_acorn(
         stdout=stdout,
         stderr=stderr,
         text=True,
+        start_new_session=own_process_group,
     )
