@@ -14,6 +14,12 @@ A writer holds the data dir's writers lock shared (`writing`) for as long as any
 clean-up of an interrupted run's leftovers takes it exclusively, without waiting (`exclusive`), so it never
 removes what a live writer is staging.
 
+A build reads the lake for as long as dbt runs, one model after another: a settlement published in the middle
+would reach the later models and not the earlier ones. So a build holds the data dir's readers lock shared
+(`reading`) while dbt runs, and every publish into the lake (a settlement's renames, a finances partition's)
+holds it exclusively (`publishing`), waiting for a build that is reading: a build reads the lake as it was
+when it started, and the import waiting for it lands right after.
+
 A power cut keeps only what reached the disk: the kernel may write a renamed file's name before its bytes.
 A staged file is therefore flushed to disk (`flush_to_disk`) before anything records that it is complete, and a
 folder is flushed after a rename into or out of it, so a publish can never expose a truncated file.
@@ -33,6 +39,7 @@ from pathlib import Path
 PUBLISHED_GLOB = "[!._]*/[!._]*.parquet"
 STAGING = "staging"
 WRITERS_LOCK = ".acorn-writers.lock"
+READERS_LOCK = ".acorn-lake-readers.lock"
 
 
 def published_files(lake: Path, dataset: str) -> list[Path]:
@@ -97,6 +104,32 @@ def exclusive(data_dir: Path) -> Iterator[bool]:
             return
         try:
             yield True
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def reading(data_dir: Path) -> Iterator[None]:
+    """Hold the lake still while a build reads it: publishes wait until the block ends."""
+    with _flock(data_dir, READERS_LOCK, fcntl.LOCK_SH):
+        yield
+
+
+@contextlib.contextmanager
+def publishing(data_dir: Path) -> Iterator[None]:
+    """Publish into the lake: waits for every build that is reading it (`reading`) to finish."""
+    with _flock(data_dir, READERS_LOCK, fcntl.LOCK_EX):
+        yield
+
+
+@contextlib.contextmanager
+def _flock(data_dir: Path, name: str, operation: int) -> Iterator[None]:
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / name, "a+b") as handle:
+        fcntl.flock(handle.fileno(), operation)
+        try:
+            yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 

@@ -12,6 +12,8 @@ from orchestration.resources import DataDirResource
 from orchestration.warehouse.lake_views import register_lake_views
 from orchestration.warehouse.project import dbt_project, ensure_manifest
 from orchestration.warehouse.publish import build_and_publish
+from transforms import crash_points
+from transforms.lake_layout import reading
 
 ensure_manifest()
 
@@ -50,9 +52,15 @@ def acorn_dbt_models(
         )
         views = register_lake_views(build.path, paths.lake)
         context.log.info(f"lake views registered: {', '.join(views)}")
-        with _environment(ACORN_WAREHOUSE_PATH=str(build.path), ACORN_LAKE_DIR=str(paths.lake)):
-            invocation = dbt.cli(["build"], context=context)  # starts dbt with this environment
-        yield from invocation.stream()  # raises when dbt fails: the copy is then dropped, nothing published
+        # The lake holds still while dbt reads it: a publish meanwhile waits (transforms/lake_layout.py).
+        with reading(paths.root):
+            with _environment(ACORN_WAREHOUSE_PATH=str(build.path), ACORN_LAKE_DIR=str(paths.lake)):
+                invocation = dbt.cli(["build"], context=context)  # starts dbt with this environment
+            # The stream raises when dbt fails: the copy is then dropped, nothing published.
+            for event in invocation.stream():
+                yield event
+                crash_points.pause_at("dbt-build", copy=str(build.path))
+            invocation.process.wait()
         if invocation.process.wait() != 0:
             raise RuntimeError(
                 f"dbt build exited {invocation.process.returncode}; {paths.warehouse} left as it was"

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from transforms import crash_points
 from transforms.jsonl import read_records
-from transforms.lake_layout import flush_to_disk, new_staging_dir
+from transforms.lake_layout import flush_to_disk, new_staging_dir, publishing
 from transforms.settlement.schema import SETTLEMENT_LINES_SCHEMA, settlement_lines_scan_sql
 
 LINES = "settlement_lines"
@@ -69,11 +69,13 @@ class CurrentVersion:
 
 @contextlib.contextmanager
 def lake_lock(lake: Path) -> Iterator[None]:
+    """One settlement writer at a time, and no build reading the lake meanwhile (lake_layout.publishing)."""
     lake.mkdir(parents=True, exist_ok=True)
     with open(lake / ".settlements.lock", "a+b") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
-            yield
+            with publishing(lake.parent):
+                yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
