@@ -28,11 +28,12 @@ from transforms.lake_layout import published_files
 from transforms.recovery import find_leftovers
 
 ACCOUNT = "demo-na"
-BIG = 200_000  # lines (36 MB): the archive copy and the Parquet write last long enough to be caught midway
+BIG = 200_000  # lines (36 MB, two Parquet row groups): the Parquet write is caught midway
+MEDIUM = 20_000  # lines (3.6 MB): the raw copy is stopped after its first 1 MiB
 SMALL = 3_000
 # (kill point, settlement id, lines)
 POINTS = [
-    ("archive", "91000000001", BIG),
+    ("archive", "91000000001", MEDIUM),
     ("parquet", "91000000002", BIG),
     ("staged", "91000000003", SMALL),
     ("publish", "91000000004", SMALL),

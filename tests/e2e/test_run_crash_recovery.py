@@ -111,8 +111,10 @@ def test_runs_killed_at_every_point_recover_to_a_clean_runs_marts(tmp_path: Path
 
     final = acorn(crashed, *RUN)
     reference_run.join()
-    assert clean["run"].returncode == 0, clean["run"].stdout[-2000:] + clean["run"].stderr[-3000:]
-    assert final.returncode == 0, final.stdout[-2000:] + final.stderr[-3000:]
+    # The demo accounts' data carries deliberate anomalies: a clean run may exit 1 (an ERROR check failed).
+    assert clean["run"].returncode in (0, 1), clean["run"].stdout[-2000:] + clean["run"].stderr[-3000:]
+    assert final.returncode == clean["run"].returncode, final.stdout[-2000:] + final.stderr[-3000:]
+    assert json.loads(final.stdout)["problems"] == json.loads(clean["run"].stdout)["problems"]
     assert "marked failed" in final.stderr
 
     # Nothing lost, nothing doubled: the marts of the runs that were killed three times equal a clean run's.
