@@ -125,11 +125,11 @@ def test_runs_killed_at_every_point_recover_to_a_clean_runs_marts(tmp_path: Path
     assert not list(data.glob("warehouse.duckdb.building-*"))
     assert not (data / "staging").exists() or not list((data / "staging").iterdir())
 
-    # Every killed run is marked failed, naming the process that was gone; the last one succeeded.
+    # Every killed run is marked failed, naming the process that was gone; the last one ended as the clean one.
     runs = _runs(crashed)
-    assert [run.status for run, _ in runs] == [dg.DagsterRunStatus.FAILURE] * len(POINTS) + [
-        dg.DagsterRunStatus.SUCCESS
-    ]
+    [(clean_run, _)] = _runs(reference)
+    assert [run.status for run, _ in runs] == [dg.DagsterRunStatus.FAILURE] * len(POINTS) + [clean_run.status]
+    assert runs[-1][0].tags["acorn/outcome"] == clean_run.tags["acorn/outcome"]
     for run, why in runs[:-1]:
         assert run.tags["acorn/command"] == "run" and "acorn/outcome" not in run.tags
         assert f"the acorn process (pid {run.tags['acorn/pid']}) is gone" in why, why
