@@ -41,10 +41,15 @@ class DataDirResource(dg.ConfigurableResource):
         if context.dagster_run is None or context.instance is None:
             return  # a sensor's evaluation, not a run
         try:
-            for run_id, reason in claim_run(context.instance, context.dagster_run):
-                context.log.warning(f"run {run_id} marked failed: {reason}")  # type: ignore[union-attr]
+            said = [
+                f"run {run_id} marked failed: {why}"
+                for run_id, why in claim_run(context.instance, context.dagster_run)
+            ]
         except Exception as error:  # bookkeeping of other runs never fails this one
-            context.log.warning(f"could not check for interrupted runs: {error}")  # type: ignore[union-attr]
+            said = [f"could not check for interrupted runs: {error}"]
+        for line in said:
+            if context.log is not None:
+                context.log.warning(line)
 
 
 def _simulator_settings(config_path: Path) -> dict[str, Any]:

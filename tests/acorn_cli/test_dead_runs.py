@@ -12,6 +12,7 @@ import dagster as dg
 from dagster._core.storage.dagster_run import DagsterRun
 
 from orchestration.interrupted_runs import HOST_TAG, PID_TAG, _process_gone, claim_run, fail_dead_runs
+from orchestration.resources import DataDirResource
 
 
 def _dead_pid() -> int:
@@ -98,3 +99,30 @@ def test_a_ui_run_is_tagged_with_its_run_worker_at_its_first_step_and_fails_the_
         # Already tagged: its later steps (and an `acorn` command's runs) change nothing.
         assert claim_run(instance, tagged) == []
         assert instance.get_run_by_id(tagged.run_id).tags[PID_TAG] == str(os.getpid())  # type: ignore[union-attr]
+
+
+@dg.asset
+def touches_the_data_dir(data: DataDirResource) -> None:
+    data.paths()
+
+
+def test_the_first_step_of_a_run_started_elsewhere_fails_the_dead_runs(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Through Dagster itself: a run whose first step uses the data dir resource, started without `acorn`."""
+    dead = _dead_pid()
+    with dg.DagsterInstance.ephemeral() as instance:
+        killed = instance.add_run(
+            DagsterRun(
+                job_name="acorn_daily",
+                status=dg.DagsterRunStatus.STARTED,
+                tags={PID_TAG: str(dead), HOST_TAG: socket.gethostname()},
+            )
+        )
+        result = dg.materialize(
+            [touches_the_data_dir],
+            resources={"data": DataDirResource(data_dir=str(tmp_path / "data"))},
+            instance=instance,
+        )
+        assert result.success
+        assert instance.get_run_by_id(killed.run_id).status == dg.DagsterRunStatus.FAILURE  # type: ignore[union-attr]
+        run = instance.get_run_by_id(result.run_id)
+        assert run is not None and run.tags[HOST_TAG] == socket.gethostname() and PID_TAG in run.tags
