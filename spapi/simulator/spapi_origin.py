@@ -17,17 +17,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from spapi.simulator import errors, operations
+from spapi.simulator import errors
 from spapi.simulator.asgi_log import SCOPE_KEY, LoggedOrigin
 from spapi.simulator.credentials import TokenCheck
 from spapi.simulator.documents_origin import presign
 from spapi.simulator.errors import InvalidInput, NotFound, error_response, new_request_id
 from spapi.simulator.faults import Fault
 from spapi.simulator.jsonbody import ExactJSONResponse
+from spapi.simulator.operations import finances_2024, finances_v0, reports, transfers, vendor_orders
+from spapi.simulator.operations.context import OperationContext, ResultCache
 from spapi.simulator.ratelimit import USAGE_PLANS, header_rate
 from spapi.simulator.state import SimulatorState
 
-Handler = Callable[[operations.OperationContext], dict[str, Any]]
+Handler = Callable[[OperationContext], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -39,60 +41,60 @@ class OperationRoute:
 
 
 OPERATION_ROUTES = (
-    OperationRoute("/reports/2021-06-30/reports", "getReports", "seller", operations.get_reports),
-    OperationRoute("/reports/2021-06-30/reports/{reportId}", "getReport", "seller", operations.get_report),
+    OperationRoute("/reports/2021-06-30/reports", "getReports", "seller", reports.get_reports),
+    OperationRoute("/reports/2021-06-30/reports/{reportId}", "getReport", "seller", reports.get_report),
     OperationRoute(
         "/reports/2021-06-30/documents/{reportDocumentId}",
         "getReportDocument",
         "seller",
-        operations.get_report_document,
+        reports.get_report_document,
     ),
     OperationRoute(
         "/finances/v0/financialEventGroups",
         "listFinancialEventGroups",
         "seller",
-        operations.list_financial_event_groups,
+        finances_v0.list_financial_event_groups,
     ),
     OperationRoute(
         "/finances/v0/financialEventGroups/{eventGroupId}/financialEvents",
         "listFinancialEventsByGroupId",
         "seller",
-        operations.list_financial_events_by_group_id,
+        finances_v0.list_financial_events_by_group_id,
     ),
     OperationRoute(
-        "/finances/v0/financialEvents", "listFinancialEvents", "seller", operations.list_financial_events
+        "/finances/v0/financialEvents", "listFinancialEvents", "seller", finances_v0.list_financial_events
     ),
     OperationRoute(
         "/finances/v0/orders/{orderId}/financialEvents",
         "listFinancialEventsByOrderId",
         "seller",
-        operations.list_financial_events_by_order_id,
+        finances_v0.list_financial_events_by_order_id,
     ),
     OperationRoute(
-        "/finances/2024-06-19/transactions", "listTransactions", "seller", operations.list_transactions
+        "/finances/2024-06-19/transactions", "listTransactions", "seller", finances_2024.list_transactions
     ),
-    OperationRoute("/finances/2024-06-19/balances", "listBalances", "seller", operations.list_balances),
-    OperationRoute("/finances/2024-06-19/summary", "listSummary", "seller", operations.list_summary),
+    OperationRoute("/finances/2024-06-19/balances", "listBalances", "seller", finances_2024.list_balances),
+    OperationRoute("/finances/2024-06-19/summary", "listSummary", "seller", finances_2024.list_summary),
     OperationRoute(
         "/finances/transfers/2024-06-01/payouts/expected",
         "listExpectedPayouts",
         "seller",
-        operations.list_expected_payouts,
+        transfers.list_expected_payouts,
     ),
     OperationRoute(
-        "/vendor/orders/v1/purchaseOrders", "getPurchaseOrders", "vendor", operations.get_purchase_orders
+        "/vendor/orders/v1/purchaseOrders", "getPurchaseOrders", "vendor", vendor_orders.get_purchase_orders
     ),
     OperationRoute(
         "/vendor/orders/v1/purchaseOrders/{purchaseOrderNumber}",
         "getPurchaseOrder",
         "vendor",
-        operations.get_purchase_order,
+        vendor_orders.get_purchase_order,
     ),
     OperationRoute(
         "/vendor/orders/v1/purchaseOrdersStatus",
         "getPurchaseOrdersStatus",
         "vendor",
-        operations.get_purchase_orders_status,
+        vendor_orders.get_purchase_orders_status,
     ),
 )
 
@@ -116,7 +118,7 @@ def _unknown(region: str) -> Callable[[Request], Any]:
 
 def _endpoint(state: SimulatorState, region: str, route: OperationRoute) -> Callable[[Request], Any]:
     plan = USAGE_PLANS[route.operation]
-    cache = operations.ResultCache()
+    cache = ResultCache()
 
     async def endpoint(request: Request) -> Response:
         notes = request.scope[SCOPE_KEY]
@@ -157,7 +159,7 @@ def _endpoint(state: SimulatorState, region: str, route: OperationRoute) -> Call
         if not state.limiter.admit((token.grant, account.account_id, route.operation), plan):
             return error_response(429, "QuotaExceeded", errors.QUOTA_EXCEEDED, headers)
 
-        context = operations.OperationContext(
+        context = OperationContext(
             operation=route.operation,
             account=account,
             now=state.clock.data_now(),  # what the ledger shows; see SimClock.data_now

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from spapi.simulator.ledger import InjectedAnomaly
 from spapi.simulator.ledger import history as h
 from spapi.simulator.ledger.catalog import seller_profile
 from spapi.simulator.ledger.model import Settlement
+from spapi.simulator.ledger.records import InjectedAnomaly
 
 V0_MISMATCH = "v0_group_mismatch"
 SCHEMA_DRIFT = "settlement_schema_drift"

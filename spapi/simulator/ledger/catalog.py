@@ -7,7 +7,7 @@ from datetime import time
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from spapi.simulator.ledger import SimAccount
+from spapi.simulator.ledger.records import SimAccount
 
 
 @dataclass(frozen=True)

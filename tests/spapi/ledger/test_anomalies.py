@@ -18,7 +18,7 @@ README = Path(measures.__file__).with_name("README.md")
 
 
 def _closed(ledger: Ledger, account: str) -> list:
-    engine_settlements = ledger._engine._seller(account)  # the measures work on the ledger's own settlements
+    engine_settlements = ledger._seller(account)  # the measures work on the ledger's own settlements
     return [s for s in engine_settlements if s.period.end <= NOW]
 
 
@@ -115,7 +115,7 @@ def _ordinary_outliers(ledger: Ledger, now: datetime) -> list[tuple[str, str, De
     found = []
     low, high = measures.FEE_RATIO_BAND
     for account in SELLERS:
-        closed = [s for s in ledger._engine._seller(account) if s.period.end <= now]
+        closed = [s for s in ledger._seller(account) if s.period.end <= now]
         for currency in {s.currency for s in closed}:
             same = [s for s in closed if s.currency == currency]
             recent = [s for s in same if s.period.end > now - timedelta(days=90)]

@@ -1,4 +1,4 @@
-"""Holds the generated history and answers the Ledger's questions (the facade is in ``__init__``)."""
+"""The ledger: holds the generated history and answers every question the simulator's operations ask it."""
 
 from __future__ import annotations
 
@@ -7,19 +7,16 @@ from decimal import Decimal
 from functools import cache
 
 from spapi.simulator.clock import default_start
+from spapi.simulator.ledger import anomalies as anomaly_catalog
 from spapi.simulator.ledger import (
-    InjectedAnomaly,
-    SettlementInfo,
-    SimAccount,
-    SimDocument,
     finances_2024,
     finances_v0,
     vendor_orders,
 )
-from spapi.simulator.ledger import anomalies as anomaly_catalog
 from spapi.simulator.ledger.catalog import MARKETPLACES, all_accounts, seller_profile
 from spapi.simulator.ledger.history import build_history
 from spapi.simulator.ledger.model import Entry, Settlement
+from spapi.simulator.ledger.records import InjectedAnomaly, SettlementInfo, SimAccount, SimDocument
 from spapi.simulator.ledger.settlement_report import render_settlement_report
 
 SETTLEMENT_REPORT_TYPE = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
@@ -30,8 +27,15 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class LedgerEngine:
-    def __init__(self, *, seed: int, today: date | None) -> None:
+class Ledger:
+    """The deterministic synthetic history of every demo account (same seed and today → identical output).
+
+    The history covers at least eight closed 14-day settlement periods before ``today``, the open period, and
+    about 30 days after ``today`` (visible only once the simulator clock reaches it).
+    """
+
+    def __init__(self, *, seed: int = 7, today: date | None = None) -> None:
+        """Build the whole history in memory; ``today`` (UTC date the simulator starts) defaults to today."""
         self.seed = seed
         self.today = today or default_start().date()
         self._settlements = build_history(seed, self.today)
@@ -46,9 +50,11 @@ class LedgerEngine:
     # -- accounts ------------------------------------------------------------------------------------------
 
     def accounts(self) -> list[SimAccount]:
+        """Every demo account: sellers demo-na, demo-eu (demo-jp when built) and the vendor demo-vendor."""
         return all_accounts()
 
     def account_for(self, region: str, kind: str) -> SimAccount | None:
+        """The account answering on a regional host: one seller and at most one vendor per region."""
         return next((a for a in all_accounts() if a.region == region and a.kind == kind), None)
 
     def _seller(self, account_id: str) -> list[Settlement]:
@@ -74,6 +80,11 @@ class LedgerEngine:
         }
 
     def reports(self, account_id: str, now: datetime) -> list[dict]:
+        """`Report` dicts of the settlement reports created by ``now`` (last 90 days), newest first.
+
+        Only ``GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2`` exists here (Amazon removed the older types
+        on 2026-11-11). Each report is ``DONE`` with a ``reportDocumentId``.
+        """
         visible = [
             s for s in self._seller(account_id) if now - REPORT_RETENTION <= s.report_created_at <= now
         ]
@@ -81,12 +92,14 @@ class LedgerEngine:
         return [self._report_dict(s) for s in visible]
 
     def report(self, account_id: str, report_id: str, now: datetime) -> dict | None:
+        """One `Report` dict, or None when unknown or not yet created at ``now``."""
         s = self._by_report.get(report_id)
         if s is None or s.account_id != account_id or s.report_created_at > now:
             return None
         return self._report_dict(s)
 
     def report_document(self, account_id: str, report_document_id: str) -> SimDocument | None:
+        """The document behind a report (the HTTP layer decides whether it may be served yet)."""
         s = self._by_document.get(report_document_id)
         if s is None or s.account_id != account_id:
             return None
@@ -107,6 +120,10 @@ class LedgerEngine:
     # -- Finances v0 ---------------------------------------------------------------------------------------
 
     def financial_event_groups(self, account_id: str, now: datetime) -> list[dict]:
+        """`FinancialEventGroup` dicts of the groups opened by ``now``, newest first.
+
+        One group per settlement; the open one carries its running balance (ProcessingStatus ``Open``).
+        """
         profile = seller_profile(account_id)
         if profile is None:
             return []
@@ -124,6 +141,11 @@ class LedgerEngine:
         posted_before: datetime | None = None,
         order_id: str | None = None,
     ) -> list[tuple[str, dict]]:
+        """Events visible at ``now`` as (EventListName, event dict) pairs, oldest first.
+
+        An event is visible once its money is released (v0 never shows deferred money); its ``PostedDate`` is
+        the release time. Filters combine with AND; posted_after is inclusive, posted_before exclusive.
+        """
         omitted = anomaly_catalog.omitted_v0_entries(self._anomalies)
         events = []
         for s, e in self._entries(account_id):
@@ -154,6 +176,10 @@ class LedgerEngine:
         related_identifier_name: str | None = None,
         related_identifier_value: str | None = None,
     ) -> list[dict]:
+        """`Transaction` dicts posted in [posted_after, posted_before) and by ``now``, oldest first.
+
+        Status as seen at ``now``: RELEASED, DEFERRED (maturity after ``now``) or DEFERRED_RELEASED.
+        """
         profile = seller_profile(account_id)
         if profile is None:
             return []
@@ -187,6 +213,7 @@ class LedgerEngine:
         as_of: datetime | None = None,
         marketplace_id: str | None = None,
     ) -> list[dict]:
+        """`Balance` dicts (one TOTAL tree per marketplace) as of ``as_of`` (default ``now``, never later)."""
         profile = seller_profile(account_id)
         if profile is None:
             return []
@@ -213,6 +240,10 @@ class LedgerEngine:
         end: datetime | None = None,
         marketplace_id: str | None = None,
     ) -> list[dict]:
+        """`Summary` dicts: one per closed settlement selected by id or by period overlap with [start, end).
+
+        ``netProceeds`` equals the settlement report's total-amount.
+        """
         profile = seller_profile(account_id)
         if profile is None:
             return []
@@ -234,6 +265,7 @@ class LedgerEngine:
     # -- Transfers 2024-06-01 ------------------------------------------------------------------------------
 
     def expected_payouts(self, account_id: str, now: datetime, *, marketplace_id: str) -> list[dict]:
+        """`ExpectedPayout` dicts for settlements not yet deposited at ``now`` (EU marketplaces only)."""
         profile = seller_profile(account_id)
         if profile is None or marketplace_id not in profile.account.marketplace_ids:
             return []
@@ -256,6 +288,7 @@ class LedgerEngine:
         created_after: datetime | None = None,
         created_before: datetime | None = None,
     ) -> list[dict]:
+        """Vendor `Order` dicts as they stand at ``now``, oldest first; filters on orderDate / last change."""
         if account_id != vendor_orders.VENDOR_ACCOUNT_ID:
             return []
         return vendor_orders.orders_view(
@@ -275,6 +308,7 @@ class LedgerEngine:
         updated_after: datetime | None = None,
         updated_before: datetime | None = None,
     ) -> list[dict]:
+        """Vendor `OrderStatus` dicts (acknowledged and received quantities) as they stand at ``now``."""
         if account_id != vendor_orders.VENDOR_ACCOUNT_ID:
             return []
         return vendor_orders.statuses_view(
@@ -284,6 +318,7 @@ class LedgerEngine:
     # -- helpers -------------------------------------------------------------------------------------------
 
     def settlements(self, account_id: str) -> list[SettlementInfo]:
+        """Every settlement of the whole history (including future ones), oldest first."""
         return [
             SettlementInfo(
                 settlement_id=s.settlement_id,
@@ -302,7 +337,10 @@ class LedgerEngine:
             for s in self._seller(account_id)
         ]
 
-    def deferred_balance(self, account_id: str, as_of: datetime, marketplace_id: str | None) -> Decimal:
+    def deferred_balance(
+        self, account_id: str, as_of: datetime, marketplace_id: str | None = None
+    ) -> Decimal:
+        """Money posted by ``as_of`` and still deferred then (maturity after ``as_of``)."""
         return sum(
             (
                 e.total
@@ -313,4 +351,5 @@ class LedgerEngine:
         )
 
     def injected_anomalies(self) -> list[InjectedAnomaly]:
+        """The deliberate anomalies, exactly those documented in README.md beside this file."""
         return list(self._anomalies)
