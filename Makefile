@@ -41,7 +41,7 @@ demo: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy transforms spapi acorn_cli --exclude 'spapi/simulator/'
+	$(VENV)/bin/mypy transforms spapi simulator acorn_cli
 
 test: lint
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
@@ -52,7 +52,7 @@ test: lint
 # only run the demo again for its exit codes and output are left out: test_demo.py runs it at every date.
 SWEEP_DATES ?= 2026-12-31 2027-01-01 2027-01-31 2027-02-28 2027-03-14T07:00:00Z 2027-03-28T01:00:00Z \
 	2027-04-30 2027-06-30T23:30:00Z 2027-09-30 2027-10-31T01:00:00Z 2027-11-07T06:00:00Z 2028-02-29
-SWEEP_TESTS ?= tests/spapi/simulator tests/spapi/ledger tests/spapi/test_backfill_under_real_limits.py \
+SWEEP_TESTS ?= tests/simulator tests/spapi/test_backfill_under_real_limits.py \
 	tests/orchestration tests/dbt/finance tests/expectations/test_demo_ledger.py tests/e2e/test_demo.py
 SWEEP_LOGS ?= $(CURDIR)/.date-sweep
 test-dates: install

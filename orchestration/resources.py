@@ -20,10 +20,10 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from orchestration.paths import DataPaths, data_paths, default_config_path
+from simulator.clock import start_override
 from spapi.client import ClientOptions, SpApiClient
 from spapi.config import AccountConfig, load_config, resolve_endpoints
 from spapi.credentials import LwaCredentials, credentials_from_env
-from spapi.simulator.clock import start_override
 
 
 class DataDirResource(dg.ConfigurableResource):
@@ -88,7 +88,7 @@ class SpApiResource(dg.ConfigurableResource):
         settings = _simulator_settings(self.resolved_config_path())
         if not settings:
             return
-        from spapi.simulator import SimClock, start_simulator
+        from simulator import SimClock, start_simulator
 
         self._simulator = start_simulator(
             profile=self.simulator_profile,

@@ -151,7 +151,7 @@ def _simulator_overrides(config: Config) -> Iterator[dict[str, str] | None]:
     if not isinstance(settings, dict) or not settings.get("enabled"):
         yield None
         return
-    from spapi.simulator import start_simulator
+    from simulator import start_simulator
 
     handle = start_simulator(
         seed=int(settings.get("seed", 7)), time_scale=float(settings.get("time_scale", 1.0))

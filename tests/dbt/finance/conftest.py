@@ -24,9 +24,9 @@ from orchestration.finances.assets import known_settlement_ids
 from orchestration.paths import DBT_PROJECT_DIR
 from orchestration.vendor_orders import landing as vendor
 from orchestration.warehouse.lake_views import register_lake_views
+from simulator.clock import default_start
+from simulator.ledger import Ledger, SettlementInfo
 from spapi.config import load_config
-from spapi.simulator.clock import default_start
-from spapi.simulator.ledger import Ledger, SettlementInfo
 from spapi.windows import FINANCES_SAFE_LAG
 from transforms.settlement import import_settlement_file
 

@@ -14,10 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 
 from orchestration.resources import demo_credentials
+from simulator import SimClock, SimulatorHandle, start_simulator
 from spapi.client import ClientOptions, SpApiClient
 from spapi.config import AccountConfig, load_config, resolve_endpoints
 from spapi.ratelimit import RateLimiterRegistry
-from spapi.simulator import SimClock, SimulatorHandle, start_simulator
 from spapi.windows import FINANCES_SAFE_LAG
 from transforms.archive import RawArchive
 
