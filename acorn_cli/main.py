@@ -1,4 +1,4 @@
-"""`acorn`: the commands users run (DESIGN.md, "Commands users run")."""
+"""`acorn`: the commands users run (the README lists them)."""
 
 from __future__ import annotations
 

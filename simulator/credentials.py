@@ -1,6 +1,6 @@
 """What LWA issues and the SP-API origins check: access tokens, their expiry, and who they belong to.
 
-The simulator accepts any refresh token (the region port decides which demo account answers, see DESIGN.md);
+The simulator accepts any refresh token (the region port decides which demo account answers);
 a token's *grant* is a one-way fingerprint of the refresh token, so rate limits can be kept per caller without
 keeping the refresh token itself anywhere.
 """

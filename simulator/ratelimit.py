@@ -1,9 +1,9 @@
 """Amazon's usage plans, enforced per (caller, account, operation) as token buckets on the simulated clock.
 
-Rates and bursts are Amazon's published defaults (the operations' descriptions in the models, collected in
-../shared/AMAZON-FACTS.md). Buckets refill in *simulated* seconds, so with time_scale=100 a 0.0222 req/s plan
-admits 2.22 requests per real second; `x-amzn-RateLimit-Limit` reports that scaled rate, as a client measuring
-real time would observe it.
+Rates and bursts are Amazon's published defaults (the "Usage Plan" table in each operation's description in
+Amazon's OpenAPI models, tests/fixtures/shared/spapi-models/). Buckets refill in *simulated* seconds, so with
+time_scale=100 a 0.0222 req/s plan admits 2.22 requests per real second; `x-amzn-RateLimit-Limit` reports that
+scaled rate, as a client measuring real time would observe it.
 """
 
 from __future__ import annotations

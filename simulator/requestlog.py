@@ -1,6 +1,6 @@
 """The request log (`--request-log FILE`): one JSON object per request, appended, never a secret in it.
 
-Fields (DESIGN.md): origin (lwa | spapi | documents), method, path, query, headers (names only), status; plus
+Fields: origin (lwa | spapi | documents), method, path, query, headers (names only), status; plus
 region for the SP-API origins and fault when one was injected. Query values are kept (they carry filters and
 next tokens, which are no secret) except the pre-signed URL's signature, which is a credential for 5 minutes.
 """

@@ -1,7 +1,7 @@
 """One regional SP-API origin (na, eu or fe): authentication, faults, rate limits, then the operation.
 
 The region decides which demo account answers (the seller, or the vendor for Vendor Orders), whatever refresh
-token obtained the access token, as DESIGN.md says. Every response carries `x-amzn-RequestId`; every response
+token obtained the access token. Every response carries `x-amzn-RequestId`; every response
 of a known operation carries `x-amzn-RateLimit-Limit`, throttled or not, as Amazon sends it.
 """
 

@@ -13,7 +13,7 @@ from typing import ClassVar
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# A byte-identical copy of ../shared/fixtures (see its PROVENANCE.md), so a clone tests on its own.
+# Real fixtures (Amazon's OpenAPI models, settlement samples), kept in the repo with their sources in PROVENANCE.md.
 SHARED_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "shared"
 
 for _name, _value in {

@@ -1,4 +1,4 @@
-"""The deliberate anomalies of the demo data (issues 6 and 7), and the measures that show them.
+"""The deliberate anomalies of the demo data (README.md beside this file), and the measures that show them.
 
 ``place`` finds the settlements the history generator built them into (``history.py`` says where) and states
 their numbers; the renderers ask here whether a report is drifted or a v0 event is left out.
@@ -44,8 +44,8 @@ def principal(s: Settlement) -> Decimal:
 
 
 def fees(s: Settlement) -> Decimal:
-    """Fee lines as DESIGN.md defines them: amount-type ItemFees or Shipment-Fees, or transaction-type
-    ServiceFee (negative: charges)."""
+    """Fee lines as the fee-rate check counts them: amount-type ItemFees or Shipment-Fees, or
+    transaction-type ServiceFee (negative: charges)."""
     return sum(
         (
             line.amount

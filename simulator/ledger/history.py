@@ -3,6 +3,9 @@
 Everything is derived from ``random.Random`` instances seeded by strings (stable across processes), one per
 (seed, account, marketplace, period), so a period's business does not depend on ``today``; only the window of
 periods and where the deliberate anomalies sit are placed relative to ``today``.
+
+One module of about 800 lines on purpose: every step below draws from the same per-period random streams in a
+fixed order (that order fixes every byte the simulator serves for a seed), and reads best in that order.
 """
 
 from __future__ import annotations

@@ -42,8 +42,9 @@ V2_COLUMNS: tuple[str, ...] = (
 
 
 def drifted_columns() -> tuple[str, ...]:
-    """The drifted layout (issue 7): ``marketplace-id`` inserted after marketplace-name, fulfillment-id moved
-    to the end. Every original column is still there, so the data stays valid and reconciles."""
+    """The drifted layout (one of the anomalies in README.md): ``marketplace-id`` inserted after
+    marketplace-name, fulfillment-id moved to the end. Every original column is still there, so the data stays
+    valid and reconciles."""
     columns = [c for c in V2_COLUMNS if c != "fulfillment-id"]
     columns.insert(columns.index("marketplace-name") + 1, "marketplace-id")
     columns.append("fulfillment-id")

@@ -1,4 +1,4 @@
-"""Each format quirk of issue 5 on a small file written here: parsed to the cent, with the right values."""
+"""Each format quirk of real settlement files, on a small file written here: parsed to the cent, right values."""
 
 from __future__ import annotations
 

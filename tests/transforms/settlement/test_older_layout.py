@@ -67,7 +67,7 @@ def v1_file(rows: list[dict[str, str]], total: str) -> str:
 
 
 def is_fee(line: dict) -> bool:
-    """DESIGN.md's fee rule, written out independently of the code under test."""
+    """The fee rule (ItemFees, Shipment-Fees, ServiceFee), written out independently of the code under test."""
     return line["amount_type"] in ("ItemFees", "Shipment-Fees") or line["transaction_type"] == "ServiceFee"
 
 
