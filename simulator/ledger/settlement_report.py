@@ -13,6 +13,8 @@ from decimal import Decimal
 from simulator.ledger.catalog import MARKETPLACES, Marketplace
 from simulator.ledger.model import Entry, Line, Settlement
 
+# Amazon's V2 header, written out here on purpose rather than imported from transforms/settlement/headers.py:
+# the simulator is the oracle the importer is tested against, so a mistake in ACORN's list must not reach both.
 V2_COLUMNS: tuple[str, ...] = (
     "settlement-id",
     "settlement-start-date",

@@ -203,3 +203,10 @@ def test_japanese_files_are_shift_jis_in_whole_yen(ledger: Ledger) -> None:
     assert "コーヒーミル".encode("shift_jis") in document.content
     assert re.fullmatch(r"\d+", parsed.summary["total-amount"]) and parsed.summary["currency"] == "JPY"
     assert parsed.lines_total == s.total == s.total.to_integral_value()
+
+
+def test_the_simulator_writes_the_header_acorn_knows() -> None:
+    # Two independent spellings of Amazon's V2 header (the simulator's is the oracle): they must agree.
+    from transforms.settlement.headers import V2_HEADER
+
+    assert V2_COLUMNS == V2_HEADER
