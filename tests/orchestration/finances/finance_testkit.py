@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from orchestration.resources import demo_credentials
 from simulator import SimClock, SimulatorHandle, start_simulator
+from spapi.bundled_simulator import demo_credentials
 from spapi.client import ClientOptions, SpApiClient
 from spapi.config import AccountConfig, load_config, resolve_endpoints
 from spapi.ratelimit import RateLimiterRegistry
