@@ -26,6 +26,17 @@ for _name, _value in {
     os.environ.setdefault(_name, _value)
 
 
+# Folders whose every test is slow (`make test-fast` leaves them out): whole `acorn` processes, demos, crashes.
+# Marked here by path so a new test there is slow without saying so; elsewhere `pytestmark`/`@pytest.mark.slow`.
+SLOW_FOLDERS = (REPO_ROOT / "tests" / "e2e",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(item.path.is_relative_to(folder) for folder in SLOW_FOLDERS):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def shared_fixtures() -> Path:
     """The public fixtures (Amazon's models and examples, real settlement files) beside the repo."""

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from simkit import Caller, ModelSchemas, fetch_token, make_caller
 
 from simulator import SimulatorHandle, start_simulator

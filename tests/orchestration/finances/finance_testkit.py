@@ -1,7 +1,7 @@
 """Shared by the finance tests: a real simulator, real SP-API clients on loopback, a data dir to land into.
 
-Imported by name (the project runs pytest with --import-mode=importlib; the conftests put this folder on
-sys.path). No stubs: the clients talk HTTP to the bundled simulator, whose clock the tests can move ahead.
+Imported by name (this folder is on the pytest `pythonpath` in pyproject.toml). No stubs: the clients talk
+HTTP to the bundled simulator, whose clock the tests can move ahead.
 """
 
 from __future__ import annotations
