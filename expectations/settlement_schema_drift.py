@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from expectations.outcome import CheckOutcome, headline_first
+from expectations.outcome import CheckOutcome, Severity, headline_first
 from expectations.runner import new_suite, validate_dataframe
 from transforms.settlement.headers import V1_HEADER, V1_HEADER_NO_PROMOTIONS, V2_HEADER
 
 CHECK_NAME = "settlement_schema_drift"
-SEVERITY = "ERROR"
+SEVERITY: Severity = "ERROR"
 
 # Lists, as the suite's callers compare and extend them.
 FLAT_FILE_V2 = list(V2_HEADER)
@@ -68,11 +68,7 @@ def column_drift(expected: Sequence[str], actual: Sequence[str]) -> ColumnDrift:
 def closest_drift(layout: str | None, header: Sequence[str]) -> tuple[str, ColumnDrift]:
     """The drift against the nearest known header (of the file's layout, or of any layout when unknown)."""
     layouts = [layout] if layout in KNOWN_HEADERS else list(KNOWN_HEADERS)
-    candidates = [
-        (name, column_drift(known, header))
-        for name in layouts
-        for known in KNOWN_HEADERS[name]  # type: ignore[index]
-    ]
+    candidates = [(name, column_drift(known, header)) for name in layouts for known in KNOWN_HEADERS[name]]
     return min(candidates, key=lambda candidate: candidate[1].size)
 
 
