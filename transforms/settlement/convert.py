@@ -162,27 +162,9 @@ def convert_lines(
             )
             shape = replace(shape, decimal_style=style, decimal_style_settled=True, summary=summary)
         with connect() as connection:
-            # The older layout's row count is not its line count, so check for blank lines up front there.
-            if shape.layout == LAYOUT_V1 and has_blank_line_inside(source):
-                source = _filled_copy(source, shape, scratch)
-            rows = _copy_lines(
-                connection,
-                source,
-                shape,
-                out_parquet,
-                file=file,
-                account_id=account_id,
-                raw_sha256=raw_sha256,
-                path=path,
-            )
-            # A V2 file with blank lines between rows (DuckDB skips them) is read again with them filled.
-            if (
-                shape.layout == LAYOUT_V2
-                and source.name != "filled.tsv"
-                and rows + 1 != (line_scan or LineScan.of_file(source)).last_content_line
-            ):
-                source = _filled_copy(source, shape, scratch)
-                rows = _copy_lines(
+
+            def copy(source: Path) -> int:
+                return _copy_lines(
                     connection,
                     source,
                     shape,
@@ -192,6 +174,19 @@ def convert_lines(
                     raw_sha256=raw_sha256,
                     path=path,
                 )
+
+            # The older layout's row count is not its line count, so check for blank lines up front there.
+            if shape.layout == LAYOUT_V1 and has_blank_line_inside(source):
+                source = _filled_copy(source, shape, scratch)
+            rows = copy(source)
+            # A V2 file with blank lines between rows (DuckDB skips them) is read again with them filled.
+            if (
+                shape.layout == LAYOUT_V2
+                and source.name != "filled.tsv"
+                and rows + 1 != (line_scan or LineScan.of_file(source)).last_content_line
+            ):
+                source = _filled_copy(source, shape, scratch)
+                rows = copy(source)
             parquet = sql_literal(str(out_parquet))
             count, total = connection.execute(
                 f"select count(*), coalesce(sum(amount), 0) from read_parquet({parquet})"
