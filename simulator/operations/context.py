@@ -146,3 +146,14 @@ def requested_marketplaces(ctx: OperationContext) -> list[str]:
     if unknown:
         raise InvalidInput(f"Invalid marketplaceIds: {', '.join(unknown)}")
     return requested or list(ctx.account.marketplace_ids)
+
+
+def page_body(
+    items_name: str, items: Any, next_token: str | None, *, next_key: str = "nextToken"
+) -> dict[str, Any]:
+    """One page as the models spell it: `{items_name: items}`, plus the next token under `next_key` when there
+    is a next page (the callers wrap it in `payload` or `pagination` where their API does)."""
+    body: dict[str, Any] = {items_name: items}
+    if next_token:
+        body[next_key] = next_token
+    return body

@@ -15,6 +15,7 @@ from simulator.operations.context import (
     iso,
     not_too_recent,
     ordered,
+    page_body,
     paged,
     requested_marketplaces,
     too_wide,
@@ -70,10 +71,7 @@ def list_transactions(ctx: OperationContext) -> dict[str, Any]:
         return [t for t in transactions if status is None or t.get("transactionStatus") == status]
 
     transactions, next_token = paged(ctx, "nextToken", read_filters, fetch)
-    payload: dict[str, Any] = {"transactions": transactions}
-    if next_token:
-        payload["nextToken"] = next_token
-    return {"payload": payload}
+    return {"payload": page_body("transactions", transactions, next_token)}
 
 
 BALANCE_TYPES = ("AVAILABLE", "RESERVED", "TOTAL", "DEFERRED", "ACCOUNT_LEVEL_RESERVE")
@@ -112,10 +110,7 @@ def list_balances(ctx: OperationContext) -> dict[str, Any]:
         return _balances_of_type(balances, filters["balanceType"]) if filters["balanceType"] else balances
 
     balances, next_token = paged(ctx, "nextToken", read_filters, fetch)
-    body: dict[str, Any] = {"balances": balances}
-    if next_token:
-        body["nextToken"] = next_token
-    return body
+    return page_body("balances", balances, next_token)
 
 
 def list_summary(ctx: OperationContext) -> dict[str, Any]:
@@ -156,7 +151,4 @@ def list_summary(ctx: OperationContext) -> dict[str, Any]:
         return summaries
 
     summaries, next_token = paged(ctx, "nextToken", read_filters, fetch)
-    body: dict[str, Any] = {"summaries": summaries}
-    if next_token:
-        body["nextToken"] = next_token
-    return body
+    return page_body("summaries", summaries, next_token)

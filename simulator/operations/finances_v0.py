@@ -13,6 +13,7 @@ from simulator.operations.context import (
     iso,
     not_too_recent,
     ordered,
+    page_body,
     paged,
     too_wide,
 )
@@ -47,20 +48,14 @@ def list_financial_event_groups(ctx: OperationContext) -> dict[str, Any]:
         return groups
 
     groups, next_token = paged(ctx, "NextToken", read_filters, fetch)
-    payload: dict[str, Any] = {"FinancialEventGroupList": groups}
-    if next_token:
-        payload["NextToken"] = next_token
-    return {"payload": payload}
+    return {"payload": page_body("FinancialEventGroupList", groups, next_token, next_key="NextToken")}
 
 
 def _events_body(pairs: list[tuple[str, dict[str, Any]]], next_token: str | None) -> dict[str, Any]:
     events: dict[str, list[dict[str, Any]]] = {}
     for list_name, event in pairs:
         events.setdefault(list_name, []).append(event)
-    payload: dict[str, Any] = {"FinancialEvents": events}
-    if next_token:
-        payload["NextToken"] = next_token
-    return {"payload": payload}
+    return {"payload": page_body("FinancialEvents", events, next_token, next_key="NextToken")}
 
 
 def _list_events(ctx: OperationContext, group_id: str | None) -> dict[str, Any]:

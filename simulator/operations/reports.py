@@ -12,6 +12,7 @@ from simulator.operations.context import (
     dt,
     iso,
     ordered,
+    page_body,
     paged,
 )
 
@@ -60,10 +61,7 @@ def get_reports(ctx: OperationContext) -> dict[str, Any]:
         return selected
 
     reports, next_token = paged(ctx, "nextToken", read_filters, fetch)
-    body: dict[str, Any] = {"reports": reports}
-    if next_token:
-        body["nextToken"] = next_token
-    return body
+    return page_body("reports", reports, next_token)
 
 
 def get_report(ctx: OperationContext) -> dict[str, Any]:

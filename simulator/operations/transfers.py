@@ -7,6 +7,7 @@ from typing import Any
 
 from simulator.operations.context import (
     OperationContext,
+    page_body,
     paged,
     requested_marketplaces,
 )
@@ -27,7 +28,4 @@ def list_expected_payouts(ctx: OperationContext) -> dict[str, Any]:
         return payouts
 
     payouts, next_token = paged(ctx, "nextToken", read_filters, fetch)
-    body: dict[str, Any] = {"expectedPayouts": payouts}
-    if next_token:
-        body["nextToken"] = next_token
-    return body
+    return page_body("expectedPayouts", payouts, next_token)
