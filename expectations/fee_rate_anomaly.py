@@ -1,6 +1,6 @@
 """Suite `fee_rate_anomaly`: a settlement whose fees ÷ principal falls outside its band.
 
-fee rate = −(every fee line, DESIGN.md's rule) ÷ (Principal of Order lines), per settlement. A settlement's
+fee rate = −(every fee line) ÷ (Principal of Order lines), per settlement. A settlement's
 band is the median of the other settlements of its account and currency ± THRESHOLD robust deviations
 (modified z-score on the MAD), and at least MIN_DEVIATION wide on each side: a period's fee rate moves a few
 points with its mix of products and its fixed fees. A rate above 100 % is outside any band. A WARN: a

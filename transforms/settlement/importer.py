@@ -41,7 +41,7 @@ class ImportOutcome:
     account_id: str | None = None  # the account the settlement is (now) landed for
 
     def to_json(self) -> dict:
-        """The object `acorn import --json` prints for this file (DESIGN.md); the message names the account."""
+        """The object `acorn import --json` prints for this file; the message names the account."""
         return {
             "file": self.file,
             "status": self.status,
