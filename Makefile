@@ -16,14 +16,20 @@ VENV := .venv
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON_FOR_UV) -m uv")
 STAMP := $(VENV)/.synced
 
-.PHONY: help install demo test test-dates lint ui docs bench clean
+.PHONY: help install demo test test-fast test-dates lint typecheck fix ui docs bench clean
 help:
 	@echo "make demo   - install, start the SP-API simulator, run the whole pipeline, print a summary"
 	@echo "make test   - ruff, mypy, then pytest (today's date)"
+	@echo "make test-fast - ruff, mypy, then pytest without the slow tests (end to end, real dbt builds, demo runs)"
 	@echo "make test-dates - the simulator-driven tests at 12 dates over a year (month ends, 29 Feb, DST changes)"
+	@echo "make lint   - ruff (lint and format check) and mypy, nothing else"
+	@echo "make typecheck - mypy over every package"
+	@echo "make fix    - ruff: apply the safe lint fixes, then format"
 	@echo "make ui     - Dagster webserver + daemon on http://127.0.0.1:3000"
 	@echo "make docs   - dbt docs on http://127.0.0.1:8080"
 	@echo "make bench  - benchmarks (prints numbers)"
+	@echo "make install - the locked environment in .venv (every target does this first)"
+	@echo "make clean  - remove the Dagster home, dbt's target/ and logs/"
 
 # uv is bootstrapped with pip when missing; the environment is the committed lock, nothing else. Bytecode is
 # compiled once here: with PYTHONDONTWRITEBYTECODE set (as on CI machines), every process would otherwise
@@ -38,13 +44,26 @@ install: $(STAMP)
 demo: install
 	$(VENV)/bin/acorn demo
 
+# Every package mypy checks (its settings are in pyproject.toml).
+TYPED_PACKAGES := acorn_cli bench expectations orchestration simulator spapi transforms
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy transforms spapi acorn_cli --exclude 'spapi/simulator/'
+	$(MAKE) --no-print-directory typecheck
+
+typecheck: install
+	$(VENV)/bin/mypy $(TYPED_PACKAGES)
+
+fix: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 test: lint
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
+
+test-fast: lint
+	$(VENV)/bin/pytest -n 2 --dist loadgroup -m "not slow"
 
 # The date sweep: every test that talks to the simulator (or reads its ledger), replayed with ACORN_SIMULATOR_START
 # at month ends, 28/29 February, the US and EU daylight-saving changes (at the instant the clocks move), 31 December
@@ -52,7 +71,7 @@ test: lint
 # only run the demo again for its exit codes and output are left out: test_demo.py runs it at every date.
 SWEEP_DATES ?= 2026-12-31 2027-01-01 2027-01-31 2027-02-28 2027-03-14T07:00:00Z 2027-03-28T01:00:00Z \
 	2027-04-30 2027-06-30T23:30:00Z 2027-09-30 2027-10-31T01:00:00Z 2027-11-07T06:00:00Z 2028-02-29
-SWEEP_TESTS ?= tests/spapi/simulator tests/spapi/ledger tests/spapi/test_backfill_under_real_limits.py \
+SWEEP_TESTS ?= tests/simulator tests/spapi/test_backfill_under_real_limits.py \
 	tests/orchestration tests/dbt/finance tests/expectations/test_demo_ledger.py tests/e2e/test_demo.py
 SWEEP_LOGS ?= $(CURDIR)/.date-sweep
 test-dates: install

@@ -1,4 +1,4 @@
-"""`acorn`: the commands users run (DESIGN.md, "Commands users run")."""
+"""`acorn`: the commands users run (the README lists them)."""
 
 from __future__ import annotations
 
@@ -359,7 +359,7 @@ def run(accounts: tuple[str, ...], as_json: bool, verbose: bool) -> None:
 )
 def simulator(port: int, profile: str, request_log: Path | None, seed: int, time_scale: float) -> None:
     """Run the SP-API simulator alone, in the foreground."""
-    from spapi.simulator import run_forever
+    from simulator import run_forever
 
     run_forever(port, profile=profile, request_log=request_log, seed=seed, time_scale=time_scale)
 

@@ -192,7 +192,7 @@ def _code_location(instance: dg.DagsterInstance) -> Iterator[Any]:
 
     [origin] = location_origins_from_yaml_paths([str(WORKSPACE_FILE)])
     in_process = InProcessCodeLocationOrigin(
-        origin.loadable_target_origin,  # type: ignore[attr-defined]
+        origin.loadable_target_origin,
         location_name=origin.location_name,
     )
     with in_process.create_location(instance) as location:

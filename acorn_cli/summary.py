@@ -65,7 +65,7 @@ def expected_demo_failures() -> set[str]:
     """The checks the demo data is built to fail: one per deliberate anomaly the simulator's ledger injects
     for the simulated day (an anomaly with no check of its own name is shown in a mart, not by a check)."""
     from orchestration.resources import simulated_start
-    from spapi.simulator.ledger import Ledger
+    from simulator.ledger import Ledger
 
     anomalies = Ledger(seed=7, today=simulated_start().date()).injected_anomalies()
     return {a.anomaly_id for a in anomalies} & DEMO_CHECKED_ANOMALIES

@@ -15,13 +15,13 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from simulator import start_simulator
+from simulator.requestlog import read_request_log
 from spapi.client import ClientOptions, SpApiClient
 from spapi.config import AccountConfig, resolve_endpoints
 from spapi.credentials import LwaCredentials
 from spapi.errors import SpApiError
 from spapi.ratelimit import PUBLISHED_LIMITS, RateLimiterRegistry
-from spapi.simulator import start_simulator
-from spapi.simulator.requestlog import read_request_log
 
 OPERATION = "listFinancialEventsByGroupId"
 

@@ -11,7 +11,7 @@ times, alternating, each in its own subprocess so wall time and peak RSS are tha
 Each run starts with the file in the page cache (read through before it, outside the timing): ACORN's archive
 pass drops the file's cached pages once copied, which would otherwise leave the next run reading from disk.
 
-Goals (issue 5): ACORN <= 1.5x the bare copy's time, peak RSS < 1 GiB at any size.
+Goals: ACORN <= 1.5x the bare copy's time, peak RSS < 1 GiB at any size.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Suite `fee_rate_anomaly`: a settlement whose fees ÷ principal falls outside its band.
 
-fee rate = −(every fee line, DESIGN.md's rule) ÷ (Principal of Order lines), per settlement. A settlement's
+fee rate = −(every fee line) ÷ (Principal of Order lines), per settlement. A settlement's
 band is the median of the other settlements of its account and currency ± THRESHOLD robust deviations
 (modified z-score on the MAD), and at least MIN_DEVIATION wide on each side: a period's fee rate moves a few
 points with its mix of products and its fixed fees. A rate above 100 % is outside any band. A WARN: a
@@ -13,12 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from expectations.outcome import CheckOutcome, headline_first, money, rounded
+from expectations.outcome import CheckOutcome, Severity, headline_first, money, rounded
 from expectations.robust import CONSISTENCY, DEFAULT_THRESHOLD, peer_scores
 from expectations.runner import new_suite, validate_dataframe
 
 CHECK_NAME = "fee_rate_anomaly"
-SEVERITY = "WARN"
+SEVERITY: Severity = "WARN"
 MIN_PEERS = 3
 # Fee rates that differ by less than one percentage point are noise, whatever the MAD says.
 MAD_FLOOR = 0.01

@@ -13,12 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from expectations.outcome import CheckOutcome, headline_first, money, rounded
+from expectations.outcome import CheckOutcome, Severity, headline_first, money, rounded
 from expectations.robust import DEFAULT_THRESHOLD, robust_score
 from expectations.runner import new_suite, validate_dataframe
 
 CHECK_NAME = "payout_amount_anomaly"
-SEVERITY = "WARN"
+SEVERITY: Severity = "WARN"
 TRAILING_PAYOUTS = 8
 MIN_HISTORY = 3
 # Payouts wobble 10-20 % from period to period, and a MAD from a few payouts is unreliable (0 would divide

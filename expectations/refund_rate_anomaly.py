@@ -13,12 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from expectations.outcome import CheckOutcome, headline_first, money, rounded
+from expectations.outcome import CheckOutcome, Severity, headline_first, money, rounded
 from expectations.robust import DEFAULT_THRESHOLD, peer_scores
 from expectations.runner import new_suite, validate_dataframe
 
 CHECK_NAME = "refund_rate_anomaly"
-SEVERITY = "WARN"
+SEVERITY: Severity = "WARN"
 MIN_PEERS = 3
 MAD_FLOOR = 0.01
 MIN_EXCESS = 0.05

@@ -44,7 +44,9 @@ def _context() -> Any:
 
     context = gx.get_context(mode="ephemeral")
     # Progress bars would spill into Dagster's captured logs.
-    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
 
 

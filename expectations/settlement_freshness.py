@@ -13,11 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from expectations.outcome import CheckOutcome, headline_first, rounded
+from expectations.outcome import CheckOutcome, Severity, headline_first, rounded
 from expectations.runner import new_suite, validate_dataframe
 
 CHECK_NAME = "settlement_freshness"
-SEVERITY = "ERROR"
+SEVERITY: Severity = "ERROR"
 DEFAULT_MAX_AGE_DAYS = 21
 
 

@@ -1,6 +1,6 @@
 """Suite `settlement_schema_drift`: each settlement file's header is one Amazon is known to write.
 
-The parser matches headers by name, so a drifted file still lands (issue 5), but a column Amazon added,
+The parser matches headers by name, so a drifted file still lands, but a column Amazon added,
 dropped or moved means the mapping must be reviewed before anyone trusts the numbers: ERROR, with the
 columns named. A header is compared with every known variant of its layout; the closest one names what was
 added, removed or moved (moved = the columns outside the longest common subsequence of the two orders).
@@ -16,66 +16,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from expectations.outcome import CheckOutcome, headline_first
+from expectations.outcome import CheckOutcome, Severity, headline_first
 from expectations.runner import new_suite, validate_dataframe
+from transforms.settlement.headers import V1_HEADER, V1_HEADER_NO_PROMOTIONS, V2_HEADER
 
 CHECK_NAME = "settlement_schema_drift"
-SEVERITY = "ERROR"
+SEVERITY: Severity = "ERROR"
 
-_SUMMARY = [
-    "settlement-id",
-    "settlement-start-date",
-    "settlement-end-date",
-    "deposit-date",
-    "total-amount",
-    "currency",
-    "transaction-type",
-    "order-id",
-    "merchant-order-id",
-    "adjustment-id",
-    "shipment-id",
-    "marketplace-name",
-]
-FLAT_FILE_V2 = [
-    *_SUMMARY,
-    "amount-type",
-    "amount-description",
-    "amount",
-    "fulfillment-id",
-    "posted-date",
-    "posted-date-time",
-    "order-item-code",
-    "merchant-order-item-id",
-    "merchant-adjustment-item-id",
-    "sku",
-    "quantity-purchased",
-    "promotion-id",
-]
-_FLAT_FILE_HEAD = [
-    *_SUMMARY,
-    "shipment-fee-type",
-    "shipment-fee-amount",
-    "order-fee-type",
-    "order-fee-amount",
-    "fulfillment-id",
-    "posted-date",
-    "order-item-code",
-    "merchant-order-item-id",
-    "merchant-adjustment-item-id",
-    "sku",
-    "quantity-purchased",
-    "price-type",
-    "price-amount",
-    "item-related-fee-type",
-    "item-related-fee-amount",
-    "misc-fee-amount",
-    "other-fee-amount",
-    "other-fee-reason-description",
-]
-_FLAT_FILE_TAIL = ["direct-payment-type", "direct-payment-amount", "other-amount"]
-# The older layout exists with promotion columns (36) and without them (33): both are Amazon's, not drift.
-FLAT_FILE = [*_FLAT_FILE_HEAD, "promotion-id", "promotion-type", "promotion-amount", *_FLAT_FILE_TAIL]
-FLAT_FILE_NO_PROMOTIONS = [*_FLAT_FILE_HEAD, *_FLAT_FILE_TAIL]
+# Lists, as the suite's callers compare and extend them.
+FLAT_FILE_V2 = list(V2_HEADER)
+FLAT_FILE = list(V1_HEADER)
+FLAT_FILE_NO_PROMOTIONS = list(V1_HEADER_NO_PROMOTIONS)
 
 KNOWN_HEADERS: dict[str, list[list[str]]] = {
     "flat_file_v2": [FLAT_FILE_V2],
@@ -117,11 +68,7 @@ def column_drift(expected: Sequence[str], actual: Sequence[str]) -> ColumnDrift:
 def closest_drift(layout: str | None, header: Sequence[str]) -> tuple[str, ColumnDrift]:
     """The drift against the nearest known header (of the file's layout, or of any layout when unknown)."""
     layouts = [layout] if layout in KNOWN_HEADERS else list(KNOWN_HEADERS)
-    candidates = [
-        (name, column_drift(known, header))
-        for name in layouts
-        for known in KNOWN_HEADERS[name]  # type: ignore[index]
-    ]
+    candidates = [(name, column_drift(known, header)) for name in layouts for known in KNOWN_HEADERS[name]]
     return min(candidates, key=lambda candidate: candidate[1].size)
 
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import pandas as pd
 
-from expectations.outcome import CheckOutcome, headline_first, money
+from expectations.outcome import CheckOutcome, Severity, headline_first, money
 from expectations.runner import new_suite, validate_dataframe
 
 CHECK_NAME = "unknown_fee_descriptions"
-SEVERITY = "WARN"
+SEVERITY: Severity = "WARN"
 
 
 def build_suite() -> Any:

@@ -21,10 +21,16 @@ from pydantic import PrivateAttr
 
 from orchestration.interrupted_runs import claim_run
 from orchestration.paths import DataPaths, data_paths, default_config_path
+from simulator.clock import start_override
+from spapi.bundled_simulator import (
+    demo_credentials,
+    endpoint_overrides,
+    simulator_settings,
+    start_bundled_simulator,
+)
 from spapi.client import ClientOptions, SpApiClient
 from spapi.config import AccountConfig, load_config, resolve_endpoints
 from spapi.credentials import LwaCredentials, credentials_from_env
-from spapi.simulator.clock import start_override
 
 
 class DataDirResource(dg.ConfigurableResource):
@@ -54,18 +60,7 @@ class DataDirResource(dg.ConfigurableResource):
 
 def _simulator_settings(config_path: Path) -> dict[str, Any]:
     with config_path.open("rb") as handle:
-        document = tomllib.load(handle)
-    settings = document.get("simulator", {})
-    return settings if settings.get("enabled") else {}
-
-
-def demo_credentials(account_id: str) -> LwaCredentials:
-    """What the demo sends when no SPAPI_* variables are set: the simulator accepts any credentials."""
-    return LwaCredentials(
-        client_id="amzn1.application-oa2-client.acorn-demo",
-        client_secret="acorn-demo-client-secret",
-        refresh_token=f"Atzr|acorn-demo-{account_id}",
-    )
+        return simulator_settings(tomllib.load(handle))
 
 
 def simulated_start(environ: Mapping[str, str] | None = None) -> datetime:
@@ -105,15 +100,13 @@ class SpApiResource(dg.ConfigurableResource):
         settings = _simulator_settings(self.resolved_config_path())
         if not settings:
             return
-        from spapi.simulator import SimClock, start_simulator
-
-        self._simulator = start_simulator(
+        self._simulator = start_bundled_simulator(
+            settings,
             profile=self.simulator_profile,
             request_log=Path(self.simulator_request_log) if self.simulator_request_log else None,
-            seed=int(settings.get("seed", 7)),
-            clock=SimClock(start=simulated_start(), time_scale=float(settings.get("time_scale", 1.0))),
+            start=simulated_start(),
         )
-        self._overrides = {"lwa": self._simulator.lwa_url, **self._simulator.spapi_urls}
+        self._overrides = endpoint_overrides(self._simulator)
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._simulator is not None:

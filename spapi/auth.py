@@ -1,7 +1,6 @@
 """Login with Amazon (LWA): exchanging a refresh token for access tokens, and attaching them to SP-API calls.
 
-SP-API needs only the LWA access token in the `x-amz-access-token` header. AWS Signature Version 4 signing is
-not
+SP-API needs only the LWA access token in the `x-amz-access-token` header. AWS Signature Version 4 signing is not
 needed: Amazon dropped that requirement in October 2023, so no IAM user or role is involved.
 """
 

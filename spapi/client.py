@@ -2,13 +2,15 @@
 
 Every list operation is a generator of `ApiPage`s (the exact bytes plus their Decimal-exact reading). Retries:
 - 429: the account's bucket is emptied, `Retry-After` honoured when present, then retried (bounded).
-- 500/502/503/504, timeouts, connection resets: exponential backoff with full jitter (tenacity), capped,
-bounded.
+- 500/502/503/504, timeouts, connection resets: exponential backoff with full jitter (tenacity), capped and
+  bounded.
 - 400 InvalidInput on a page requested with a valid next token: Amazon answers that now and then; retried a
   bounded number of times before it counts as an error.
-- any other 4xx: `SpApiError` at once, carrying the operation, account, status, Amazon's code and message and
-the
+- any other 4xx: `SpApiError` at once, carrying the operation, account, status, Amazon's code and message and the
   `x-amzn-RequestId`.
+
+One module of about 600 lines on purpose: throttling, retries, token refresh and pagination all wrap the same
+request path (`_request`), and each list operation is a few lines on top of it.
 """
 
 from __future__ import annotations
@@ -57,8 +59,7 @@ DOCUMENT_URL_MAX_AGE_SECONDS = 240.0
 
 @dataclass
 class ClientOptions:
-    """Tunables of `SpApiClient`; the defaults suit Amazon. Tests inject `clock`, `sleep`, `now`,
-    `rate_limits`."""
+    """Tunables of `SpApiClient`; the defaults suit Amazon. Tests inject `clock`, `sleep`, `now`, `rate_limits`."""
 
     connect_timeout: float = 5.0
     read_timeout: float = 10.0
@@ -121,8 +122,7 @@ def _csv(values: Sequence[str]) -> str:
 
 
 class SpApiClient:
-    """The SP-API operations ACORN uses, for one account. A context manager: closes the httpx client it
-    made."""
+    """The SP-API operations ACORN uses, for one account. A context manager: closes the httpx client it made."""
 
     def __init__(
         self,

@@ -214,9 +214,8 @@ def default_spapi_endpoint(region: Region, environment: Environment = "productio
 
 
 def resolve_endpoints(account: AccountConfig, overrides: Mapping[str, str] | None = None) -> Endpoints:
-    """The account's endpoints. Precedence: `overrides` (keyed by region, plus "lwa"; the demo points each
-    region
-    at its own simulator port this way), then the account's own `spapi_endpoint`/`lwa_endpoint`, then Amazon's
+    """The account's endpoints. Precedence: `overrides` (keyed by region, plus "lwa"; the demo points each region at
+    its own simulator port this way), then the account's own `spapi_endpoint`/`lwa_endpoint`, then Amazon's
     regional production or sandbox endpoint and the global LWA token URL."""
     overrides = overrides or {}
     spapi = (

@@ -14,11 +14,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from spapi import endpoints as ops
+from spapi.bundled_simulator import (
+    demo_credentials,
+    endpoint_overrides,
+    simulator_settings,
+    start_bundled_simulator,
+)
 from spapi.client import ClientOptions, SpApiClient
 from spapi.config import (
     AccountConfig,
@@ -147,25 +152,15 @@ def check_account(
 @contextlib.contextmanager
 def _simulator_overrides(config: Config) -> Iterator[dict[str, str] | None]:
     """The demo config talks to the bundled simulator: start it for the checks, like a demo run does."""
-    settings: Any = config.extra.get("simulator", {})
-    if not isinstance(settings, dict) or not settings.get("enabled"):
+    settings = simulator_settings(config.extra)
+    if not settings:
         yield None
         return
-    from spapi.simulator import start_simulator
-
-    handle = start_simulator(
-        seed=int(settings.get("seed", 7)), time_scale=float(settings.get("time_scale", 1.0))
-    )
+    handle = start_bundled_simulator(settings)
     try:
-        yield {"lwa": handle.lwa_url, **handle.spapi_urls}
+        yield endpoint_overrides(handle)
     finally:
         handle.stop()
-
-
-def _demo_credentials(account_id: str) -> LwaCredentials:
-    return LwaCredentials(
-        "amzn1.application-oa2-client.acorn-doctor", "acorn-doctor-secret", f"Atzr|doctor-{account_id}"
-    )
 
 
 def run_doctor(
@@ -189,7 +184,7 @@ def run_doctor(
         simulated = None if overrides is not None else stack.enter_context(_simulator_overrides(config))
         active = overrides if overrides is not None else simulated
         for account in config.accounts:
-            fallback = _demo_credentials(account.id) if simulated is not None else None
+            fallback = demo_credentials(account.id) if simulated is not None else None
             try:
                 credentials = credentials_from_env(account.id, env, fallback=fallback)
             except CredentialsError as error:
@@ -276,8 +271,7 @@ def doctor_report(
         config = load_config(config_path)
     except ConfigError as error:
         return DoctorReport(config_path, [config_finding(error, config_path)], False, intro)
-    settings: Any = config.extra.get("simulator", {})
-    simulated = isinstance(settings, dict) and bool(settings.get("enabled")) and overrides is None
+    simulated = bool(simulator_settings(config.extra)) and overrides is None
     if simulated and not bundled:
         intro.append(
             "This config enables the bundled simulator ([simulator] enabled = true): the checks below talk "

@@ -1,7 +1,7 @@
 """The SP-API operations ACORN calls, and how each one's response envelope is read.
 
 Paths, query parameter names, page-token names and envelopes are Amazon's, from the OpenAPI models in
-../shared/fixtures/spapi-models/. The envelopes differ by API generation:
+tests/fixtures/shared/spapi-models/. The envelopes differ by API generation:
 
 | operation | envelope | items | next page token (response -> request) |
 |---|---|---|---|

@@ -36,7 +36,7 @@ _VENDOR = "model vendorOrders.json, Usage Plan table (quoted too at docs.rs/amaz
 
 # Amazon's published default rate and burst per operation. Each value is the "Usage Plan" table in the
 # operation's description in Amazon's OpenAPI model (amzn/selling-partner-api-models, copied under
-# ../shared/fixtures/spapi-models/), checked against Amazon's rate-limit pages named in `source`.
+# tests/fixtures/shared/spapi-models/), checked against Amazon's rate-limit pages named in `source`.
 PUBLISHED_LIMITS: dict[str, RateLimit] = {
     "getReports": RateLimit(0.0222, 10, _REPORTS),
     "getReport": RateLimit(2.0, 15, _REPORTS),

@@ -2,9 +2,9 @@
 
 Three kinds of value must never leave the process: the LWA client secret, refresh tokens and access tokens.
 `Secret` wraps a value so that printing, logging or `repr` of any object holding it shows a mask;
-`redact_text`
-scrubs free text (exception messages, log lines) of every registered secret and of anything shaped like an LWA
-token (`Atza|…` access tokens, `Atzr|…` refresh tokens), which also covers tokens we never registered.
+`redact_text` scrubs free text (exception messages, log lines) of every registered secret and of anything
+shaped like an LWA token (`Atza|…` access tokens, `Atzr|…` refresh tokens), which also covers tokens we
+never registered.
 """
 
 from __future__ import annotations
@@ -62,8 +62,7 @@ class Secret:
 
 
 def register_secret(value: str) -> None:
-    """Remember a value so that `redact_text` masks it wherever it appears (short values are too
-    ambiguous)."""
+    """Remember a value so that `redact_text` masks it wherever it appears (short values are too ambiguous)."""
     if value and len(value) >= 6:
         with _registry_lock:
             _registered.add(value)
@@ -98,8 +97,7 @@ class RedactingFilter(logging.Filter):
 
 
 def get_logger() -> logging.Logger:
-    """The package logger, with the redaction filter attached once (filters on a logger only see its own
-    records,
+    """The package logger, with the redaction filter attached once (filters on a logger only see its own records,
     so every module logs through this one logger rather than a child)."""
     logger = logging.getLogger(LOGGER_NAME)
     if not any(isinstance(existing, RedactingFilter) for existing in logger.filters):

@@ -82,8 +82,7 @@ def finances_windows(start: datetime, end: datetime | None, *, now: datetime) ->
 
 
 def vendor_windows(start: datetime, end: datetime | None, *, now: datetime) -> list[Window]:
-    """Windows the Vendor Orders API accepts for [start, end): at most 7 days each, none starting more than
-    six
+    """Windows the Vendor Orders API accepts for [start, end): at most 7 days each, none starting more than six
     months before `now` (older changes are not served; a start further back is moved forward)."""
     now = as_utc(now)
     earliest = now - VENDOR_MAX_AGE

@@ -13,7 +13,7 @@ from typing import ClassVar
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# A byte-identical copy of ../shared/fixtures (see its PROVENANCE.md), so a clone tests on its own.
+# Real fixtures (Amazon's OpenAPI models, settlement samples), kept in the repo with their sources in PROVENANCE.md.
 SHARED_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "shared"
 
 for _name, _value in {
@@ -24,6 +24,17 @@ for _name, _value in {
     "TQDM_DISABLE": "1",
 }.items():
     os.environ.setdefault(_name, _value)
+
+
+# Folders whose every test is slow (`make test-fast` leaves them out): whole `acorn` processes, demos, crashes.
+# Marked here by path so a new test there is slow without saying so; elsewhere `pytestmark`/`@pytest.mark.slow`.
+SLOW_FOLDERS = (REPO_ROOT / "tests" / "e2e",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if any(item.path.is_relative_to(folder) for folder in SLOW_FOLDERS):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

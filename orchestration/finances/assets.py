@@ -123,7 +123,7 @@ def finances_v0(
                 account,
                 lake=lake,
                 archive=archive,
-                now=amazon_now(spapi, client),
+                now=amazon_now(client),
                 lookback_days=config.lookback_days,
                 history_days=config.history_days,
             )
@@ -196,7 +196,7 @@ def finances_transactions(
         if not account.reads_transactions:
             continue
         with spapi.client(account) as client:
-            now = amazon_now(spapi, client)
+            now = amazon_now(client)
             outcome = tx.land_transactions(
                 client,
                 account,

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from orchestration.resources import SpApiResource
 from spapi.client import SpApiClient
 
 
-def amazon_now(spapi: SpApiResource, client: SpApiClient) -> datetime:
-    """The run's as-of time (the client built by `spapi.client()` already windows against the same clock)."""
-    del client  # kept for the callers' signature: the resource's clients share its notion of now
-    return spapi.now()
+def amazon_now(client: SpApiClient) -> datetime:
+    """The run's as-of time: the clock of the client the run lands with (`SpApiResource.client()` gives its
+    clients the resource's now), so the as-of time and the client's posted-date windows cannot disagree."""
+    return client.options.now()

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from orchestration.finances.lake import drop_unchanged, partition_name, read_partition, write_partition
 from orchestration.finances.raw import archive_page
 from orchestration.finances.selection import DEFERRED_STATUS, transactions_start
+from spapi.calls import FinancesCalls
 from spapi.config import AccountConfig
 from spapi.windows import finances_windows
 from transforms.archive import RawArchive
@@ -100,7 +101,7 @@ def _concat(tables: Iterable[pa.Table], schema: pa.Schema) -> pa.Table:
 
 
 def land_transactions(
-    client: object,
+    client: FinancesCalls,
     account: AccountConfig,
     *,
     lake: Path,
@@ -126,7 +127,7 @@ def land_transactions(
     subtotals: list[pa.Table] = []
     for window in finances_windows(start, None, now=now):
         outcome.windows.append(f"{window.start.isoformat()}/{window.end.isoformat()}")
-        pages = client.iter_transactions(posted_after=window.start, posted_before=window.end)  # type: ignore[attr-defined]
+        pages = client.iter_transactions(posted_after=window.start, posted_before=window.end)
         for page in pages:
             sha = archive_page(archive, page, account_id=account.id)
             outcome.pages += 1
@@ -226,11 +227,11 @@ def _oldest_deferred(totals: pa.Table | None) -> datetime | None:
 
 
 def land_balances(
-    client: object, account: AccountConfig, *, lake: Path, archive: RawArchive, now: datetime
+    client: FinancesCalls, account: AccountConfig, *, lake: Path, archive: RawArchive, now: datetime
 ) -> int:
     """Add the current listBalances snapshot unless every figure equals the latest one kept; rows added."""
     new_parts = []
-    for page in client.list_balances():  # type: ignore[attr-defined]
+    for page in client.list_balances():
         sha = archive_page(archive, page, account_id=account.id)
         new_parts.append(balances_table(page.body, account_id=account.id, source_sha256=sha, as_of=now))
     snapshot = _concat(new_parts, BALANCES_SCHEMA)
@@ -262,7 +263,7 @@ def _same_figures(before: pa.Table | None, after: pa.Table) -> bool:
 
 
 def land_settlement_summaries(
-    client: object,
+    client: FinancesCalls,
     account: AccountConfig,
     settlement_ids: Iterable[str],
     *,
@@ -278,7 +279,7 @@ def land_settlement_summaries(
     known = set() if summaries is None else {s for s in summaries["settlement_id"].to_pylist() if s}
     new_summaries, new_breakdowns = [], []
     for settlement_id in sorted(set(settlement_ids) - known):
-        for page in client.list_summary(settlement_id=settlement_id):  # type: ignore[attr-defined]
+        for page in client.list_summary(settlement_id=settlement_id):
             sha = archive_page(archive, page, account_id=account.id)
             summary, nodes = settlement_summaries_tables(
                 page.body, account_id=account.id, source_sha256=sha, settlement_id=settlement_id
@@ -304,7 +305,7 @@ def land_settlement_summaries(
 
 
 def land_expected_payouts(
-    client: object, account: AccountConfig, *, lake: Path, archive: RawArchive
+    client: FinancesCalls, account: AccountConfig, *, lake: Path, archive: RawArchive
 ) -> int | None:
     """Replace the account's expected payouts with what Amazon states now; None when none is served."""
     marketplaces = sorted(m for m in account.marketplaces if m in EXPECTED_PAYOUT_MARKETPLACES)
@@ -312,7 +313,7 @@ def land_expected_payouts(
         return None
     parts = []
     for marketplace_id in marketplaces:
-        for page in client.iter_expected_payouts(marketplace_id=marketplace_id):  # type: ignore[attr-defined]
+        for page in client.iter_expected_payouts(marketplace_id=marketplace_id):
             sha = archive_page(archive, page, account_id=account.id)
             table = expected_payouts_table(page.body, account_id=account.id, source_sha256=sha)
             # The response need not repeat the marketplace asked for; the request names it.

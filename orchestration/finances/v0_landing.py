@@ -26,6 +26,7 @@ from orchestration.finances.lake import (
 )
 from orchestration.finances.raw import archive_page
 from orchestration.finances.selection import KnownGroup, groups_listing_start, groups_to_read
+from spapi.calls import FinancesV0Calls
 from spapi.config import AccountConfig
 from transforms.archive import RawArchive
 from transforms.finances.event_groups import (
@@ -90,7 +91,7 @@ def landed_groups(lake: Path, account_id: str) -> dict[str, KnownGroup]:
 
 
 def land_v0(
-    client: object,
+    client: FinancesV0Calls,
     account: AccountConfig,
     *,
     lake: Path,
@@ -104,7 +105,7 @@ def land_v0(
     before = landed_groups(lake, account.id)
     observed: list[pa.Table] = []
     started_after = groups_listing_start(now=now, history_days=history_days)
-    for page in client.iter_financial_event_groups(started_after=started_after):  # type: ignore[attr-defined]
+    for page in client.iter_financial_event_groups(started_after=started_after):
         sha = archive_page(archive, page, account_id=account.id)
         outcome.pages += 1
         observed.append(
@@ -154,7 +155,7 @@ def changed_observations(current: pa.Table | None, listed: pa.Table) -> pa.Table
 
 
 def _land_group_events(
-    client: object,
+    client: FinancesV0Calls,
     account: AccountConfig,
     group_id: str,
     *,
@@ -164,7 +165,7 @@ def _land_group_events(
 ) -> None:
     events: list[pa.Table] = []
     unknown: list[pa.Table] = []
-    for page in client.iter_financial_events_by_group(group_id):  # type: ignore[attr-defined]
+    for page in client.iter_financial_events_by_group(group_id):
         sha = archive_page(archive, page, account_id=account.id)
         outcome.pages += 1
         known, other = financial_events_tables(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import duckdb
@@ -29,7 +30,7 @@ def read_lake_dataset(lake: Path, dataset: str) -> pd.DataFrame | None:
 
 def check_result(outcome: SuiteOutcome, *, severity: dg.AssetCheckSeverity, rows: int) -> dg.AssetCheckResult:
     failures = outcome.failures
-    metadata: dict[str, object] = {
+    metadata: dict[str, Any] = {
         "suite": outcome.suite,
         "rows": rows,
         "expectations_evaluated": outcome.evaluated,
@@ -44,7 +45,7 @@ def check_result(outcome: SuiteOutcome, *, severity: dg.AssetCheckSeverity, rows
 
 def outcome_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
     """A check's outcome as Dagster reports it: scalars stay plain (the CLI prints them), details are JSON."""
-    metadata: dict[str, object] = {}
+    metadata: dict[str, Any] = {}
     for key, value in outcome.metadata.items():
         if value is None:
             continue

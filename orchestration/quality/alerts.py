@@ -84,7 +84,11 @@ def failed_error_alerts(
     for entry in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
         event = entry.dagster_event
         evaluation = event.event_specific_data if event else None
-        if evaluation is None or evaluation.passed or evaluation.severity != dg.AssetCheckSeverity.ERROR:
+        if not isinstance(
+            evaluation, dg.AssetCheckEvaluation
+        ):  # what this event type carries; narrows the type
+            continue
+        if evaluation.passed or evaluation.severity != dg.AssetCheckSeverity.ERROR:
             continue
         numbers = {
             key: value.value

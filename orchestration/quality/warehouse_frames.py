@@ -23,7 +23,7 @@ select settlement_id, account_id, currency, period_start_at, period_end_at, depo
 from marts.fct_payouts
 """
 
-# Per settlement: what orders sold (principal), every fee line (DESIGN.md's rule), and the principal refunded.
+# Per settlement: what orders sold (principal), every fee line, and the principal refunded.
 SETTLEMENT_AMOUNTS_SQL = """
 select
     payouts.settlement_id,

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -110,8 +111,8 @@ def settlement_reports(
         )
         log(f"{outcome.file}: {outcome.status} ({outcome.rows} rows) {outcome.message}".rstrip())
 
-    counts = Counter(outcome.status for outcome in outcomes)
-    summary = {
+    counts: Counter[str] = Counter(outcome.status for outcome in outcomes)
+    summary: dict[str, Any] = {
         "files": len(outcomes),
         **{
             f"files_{status}": counts.get(status, 0)

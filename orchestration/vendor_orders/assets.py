@@ -72,7 +72,7 @@ def vendor_purchase_orders(
                 account,
                 lake=paths.lake,
                 archive=archive,
-                now=amazon_now(spapi, client),
+                now=amazon_now(client),
                 lookback_days=config.lookback_days,
             )
         context.log.info(

@@ -29,6 +29,7 @@ from orchestration.finances.lake import (
     write_partition,
 )
 from orchestration.finances.raw import archive_page
+from spapi.calls import VendorOrdersCalls
 from spapi.config import AccountConfig
 from spapi.windows import VENDOR_MAX_AGE, as_utc
 from transforms.archive import RawArchive
@@ -105,7 +106,7 @@ def _filtered_body(page: Any, key: str) -> dict[str, Any]:
 
 
 def land_vendor_orders(
-    client: object,
+    client: VendorOrdersCalls,
     account: AccountConfig,
     *,
     lake: Path,
@@ -130,7 +131,7 @@ def land_vendor_orders(
     )
 
     headers, items = [], []
-    for page in client.iter_purchase_orders(changed_after=orders_from):  # type: ignore[attr-defined]
+    for page in client.iter_purchase_orders(changed_after=orders_from):
         sha = archive_page(archive, page, account_id=account.id)
         outcome.pages += 1
         page_headers, page_items = purchase_orders_tables(
@@ -139,7 +140,7 @@ def land_vendor_orders(
         headers.append(page_headers)
         items.append(page_items)
     statuses = []
-    for page in client.iter_purchase_order_statuses(updated_after=status_from):  # type: ignore[attr-defined]
+    for page in client.iter_purchase_order_statuses(updated_after=status_from):
         sha = archive_page(archive, page, account_id=account.id)
         outcome.pages += 1
         statuses.append(

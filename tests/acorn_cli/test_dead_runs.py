@@ -1,4 +1,4 @@
-"""A run whose `acorn` process was killed does not stay STARTED: the next command marks it failed (issue 14)."""
+"""A run whose `acorn` process was killed does not stay STARTED: the next command marks it failed."""
 
 from __future__ import annotations
 

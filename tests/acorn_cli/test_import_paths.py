@@ -1,4 +1,4 @@
-"""`acorn import`'s arguments (issue 14): pipes the shell opened are read; a directory, a named pipe, a device
+"""`acorn import`'s arguments: pipes the shell opened are read; a directory, a named pipe, a device
 or a missing path is a usage error with its own message."""
 
 from __future__ import annotations

@@ -3,16 +3,12 @@ webhook, with the run's failed ERROR checks; accounts not asked for are left out
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "orchestration" / "quality"))
-
 from silence_testkit import add_run
 
 from acorn_cli.main import alert_after_run

@@ -6,9 +6,6 @@ fee, a reserve transfer and one fee description the taxonomy does not know. Amou
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -16,9 +13,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from dbt_runner import run_dbt
 
 from expectations.settlement_schema_drift import FLAT_FILE_V2
-from orchestration.paths import DBT_PROJECT_DIR
 from orchestration.warehouse.lake_views import lake_datasets, register_lake_views
 
 D = Decimal
@@ -163,36 +160,6 @@ def write_lake(lake: Path, settlements: list[Settlement]) -> None:
             folder = lake / dataset / f"settlement_id={s.settlement_id}"
             folder.mkdir(parents=True, exist_ok=True)
             pq.write_table(pa.Table.from_pylist(rows, schema=schemas[dataset]), folder / "part-0.parquet")
-
-
-def run_dbt(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Real dbt on the real project, with target/ and logs/ in `workdir` (so parallel tests never collide)."""
-    env = {
-        **os.environ,
-        "ACORN_WAREHOUSE_PATH": str(workdir / "warehouse.duckdb"),
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "dbt.cli.main",
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-        "--target-path",
-        str(workdir / "target"),
-        "--log-path",
-        str(workdir / "logs"),
-    ]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    if result.returncode != 0:
-        raise AssertionError(
-            f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
-        )
-    return result
 
 
 def build_warehouse(

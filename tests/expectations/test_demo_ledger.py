@@ -1,7 +1,7 @@
 """On the simulator's demo ledger, each suite flags exactly the anomaly injected for it, and nothing else.
 
 Built from the ledger in memory (no HTTP, no lake): the settlement amounts use the ledger's own line rules
-(`spapi/simulator/ledger/anomalies.py`), and the headers come from the report documents it serves. The ledger
+(`simulator/ledger/anomalies.py`), and the headers come from the report documents it serves. The ledger
 is deterministic for a seed and a day; a few days are tried, since which periods are closed depends on today.
 """
 
@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime, time, timedelta
 import pandas as pd
 import pytest
 
-import spapi.simulator.ledger as ledger_module
+import simulator.ledger as ledger_module
 from expectations import fee_rate_anomaly, payout_amount_anomaly, refund_rate_anomaly, settlement_schema_drift
-from spapi.simulator.ledger import anomalies, history
+from simulator.ledger import anomalies, history
 
 DAYS = [date(2026, 11, 23) + timedelta(days=offset) for offset in (0, 9, 17)]
 

@@ -1,16 +1,12 @@
-"""Fixtures for the SP-API client tests. The helpers live in `spapi_testkit` (importable from the tests
-because this directory is put on sys.path: the project runs pytest with --import-mode=importlib)."""
+"""Fixtures for the SP-API client tests. The helpers live in `spapi_testkit` (importable by name:
+this folder is on the pytest `pythonpath` in pyproject.toml)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from spapi_testkit import (
     FAKE_CLIENT_ID,
     FAKE_CLIENT_SECRET,

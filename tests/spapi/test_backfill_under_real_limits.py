@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from simulator import SimClock, start_simulator
 from spapi.client import ClientOptions, SpApiClient
 from spapi.config import AccountConfig, resolve_endpoints
 from spapi.credentials import LwaCredentials
 from spapi.ratelimit import PUBLISHED_LIMITS, RateLimiterRegistry
-from spapi.simulator import SimClock, start_simulator
 
 PAGES = 500
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from spapi.simulator.requestlog import RequestLog, read_request_log
+from simulator.requestlog import RequestLog, read_request_log
 from transforms.archive import RawArchive
 from transforms.jsonl import append_line, read_records
 from transforms.settlement import import_settlement_file

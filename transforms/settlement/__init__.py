@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from transforms.settlement.convert import convert_lines
 from transforms.settlement.errors import EmptySettlementFile, SettlementFileError
+from transforms.settlement.head import inspect_head
 from transforms.settlement.importer import (
     ImportOutcome,
     ImportStatus,
@@ -24,7 +26,7 @@ from transforms.settlement.importer import (
     settlement_record,
 )
 from transforms.settlement.lake import read_settlement_lines
-from transforms.settlement.parse import LineScan, convert_lines, inspect_head
+from transforms.settlement.line_scan import LineScan
 from transforms.settlement.schema import LAYOUT_V1, LAYOUT_V2, SETTLEMENT_LINES_SCHEMA, SETTLEMENTS_SCHEMA
 
 

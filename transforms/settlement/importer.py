@@ -19,8 +19,11 @@ from transforms.lake_layout import writing
 from transforms.quarantine import find_sidecar, quarantine_file
 from transforms.settlement import lake as lake_io
 from transforms.settlement.accounts import AccountDirectory, Resolution
+from transforms.settlement.convert import convert_lines
 from transforms.settlement.errors import EmptySettlementFile, SettlementFileError
-from transforms.settlement.parse import ConvertedLines, LineScan, convert_lines, inspect_head
+from transforms.settlement.file_shape import ConvertedLines
+from transforms.settlement.head import inspect_head
+from transforms.settlement.line_scan import LineScan
 from transforms.settlement.schema import SETTLEMENTS_SCHEMA
 
 ImportStatus = Literal["imported", "duplicate", "empty", "quarantined", "rejected"]
@@ -38,7 +41,7 @@ class ImportOutcome:
     account_id: str | None = None  # the account the settlement is (now) landed for
 
     def to_json(self) -> dict:
-        """The object `acorn import --json` prints for this file (DESIGN.md); the message names the account."""
+        """The object `acorn import --json` prints for this file; the message names the account."""
         return {
             "file": self.file,
             "status": self.status,

@@ -93,7 +93,7 @@ V2_LINE_COLUMNS = ("amount-type", "amount-description", "amount")
 
 # The older layout's amount columns, unpivoted in this order (one line per non-empty amount). Each maps to
 # the V2 amount-type that carries the same money, and to the column that describes it (its description).
-# Every *-fee-amount maps to ItemFees or Shipment-Fees, so DESIGN.md's fee rule classifies both layouts alike.
+# Every *-fee-amount maps to ItemFees or Shipment-Fees, so the fee rule classifies both layouts alike.
 V1_AMOUNT_COLUMNS: tuple[tuple[str, str, str | None], ...] = (
     ("price-amount", "ItemPrice", "price-type"),
     ("item-related-fee-amount", "ItemFees", "item-related-fee-type"),

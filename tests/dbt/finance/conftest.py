@@ -6,10 +6,7 @@ because landing months of demo history and running dbt takes a while.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,23 +14,19 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from dbt_runner import run_dbt
+from finance_testkit import REPO_ROOT, Landing, landing_on_simulator
 
 from orchestration.finances import transactions_landing as tx
 from orchestration.finances import v0_landing as v0
 from orchestration.finances.assets import known_settlement_ids
-from orchestration.paths import DBT_PROJECT_DIR
 from orchestration.vendor_orders import landing as vendor
 from orchestration.warehouse.lake_views import register_lake_views
+from simulator.clock import default_start
+from simulator.ledger import Ledger, SettlementInfo
 from spapi.config import load_config
-from spapi.simulator.clock import default_start
-from spapi.simulator.ledger import Ledger, SettlementInfo
 from spapi.windows import FINANCES_SAFE_LAG
 from transforms.settlement import import_settlement_file
-
-FINANCE_TESTKIT = Path(__file__).resolve().parents[2] / "orchestration" / "finances"
-sys.path.insert(0, str(FINANCE_TESTKIT))
-
-from finance_testkit import REPO_ROOT, Landing, landing_on_simulator  # noqa: E402
 
 LOOKBACK_DAYS = 14
 HISTORY_DAYS = 180
@@ -45,26 +38,6 @@ DBT_SELECTION = [
     "+path:models/marts/vendor",
     "+fct_payouts",
 ]
-
-
-def run_dbt(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Real dbt on the real project, target/ and logs/ in `workdir`, so nothing collides with other runs."""
-    env = {
-        **os.environ,
-        "ACORN_WAREHOUSE_PATH": str(workdir / "warehouse.duckdb"),
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    }
-    command = [
-        sys.executable, "-m", "dbt.cli.main", *args,
-        "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs"),
-    ]  # fmt: skip
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
-    if result.returncode != 0:
-        output = f"{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
-        raise AssertionError(f"dbt {' '.join(args)} failed:\n{output}")
-    return result
 
 
 def land_settlement_reports(landing: Landing, account_id: str) -> None:

@@ -1,7 +1,7 @@
 """Shared by the finance tests: a real simulator, real SP-API clients on loopback, a data dir to land into.
 
-Imported by name (the project runs pytest with --import-mode=importlib; the conftests put this folder on
-sys.path). No stubs: the clients talk HTTP to the bundled simulator, whose clock the tests can move ahead.
+Imported by name (this folder is on the pytest `pythonpath` in pyproject.toml). No stubs: the clients talk
+HTTP to the bundled simulator, whose clock the tests can move ahead.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from orchestration.resources import demo_credentials
+from simulator import SimClock, SimulatorHandle, start_simulator
+from spapi.bundled_simulator import demo_credentials
 from spapi.client import ClientOptions, SpApiClient
 from spapi.config import AccountConfig, load_config, resolve_endpoints
 from spapi.ratelimit import RateLimiterRegistry
-from spapi.simulator import SimClock, SimulatorHandle, start_simulator
 from spapi.windows import FINANCES_SAFE_LAG
 from transforms.archive import RawArchive
 

@@ -71,16 +71,14 @@ def test_the_run_clock_is_the_simulators_when_the_resource_started_one(
         monkeypatch.setenv(name, f"test-{name.lower()}")
 
     from orchestration.finances.clock import amazon_now
-    from spapi.simulator import SimClock
+    from simulator import SimClock
 
     start = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
     resource = SpApiResource()
     account = resource.accounts("seller")[0]
     # No request is made: only the clients' clock is looked at.
     with resource.client(account) as client:
-        assert abs(amazon_now(resource, client) - datetime.now(UTC)) < timedelta(
-            minutes=1
-        )  # live: wall clock
+        assert abs(amazon_now(client) - datetime.now(UTC)) < timedelta(minutes=1)  # live: wall clock
 
     class _Handle:  # what the resource keeps while its simulator runs: the handle, with its clock
         clock = SimClock(start=start, time_scale=1.0)
@@ -88,7 +86,7 @@ def test_the_run_clock_is_the_simulators_when_the_resource_started_one(
     resource._simulator = _Handle()
     try:
         with resource.client(account) as client:
-            simulated = amazon_now(resource, client)
+            simulated = amazon_now(client)
             assert start <= simulated < start + timedelta(minutes=1)
             # The client's posted-date windows end at the simulator's now too.
             assert abs(client.options.now() - simulated) < timedelta(minutes=1)

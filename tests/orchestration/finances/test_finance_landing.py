@@ -18,8 +18,8 @@ from finance_testkit import in_flight_deferred, landing_on_simulator
 
 from orchestration.finances import transactions_landing as tx
 from orchestration.finances import v0_landing as v0
-from spapi.simulator.clock import default_start
-from spapi.simulator.ledger import Ledger
+from simulator.clock import default_start
+from simulator.ledger import Ledger
 
 pytestmark = [pytest.mark.slow]
 

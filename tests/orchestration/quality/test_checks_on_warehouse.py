@@ -7,15 +7,10 @@ known in advance. The lake ends in 2026-07, so by the wall clock every account i
 
 from __future__ import annotations
 
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import dagster as dg
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "dbt"))
-
 from small_lake import build_warehouse, demo_settlements
 
 from orchestration.quality import checks

@@ -3,16 +3,12 @@ events), and a lake of settlements and event groups written as Parquet, judged a
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from silence_testkit import add_run, write_event_groups, write_settlements
 
 from orchestration.quality import silence

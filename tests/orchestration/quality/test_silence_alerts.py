@@ -6,7 +6,6 @@ The sensor reads the wall clock, so the run history and the lake are written rel
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,9 +13,6 @@ from typing import Any
 
 import dagster as dg
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from silence_testkit import add_run, write_settlements
 
 from orchestration.definitions import defs

@@ -9,15 +9,11 @@ file untouched; a killed build's copy is removed by the next build; a stale WAL 
 from __future__ import annotations
 
 import signal
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from warehouse_processes import Process
 
 from orchestration.outcomes import WarehouseLocked

@@ -8,32 +8,7 @@ from pathlib import Path
 
 import pytest
 
-V2_HEADER = (
-    "settlement-id",
-    "settlement-start-date",
-    "settlement-end-date",
-    "deposit-date",
-    "total-amount",
-    "currency",
-    "transaction-type",
-    "order-id",
-    "merchant-order-id",
-    "adjustment-id",
-    "shipment-id",
-    "marketplace-name",
-    "amount-type",
-    "amount-description",
-    "amount",
-    "fulfillment-id",
-    "posted-date",
-    "posted-date-time",
-    "order-item-code",
-    "merchant-order-item-id",
-    "merchant-adjustment-item-id",
-    "sku",
-    "quantity-purchased",
-    "promotion-id",
-)
+from transforms.settlement.headers import V2_HEADER
 
 SETTLEMENT_ID = "11122233344"
 

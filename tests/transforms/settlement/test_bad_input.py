@@ -16,7 +16,7 @@ import pytest
 from transforms.settlement import import_settlement_file, parse_settlement
 from transforms.settlement import importer as importer_module
 from transforms.settlement.errors import SettlementFileError
-from transforms.settlement.parse import MAX_LINE_BYTES, LineScan
+from transforms.settlement.line_scan import MAX_LINE_BYTES, LineScan
 
 
 def sidecars(data_dir: Path) -> list[dict]:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from transforms.settlement import SettlementFileError, import_settlement_file, parse_settlement
-from transforms.settlement import parse as parse_module
+from transforms.settlement import SettlementFileError, head, import_settlement_file, parse_settlement
 
 
 def amounts(parsed) -> list[Decimal]:
@@ -126,7 +125,7 @@ def test_evidence_past_the_head_decides_for_ambiguous_amounts_in_the_head(
     v2, write_file, monkeypatch
 ) -> None:
     # The head holds only 1,000 (ambiguous); a decimal point further on settles the style for the whole file.
-    monkeypatch.setattr(parse_module, "HEAD_BYTES", 1024)
+    monkeypatch.setattr(head, "HEAD_BYTES", 1024)
     header = tuple(name for name in v2.header if name != "currency")
     lines = [v2.line("1,000") for _ in range(30)] + [v2.line("0.50")]
     parsed = parse_settlement(write_file(v2.render(lines, total="30,000.50", header=header)))
@@ -137,7 +136,7 @@ def test_evidence_past_the_head_decides_for_ambiguous_amounts_in_the_head(
 def test_ambiguous_amounts_past_the_head_are_decided_by_the_whole_file(
     v2, write_file, monkeypatch, encoding
 ) -> None:
-    monkeypatch.setattr(parse_module, "HEAD_BYTES", 1024)
+    monkeypatch.setattr(head, "HEAD_BYTES", 1024)
     lines = [v2.line("100", sku="Café") for _ in range(30)] + [v2.line("12,500")]
     parsed = parse_settlement(
         write_file(v2.render(lines, total="15500", summary={"currency": "JPY"}), encoding=encoding)

@@ -1,5 +1,5 @@
-"""Each failure of issue 5: the whole file goes to the quarantine (or is rejected) naming line and column, and
-nothing reaches the lake."""
+"""Each failure a settlement import meets: the whole file goes to the quarantine (or is rejected) naming line
+and column, and nothing reaches the lake."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Each format quirk of issue 5 on a small file written here: parsed to the cent, with the right values."""
+"""Each format quirk of real settlement files, on a small file written here: parsed to the cent, right values."""
 
 from __future__ import annotations
 
@@ -256,7 +256,8 @@ CONSISTENT_DATE_FORMS = {
 def test_the_usual_format_pass_reads_what_the_general_pass_reads(v2, write_file, tmp_path, forms) -> None:
     import duckdb
 
-    from transforms.settlement.parse import inspect_head, lines_select_sql, reader_typed_dates
+    from transforms.settlement.head import inspect_head
+    from transforms.settlement.lines_sql import lines_select_sql, reader_typed_dates
 
     posted_date, posted_date_time = forms
     lines = [
@@ -308,13 +309,14 @@ def test_decimal_style_is_decided_past_the_head_when_the_head_has_whole_numbers(
 ) -> None:
     # A file larger than the head whose head shows only whole amounts (yen, or round prices): the first amount
     # with a separator, however far in, decides the style.
-    from transforms.settlement import parse as parse_module
+    from transforms.settlement import decimal_style, head
+    from transforms.settlement.errors import SettlementFileError
 
-    monkeypatch.setattr(parse_module, "HEAD_BYTES", 1024)
-    looked_up = parse_module._first_separated_amounts
+    monkeypatch.setattr(head, "HEAD_BYTES", 1024)
+    looked_up = decimal_style._first_separated_amounts
     answers: list[list[str] | None] = []
     monkeypatch.setattr(
-        parse_module, "_first_separated_amounts", lambda *a: answers.append(looked_up(*a)) or answers[-1]
+        decimal_style, "_first_separated_amounts", lambda *a: answers.append(looked_up(*a)) or answers[-1]
     )
     whole = [v2.line("10", sku="Café") for _ in range(40)]
     lines = [*whole, v2.line("2,50"), v2.line("-1"), v2.line("0,50")]
@@ -326,7 +328,7 @@ def test_decimal_style_is_decided_past_the_head_when_the_head_has_whole_numbers(
     assert answers == [["2,50"]]  # DuckDB looked (a cp1252 file once transcoded to UTF-8)
 
     mixed = [*whole, v2.line("2.50"), v2.line("0,50")]
-    with pytest.raises(parse_module.SettlementFileError) as raised:
+    with pytest.raises(SettlementFileError) as raised:
         parse_settlement(write_file(v2.render(mixed, total="403"), encoding=encoding))
     assert raised.value.line == len(whole) + 4 and raised.value.column == "amount"
     assert "mix decimal commas and decimal points" in raised.value.reason
@@ -337,9 +339,10 @@ def test_decimal_style_is_decided_past_the_head_when_the_head_has_whole_numbers(
 
 def test_a_large_shift_jis_yen_file_and_a_short_row_past_its_head(v2, write_file, monkeypatch) -> None:
     # Amazon.co.jp files: cp932, whole yen throughout, so the style is looked for in the whole (transcoded) file.
-    from transforms.settlement import parse as parse_module
+    from transforms.settlement import head
+    from transforms.settlement.errors import SettlementFileError
 
-    monkeypatch.setattr(parse_module, "HEAD_BYTES", 1024)
+    monkeypatch.setattr(head, "HEAD_BYTES", 1024)
     yen = [v2.line(str(100 * n), sku="商品-1", **{"marketplace-name": "Amazon.co.jp"}) for n in range(1, 41)]
     parsed = parse_settlement(
         write_file(v2.render(yen, total="82000", summary={"currency": "JPY"}), encoding="cp932")
@@ -350,6 +353,6 @@ def test_a_large_shift_jis_yen_file_and_a_short_row_past_its_head(v2, write_file
 
     short = v2.render(yen, total="82000", summary={"currency": "JPY"}).splitlines()
     short[30] = short[30].rsplit("\t", 3)[0]  # line 31 loses its last three fields
-    with pytest.raises(parse_module.SettlementFileError) as raised:
+    with pytest.raises(SettlementFileError) as raised:
         parse_settlement(write_file("\n".join(short) + "\n", encoding="cp932"))
     assert raised.value.line == 31 and "fields" in raised.value.reason

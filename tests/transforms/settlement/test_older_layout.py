@@ -5,45 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from transforms.settlement import parse_settlement
-
-V1_HEADER = [
-    "settlement-id",
-    "settlement-start-date",
-    "settlement-end-date",
-    "deposit-date",
-    "total-amount",
-    "currency",
-    "transaction-type",
-    "order-id",
-    "merchant-order-id",
-    "adjustment-id",
-    "shipment-id",
-    "marketplace-name",
-    "shipment-fee-type",
-    "shipment-fee-amount",
-    "order-fee-type",
-    "order-fee-amount",
-    "fulfillment-id",
-    "posted-date",
-    "order-item-code",
-    "merchant-order-item-id",
-    "merchant-adjustment-item-id",
-    "sku",
-    "quantity-purchased",
-    "price-type",
-    "price-amount",
-    "item-related-fee-type",
-    "item-related-fee-amount",
-    "misc-fee-amount",
-    "other-fee-amount",
-    "other-fee-reason-description",
-    "promotion-id",
-    "promotion-type",
-    "promotion-amount",
-    "direct-payment-type",
-    "direct-payment-amount",
-    "other-amount",
-]
+from transforms.settlement.headers import V1_HEADER
 
 
 def v1_file(rows: list[dict[str, str]], total: str) -> str:
@@ -67,7 +29,7 @@ def v1_file(rows: list[dict[str, str]], total: str) -> str:
 
 
 def is_fee(line: dict) -> bool:
-    """DESIGN.md's fee rule, written out independently of the code under test."""
+    """The fee rule (ItemFees, Shipment-Fees, ServiceFee), written out independently of the code under test."""
     return line["amount_type"] in ("ItemFees", "Shipment-Fees") or line["transaction_type"] == "ServiceFee"
 
 

@@ -1,4 +1,4 @@
-"""The real settlement samples (tests/fixtures/shared/settlement-samples, from ../shared/fixtures) import as
+"""The real settlement samples (tests/fixtures/shared/settlement-samples) import as
 documented."""
 
 from __future__ import annotations

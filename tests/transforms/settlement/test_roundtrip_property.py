@@ -14,22 +14,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from transforms.settlement import parse_settlement
+from transforms.settlement.headers import V2_HEADER
 
-HEADER = [
-    "settlement-id",
-    "settlement-start-date",
-    "settlement-end-date",
-    "deposit-date",
-    "total-amount",
-    "currency",
-    "transaction-type",
-    "order-id",
-    "amount-type",
-    "amount-description",
-    "amount",
-    "posted-date",
-    "sku",
-]
+# The V2 header's summary and order columns, then the few line columns this property needs.
+HEADER = [*V2_HEADER[:8], "amount-type", "amount-description", "amount", "posted-date", "sku"]
 
 # Text each encoding can carry; none of these byte sequences is valid UTF-8 when encoded in cp1252/cp932.
 TEXT = {

@@ -1,0 +1,59 @@
+"""The bundled simulator standing in for Amazon: whether a config asks for it, starting it, and the credentials
+the demo sends it. One place for `acorn run`/`acorn demo` (the Dagster resource) and `acorn doctor`.
+
+A config enables it with a `[simulator]` table (`enabled = true`, optional `seed` and `time_scale`). The
+simulator accepts any credentials, so the demo needs no SPAPI_* variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from spapi.credentials import LwaCredentials
+
+if TYPE_CHECKING:
+    from simulator import SimulatorHandle
+
+
+def simulator_settings(tables: Mapping[str, Any]) -> dict[str, Any]:
+    """The config's `[simulator]` table when it enables the simulator, else {} (`tables`: the config's
+    top-level tables, such as `Config.extra` or the whole TOML document)."""
+    settings = tables.get("simulator", {})
+    return dict(settings) if isinstance(settings, Mapping) and settings.get("enabled") else {}
+
+
+def start_bundled_simulator(
+    settings: Mapping[str, Any],
+    *,
+    profile: str = "clean",
+    request_log: Path | None = None,
+    start: datetime | None = None,
+) -> SimulatorHandle:
+    """Start the simulator as `settings` (see simulator_settings) describe it, its clock at `start` (None: the
+    simulator's default, the wall clock or ACORN_SIMULATOR_START). Imported here, not at module level, so a
+    run against Amazon never loads the simulator."""
+    from simulator import SimClock, start_simulator
+
+    return start_simulator(
+        profile=profile,
+        request_log=request_log,
+        seed=int(settings.get("seed", 7)),
+        clock=SimClock(start=start, time_scale=float(settings.get("time_scale", 1.0))),
+    )
+
+
+def endpoint_overrides(handle: SimulatorHandle) -> dict[str, str]:
+    """The simulator's LWA and regional SP-API URLs, as `spapi.config.resolve_endpoints` takes them."""
+    return {"lwa": handle.lwa_url, **handle.spapi_urls}
+
+
+def demo_credentials(account_id: str) -> LwaCredentials:
+    """What the demo sends when no SPAPI_* variables are set: the simulator accepts any credentials."""
+    return LwaCredentials(
+        client_id="amzn1.application-oa2-client.acorn-demo",
+        client_secret="acorn-demo-client-secret",
+        refresh_token=f"Atzr|acorn-demo-{account_id}",
+    )
