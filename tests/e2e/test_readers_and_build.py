@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import duckdb
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "orchestration" / "warehouse"))
-
 from acorn_process import SAMPLES, acorn, start_acorn
 from warehouse_processes import Process
 
