@@ -44,13 +44,11 @@ class DataDirResource(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Every job's first step uses the data dir: there a run started from the UI or by the daemon names its
         # run worker, and the runs of processes that are gone are marked failed.
-        if context.dagster_run is None or context.instance is None:
+        run = context.run
+        if run is None or context.instance is None:
             return  # a sensor's evaluation, not a run
         try:
-            said = [
-                f"run {run_id} marked failed: {why}"
-                for run_id, why in claim_run(context.instance, context.dagster_run)
-            ]
+            said = [f"run {run_id} marked failed: {why}" for run_id, why in claim_run(context.instance, run)]
         except Exception as error:  # bookkeeping of other runs never fails this one
             said = [f"could not check for interrupted runs: {error}"]
         for line in said:
