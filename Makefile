@@ -41,7 +41,7 @@ demo: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy transforms spapi acorn_cli --exclude 'spapi/simulator/'
+	$(VENV)/bin/mypy lake transforms spapi acorn_cli --exclude 'spapi/simulator/'
 
 test: lint
 	$(VENV)/bin/pytest -n 2 --dist loadgroup

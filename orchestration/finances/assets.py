@@ -14,12 +14,12 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from lake.layout import published_files
+from orchestration.clock import amazon_now
 from orchestration.finances import transactions_landing as tx
 from orchestration.finances import v0_landing as v0
-from orchestration.finances.clock import amazon_now
 from orchestration.resources import DataDirResource, SpApiResource
 from transforms.archive import RawArchive
-from transforms.lake_layout import published_files
 
 SPAPI_FINANCES_V0 = dg.AssetKey(["spapi", "finances_v0"])
 SPAPI_FINANCES = dg.AssetKey(["spapi", "finances_2024_06_19"])

@@ -28,9 +28,9 @@ import dagster as dg
 import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lake.layout import published_files
 from spapi.config import Config
 from spapi.errors import ConfigError
-from transforms.lake_layout import published_files
 
 ACCOUNTS_TAG = "acorn/accounts"
 """Run tag naming the accounts a run covers (comma-separated ids); a run without it covers every account."""

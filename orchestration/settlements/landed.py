@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from lake.layout import published_files
 from transforms.archive import RawArchive
-from transforms.lake_layout import published_files
 
 
 def landed_documents(data_dir: Path) -> set[str]:

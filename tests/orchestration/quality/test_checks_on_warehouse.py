@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "dbt"))
 from small_lake import build_warehouse, demo_settlements
 
 from orchestration.quality import checks
-from orchestration.quality.verdict import evaluate
 from orchestration.resources import DataDirResource
+from orchestration.verdict import evaluate
 
 pytestmark = pytest.mark.slow
 
