@@ -24,6 +24,7 @@ __all__ = [
     "file_list",
     "published_files",
     "published_pattern",
+    "register",
     "relation",
     "scan_sql",
 ]
@@ -79,6 +80,23 @@ def relation(
     if not files:
         return None
     return connection.sql(scan_sql(dataset, file_list(files), provenance=provenance))
+
+
+def register(
+    connection: duckdb.DuckDBPyConnection,
+    lake: Path,
+    dataset: str,
+    view: str,
+    *,
+    files: list[Path] | None = None,
+) -> bool:
+    """Create (or replace) the temporary view `view` over a dataset's published files (or the given subset), for
+    SQL that names it; False (and no view) when there are none."""
+    files = published_files(lake, dataset) if files is None else files
+    if not files:
+        return False
+    connection.execute(f"create or replace temp view {view} as {scan_sql(dataset, file_list(files))}")
+    return True
 
 
 def arrow_table(lake: Path, dataset: str, *, files: list[Path] | None = None) -> pa.Table | None:
