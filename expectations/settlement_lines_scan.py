@@ -129,17 +129,27 @@ def sample_lake(lake: Path, validated: ValidatedFiles) -> tuple[LinesSample, dic
             ).fetchall()
         }
         rules = _rules(columns)
-        counts = _rule_counts(connection, rules)
-        rows_by_file = dict(
-            connection.execute("select filename, count(*) from lines group by filename").fetchall()
-        )
-        frame = _frame(connection, columns, rules, counts)
+        per_file = _per_file(connection, rules)
+        rows_by_file = {name: counts["rows"] for name, counts in per_file.items()}
+        counts = {rule: sum(found[rule] for found in per_file.values()) for rule in rules}
+        # Positional line numbers are unique within their file by construction: the key is grouped only over
+        # files that store numbers, or share a settlement with another file.
+        shared = {
+            sid for sid in new_ids if sum(sid in ids_of for ids_of in _ids_in_scope(ids, validated, todo)) > 1
+        }
+        keyed = [
+            path
+            for path in todo
+            if per_file.get(str(path), {}).get("stored_numbers")
+            or shared.intersection(_ids_in_scope(ids, validated, [path])[0])
+        ]
+        frame = _frame(connection, columns, rules, counts, keyed)
     rows_checked = sum(rows_by_file.values())
     entries = {
         str(path): {
             "identity": file_identity(path),
             "rows": int(rows_by_file.get(str(path), 0)),
-            "settlement_ids": sorted(ids.get(str(path), [])),
+            "settlement_ids": sorted(_ids_in_scope(ids, validated, [path])[0]),
         }
         for path in todo
     }
@@ -160,6 +170,29 @@ def _settlement_ids(connection: duckdb.DuckDBPyConnection, files: list[Path]) ->
     return found
 
 
+def _ids_in_scope(ids: dict[str, list[str]], validated: ValidatedFiles, files: list[Path]) -> list[set[str]]:
+    """Each file's settlement ids: read this time, or remembered from when it passed."""
+    return [
+        set(ids.get(str(path)) or validated.files.get(str(path), {}).get("settlement_ids", []))
+        for path in files
+    ]
+
+
+def _per_file(connection: duckdb.DuckDBPyConnection, rules: dict[str, str]) -> dict[str, dict[str, int]]:
+    """One pass over the lines: per file, its rows, how many store their line number, and each rule's count."""
+    selects = ", ".join(
+        ["count(*)", "count(*) filter (where line_number_stored)"]
+        + [f"count(*) filter (where {condition})" for condition in rules.values()]
+    )
+    found: dict[str, dict[str, int]] = {}
+    for name, rows, stored, *broken in connection.execute(
+        f"select filename, {selects} from lines group by filename"
+    ).fetchall():
+        found[str(name)] = {"rows": int(rows), "stored_numbers": int(stored)}
+        found[str(name)].update(zip(rules, (int(count) for count in broken), strict=True))
+    return found
+
+
 def _rules(columns: dict[str, str]) -> dict[str, str]:
     """Each rule's SQL condition for an offending row, over the columns the files have (a missing column is the
     frame's to show: GX then fails the column-set and that column's expectations, as on the whole table)."""
@@ -174,40 +207,33 @@ def _rules(columns: dict[str, str]) -> dict[str, str]:
     return rules
 
 
-def _rule_counts(connection: duckdb.DuckDBPyConnection, rules: dict[str, str]) -> dict[str, int]:
-    if not rules:
-        return {}
-    selects = ", ".join(f"count(*) filter (where {condition})" for condition in rules.values())
-    row = connection.execute(f"select {selects} from lines").fetchone()
-    assert row is not None
-    return dict(zip(rules, (int(value) for value in row), strict=True))
-
-
 def _frame(
     connection: duckdb.DuckDBPyConnection,
     columns: dict[str, str],
     rules: dict[str, str],
     counts: dict[str, int],
+    keyed: list[Path],
 ) -> pd.DataFrame:
-    picks = [f"(select filename, file_row_number from lines limit {SAMPLE_ROWS})"]
+    """The sample, each broken rule's first offending rows and the rows of duplicated keys, each row once."""
+    picks = [f"(select * from lines limit {SAMPLE_ROWS})"]
     picks += [
-        f"(select filename, file_row_number from lines where {condition} limit {EXAMPLES_PER_RULE})"
+        f"(select * from lines where {condition} limit {EXAMPLES_PER_RULE})"
         for name, condition in rules.items()
         if counts.get(name)
     ]
     key = [name for name in contract.KEY if name in columns]
-    if len(key) == len(contract.KEY):
+    if keyed and len(key) == len(contract.KEY):
+        listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in keyed)
         on = " and ".join(f"lines.{name} is not distinct from duplicated.{name}" for name in key)
         picks.append(
-            "(select lines.filename, lines.file_row_number from lines semi join ("
-            f"select {', '.join(key)} from lines group by all having count(*) > 1 "
-            f"limit {EXAMPLES_PER_RULE}) as duplicated on {on} limit {2 * EXAMPLES_PER_RULE})"
+            f"(select lines.* from lines semi join (select {', '.join(key)} from lines "
+            f"where filename in ({listed}) group by all having count(*) > 1 limit {EXAMPLES_PER_RULE}) "
+            f"as duplicated on {on} where lines.filename in ({listed}) limit {2 * EXAMPLES_PER_RULE})"
         )
-    wanted = " union ".join(picks)
-    hidden = ", ".join(name for name in ("filename", "file_row_number") if name in columns)
     table = connection.execute(
-        f"select * exclude ({hidden}) from lines semi join ({wanted}) as wanted "
-        "using (filename, file_row_number) order by filename, file_row_number"
+        "select * exclude (filename, file_row_number, line_number_stored) from ("
+        f"select distinct on (filename, file_row_number) * from ({' union all '.join(picks)})"
+        ") order by filename, file_row_number"
     ).fetch_arrow_table()
     # to_pandas keeps decimal128 as Python Decimal objects (object dtype): exact, as the suite expects.
     return table.to_pandas()

@@ -46,15 +46,16 @@ def scan_sql(dataset: str, files: str, *, provenance: bool = False) -> str:
     """The SELECT every ACORN reader uses over a lake dataset's Parquet `files` (a DuckDB list, pattern or `?`).
 
     `provenance`: also return each row's `filename` and `file_row_number` (which file, which row), for a check
-    that must say where a row came from."""
+    that must say where a row came from, and for settlement lines `line_number_stored` (whether the file holds
+    the number or it is the row's position)."""
     extra = ", filename = true" if provenance else ""
     if dataset != SETTLEMENT_LINES:
         return f"select * from read_parquet({files}, union_by_name = true, hive_partitioning = false{extra})"
-    kept = "" if provenance else " exclude (file_row_number)"
+    kept = ", line_number is not null as line_number_stored" if provenance else ""
     return (
-        f"select *{kept} replace ("
+        f"select *{'' if provenance else ' exclude (file_row_number)'} replace ("
         "coalesce(line_number, file_row_number + 1) as line_number, "
-        f"coalesce(source_line, file_row_number + {FIRST_DATA_LINE}) as source_line) "
+        f"coalesce(source_line, file_row_number + {FIRST_DATA_LINE}) as source_line){kept} "
         "from read_parquet("
         f"{files}, union_by_name = true, hive_partitioning = false, file_row_number = true{extra})"
     )

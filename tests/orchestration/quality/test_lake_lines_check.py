@@ -171,3 +171,15 @@ def test_gx_is_handed_a_bounded_frame(tmp_path: Path, parsed: pa.Table) -> None:
     result, _ = _check(tmp_path)
     assert result.passed and _value(result, "rows") == SAMPLE_ROWS * 5
     assert _value(result, "rows_validated_by_gx") <= SAMPLE_ROWS + 8 * EXAMPLES_PER_RULE
+
+
+def test_positional_line_numbers_of_one_settlement_in_two_files_collide(
+    tmp_path: Path, parsed: pa.Table
+) -> None:
+    # As the import writes a V2 file: line numbers left NULL, implied by the row position (unique in a file).
+    lines = _replaced(_with_id(parsed, "S1"), "line_number", None)
+    _land(tmp_path, "S1", lines)
+    assert _check(tmp_path)[0].passed
+    _land(tmp_path, "S1", lines, folder="S1-again")
+    result, failed = _check(tmp_path)
+    assert not result.passed and failed == {"expect_compound_columns_to_be_unique"}
