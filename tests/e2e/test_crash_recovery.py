@@ -25,7 +25,7 @@ import duckdb
 import pytest
 
 from bench.settlement_import import generate
-from transforms.lake_layout import published_files
+from lake.layout import published_files
 from transforms.recovery import find_leftovers
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
