@@ -11,6 +11,8 @@ import sys
 
 BENCHMARKS = {
     "settlement_import": "bench.settlement_import",
+    "commands": "bench.commands",
+    "history": "bench.history",
     "extraction": "bench.extraction",
 }
 

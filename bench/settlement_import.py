@@ -25,6 +25,7 @@ import sys
 import textwrap
 import time
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -52,8 +53,16 @@ class Run:
         return lines / self.seconds if self.seconds else float("inf")
 
 
-def generate(path: Path, lines: int, settlement_id: str = SETTLEMENT_ID) -> None:
-    """A V2 file of `lines` lines (plus header and summary row) whose lines sum exactly to its total."""
+def generate(
+    path: Path,
+    lines: int,
+    settlement_id: str = SETTLEMENT_ID,
+    start: date = date(2026, 6, 1),
+    first_row: int = 0,
+) -> None:
+    """A V2 file of `lines` lines (plus header and summary row) whose lines sum exactly to its total, for the
+    14-day settlement period from `start` (deposited two days after it ends). `first_row` numbers the rows the
+    order ids, SKUs and amounts derive from, so consecutive settlements do not repeat one another."""
     body = path.with_suffix(".body")
     rows = f"""
         select
@@ -68,12 +77,13 @@ def generate(path: Path, lines: int, settlement_id: str = SETTLEMENT_ID) -> None
                 as amount_description,
             cast(((i * 7919) % 100000 - 40000) / 100 as decimal(18, 2)) as amount,
             'AFN' as fulfillment_id,
-            strftime(timestamp '2026-06-01' + to_seconds(i % 1209600), '%Y-%m-%d 00:00:00 UTC')
+            strftime(timestamp '{start.isoformat()}' + to_seconds(i % 1209600), '%Y-%m-%d 00:00:00 UTC')
                 as posted_date,
-            strftime(timestamp '2026-06-01' + to_seconds(i % 1209600), '%Y-%m-%d %H:%M:%S UTC') as posted_dt,
+            strftime(timestamp '{start.isoformat()}' + to_seconds(i % 1209600), '%Y-%m-%d %H:%M:%S UTC')
+                as posted_dt,
             printf('%014d', i) as order_item_code, '' as f, '' as g,
             printf('SKU-%05d', i % 20000) as sku, cast(1 + i % 3 as varchar) as quantity, '' as promotion_id
-        from range({lines}) t(i)
+        from range({first_row}, {first_row + lines}) t(i)
     """
     with duckdb.connect() as connection:
         connection.execute("set enable_progress_bar = false")
@@ -86,9 +96,9 @@ def generate(path: Path, lines: int, settlement_id: str = SETTLEMENT_ID) -> None
     summary = "\t".join(
         [
             settlement_id,
-            "2026-06-01 00:00:00 UTC",
-            "2026-06-15 00:00:00 UTC",
-            "2026-06-17 00:00:00 UTC",
+            f"{start.isoformat()} 00:00:00 UTC",
+            f"{(start + timedelta(days=14)).isoformat()} 00:00:00 UTC",
+            f"{(start + timedelta(days=16)).isoformat()} 00:00:00 UTC",
             f"{total:.2f}",
             "USD",
         ]

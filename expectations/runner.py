@@ -50,6 +50,22 @@ def _context() -> Any:
     return context
 
 
+def preload_in_background() -> threading.Thread:
+    """Import GX and create its context on a thread of its own, for a step that is about to need them.
+
+    Importing GX takes seconds of CPU; a step that first lands a file (DuckDB, which releases the GIL and leaves
+    the interpreter idle) starts this beforehand, so the checks that follow find GX ready. `validate_dataframe`
+    waits for it (same lock), so nothing is created twice."""
+
+    def load() -> None:
+        with _lock:
+            _context()
+
+    thread = threading.Thread(target=load, name="acorn-gx-preload", daemon=True)
+    thread.start()
+    return thread
+
+
 def new_suite(name: str, expectations: list[Any]) -> Any:
     """An ExpectationSuite holding `expectations`, built without saving it to any store.
 

@@ -14,6 +14,9 @@ SUITE_NAME = "settlement_lines_schema"
 # The lake's contract is owned by the transform that writes it; the suite checks the files against it.
 EXPECTED_COLUMNS = list(SETTLEMENT_LINES_SCHEMA.names)
 SOURCE_LAYOUTS = [LAYOUT_V2, LAYOUT_V1]
+NOT_NULL = ("settlement_id", "line_number", "currency", "amount", "source_layout", "raw_sha256")
+CURRENCY_REGEX = r"^[A-Z]{3}$"
+KEY = ["settlement_id", "line_number"]
 
 
 def build_suite() -> Any:
@@ -22,16 +25,15 @@ def build_suite() -> Any:
     from expectations.runner import new_suite
 
     e = gx.expectations
-    not_null = ("settlement_id", "line_number", "currency", "amount", "source_layout", "raw_sha256")
     return new_suite(
         SUITE_NAME,
         [
             e.ExpectTableColumnsToMatchSet(column_set=EXPECTED_COLUMNS, exact_match=False),
-            *(e.ExpectColumnValuesToNotBeNull(column=column) for column in not_null),
+            *(e.ExpectColumnValuesToNotBeNull(column=column) for column in NOT_NULL),
             # Money must arrive exact: Decimal objects, never floats.
             e.ExpectColumnValuesToBeOfType(column="amount", type_="Decimal"),
             e.ExpectColumnValuesToBeInSet(column="source_layout", value_set=SOURCE_LAYOUTS),
-            e.ExpectColumnValuesToMatchRegex(column="currency", regex=r"^[A-Z]{3}$"),
-            e.ExpectCompoundColumnsToBeUnique(column_list=["settlement_id", "line_number"]),
+            e.ExpectColumnValuesToMatchRegex(column="currency", regex=CURRENCY_REGEX),
+            e.ExpectCompoundColumnsToBeUnique(column_list=KEY),
         ],
     )

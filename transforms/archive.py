@@ -34,9 +34,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
+from lake.layout import writing
 from transforms import crash_points
 from transforms.jsonl import append_line
-from transforms.lake_layout import writing
 
 CHUNK_SIZE = 1 << 20
 # The kernel copies this much while Python hashes the previous step (a few steps in flight, bounded memory).

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-from transforms.lake_layout import writing
+from lake.layout import writing
 
 
 def _safe_name(name: str) -> str:

@@ -2,7 +2,7 @@
 
 A process killed mid-import (or mid-landing, mid-archive, mid-download) can leave behind:
 
-- `staging/<kind>-<id>` (transforms/lake_layout.py): files staged for the lake. A settlement's staging folder
+- `staging/<kind>-<id>` (lake/layout.py): files staged for the lake. A settlement's staging folder
   holding a publish journal (`publish.json`) was complete and being published: it is **finished** (its renames
   and versions-log records done, transforms/settlement/lake.py `publish`), so nothing of it is lost. Anything
   else there was never visible to a reader and is removed;
@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from transforms.lake_layout import exclusive, staging_root
+from lake.layout import exclusive, staging_root
 from transforms.settlement import lake as settlement_lake
 
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from lake.read import register
+from orchestration.clock import amazon_now
 from orchestration.finances import transactions_landing as tx
 from orchestration.finances import v0_landing as v0
-from orchestration.finances.clock import amazon_now
 from orchestration.resources import DataDirResource, SpApiResource
 from transforms.archive import RawArchive
-from transforms.lake_layout import published_files
 
 SPAPI_FINANCES_V0 = dg.AssetKey(["spapi", "finances_v0"])
 SPAPI_FINANCES = dg.AssetKey(["spapi", "finances_2024_06_19"])
@@ -287,13 +287,11 @@ def known_settlement_ids(lake: Path, account_id: str) -> list[str]:
     found: set[str] = set()
     with duckdb.connect() as connection:
         for dataset, column in sources:
-            files = [str(path) for path in published_files(lake, dataset)]
-            if not files:
+            if not register(connection, lake, dataset, "lake_rows"):
                 continue
             rows = connection.execute(
-                f"select distinct {column} from read_parquet(?, union_by_name = true, "
-                f"hive_partitioning = false) where account_id = ? and {column} is not null",
-                [files, account_id],
+                f"select distinct {column} from lake_rows where account_id = ? and {column} is not null",
+                [account_id],
             ).fetchall()
             found.update(str(row[0]) for row in rows)
     return sorted(found)

@@ -20,12 +20,12 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from lake.layout import published_files
 from orchestration.finances.assets import FINANCIAL_EVENTS_UNKNOWN, TRANSACTION_TOTALS
 from orchestration.finances.v0_landing import unknown_event_lists
-from orchestration.quality.verdict import acorn_check
 from orchestration.resources import DataDirResource
+from orchestration.verdict import acorn_check
 from spapi.windows import FINANCES_SAFE_LAG
-from transforms.lake_layout import published_files
 
 TRANSACTION_BREAKDOWNS_SUM = "transaction_breakdowns_sum"
 FINANCIAL_EVENTS_UNKNOWN_TYPES = "financial_events_unknown_types"

@@ -21,9 +21,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.finances.lake import drop_unchanged, partition_name, read_partition, write_partition
-from orchestration.finances.raw import archive_page
+from lake.partitions import drop_unchanged, partition_name, read_partition, write_partition
 from orchestration.finances.selection import DEFERRED_STATUS, transactions_start
+from orchestration.raw_pages import archive_page
 from spapi.calls import FinancesCalls
 from spapi.config import AccountConfig
 from spapi.windows import finances_windows

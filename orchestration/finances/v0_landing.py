@@ -18,14 +18,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.finances.lake import (
+from lake.partitions import (
     partition_name,
     partitions,
     read_partition,
     write_partition,
 )
-from orchestration.finances.raw import archive_page
 from orchestration.finances.selection import KnownGroup, groups_listing_start, groups_to_read
+from orchestration.raw_pages import archive_page
 from spapi.calls import FinancesV0Calls
 from spapi.config import AccountConfig
 from transforms.archive import RawArchive

@@ -2,39 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 import pandas as pd
 
 from expectations.outcome import CheckOutcome
 from expectations.runner import SuiteOutcome
-from orchestration.warehouse.lake_views import lake_scan_sql
-from transforms.lake_layout import published_files
+from lake.read import arrow_table
 
 SEVERITIES = {"WARN": dg.AssetCheckSeverity.WARN, "ERROR": dg.AssetCheckSeverity.ERROR}
 
 
 def read_lake_dataset(lake: Path, dataset: str) -> pd.DataFrame | None:
-    """A lake dataset as pandas, DECIMAL columns as exact `Decimal` objects; None when there is none yet."""
-    files = published_files(lake, dataset)
-    if not files:
-        return None
-    with duckdb.connect() as connection:
-        table = connection.execute(lake_scan_sql(dataset, "?"), [[str(f) for f in files]]).fetch_arrow_table()
+    """A small lake dataset (one row per settlement) as pandas, DECIMAL columns as exact `Decimal` objects; None
+    when there is none yet. Never for settlement lines: those are checked in DuckDB (settlement_lines_scan)."""
+    table = arrow_table(lake, dataset)
     # to_pandas keeps decimal128 as Python Decimal objects (object dtype): exact, as the suites expect.
-    return table.to_pandas()
+    return None if table is None else table.to_pandas()
 
 
-def check_result(outcome: SuiteOutcome, *, severity: dg.AssetCheckSeverity, rows: int) -> dg.AssetCheckResult:
+def check_result(
+    outcome: SuiteOutcome,
+    *,
+    severity: dg.AssetCheckSeverity,
+    rows: int,
+    extra: Mapping[str, object] | None = None,
+) -> dg.AssetCheckResult:
     failures = outcome.failures
     metadata: dict[str, Any] = {
         "suite": outcome.suite,
         "rows": rows,
         "expectations_evaluated": outcome.evaluated,
         "expectations_failed": len(failures),
+        **(extra or {}),
     }
     if failures:
         metadata["failures"] = dg.MetadataValue.json(

@@ -28,9 +28,9 @@ import dagster as dg
 import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from lake.read import register
 from spapi.config import Config
 from spapi.errors import ConfigError
-from transforms.lake_layout import published_files
 
 ACCOUNTS_TAG = "acorn/accounts"
 """Run tag naming the accounts a run covers (comma-separated ids); a run without it covers every account."""
@@ -227,7 +227,7 @@ class _LakeLatest:
 _SETTLEMENTS_SQL = """
 with ends as (
     select distinct account_id, period_end_at
-    from read_parquet(?, union_by_name = true, hive_partitioning = false)
+    from lake_rows
     where account_id is not null and period_end_at is not null
 ), gaps as (
     select account_id, period_end_at,
@@ -241,18 +241,17 @@ from gaps group by account_id
 
 _EVENT_GROUPS_SQL = """
 select account_id, epoch(max(started_at)), count(*)
-from read_parquet(?, union_by_name = true, hive_partitioning = false)
+from lake_rows
 where account_id is not null
 group by account_id
 """
 
 
 def _lake_latest(lake_dir: Path, dataset: str, sql: str) -> dict[str, _LakeLatest]:
-    files = published_files(lake_dir, dataset)
-    if not files:
-        return {}
     with duckdb.connect() as connection:
-        rows = connection.execute(sql, [[str(f) for f in files]]).fetchall()
+        if not register(connection, lake_dir, dataset, "lake_rows"):
+            return {}
+        rows = connection.execute(sql).fetchall()
     return {
         row[0]: _LakeLatest(
             last_at=None if row[1] is None else datetime.fromtimestamp(row[1], UTC),

@@ -11,6 +11,7 @@ settlement or per fee description, never millions of lines.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -24,23 +25,50 @@ from marts.fct_payouts
 """
 
 # Per settlement: what orders sold (principal), every fee line, and the principal refunded.
+# The distinct orders are counted from one row per (settlement, type, order), which DuckDB can spill to disk,
+# rather than from a set of order ids per settlement held in memory.
 SETTLEMENT_AMOUNTS_SQL = """
+with lines as (
+    select settlement_id, transaction_type, amount_type, amount_description, amount, is_fee, order_id
+    from marts.fct_settlement_lines
+),
+sums as (
+    select
+        settlement_id,
+        sum(amount) filter (
+            where transaction_type = 'Order' and amount_type = 'ItemPrice'
+              and amount_description = 'Principal') as order_principal,
+        sum(amount) filter (where is_fee) as fees,
+        sum(amount) filter (
+            where transaction_type = 'Refund' and amount_type = 'ItemPrice'
+              and amount_description = 'Principal') as refunded_principal
+    from lines
+    group by settlement_id
+),
+orders as (
+    select
+        settlement_id,
+        count(*) filter (where transaction_type = 'Order') as order_count,
+        count(*) filter (where transaction_type = 'Refund') as refund_count
+    from (
+        select distinct settlement_id, transaction_type, order_id
+        from lines
+        where transaction_type in ('Order', 'Refund') and order_id is not null
+    )
+    group by settlement_id
+)
 select
     payouts.settlement_id,
     payouts.account_id,
     payouts.currency,
-    coalesce(sum(lines.amount) filter (
-        where lines.transaction_type = 'Order' and lines.amount_type = 'ItemPrice'
-          and lines.amount_description = 'Principal'), 0) as order_principal,
-    coalesce(sum(lines.amount) filter (where lines.is_fee), 0) as fees,
-    coalesce(sum(lines.amount) filter (
-        where lines.transaction_type = 'Refund' and lines.amount_type = 'ItemPrice'
-          and lines.amount_description = 'Principal'), 0) as refunded_principal,
-    count(distinct lines.order_id) filter (where lines.transaction_type = 'Order') as order_count,
-    count(distinct lines.order_id) filter (where lines.transaction_type = 'Refund') as refund_count
+    coalesce(sums.order_principal, 0) as order_principal,
+    coalesce(sums.fees, 0) as fees,
+    coalesce(sums.refunded_principal, 0) as refunded_principal,
+    coalesce(orders.order_count, 0) as order_count,
+    coalesce(orders.refund_count, 0) as refund_count
 from marts.fct_payouts as payouts
-left join marts.fct_settlement_lines as lines on payouts.settlement_id = lines.settlement_id
-group by payouts.settlement_id, payouts.account_id, payouts.currency
+left join sums on payouts.settlement_id = sums.settlement_id
+left join orders on payouts.settlement_id = orders.settlement_id
 """
 
 FEE_DESCRIPTIONS_SQL = """
@@ -50,9 +78,18 @@ group by all
 """
 
 
+# What one check's query may hold in memory before DuckDB spills to disk: the checks run inside the `acorn`
+# process, beside Dagster and dbt, which must stay under 1 GiB together.
+QUERY_MEMORY_LIMIT = "256MB"
+
+
 def read_warehouse(warehouse: Path, sql: str) -> pd.DataFrame:
-    with read_only(warehouse) as connection:
-        return connection.execute(sql).fetch_arrow_table().to_pandas()
+    # A read-only database has no spill folder of its own: it gets a private one, removed afterwards.
+    with read_only(warehouse) as connection, tempfile.TemporaryDirectory(prefix="acorn-check-") as spill:
+        connection.execute("set enable_progress_bar = false")
+        connection.execute(f"set memory_limit = '{QUERY_MEMORY_LIMIT}'")
+        connection.execute(f"set temp_directory = '{spill}'")
+        return connection.execute(sql).to_arrow_table().to_pandas()
 
 
 def payouts(warehouse: Path) -> pd.DataFrame:
@@ -60,7 +97,17 @@ def payouts(warehouse: Path) -> pd.DataFrame:
 
 
 def settlement_amounts(warehouse: Path) -> pd.DataFrame:
-    return read_warehouse(warehouse, SETTLEMENT_AMOUNTS_SQL)
+    """Per settlement amounts (two checks read them: computed once per published warehouse file)."""
+    status = warehouse.stat()
+    identity = (str(warehouse), status.st_size, status.st_mtime_ns, status.st_ino)
+    if identity not in _amounts_cache:
+        _amounts_cache.clear()
+        _amounts_cache[identity] = read_warehouse(warehouse, SETTLEMENT_AMOUNTS_SQL)
+    return _amounts_cache[identity].copy()
+
+
+# At most one entry: the amounts of the warehouse file last read, keyed by its path, size, mtime and inode.
+_amounts_cache: dict[tuple[str, int, int, int], pd.DataFrame] = {}
 
 
 def fee_descriptions(warehouse: Path) -> pd.DataFrame:

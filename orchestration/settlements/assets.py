@@ -22,12 +22,13 @@ from typing import Any
 
 import dagster as dg
 
+from expectations.runner import preload_in_background
+from lake.layout import writing
 from orchestration.outcomes import CouldNotRun
 from orchestration.resources import DataDirResource, SpApiResource
 from orchestration.settlements.accounts import AccountDirectory, import_accounts
 from orchestration.settlements.landed import landed_documents
 from spapi.errors import ConfigError
-from transforms.lake_layout import writing
 from transforms.settlement import ImportOutcome, import_settlement_file
 
 SETTLEMENT_REPORT_TYPES = (
@@ -86,6 +87,9 @@ def settlement_reports(
     data: DataDirResource,
 ) -> Iterator[dg.MaterializeResult]:
     paths = data.paths()
+    # The lake checks after this step validate with GX; importing it meanwhile costs no wall time (landing
+    # is DuckDB's work, outside the interpreter).
+    preload_in_background()
     if config.import_files:
         accounts = _import_accounts(spapi)
         if config.account_id is not None:

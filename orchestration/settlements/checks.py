@@ -7,8 +7,8 @@ step when a file was quarantined or rejected, so the run is not a plain green Su
 
 import dagster as dg
 
-from orchestration.quality.verdict import acorn_check
 from orchestration.settlements.assets import SETTLEMENT_LINES, outcomes_from_metadata
+from orchestration.verdict import acorn_check
 
 SETTLEMENT_FILES_ACCEPTED = "settlement_files_accepted"
 REFUSED = ("quarantined", "rejected")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from lake.read import register
 from transforms.archive import RawArchive
-from transforms.lake_layout import published_files
 
 
 def landed_documents(data_dir: Path) -> set[str]:
@@ -27,13 +27,10 @@ def landed_documents(data_dir: Path) -> set[str]:
 
 def _lake_hashes(settlements_dir: Path) -> set[str]:
     # Published rows only: a row still in the staging area (a run killed before publishing it) is not landed.
-    files = published_files(settlements_dir.parent, settlements_dir.name)
-    if not files:
-        return set()
     with duckdb.connect() as connection:
-        rows = connection.execute(
-            "select distinct raw_sha256 from read_parquet(?, union_by_name = true)", [[str(f) for f in files]]
-        ).fetchall()
+        if not register(connection, settlements_dir.parent, settlements_dir.name, "lake_rows"):
+            return set()
+        rows = connection.execute("select distinct raw_sha256 from lake_rows").fetchall()
     return {row[0] for row in rows if row[0]}
 
 

@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import dagster as dg
 
-from orchestration.finances.clock import amazon_now
+from orchestration.clock import amazon_now
 from orchestration.resources import DataDirResource, SpApiResource
 from orchestration.vendor_orders import landing
 from transforms.archive import RawArchive

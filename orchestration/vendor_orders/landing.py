@@ -21,14 +21,14 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orchestration.finances.lake import (
+from lake.partitions import (
     drop_unchanged,
     partition_name,
     partitions,
     read_partition,
     write_partition,
 )
-from orchestration.finances.raw import archive_page
+from orchestration.raw_pages import archive_page
 from spapi.calls import VendorOrdersCalls
 from spapi.config import AccountConfig
 from spapi.windows import VENDOR_MAX_AGE, as_utc

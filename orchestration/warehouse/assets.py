@@ -8,12 +8,12 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from lake.layout import reading
 from orchestration.resources import DataDirResource
 from orchestration.warehouse.lake_views import register_lake_views
 from orchestration.warehouse.project import dbt_project, ensure_manifest
 from orchestration.warehouse.publish import build_and_publish
 from transforms import crash_points
-from transforms.lake_layout import reading
 
 ensure_manifest()
 
@@ -52,7 +52,7 @@ def acorn_dbt_models(
         )
         views = register_lake_views(build.path, paths.lake)
         context.log.info(f"lake views registered: {', '.join(views)}")
-        # The lake holds still while dbt reads it: a publish meanwhile waits (transforms/lake_layout.py).
+        # The lake holds still while dbt reads it: a publish meanwhile waits (lake/layout.py).
         with reading(paths.root):
             with _environment(ACORN_WAREHOUSE_PATH=str(build.path), ACORN_LAKE_DIR=str(paths.lake)):
                 invocation = dbt.cli(["build"], context=context)  # starts dbt with this environment

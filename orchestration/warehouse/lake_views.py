@@ -1,8 +1,8 @@
 """Expose each lake dataset to the warehouse as a view `lake.<dataset>`, the relation dbt's sources name.
 
-Views (not copies) keep one truth: the published Parquet files (transforms/lake_layout.py, never a staged
-one). A dataset with no partition yet reads an empty file with the dataset's schema, so dbt and analysts see an
-empty table rather than an error on a fresh data dir.
+Views (not copies) keep one truth: the published Parquet files (lake/layout.py, never a staged one), read as
+every lake reader reads them (lake/read.py). A dataset with no partition yet reads an empty file with the
+dataset's schema, so dbt and analysts see an empty table rather than an error on a fresh data dir.
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from transforms.lake_layout import published_files, published_pattern
-from transforms.settlement.schema import settlement_lines_scan_sql
+from lake.read import published_files, published_pattern, scan_sql
 
 
 def lake_datasets() -> dict[str, pa.Schema]:
     """Every lake dataset dbt reads, with its Arrow schema (owned by the transform that writes it)."""
-    from orchestration.finances.datasets import finance_lake_datasets
+    from orchestration.lake_datasets import finance_lake_datasets
     from transforms.settlement import SETTLEMENT_LINES_SCHEMA, SETTLEMENTS_SCHEMA
 
     return {
@@ -49,7 +48,7 @@ def register_lake_views(
             if published_files(lake, name):
                 # A pattern, not a list: the view also sees partitions published after it was created.
                 pattern = published_pattern(lake, name)
-                select = lake_scan_sql(name, f"'{_quote(pattern)}'")
+                select = scan_sql(name, f"'{_quote(pattern)}'")
             else:
                 empty = empty_dir / f"{name}.parquet"
                 pq.write_table(schema.empty_table(), empty)
@@ -57,16 +56,6 @@ def register_lake_views(
             connection.execute(f"create or replace view lake.{name} as {select}")
             created.append(name)
     return created
-
-
-def lake_scan_sql(dataset: str, files: str) -> str:
-    """The SELECT every ACORN reader uses over a lake dataset's Parquet `files` (a DuckDB list, pattern or `?`).
-
-    Settlement lines stored with positional line numbers get them filled in (transforms/settlement/schema.py).
-    """
-    if dataset == "settlement_lines":
-        return settlement_lines_scan_sql(files)
-    return f"select * from read_parquet({files}, union_by_name = true, hive_partitioning = false)"
 
 
 def _quote(text: str) -> str:

@@ -24,7 +24,7 @@ import pytest
 from acorn_process import acorn, start_acorn
 
 from bench.settlement_import import generate
-from transforms.lake_layout import published_files
+from lake.layout import published_files
 from transforms.recovery import find_leftovers
 
 ACCOUNT = "demo-na"

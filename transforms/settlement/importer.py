@@ -13,9 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
+from lake.layout import writing
 from transforms import crash_points
 from transforms.archive import ArchivedObject, RawArchive, StagedObject
-from transforms.lake_layout import writing
 from transforms.quarantine import find_sidecar, quarantine_file
 from transforms.settlement import lake as lake_io
 from transforms.settlement.accounts import AccountDirectory, Resolution

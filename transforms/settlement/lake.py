@@ -3,7 +3,7 @@
 A settlement is published as `settlement_lines/settlement_id=<id>/part-0.parquet` first and
 `settlements/settlement_id=<id>/part-0.parquet` last: a settlements row is the commit marker (orchestration
 treats a document as landed once its sha256 is there). Both files are written in a private staging folder under
-`<data>/staging/` (transforms/lake_layout.py: no reader ever sees them there), then a publish journal
+`<data>/staging/` (lake/layout.py: no reader ever sees them there), then a publish journal
 (`publish.json`, written atomically) records the renames and versions-log records to come, and `publish` carries
 them out, each file moved into place with one rename. A process killed after the journal was written is
 finished by `publish` at the next start-up (transforms/recovery.py); killed before, its staging folder is
@@ -28,10 +28,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lake.layout import flush_to_disk, new_staging_dir, publishing
+from lake.read import file_list, scan_sql
 from transforms import crash_points
 from transforms.jsonl import read_records
-from transforms.lake_layout import flush_to_disk, new_staging_dir, publishing
-from transforms.settlement.schema import SETTLEMENT_LINES_SCHEMA, settlement_lines_scan_sql
+from transforms.settlement.schema import SETTLEMENT_LINES_SCHEMA
 
 LINES = "settlement_lines"
 SETTLEMENTS = "settlements"
@@ -54,7 +55,7 @@ def partition_dir(lake: Path, dataset: str, settlement_id: str) -> Path:
 
 def staging_dir(lake: Path) -> Path:
     """A private folder for one settlement's files, beside the lake (same file system, never read by readers);
-    hold `lake_layout.writing` on the lake's data dir while it exists."""
+    hold `lake.layout.writing` on the lake's data dir while it exists."""
     return new_staging_dir(lake.parent, STAGING_KIND)
 
 
@@ -69,7 +70,7 @@ class CurrentVersion:
 
 @contextlib.contextmanager
 def lake_lock(lake: Path) -> Iterator[None]:
-    """One settlement writer at a time, and no build reading the lake meanwhile (lake_layout.publishing)."""
+    """One settlement writer at a time, and no build reading the lake meanwhile (lake.layout.publishing)."""
     lake.mkdir(parents=True, exist_ok=True)
     with open(lake / ".settlements.lock", "a+b") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
@@ -155,7 +156,7 @@ def is_newer(candidate: datetime | None, current: CurrentVersion) -> bool:
 def rewrite_account(lake: Path, settlement_id: str, account_id: str, settlements_schema: pa.Schema) -> None:
     """Set `account_id` on every row of a landed settlement (its lines, then its settlements row, the commit
     marker), published like an import (staged, journaled, each file replaced by one rename); call it under
-    `lake_lock` and `lake_layout.writing`. Everything else is kept as it was: row order (V2 line numbers are
+    `lake_lock` and `lake.layout.writing`. Everything else is kept as it was: row order (V2 line numbers are
     implied by it), the Parquet key-value metadata, every other value. The versions log gets a `reattributed`
     record."""
     current = current_version(lake, settlement_id)
@@ -316,7 +317,5 @@ def read_settlement_lines(files: list[Path]) -> pa.Table:
         return SETTLEMENT_LINES_SCHEMA.empty_table()
     with duckdb.connect() as connection:
         connection.execute("set TimeZone = 'UTC'")
-        table = connection.execute(
-            settlement_lines_scan_sql("?"), [[str(f) for f in files]]
-        ).fetch_arrow_table()
+        table = connection.sql(scan_sql(LINES, file_list(files))).to_arrow_table()
     return table.select(SETTLEMENT_LINES_SCHEMA.names).cast(SETTLEMENT_LINES_SCHEMA)

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+# Line numbers of a V2 file are implied by file order and filled in by every reader (lake/read.py); the import
+# records that convention in the Parquet key-value metadata.
+from lake.read import FIRST_DATA_LINE as FIRST_DATA_LINE
+from lake.read import POSITIONAL_NUMBERING as POSITIONAL_NUMBERING
+from lake.read import POSITIONAL_NUMBERING_KEY as POSITIONAL_NUMBERING_KEY
+
 MONEY = pa.decimal128(18, 2)
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -124,23 +130,3 @@ REQUIRED_V1 = (
 )
 
 SUMMARY_DATE_COLUMNS = ("settlement-start-date", "settlement-end-date", "deposit-date")
-
-# Line numbers of a V2 file without blank lines are implied by file order (the header is line 1, the summary
-# row line 2, so the n-th row written, counting from 0, is line n + 3 and settlement line n + 1). The import
-# then stores them as NULL and readers fill them in from the Parquet row position: numbering 5 million rows
-# while writing costs as much as the whole typed conversion, since it forces DuckDB onto one thread. Rows whose
-# numbers are not positional (the older layout's unpivoted rows, files with blank lines) store them.
-FIRST_DATA_LINE = 3
-POSITIONAL_NUMBERING_KEY = "acorn.line_numbers"
-POSITIONAL_NUMBERING = "positional: line_number = row + 1, source_line = row + 3 (row counted from 0)"
-
-
-def settlement_lines_scan_sql(files: str) -> str:
-    """A SELECT over settlement_lines Parquet `files` (a DuckDB list, pattern or `?`) with every line number
-    filled in. Every reader of the lake's settlement lines goes through it."""
-    return (
-        "select * exclude (file_row_number) replace ("
-        "coalesce(line_number, file_row_number + 1) as line_number, "
-        f"coalesce(source_line, file_row_number + {FIRST_DATA_LINE}) as source_line) "
-        f"from read_parquet({files}, union_by_name = true, hive_partitioning = false, file_row_number = true)"
-    )

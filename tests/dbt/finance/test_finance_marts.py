@@ -19,8 +19,8 @@ from finance_testkit import in_flight_deferred
 
 from acorn_cli.summary import deferred_lines
 from orchestration.finances import checks
-from orchestration.quality.verdict import evaluate
 from orchestration.resources import DataDirResource
+from orchestration.verdict import evaluate
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("finance_pipeline")]
 

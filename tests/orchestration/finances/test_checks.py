@@ -14,10 +14,10 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from lake.partitions import write_partition
 from orchestration.finances import checks
-from orchestration.finances.lake import write_partition
-from orchestration.quality.verdict import evaluate
 from orchestration.resources import DataDirResource
+from orchestration.verdict import evaluate
 from transforms.finances.transactions import TRANSACTION_TOTALS_SCHEMA
 from transforms.finances.v0_events import financial_events_tables
 

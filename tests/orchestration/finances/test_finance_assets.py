@@ -70,7 +70,7 @@ def test_the_run_clock_is_the_simulators_when_the_resource_started_one(
     for name in ("SPAPI_LWA_CLIENT_ID", "SPAPI_LWA_CLIENT_SECRET", "SPAPI_REFRESH_TOKEN"):
         monkeypatch.setenv(name, f"test-{name.lower()}")
 
-    from orchestration.finances.clock import amazon_now
+    from orchestration.clock import amazon_now
     from simulator import SimClock
 
     start = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)

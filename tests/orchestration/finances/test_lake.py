@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from orchestration.finances.lake import (
+from lake.partitions import (
     PART_FILE,
     drop_unchanged,
     partition_name,

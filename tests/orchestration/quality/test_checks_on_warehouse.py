@@ -14,8 +14,8 @@ import pytest
 from small_lake import build_warehouse, demo_settlements
 
 from orchestration.quality import checks
-from orchestration.quality.verdict import evaluate
 from orchestration.resources import DataDirResource
+from orchestration.verdict import evaluate
 
 pytestmark = pytest.mark.slow
 

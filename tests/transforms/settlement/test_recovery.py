@@ -1,5 +1,5 @@
 """Readers see only published lake files; leftovers of interrupted runs are found, finished or removed, and
-never while another writer is active (transforms/lake_layout.py, transforms/recovery.py)."""
+never while another writer is active (lake/layout.py, transforms/recovery.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from transforms.lake_layout import published_files, published_pattern, staging_root, writing
+from lake.layout import published_files, published_pattern, staging_root, writing
 from transforms.recovery import find_leftovers, recover
 from transforms.settlement import import_settlement_file
 from transforms.settlement import lake as settlement_lake
@@ -80,7 +80,7 @@ def test_no_clean_up_while_another_writer_is_staging(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from transforms.lake_layout import writing\n"
+            "import sys, time; from pathlib import Path; from lake.layout import writing\n"
             f"with writing(Path({str(data)!r})):\n    print('held', flush=True); time.sleep(30)",
         ],
         stdout=subprocess.PIPE,
@@ -139,7 +139,7 @@ def test_staged_files_reach_the_disk_before_the_journal_names_them(
     journal exists, and each partition folder right after the rename into it."""
     import os
 
-    import transforms.lake_layout as lake_layout
+    import lake.layout as lake_layout
 
     data = tmp_path / "data"
     path = write_file(v2.render([v2.line("1.00"), v2.line("2.00")], total="3.00"))

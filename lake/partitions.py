@@ -2,7 +2,7 @@
 
 A lake dataset is `data/lake/<dataset>/<partition>/part-0.parquet` (one folder level, which is what the
 warehouse's lake views read). A partition is replaced atomically (written in `<data>/staging/`, where no
-reader looks, then `os.replace`d into place: transforms/lake_layout.py) and only when its bytes change, so a
+reader looks, then `os.replace`d into place: lake/layout.py) and only when its bytes change, so a
 re-run that finds nothing new leaves every file, and its mtime, untouched. Rows are sorted by the dataset's key
 before writing and the Parquet writer settings are fixed, so equal rows always give equal bytes.
 """
@@ -20,15 +20,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lake.layout import data_dir_of, flush_to_disk, published_files, publishing, staging_file, writing
 from transforms import crash_points
-from transforms.lake_layout import (
-    data_dir_of,
-    flush_to_disk,
-    published_files,
-    publishing,
-    staging_file,
-    writing,
-)
 
 PART_FILE = "part-0.parquet"
 # Characters allowed in a partition folder name as they are; anything else is percent-encoded, so an id with a

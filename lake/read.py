@@ -1,0 +1,113 @@
+"""Every read of lake Parquet: the published files, one SELECT over them, a DuckDB relation, an Arrow table.
+
+All readers (the warehouse's `lake.*` views, the checks, what counts as landed, the settlement transform) use
+`scan_sql`, so they read with the same `read_parquet` options: columns matched by name across files
+(`union_by_name`: an older file without a newer column reads it as NULL), no hive columns from the folder names
+(the partition values are columns of the file already), and settlement lines with their positional line
+numbers filled in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from lake.layout import published_files, published_pattern
+
+__all__ = [
+    "FIRST_DATA_LINE",
+    "POSITIONAL_NUMBERING",
+    "POSITIONAL_NUMBERING_KEY",
+    "arrow_table",
+    "file_list",
+    "published_files",
+    "published_pattern",
+    "register",
+    "relation",
+    "scan_sql",
+]
+
+SETTLEMENT_LINES = "settlement_lines"
+
+# Line numbers of a V2 settlement file without blank lines are implied by file order (the header is line 1,
+# the summary row line 2, so the n-th row written, counting from 0, is line n + 3 and settlement line n + 1).
+# The import then stores them as NULL and readers fill them in from the Parquet row position: numbering
+# 5 million rows while writing costs as much as the whole typed conversion, since it forces DuckDB onto one
+# thread. Rows whose numbers are not positional (the older layout's unpivoted rows, files with blank lines)
+# store them.
+FIRST_DATA_LINE = 3
+POSITIONAL_NUMBERING_KEY = "acorn.line_numbers"
+POSITIONAL_NUMBERING = "positional: line_number = row + 1, source_line = row + 3 (row counted from 0)"
+
+
+def scan_sql(dataset: str, files: str, *, provenance: bool = False) -> str:
+    """The SELECT every ACORN reader uses over a lake dataset's Parquet `files` (a DuckDB list, pattern or `?`).
+
+    `provenance`: also return each row's `filename` and `file_row_number` (which file, which row), for a check
+    that must say where a row came from, and for settlement lines `line_number_stored` (whether the file holds
+    the number or it is the row's position)."""
+    extra = ", filename = true" if provenance else ""
+    if dataset != SETTLEMENT_LINES:
+        return f"select * from read_parquet({files}, union_by_name = true, hive_partitioning = false{extra})"
+    kept = ", line_number is not null as line_number_stored" if provenance else ""
+    return (
+        f"select *{'' if provenance else ' exclude (file_row_number)'} replace ("
+        "coalesce(line_number, file_row_number + 1) as line_number, "
+        f"coalesce(source_line, file_row_number + {FIRST_DATA_LINE}) as source_line){kept} "
+        "from read_parquet("
+        f"{files}, union_by_name = true, hive_partitioning = false, file_row_number = true{extra})"
+    )
+
+
+def file_list(files: list[Path]) -> str:
+    """`files` as a DuckDB list literal, for SQL that cannot take a parameter (a view, a relation)."""
+    return "[" + ", ".join(_literal(str(path)) for path in files) + "]"
+
+
+def relation(
+    connection: duckdb.DuckDBPyConnection,
+    lake: Path,
+    dataset: str,
+    *,
+    files: list[Path] | None = None,
+    provenance: bool = False,
+) -> duckdb.DuckDBPyRelation | None:
+    """A lazy DuckDB relation over a dataset's published files (or the given subset of them); None when there
+    are none. Nothing is read until the relation is aggregated or fetched, so a check can sum millions of rows
+    in DuckDB and bring back one row per settlement."""
+    files = published_files(lake, dataset) if files is None else files
+    if not files:
+        return None
+    return connection.sql(scan_sql(dataset, file_list(files), provenance=provenance))
+
+
+def register(
+    connection: duckdb.DuckDBPyConnection,
+    lake: Path,
+    dataset: str,
+    view: str,
+    *,
+    files: list[Path] | None = None,
+) -> bool:
+    """Create (or replace) the temporary view `view` over a dataset's published files (or the given subset), for
+    SQL that names it; False (and no view) when there are none."""
+    files = published_files(lake, dataset) if files is None else files
+    if not files:
+        return False
+    connection.execute(f"create or replace temp view {view} as {scan_sql(dataset, file_list(files))}")
+    return True
+
+
+def arrow_table(lake: Path, dataset: str, *, files: list[Path] | None = None) -> pa.Table | None:
+    """A dataset's published files (or the given subset) as one Arrow table, DECIMAL kept exact; None when there
+    are none. For small datasets (one row per settlement, per group): large ones are aggregated in DuckDB."""
+    with duckdb.connect() as connection:
+        connection.execute("set TimeZone = 'UTC'")
+        found = relation(connection, lake, dataset, files=files)
+        return None if found is None else found.to_arrow_table()
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
