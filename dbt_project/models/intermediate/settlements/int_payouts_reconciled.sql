@@ -1,6 +1,6 @@
 -- A payout reconciles when the sum of its lines equals the report's total-amount exactly. It is never "fixed".
 with settlements as (
-    select * from {{ ref('stg_lake__settlements') }}
+    select * from {{ ref('stg_lake_settlements__settlements') }}
 ),
 
 line_totals as (
@@ -8,7 +8,7 @@ line_totals as (
         settlement_id,
         sum(amount) as lines_total,
         count(*) as line_count
-    from {{ ref('stg_lake__settlement_lines') }}
+    from {{ ref('stg_lake_settlements__settlement_lines') }}
     group by settlement_id
 ),
 
