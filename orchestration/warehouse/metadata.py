@@ -51,9 +51,10 @@ def table_metadata(
     metadata = {}
     for (schema, table), found in columns.items():
         [(rows,)] = connection.execute(f"select count(*) from {_quote(schema)}.{_quote(table)}").fetchall()
-        metadata[(schema, table)] = dict(
-            dg.TableMetadataSet(row_count=int(rows), column_schema=dg.TableSchema(columns=found))
-        )
+        metadata[(schema, table)] = {
+            "dagster/row_count": dg.MetadataValue.int(int(rows)),
+            "dagster/column_schema": dg.MetadataValue.table_schema(dg.TableSchema(columns=found)),
+        }
     return metadata
 
 
