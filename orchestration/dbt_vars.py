@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs; dbt depends on it
 
 from orchestration.paths import DBT_PROJECT_DIR
 
