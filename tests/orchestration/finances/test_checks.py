@@ -35,6 +35,8 @@ def _data(root: Path) -> DataDirResource:
 
 
 # The models the deferred checks read, built by real dbt over the tables below (named as their upstream models).
+# A dbt run takes seconds, so the tests that build them are marked slow.
+SLOW_REAL_DBT = pytest.mark.slow
 CHECKED_MODELS = ["int_deferred_balances_compared", "int_deferred_maturities_overdue"]
 
 
@@ -127,6 +129,7 @@ TRANSACTIONS = [
 AGREEING = [("S1", "acct", "USD", D("10.00"), D("10.00"), D("10.00"), D("10.00"), 4, True)]
 
 
+@SLOW_REAL_DBT
 def test_deferred_balance_matches_passes_and_fails_by_a_cent(tmp_path: Path) -> None:
     _warehouse(tmp_path, schedule=SCHEDULE, balances=BALANCES, sources=AGREEING)
     result = evaluate(checks.deferred_balance_matches, data=_data(tmp_path))
@@ -156,6 +159,7 @@ def test_deferred_balance_matches_passes_and_fails_by_a_cent(tmp_path: Path) -> 
     assert "next run verifies" in result.metadata["note"].value
 
 
+@SLOW_REAL_DBT
 def test_a_covered_snapshot_that_differs_by_a_cent_is_an_error(tmp_path: Path) -> None:
     short = [_transaction("T1", "999.98", datetime(2026, 11, 18, tzinfo=UTC), "DEFERRED_RELEASED",
                           datetime(2026, 11, 22, tzinfo=UTC)), *TRANSACTIONS[1:]]  # fmt: skip
@@ -176,6 +180,7 @@ def test_a_covered_snapshot_that_differs_by_a_cent_is_an_error(tmp_path: Path) -
     }
 
 
+@SLOW_REAL_DBT
 def test_a_snapshot_within_the_listing_lag_of_the_latest_is_not_verified_yet(tmp_path: Path) -> None:
     moments_before = AS_OF - checks.FINANCES_SAFE_LAG + timedelta(seconds=1)
     balances = [("acct", "US", moments_before, "DEFERRED", D("1.00"), "USD"), *BALANCES[1:]]
@@ -184,6 +189,7 @@ def test_a_snapshot_within_the_listing_lag_of_the_latest_is_not_verified_yet(tmp
     assert result.passed and result.metadata["verified_currencies"].value == 0
 
 
+@SLOW_REAL_DBT
 def test_deferred_money_without_a_balance_is_a_mismatch(tmp_path: Path) -> None:
     _warehouse(tmp_path, schedule=[*SCHEDULE, ("acct", "US", "EUR", date(2026, 11, 25), D("5.00"))],
                balances=BALANCES, sources=AGREEING)  # fmt: skip
@@ -191,6 +197,7 @@ def test_deferred_money_without_a_balance_is_a_mismatch(tmp_path: Path) -> None:
     assert not result.passed and result.metadata["mismatches"].value == 1
 
 
+@SLOW_REAL_DBT
 def test_deferred_release_overdue_warns_after_the_grace_days(tmp_path: Path) -> None:
     _warehouse(tmp_path, schedule=SCHEDULE, balances=BALANCES, sources=AGREEING)
     assert evaluate(checks.deferred_release_overdue, data=_data(tmp_path)).passed
@@ -205,6 +212,7 @@ def test_deferred_release_overdue_warns_after_the_grace_days(tmp_path: Path) -> 
     assert result.metadata["overdue_amount_by_currency"].value == {"USD": "7.00"}
 
 
+@SLOW_REAL_DBT
 def test_settlement_sources_agree_names_the_disagreeing_settlement(tmp_path: Path) -> None:
     disagreeing = ("S2", "acct", "USD", D("10.00"), D("10.00"), D("9.99"), None, 3, False)
     _warehouse(tmp_path, schedule=SCHEDULE, balances=BALANCES, sources=[*AGREEING, disagreeing])
