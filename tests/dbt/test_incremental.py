@@ -62,4 +62,6 @@ def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
     assert sum(1 for row in lines if row[0] == "US9") == 3
     assert not [row for row in incremental["fct_refunds"] if row[0] == "US1"]
     reissued_payout = [row for row in incremental["fct_payouts"] if row[0] == "US1"]
-    assert len(reissued_payout) == 1 and reissued_payout[0][8] == sum(line["amount"] for line in reissued.lines)
+    assert len(reissued_payout) == 1 and reissued_payout[0][8] == sum(
+        line["amount"] for line in reissued.lines
+    )
