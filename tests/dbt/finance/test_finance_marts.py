@@ -58,7 +58,7 @@ def test_at_least_ninety_percent_of_payouts_match_a_group_by_the_rule(pipeline) 
         """
         select p.settlement_id
         from marts.fct_payouts as p
-        join staging.stg_lake__financial_event_groups as g
+        join staging.stg_lake_finance__financial_event_groups as g
             on p.financial_event_group_id = g.financial_event_group_id
         where p.account_id <> g.account_id or p.currency <> g.currency or p.total_amount <> g.original_total
            or abs(date_diff('day', cast(p.deposit_at as date), cast(g.fund_transfer_at as date))) > 1
@@ -135,7 +135,7 @@ def test_deferred_schedule_equals_the_simulators_deferred_balance_to_the_cent(pi
     )
     snapshots = _rows(
         pipeline.warehouse,
-        "select account_id, max(as_of) from staging.stg_lake__balances group by account_id",
+        "select account_id, max(as_of) from staging.stg_lake_finance__balances group by account_id",
     )
     assert {account for account, _ in snapshots} == {"demo-na", "demo-eu"}
     ledger = pipeline.landing.simulator.ledger
