@@ -431,7 +431,7 @@ def ui(port: int) -> None:
 def docs(port: int) -> None:
     """Generate the dbt docs offline and serve them on 127.0.0.1."""
     paths = data_paths().ensure()
-    env = {**os.environ, "ACORN_WAREHOUSE_PATH": str(paths.warehouse), "ACORN_LAKE_DIR": str(paths.lake)}
+    env = {**os.environ, "ACORN_WAREHOUSE_PATH": str(paths.warehouse)}
     dbt = [sys.executable, "-m", "dbt.cli.main"]
     common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     subprocess.run([*dbt, "docs", "generate", *common], check=True, env=env)

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,8 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from lake.layout import published_files
+from lake import read as lake_read
+from orchestration.dbt_vars import dbt_var
 from orchestration.finances.assets import FINANCIAL_EVENTS_UNKNOWN, TRANSACTION_TOTALS
 from orchestration.finances.v0_landing import unknown_event_lists
 from orchestration.resources import DataDirResource
@@ -37,7 +37,8 @@ FCT_SETTLEMENT_SOURCES = dg.AssetKey(["warehouse", "fct_settlement_sources"])
 RPT_DEFERRED_SCHEDULE = dg.AssetKey(["warehouse", "rpt_deferred_schedule"])
 
 # Amazon releases deferred money on its maturity date; a few days of slack absorb posting lag before warning.
-DEFERRED_OVERDUE_GRACE_DAYS = 3
+# The dbt model int_deferred_maturities_overdue applies it (dbt var deferred_overdue_grace_days).
+DEFERRED_OVERDUE_GRACE_DAYS = dbt_var("deferred_overdue_grace_days")
 SAMPLE_SIZE = 10
 
 
@@ -45,16 +46,9 @@ def _lake_query(
     lake: Path, dataset: str, sql: str, params: list[Any] | None = None
 ) -> list[tuple[Any, ...]] | None:
     """Run `sql` over a lake dataset exposed as the relation `dataset`; None when the dataset has no file."""
-    files = [str(path) for path in published_files(lake, dataset)]
-    if not files:
-        return None
     with duckdb.connect() as connection:
-        # A view cannot take prepared parameters: the file list is written as quoted literals.
-        listed = ", ".join("'" + name.replace("'", "''") + "'" for name in files)
-        connection.execute(
-            f"create view {dataset} as select * from read_parquet([{listed}], union_by_name = true, "
-            "hive_partitioning = false)"
-        )
+        if not lake_read.register(connection, lake, dataset, dataset):
+            return None
         return connection.execute(sql, params or []).fetchall()
 
 
@@ -154,129 +148,32 @@ def settlement_sources_agree(data: DataDirResource) -> dg.AssetCheckResult:
 # while listBalances answers as of the request itself: money posted in that gap is in the run's DEFERRED
 # balance but not yet in the lake. The run's own snapshot is therefore provisional (a difference is a warning);
 # the newest snapshot taken at least that gap before the latest one is fully covered by the transactions
-# landed since, and is verified against them to the cent (a difference is an error).
+# landed since, and is verified against them to the cent (a difference is an error). The dbt model
+# int_deferred_balances_compared applies this rule with the same lag (dbt var finances_listing_lag_seconds).
 _SNAPSHOT_COVERAGE_LAG = FINANCES_SAFE_LAG
 
 
-def _provisional_comparison(connection: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
-    """The latest snapshot per account and marketplace against the schedule as it stands now."""
-    return connection.execute(
-        """
-        with latest as (
-            select account_id, marketplace_id, max(as_of) as as_of
-            from lake.balances
-            group by account_id, marketplace_id
-        ),
-        balances as (
-            select balances.account_id, balances.currency, sum(balances.amount) as amount,
-                max(balances.as_of) as as_of
-            from lake.balances as balances
-            inner join latest
-                on balances.account_id = latest.account_id
-                and balances.marketplace_id is not distinct from latest.marketplace_id
-                and balances.as_of = latest.as_of
-            where balances.balance_type = 'DEFERRED'
-            group by balances.account_id, balances.currency
-        ),
-        schedule as (
-            select account_id, currency, sum(deferred_amount) as amount
-            from marts.rpt_deferred_schedule
-            group by account_id, currency
-        )
-        select coalesce(balances.account_id, schedule.account_id),
-               coalesce(balances.currency, schedule.currency),
-               coalesce(schedule.amount, 0), balances.amount, balances.as_of
-        from balances
-        full outer join schedule
-            on balances.account_id = schedule.account_id and balances.currency = schedule.currency
-        where coalesce(balances.account_id, schedule.account_id) in (select account_id from balances)
-        order by 1, 2
-        """
-    ).fetchall()
-
-
-def _verified_comparison(connection: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
-    """The newest covered snapshot per account against the deferred money reconstructed as of its time.
-
-    Deferred at T: posted by T and either still DEFERRED or released (DEFERRED_RELEASED) after T, by its
-    maturity date, which Amazon keeps in the DeferredContext. Transactions come one row each, with their
-    current status, from int_transactions_totaled, the model rpt_deferred_schedule is built on.
-    """
-    lag_seconds = int(_SNAPSHOT_COVERAGE_LAG.total_seconds())
-    return connection.execute(
-        f"""
-        with taken as (select distinct account_id, as_of from lake.balances),
-        newest as (select account_id, max(as_of) as newest from taken group by account_id),
-        snapshots as (
-            select taken.account_id, max(taken.as_of) as as_of
-            from taken inner join newest using (account_id)
-            where taken.as_of <= newest.newest - to_seconds({lag_seconds})
-            group by taken.account_id
-        ),
-        balances as (
-            select balances.account_id, balances.currency, balances.as_of, sum(balances.amount) as amount
-            from lake.balances as balances
-            inner join snapshots
-                on balances.account_id = snapshots.account_id and balances.as_of = snapshots.as_of
-            where balances.balance_type = 'DEFERRED'
-            group by balances.account_id, balances.currency, balances.as_of
-        ),
-        reconstructed as (
-            select snapshots.account_id, transactions.currency, sum(transactions.total_amount) as amount
-            from snapshots
-            inner join intermediate.int_transactions_totaled as transactions
-                on transactions.account_id = snapshots.account_id
-                and transactions.posted_at <= snapshots.as_of
-                and (
-                    transactions.transaction_status = 'DEFERRED'
-                    or (
-                        transactions.transaction_status = 'DEFERRED_RELEASED'
-                        and transactions.maturity_at > snapshots.as_of
-                    )
-                )
-            group by snapshots.account_id, transactions.currency
-        )
-        select coalesce(balances.account_id, reconstructed.account_id),
-            coalesce(balances.currency, reconstructed.currency),
-            coalesce(reconstructed.amount, 0), balances.amount,
-            coalesce(balances.as_of, (select as_of from snapshots where account_id = reconstructed.account_id))
-        from balances
-        full outer join reconstructed
-            on balances.account_id = reconstructed.account_id and balances.currency = reconstructed.currency
-        order by 1, 2
-        """
-    ).fetchall()
-
-
 def deferred_comparison(connection: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Per account and currency, the DEFERRED balance next to ACORN's deferred money, two ways.
-
-    - ``provisional``: the latest snapshot against rpt_deferred_schedule as it stands (may differ by money
-      posted in the last minutes before the snapshot, which Amazon does not list yet);
-    - ``verified``: the newest snapshot the landed transactions fully cover, against the deferred money
-      reconstructed as of its time (must match to the cent).
-
-    Accounts without a balance snapshot (they do not read the 2024-06-19 API) are left out.
-    """
-    compared = []
-    for kind, rows in (
-        ("verified", _verified_comparison(connection)),
-        ("provisional", _provisional_comparison(connection)),
-    ):
-        for account, currency, schedule, balance, as_of in rows:
-            compared.append(
-                {
-                    "account_id": account,
-                    "currency": currency,
-                    "comparison": kind,
-                    "schedule_outstanding": schedule,
-                    "deferred_balance": balance,
-                    "balance_as_of": as_of,
-                    "difference": None if balance is None else balance - schedule,
-                    "matches": balance is not None and schedule == balance,
-                }
-            )
-    return compared
+    """Per account and currency, the DEFERRED balance next to ACORN's deferred money, two ways, as the dbt model
+    int_deferred_balances_compared states them: ``verified`` rows first, then ``provisional`` ones."""
+    rows = connection.execute(
+        "select account_id, currency, comparison, schedule_outstanding, deferred_balance, balance_as_of, "
+        "difference, matches from intermediate.int_deferred_balances_compared "
+        "order by comparison = 'provisional', account_id, currency"
+    ).fetchall()
+    return [
+        {
+            "account_id": account,
+            "currency": currency,
+            "comparison": kind,
+            "schedule_outstanding": schedule,
+            "deferred_balance": balance,
+            "balance_as_of": as_of,
+            "difference": difference,
+            "matches": matches,
+        }
+        for account, currency, kind, schedule, balance, as_of, difference, matches in rows
+    ]
 
 
 @acorn_check(
@@ -321,42 +218,24 @@ def deferred_balance_matches(data: DataDirResource) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=not failing, severity=severity, metadata=metadata)
 
 
-def overdue_deferrals(connection: duckdb.DuckDBPyConnection, *, grace_days: int) -> list[dict[str, Any]]:
-    """Schedule rows whose maturity date is more than `grace_days` before the account's reference date.
-
-    The reference date is the account's latest listBalances as-of (Amazon's clock, also the simulator's), so
-    the verdict does not depend on when the check happens to run; without any snapshot, today's UTC date.
-    """
+def overdue_deferrals(connection: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The schedule rows the dbt model int_deferred_maturities_overdue lists: still deferred more than the
+    grace days after their maturity date, counted from the account's latest listBalances as-of."""
     rows = connection.execute(
-        """
-        with reference as (
-            select account_id, cast(max(as_of) as date) as reference_date
-            from lake.balances
-            group by account_id
-        )
-        select schedule.account_id, schedule.marketplace_id, schedule.currency, schedule.maturity_date,
-               schedule.deferred_amount, coalesce(reference.reference_date, current_date) as reference_date
-        from marts.rpt_deferred_schedule as schedule
-        left join reference on schedule.account_id = reference.account_id
-        order by 1, 2, 3, 4
-        """
+        "select account_id, marketplace_id, currency, maturity_date, deferred_amount, days_overdue "
+        "from intermediate.int_deferred_maturities_overdue order by 1, 2, 3, 4"
     ).fetchall()
-    overdue = []
-    for account, marketplace, currency, maturity, amount, reference in rows:
-        if maturity is None or not isinstance(reference, date):
-            continue
-        if maturity < reference - timedelta(days=grace_days):
-            overdue.append(
-                {
-                    "account_id": account,
-                    "marketplace_id": marketplace,
-                    "currency": currency,
-                    "maturity_date": maturity.isoformat(),
-                    "deferred_amount": _money(amount),
-                    "days_overdue": (reference - maturity).days,
-                }
-            )
-    return overdue
+    return [
+        {
+            "account_id": account,
+            "marketplace_id": marketplace,
+            "currency": currency,
+            "maturity_date": maturity.isoformat(),
+            "deferred_amount": _money(amount),
+            "days_overdue": days,
+        }
+        for account, marketplace, currency, maturity, amount, days in rows
+    ]
 
 
 @acorn_check(
@@ -367,7 +246,7 @@ def overdue_deferrals(connection: duckdb.DuckDBPyConnection, *, grace_days: int)
 )
 def deferred_release_overdue(data: DataDirResource) -> dg.AssetCheckResult:
     with duckdb.connect(str(_warehouse(data)), read_only=True) as connection:
-        overdue = overdue_deferrals(connection, grace_days=DEFERRED_OVERDUE_GRACE_DAYS)
+        overdue = overdue_deferrals(connection)
     metadata: dict[str, Any] = {
         "grace_days": DEFERRED_OVERDUE_GRACE_DAYS,
         "overdue_maturities": len(overdue),

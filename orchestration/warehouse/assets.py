@@ -1,8 +1,7 @@
 """dbt models as Dagster assets; dbt tests surface as asset checks on them."""
 
-import os
+import json
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
@@ -11,11 +10,13 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from lake.layout import reading
 from orchestration.resources import DataDirResource
 from orchestration.warehouse.lake_views import register_lake_views
-from orchestration.warehouse.project import dbt_project, ensure_manifest
+from orchestration.warehouse.metadata import with_table_metadata
+from orchestration.warehouse.project import dbt_project, keep_partial_parse
 from orchestration.warehouse.publish import build_and_publish
 from transforms import crash_points
 
-ensure_manifest()
+# Unit tests check the SQL, not the data: they run with the test suite (tests/dbt), not in every build.
+BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 
 
 class AcornDbtTranslator(DagsterDbtTranslator):
@@ -30,6 +31,15 @@ class AcornDbtTranslator(DagsterDbtTranslator):
         fqn = dbt_resource_props.get("fqn", [])
         # fqn is [project, folder, ..., name]: models sit in staging/intermediate/marts, seeds at the top.
         return f"warehouse_{fqn[1]}" if len(fqn) > 2 else "warehouse"
+
+
+def build_vars(warehouse_path: str) -> str:
+    """The `--vars` of a build: the warehouse file dbt writes (profiles.yml reads var warehouse_path).
+
+    Passed on the command line rather than through the environment, so a run never writes os.environ. The path
+    is the same on every build of a data dir (publish.py), so dbt's partial parse stays valid between builds.
+    """
+    return json.dumps({"warehouse_path": warehouse_path})
 
 
 @dbt_assets(
@@ -54,30 +64,18 @@ def acorn_dbt_models(
         context.log.info(f"lake views registered: {', '.join(views)}")
         # The lake holds still while dbt reads it: a publish meanwhile waits (lake/layout.py).
         with reading(paths.root):
-            with _environment(ACORN_WAREHOUSE_PATH=str(build.path), ACORN_LAKE_DIR=str(paths.lake)):
-                invocation = dbt.cli(["build"], context=context)  # starts dbt with this environment
-            # The stream raises when dbt fails: the copy is then dropped, nothing published.
+            invocation = dbt.cli([*BUILD_ARGS, "--vars", build_vars(str(build.path))], context=context)
+            # dbt holds the copy open read-write until it exits; the row counts and column schemas are read
+            # after. The stream raises when dbt fails: the copy is then dropped, nothing published.
+            events = []
             for event in invocation.stream():
-                yield event
+                events.append(event)
                 crash_points.pause_at("dbt-build", copy=str(build.path))
             invocation.process.wait()
         if invocation.process.wait() != 0:
             raise RuntimeError(
                 f"dbt build exited {invocation.process.returncode}; {paths.warehouse} left as it was"
             )
+        keep_partial_parse(invocation.target_path)
+        yield from with_table_metadata(events, build.path)
     context.log.info(f"published {paths.warehouse} (publish took {build.timings.publish_seconds:.2f} s)")
-
-
-@contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    """Set environment variables for the block (dbt reads them), then restore what was there."""
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

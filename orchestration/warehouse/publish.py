@@ -12,11 +12,12 @@ readers open. `build_and_publish` does, in order:
    build never leaves a stale lock;
 2. removes the copies a killed build left behind (`warehouse.duckdb.building-*`), safe under the lock since no
    other build is running;
-3. copies the published file (and its `.wal`, if a program left one) to `warehouse.duckdb.building-<uuid>` in
-   the same folder, so incremental models keep their state, while holding a DuckDB read-only connection on
-   the published file: shared with readers, refused by DuckDB while some program (`duckdb data/warehouse.duckdb`
-   in a shell, `acorn docs`) has the file open read-write. That refusal becomes `WarehouseLocked` with
-   DuckDB's message, which names the holding pid;
+3. copies the published file (and its `.wal`, if a program left one) to `warehouse.duckdb.building-copy` in
+   the same folder, so incremental models keep their state (one name for every build: the lock makes it
+   private, and dbt's partial parse stays valid only while the warehouse path in its profile is unchanged),
+   while holding a DuckDB read-only connection on the published file: shared with readers, refused by DuckDB
+   while some program (`duckdb data/warehouse.duckdb` in a shell, `acorn docs`) has the file open read-write.
+   That refusal becomes `WarehouseLocked` with DuckDB's message, which names the holding pid;
 4. yields the copy: the caller registers the lake views in it and runs `dbt build` on it;
 5. on success, checkpoints the copy (folding its WAL into the file), fsyncs it, then, checking again that no
    program has the published file open read-write, removes the published file's stale `.wal` (DuckDB would
@@ -39,7 +40,6 @@ import shlex
 import shutil
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -183,6 +183,11 @@ def read_only(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         connection.close()
 
 
+def build_copy_path(warehouse: Path) -> Path:
+    """The private copy a build writes: `warehouse.duckdb.building-copy`, beside the published file."""
+    return warehouse.with_name(f"{warehouse.name}{BUILDING_INFIX}copy")
+
+
 def building_copies(warehouse: Path) -> list[Path]:
     """The private copies (and their WAL and temp dirs) beside the warehouse: `warehouse.duckdb.building-*`."""
     return sorted(warehouse.parent.glob(warehouse.name + BUILDING_INFIX + "*"))
@@ -270,7 +275,7 @@ def build_and_publish(warehouse: Path, *, run_id: str | None = None) -> Iterator
     warehouse = warehouse.resolve()
     with writer_lock(warehouse, run_id=run_id):
         remove_leftover_copies(warehouse)
-        copy = warehouse.with_name(f"{warehouse.name}{BUILDING_INFIX}{uuid.uuid4().hex}")
+        copy = build_copy_path(warehouse)
         build = WarehouseBuild(warehouse, copy)
         try:
             started = time.perf_counter()

@@ -1,4 +1,5 @@
-"""Incremental line facts equal a full refresh, after a new settlement and a re-issue with fewer lines."""
+"""Incremental line facts and payouts equal a full refresh, after a new settlement and a re-issue with fewer
+lines."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from small_lake import Settlement, build_warehouse, demo_settlements, run_dbt, w
 
 pytestmark = pytest.mark.slow
 
-LINE_FACTS = ("fct_settlement_lines", "fct_fees", "fct_refunds")
+# fct_payouts is built on int_payouts_reconciled, incremental by settlement too.
+LINE_FACTS = ("fct_settlement_lines", "fct_fees", "fct_refunds", "fct_payouts")
 # Seeds and models only: the equality below is the test (dbt's data tests run in test_warehouse_build).
 SELECT = [
     "--select",
     "+fct_settlement_lines",
     "+fct_fees",
     "+fct_refunds",
+    "+fct_payouts",
     "--resource-type",
     "seed",
     "--resource-type",
@@ -58,3 +61,7 @@ def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
     assert sum(1 for row in lines if row[0] == "US1") == len(reissued.lines)
     assert sum(1 for row in lines if row[0] == "US9") == 3
     assert not [row for row in incremental["fct_refunds"] if row[0] == "US1"]
+    reissued_payout = [row for row in incremental["fct_payouts"] if row[0] == "US1"]
+    assert len(reissued_payout) == 1 and reissued_payout[0][8] == sum(
+        line["amount"] for line in reissued.lines
+    )

@@ -34,6 +34,7 @@ SETTLEMENT_REPORT_TYPES = ("GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2",)
 # The models this layer owns, with everything upstream of them (other engineers' marts are tested elsewhere).
 DBT_SELECTION = [
     "+path:models/staging/finance",
+    "+path:models/intermediate/finance",
     "+path:models/marts/finance",
     "+path:models/marts/vendor",
     "+fct_payouts",

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from acorn_cli.summary import deferred_lines
 from orchestration.finances import checks
 from orchestration.resources import DataDirResource
 from orchestration.verdict import evaluate
+from spapi.windows import FINANCES_SAFE_LAG
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("finance_pipeline")]
 
@@ -58,7 +60,7 @@ def test_at_least_ninety_percent_of_payouts_match_a_group_by_the_rule(pipeline) 
         """
         select p.settlement_id
         from marts.fct_payouts as p
-        join staging.stg_lake__financial_event_groups as g
+        join staging.stg_lake_finance__financial_event_groups as g
             on p.financial_event_group_id = g.financial_event_group_id
         where p.account_id <> g.account_id or p.currency <> g.currency or p.total_amount <> g.original_total
            or abs(date_diff('day', cast(p.deposit_at as date), cast(g.fund_transfer_at as date))) > 1
@@ -135,20 +137,41 @@ def test_deferred_schedule_equals_the_simulators_deferred_balance_to_the_cent(pi
     )
     snapshots = _rows(
         pipeline.warehouse,
-        "select account_id, max(as_of) from staging.stg_lake__balances group by account_id",
+        "select account_id, max(as_of) from staging.stg_lake_finance__balances group by account_id",
     )
     assert {account for account, _ in snapshots} == {"demo-na", "demo-eu"}
+    landed = {
+        row[0]
+        for row in _rows(pipeline.warehouse, "select distinct transaction_id from marts.fct_transactions")
+    }
     ledger = pipeline.landing.simulator.ledger
+    now = pipeline.landing.simulator.clock.data_now()
     expected: dict[tuple[str, str], Decimal] = {}
     for account, as_of in snapshots:
         # Asked of the simulator's ledger directly, as of the moment the run read its balances.
-        for tree in ledger.balances(account, pipeline.landing.simulator.clock.data_now(), as_of=as_of):
+        for tree in ledger.balances(account, now, as_of=as_of):
             for node in _walk(tree):
                 if node["balanceType"] == "DEFERRED":
                     key = (account, node["amount"]["currencyCode"])
                     expected[key] = expected.get(key, Decimal(0)) + Decimal(
                         str(node["amount"]["currencyAmount"])
                     )
+        # Amazon lists transactions only up to its listing lag before a request, while the balance is as of the
+        # request: deferred money posted in that gap is in the balance and not yet in the lake. Only that money
+        # may be missing (older money missing fails the assertion here or the equality below); it is taken out
+        # of the expectation. Statuses as seen at the snapshot.
+        for transaction in ledger.transactions(
+            account,
+            as_of,
+            posted_after=as_of - timedelta(hours=1),
+            posted_before=as_of + timedelta(microseconds=1),
+        ):
+            if transaction["transactionStatus"] != "DEFERRED" or transaction["transactionId"] in landed:
+                continue
+            posted = datetime.fromisoformat(transaction["postedDate"].replace("Z", "+00:00"))
+            assert posted > as_of - FINANCES_SAFE_LAG - timedelta(minutes=1), transaction["transactionId"]
+            key = (account, transaction["totalAmount"]["currencyCode"])
+            expected[key] -= Decimal(str(transaction["totalAmount"]["currencyAmount"]))
     assert expected and all(amount > 0 for amount in expected.values())
     assert schedule == expected
 

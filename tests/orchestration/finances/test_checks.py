@@ -1,11 +1,14 @@
 """The finance checks pass on agreeing figures and fail, with the numbers behind it, when one cent is off.
 
 The checks read what they read in production: the lake's Parquet (written with the transforms' schemas by the
-lake writer) and a DuckDB warehouse holding the marts' and the lake views' columns.
+lake writer) and a DuckDB warehouse where real dbt built the models the checks read, over tables holding the
+columns of their upstream models.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,9 +18,11 @@ import pyarrow as pa
 import pytest
 
 from lake.partitions import write_partition
+from orchestration.dbt_vars import dbt_var
 from orchestration.finances import checks
 from orchestration.resources import DataDirResource
 from orchestration.verdict import evaluate
+from orchestration.warehouse.project import DBT_EXECUTABLE, dbt_project
 from transforms.finances.transactions import TRANSACTION_TOTALS_SCHEMA
 from transforms.finances.v0_events import financial_events_tables
 
@@ -29,6 +34,25 @@ def _data(root: Path) -> DataDirResource:
     return DataDirResource(data_dir=str(root))
 
 
+# The models the deferred checks read, built by real dbt over the tables below (named as their upstream models).
+# A dbt run takes seconds, so the tests that build them are marked slow.
+SLOW_REAL_DBT = pytest.mark.slow
+CHECKED_MODELS = ["int_deferred_balances_compared", "int_deferred_maturities_overdue"]
+
+
+def _run_dbt_models(warehouse: Path) -> None:
+    """Real dbt builds the checks' models in `warehouse`, over the upstream tables the test wrote there."""
+    workdir = warehouse.parent / "dbt"
+    command = [
+        DBT_EXECUTABLE, "run", "--select", *CHECKED_MODELS,
+        "--vars", json.dumps({"warehouse_path": str(warehouse)}),
+        "--project-dir", str(dbt_project.project_dir), "--profiles-dir", str(dbt_project.profiles_dir),
+        "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs"),
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
 def _warehouse(
     root: Path,
     *,
@@ -38,7 +62,7 @@ def _warehouse(
     transactions: list[tuple] | None = None,
 ) -> None:
     with duckdb.connect(str(root / "warehouse.duckdb")) as connection:
-        connection.execute("create schema marts; create schema lake; create schema intermediate")
+        connection.execute("create schema marts; create schema staging; create schema intermediate")
         connection.execute(
             "create table intermediate.int_transactions_totaled (account_id varchar, transaction_id varchar, "
             "currency varchar, posted_at timestamptz, maturity_at timestamptz, transaction_status varchar, "
@@ -54,10 +78,12 @@ def _warehouse(
         )
         connection.executemany("insert into marts.rpt_deferred_schedule values (?, ?, ?, ?, ?)", schedule)
         connection.execute(
-            "create table lake.balances (account_id varchar, marketplace_id varchar, as_of timestamptz, "
-            "balance_type varchar, amount decimal(18,2), currency varchar)"
+            "create table staging.stg_lake_finance__balances (account_id varchar, marketplace_id varchar, "
+            "as_of timestamptz, balance_type varchar, amount decimal(18,2), currency varchar)"
         )
-        connection.executemany("insert into lake.balances values (?, ?, ?, ?, ?, ?)", balances)
+        connection.executemany(
+            "insert into staging.stg_lake_finance__balances values (?, ?, ?, ?, ?, ?)", balances
+        )
         connection.execute(
             "create table marts.fct_settlement_sources (settlement_id varchar, account_id varchar, "
             "currency varchar, report_total decimal(18,2), summary_net_proceeds decimal(18,2), "
@@ -67,6 +93,7 @@ def _warehouse(
         connection.executemany(
             "insert into marts.fct_settlement_sources values (?, ?, ?, ?, ?, ?, ?, ?, ?)", sources
         )
+    _run_dbt_models(root / "warehouse.duckdb")
 
 
 EARLIER = datetime(2026, 11, 20, tzinfo=UTC)
@@ -102,6 +129,7 @@ TRANSACTIONS = [
 AGREEING = [("S1", "acct", "USD", D("10.00"), D("10.00"), D("10.00"), D("10.00"), 4, True)]
 
 
+@SLOW_REAL_DBT
 def test_deferred_balance_matches_passes_and_fails_by_a_cent(tmp_path: Path) -> None:
     _warehouse(tmp_path, schedule=SCHEDULE, balances=BALANCES, sources=AGREEING)
     result = evaluate(checks.deferred_balance_matches, data=_data(tmp_path))
@@ -131,6 +159,7 @@ def test_deferred_balance_matches_passes_and_fails_by_a_cent(tmp_path: Path) -> 
     assert "next run verifies" in result.metadata["note"].value
 
 
+@SLOW_REAL_DBT
 def test_a_covered_snapshot_that_differs_by_a_cent_is_an_error(tmp_path: Path) -> None:
     short = [_transaction("T1", "999.98", datetime(2026, 11, 18, tzinfo=UTC), "DEFERRED_RELEASED",
                           datetime(2026, 11, 22, tzinfo=UTC)), *TRANSACTIONS[1:]]  # fmt: skip
@@ -151,6 +180,7 @@ def test_a_covered_snapshot_that_differs_by_a_cent_is_an_error(tmp_path: Path) -
     }
 
 
+@SLOW_REAL_DBT
 def test_a_snapshot_within_the_listing_lag_of_the_latest_is_not_verified_yet(tmp_path: Path) -> None:
     moments_before = AS_OF - checks.FINANCES_SAFE_LAG + timedelta(seconds=1)
     balances = [("acct", "US", moments_before, "DEFERRED", D("1.00"), "USD"), *BALANCES[1:]]
@@ -159,6 +189,7 @@ def test_a_snapshot_within_the_listing_lag_of_the_latest_is_not_verified_yet(tmp
     assert result.passed and result.metadata["verified_currencies"].value == 0
 
 
+@SLOW_REAL_DBT
 def test_deferred_money_without_a_balance_is_a_mismatch(tmp_path: Path) -> None:
     _warehouse(tmp_path, schedule=[*SCHEDULE, ("acct", "US", "EUR", date(2026, 11, 25), D("5.00"))],
                balances=BALANCES, sources=AGREEING)  # fmt: skip
@@ -166,6 +197,7 @@ def test_deferred_money_without_a_balance_is_a_mismatch(tmp_path: Path) -> None:
     assert not result.passed and result.metadata["mismatches"].value == 1
 
 
+@SLOW_REAL_DBT
 def test_deferred_release_overdue_warns_after_the_grace_days(tmp_path: Path) -> None:
     _warehouse(tmp_path, schedule=SCHEDULE, balances=BALANCES, sources=AGREEING)
     assert evaluate(checks.deferred_release_overdue, data=_data(tmp_path)).passed
@@ -180,6 +212,7 @@ def test_deferred_release_overdue_warns_after_the_grace_days(tmp_path: Path) -> 
     assert result.metadata["overdue_amount_by_currency"].value == {"USD": "7.00"}
 
 
+@SLOW_REAL_DBT
 def test_settlement_sources_agree_names_the_disagreeing_settlement(tmp_path: Path) -> None:
     disagreeing = ("S2", "acct", "USD", D("10.00"), D("10.00"), D("9.99"), None, 3, False)
     _warehouse(tmp_path, schedule=SCHEDULE, balances=BALANCES, sources=[*AGREEING, disagreeing])
@@ -241,3 +274,8 @@ def test_an_unknown_event_list_lands_in_the_catch_all_and_warns(tmp_path: Path, 
     result = evaluate(checks.financial_events_unknown_types, data=_data(tmp_path))
     assert not result.passed and result.severity == checks.dg.AssetCheckSeverity.WARN
     assert result.metadata["rows_by_event_list"].value == {"QuantumRebateEventList": 1}
+
+
+def test_the_dbt_rules_use_the_lag_and_grace_the_checks_state() -> None:
+    assert dbt_var("finances_listing_lag_seconds") == checks.FINANCES_SAFE_LAG.total_seconds()
+    assert dbt_var("deferred_overdue_grace_days") == checks.DEFERRED_OVERDUE_GRACE_DAYS

@@ -1,11 +1,11 @@
 -- Per v0 financial event group, the sum of its event amounts, counted once: only additive amounts (components
 -- and flat amounts; never totals that restate their components, nor the items that detail a parent amount).
 with groups as (
-    select * from {{ ref('stg_lake__financial_event_groups') }}
+    select * from {{ ref('stg_lake_finance__financial_event_groups') }}
 ),
 
 events as (
-    select * from {{ ref('stg_lake__financial_events') }}
+    select * from {{ ref('stg_lake_finance__financial_events') }}
 ),
 
 event_totals as (

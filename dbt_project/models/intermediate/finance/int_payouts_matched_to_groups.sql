@@ -4,13 +4,13 @@
 -- smallest id), so one settlement never takes two groups and one group never pays two settlements.
 with payouts as (
     select settlement_id, account_id, currency, total_amount, deposit_at
-    from {{ ref('stg_lake__settlements') }}
+    from {{ ref('stg_lake_settlements__settlements') }}
     where deposit_at is not null
 ),
 
 groups as (
     select account_id, financial_event_group_id, currency, original_total, fund_transfer_at
-    from {{ ref('stg_lake__financial_event_groups') }}
+    from {{ ref('stg_lake_finance__financial_event_groups') }}
     where fund_transfer_at is not null and original_total is not null
 ),
 

@@ -1,11 +1,11 @@
 -- One row per transaction (current status): its total, whether its counted breakdown leaves add up to it, and
 -- the identifiers every leaf row repeats (settlement, event group, maturity), taken once.
 with totals as (
-    select * from {{ ref('stg_lake__transaction_totals') }}
+    select * from {{ ref('stg_lake_finance__transaction_totals') }}
 ),
 
 leaves as (
-    select * from {{ ref('stg_lake__transactions') }}
+    select * from {{ ref('stg_lake_finance__transactions') }}
 ),
 
 attributes as (

@@ -1,9 +1,15 @@
 with components as (
-    select * from {{ ref('stg_lake__financial_events') }}
+    select * from {{ ref('stg_lake_finance__financial_events') }}
 ),
 
+-- The fee_taxonomy seed's `financial_event` rows. An empty amount_type matches any; when several rows match, the
+-- longest amount_type (the most specific) wins.
 taxonomy as (
-    select * from {{ ref('int_fee_taxonomy_api') }}
+    select
+        nullif(trim(amount_type), '') as amount_type,
+        amount_description,
+        fee_category
+    from {{ ref('fee_taxonomy') }}
     where source = 'financial_event'
 ),
 

@@ -13,7 +13,7 @@
 -- else the transactions).
 with reports as (
     select account_id, settlement_id, currency, total_amount as report_total, period_end_at
-    from {{ ref('stg_lake__settlements') }}
+    from {{ ref('stg_lake_settlements__settlements') }}
 ),
 
 summaries as (
@@ -23,7 +23,7 @@ summaries as (
         any_value(currency) as currency,
         sum(net_proceeds) as summary_net_proceeds,
         max(period_end_at) as period_end_at
-    from {{ ref('stg_lake__settlement_summaries') }}
+    from {{ ref('stg_lake_finance__settlement_summaries') }}
     where settlement_id is not null
     group by account_id, settlement_id
 ),
@@ -53,7 +53,7 @@ released as (
 
 v0_accounts as (
     -- "Where that source is on": accounts whose v0 events reach the lake.
-    select distinct account_id from {{ ref('stg_lake__financial_events') }}
+    select distinct account_id from {{ ref('stg_lake_finance__financial_events') }}
 ),
 
 transaction_links as (
@@ -89,7 +89,7 @@ event_groups as (
         groups.processing_status,
         groups.ended_at
     from group_links
-    inner join {{ ref('stg_lake__financial_event_groups') }} as groups
+    inner join {{ ref('stg_lake_finance__financial_event_groups') }} as groups
         on group_links.account_id = groups.account_id
         and group_links.financial_event_group_id = groups.financial_event_group_id
     left join v0_accounts on group_links.account_id = v0_accounts.account_id

@@ -1,14 +1,20 @@
 with leaves as (
-    select * from {{ ref('stg_lake__transactions') }}
+    select * from {{ ref('stg_lake_finance__transactions') }}
 ),
 
 totals as (
     select account_id, transaction_id, total_amount, breakdowns_agree
-    from {{ ref('stg_lake__transaction_totals') }}
+    from {{ ref('stg_lake_finance__transaction_totals') }}
 ),
 
+-- The fee_taxonomy seed's `transaction` rows. An empty amount_type matches any; when several rows match, the
+-- longest amount_type (the most specific) wins.
 taxonomy as (
-    select * from {{ ref('int_fee_taxonomy_api') }}
+    select
+        nullif(trim(amount_type), '') as amount_type,
+        amount_description,
+        fee_category
+    from {{ ref('fee_taxonomy') }}
     where source = 'transaction'
 ),
 

@@ -3,15 +3,15 @@
 -- Values are quantity x net cost when the net cost is per each (or states no unit); a cost per weight unit
 -- (POUNDS, OUNCES, ...) cannot be valued from quantities, so its values stay null rather than invented.
 with headers as (
-    select * from {{ ref('stg_lake__vendor_po_headers') }}
+    select * from {{ ref('stg_lake_vendor__po_headers') }}
 ),
 
 items as (
-    select * from {{ ref('stg_lake__vendor_po_items') }}
+    select * from {{ ref('stg_lake_vendor__po_items') }}
 ),
 
 status as (
-    select * from {{ ref('stg_lake__vendor_po_item_status') }}
+    select * from {{ ref('stg_lake_vendor__po_item_status') }}
 ),
 
 joined as (

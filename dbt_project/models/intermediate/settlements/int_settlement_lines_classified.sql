@@ -1,12 +1,12 @@
--- Applies DESIGN.md's line rules once, so that every mart classifies a line the same way:
+-- Applies the line rules once, so that every mart classifies a line the same way:
 -- fee line = amount_type ItemFees / Shipment-Fees (older layout: the *-fee-amount columns map to the same types)
 -- or transaction_type ServiceFee; refund line = transaction_type Refund.
 with lines as (
-    select * from {{ ref('stg_lake__settlement_lines') }}
+    select * from {{ ref('stg_lake_settlements__settlement_lines') }}
 ),
 
 settlements as (
-    select settlement_id, account_id from {{ ref('stg_lake__settlements') }}
+    select settlement_id, account_id from {{ ref('stg_lake_settlements__settlements') }}
 ),
 
 taxonomy as (

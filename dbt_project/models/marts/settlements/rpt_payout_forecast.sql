@@ -49,7 +49,7 @@ open_balances as (
         currency,
         sum(original_total) as balance_so_far,
         max(observed_at) as balance_observed_at
-    from {{ ref('stg_lake__financial_event_groups') }}
+    from {{ ref('stg_lake_finance__financial_event_groups') }}
     where processing_status = 'Open'
     group by account_id, currency
 ),
@@ -82,7 +82,7 @@ amazon_expected as (
         period_end_at,
         amount,
         scheduled_at
-    from {{ ref('stg_lake__expected_payouts') }}
+    from {{ ref('stg_lake_finance__expected_payouts') }}
 ),
 
 forecast as (

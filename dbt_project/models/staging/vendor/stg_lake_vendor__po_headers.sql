@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('lake_finance', 'vendor_po_headers') }}
+    select * from {{ source('lake_vendor', 'vendor_po_headers') }}
 ),
 
 renamed as (

@@ -1,6 +1,16 @@
 -- A payout reconciles when the sum of its lines equals the report's total-amount exactly. It is never "fixed".
-with settlements as (
-    select * from {{ ref('stg_lake__settlements') }}
+-- Incremental by settlement: a build sums the lines of the settlements that are new or re-issued (a new
+-- raw_sha256) only, and a re-issue replaces the earlier version's row (macros/changed_settlements.sql).
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='settlement_id',
+          on_schema_change='append_new_columns') }}
+
+with all_settlements as (
+    select * from {{ ref('stg_lake_settlements__settlements') }}
+),
+
+settlements as (
+    select * from all_settlements
+    {{ changed_settlements_only('all_settlements') }}
 ),
 
 line_totals as (
@@ -8,7 +18,8 @@ line_totals as (
         settlement_id,
         sum(amount) as lines_total,
         count(*) as line_count
-    from {{ ref('stg_lake__settlement_lines') }}
+    from {{ ref('stg_lake_settlements__settlement_lines') }}
+    where settlement_id in (select settlement_id from settlements)
     group by settlement_id
 ),
 
@@ -25,7 +36,8 @@ final as (
         settlements.total_amount,
         cast(coalesce(line_totals.lines_total, 0) as decimal(18, 2)) as lines_total,
         coalesce(line_totals.line_count, 0) as line_count,
-        settlements.total_amount = coalesce(line_totals.lines_total, 0) as is_reconciled
+        settlements.total_amount = coalesce(line_totals.lines_total, 0) as is_reconciled,
+        settlements.raw_sha256
     from settlements
     left join line_totals on settlements.settlement_id = line_totals.settlement_id
 )

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('lake_finance', 'vendor_po_items') }}
+    select * from {{ source('lake_vendor', 'vendor_po_items') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('lake', 'settlement_lines') }}
+    select * from {{ source('lake_settlements', 'settlement_lines') }}
 ),
 
 renamed as (

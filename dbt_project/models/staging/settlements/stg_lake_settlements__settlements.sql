@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('lake', 'settlements') }}
+    select * from {{ source('lake_settlements', 'settlements') }}
 ),
 
 renamed as (

@@ -1,0 +1,77 @@
+"""Row counts and column schemas for every dbt materialization, read from the warehouse dbt just built.
+
+dagster-dbt's `fetch_row_counts()` / `fetch_column_metadata()` query the warehouse while dbt still runs; with
+DuckDB the dbt process holds the file open read-write until it exits, so nothing else may open it meanwhile.
+Once dbt has finished, two queries answer for every model and seed at once: `information_schema.columns` for
+the schemas, and one `count(*)` per relation (a stored count for tables; views run their query, which on
+ACORN's views is a scan of the lake's Parquet footers or a join over them).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+
+from orchestration.warehouse.project import dbt_project
+
+
+@functools.cache
+def _relations_by_unique_id(manifest_path: Path, modified: float) -> dict[str, tuple[str, str]]:
+    """(schema, table) of every model and seed in the manifest, by dbt unique_id (cached per manifest file)."""
+    document = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return {
+        unique_id: (node["schema"], node.get("alias") or node["name"])
+        for unique_id, node in document["nodes"].items()
+        if node["resource_type"] in ("model", "seed")
+    }
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def table_metadata(
+    connection: duckdb.DuckDBPyConnection, relations: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """`dagster/row_count` and `dagster/column_schema` of each (schema, table) that exists in `connection`."""
+    wanted = set(relations)
+    columns: dict[tuple[str, str], list[dg.TableColumn]] = {}
+    for schema, table, column, data_type in connection.execute(
+        "select table_schema, table_name, column_name, data_type from information_schema.columns "
+        "order by table_schema, table_name, ordinal_position"
+    ).fetchall():
+        if (schema, table) in wanted:
+            columns.setdefault((schema, table), []).append(dg.TableColumn(column, data_type.lower()))
+    metadata = {}
+    for (schema, table), found in columns.items():
+        [(rows,)] = connection.execute(f"select count(*) from {_quote(schema)}.{_quote(table)}").fetchall()
+        metadata[(schema, table)] = {
+            "dagster/row_count": dg.MetadataValue.int(int(rows)),
+            "dagster/column_schema": dg.MetadataValue.table_schema(dg.TableSchema(columns=found)),
+        }
+    return metadata
+
+
+def with_table_metadata(events: list[Any], warehouse: Path) -> Iterator[Any]:
+    """The dbt events, each model or seed `Output` carrying its row count and column schema in `warehouse`."""
+    manifest = dbt_project.manifest_path
+    relations = _relations_by_unique_id(manifest, manifest.stat().st_mtime)
+    outputs = {
+        id(event): relations.get(str(event.metadata["unique_id"].value))
+        for event in events
+        if isinstance(event, dg.Output) and "unique_id" in event.metadata
+    }
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        metadata = table_metadata(connection, [relation for relation in outputs.values() if relation])
+    for event in events:
+        relation = outputs.get(id(event))
+        if relation is not None and relation in metadata:
+            yield event.with_metadata({**event.metadata, **metadata[relation]})
+        else:
+            yield event
