@@ -405,6 +405,10 @@ def _report_leftovers() -> None:
 @click.option("--port", type=int, default=3000, show_default=True)
 def ui(port: int) -> None:
     """Dagster webserver and daemon on 127.0.0.1 over the same DAGSTER_HOME and data."""
+    from acorn_cli.environment import dagster_instance
+
+    with dagster_instance():
+        pass  # the instance's storage exists before the webserver and the daemon both open it
     os.execvp(  # noqa: S606 (replaces this process with dagster dev; no shell involved)
         sys.executable,
         [

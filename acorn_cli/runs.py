@@ -12,8 +12,8 @@ lock held, bad config, credentials refused, Amazon unreachable, or any step fail
 
 Before its run starts, `run_job` clears what interrupted runs left: runs of this instance that a killed `acorn`
 process left STARTED (or STARTING, NOT_STARTED) are marked failed, naming the process that is gone (every run
-`acorn` creates is tagged with its pid and host, `acorn/pid`, `acorn/host`), and the data dir's leftovers are
-finished or removed (transforms/recovery.py). Each is said on stderr.
+`acorn` creates is tagged with its pid and host, `acorn/pid`, `acorn/host`: orchestration/interrupted_runs.py),
+and the data dir's leftovers are finished or removed (transforms/recovery.py). Each is said on stderr.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import contextlib
 import dataclasses
 import os
 import re
-import socket
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +30,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 import dagster as dg
 
+from acorn_cli.environment import dagster_instance
+from orchestration.interrupted_runs import (
+    COMMAND_TAG,
+    fail_dead_runs,
+    process_tags,
+)
 from orchestration.outcomes import ExitCode
 
 if TYPE_CHECKING:
@@ -38,13 +43,7 @@ if TYPE_CHECKING:
 from orchestration.paths import REPO_ROOT
 
 WORKSPACE_FILE = REPO_ROOT / "workspace.yaml"
-COMMAND_TAG = "acorn/command"
 OUTCOME_TAG = "acorn/outcome"
-PID_TAG = "acorn/pid"  # the process executing the run (in-process executor): the `acorn` command itself
-HOST_TAG = "acorn/host"
-# A run is created after its process started; a process with that pid that started later is another one (the
-# margin absorbs clock steps since boot, which /proc's start times do not follow).
-_START_SLACK_SECONDS = 60.0
 IN_PROCESS: dict[str, Any] = {"execution": {"config": {"in_process": {}}}}
 LAKE_SETTLEMENT_LINES = "lake/settlement_lines"
 REFUSED_STATUSES = ("quarantined", "rejected")
@@ -222,7 +221,7 @@ def _create_run(
         status=None,
         root_run_id=None,
         parent_run_id=None,
-        tags={**remote_job.tags, **tags, PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()},
+        tags={**remote_job.tags, **tags, **process_tags()},
         job_snapshot=remote_job.job_snapshot,
         execution_plan_snapshot=plan.execution_plan_snapshot,
         parent_job_snapshot=remote_job.parent_job_snapshot,
@@ -252,7 +251,7 @@ def run_job(
     log_path = run_log_path()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
-        instance = stack.enter_context(dg.DagsterInstance.get())
+        instance = stack.enter_context(dagster_instance())
         for line in recover_interrupted(instance):
             print(line, file=sys.stderr)
         if not verbose:
@@ -280,88 +279,6 @@ def recover_interrupted(instance: dg.DagsterInstance) -> list[str]:
         f"recovered: run {run_id} marked failed: {reason}" for run_id, reason in fail_dead_runs(instance)
     ]
     return lines + recover(data_paths().root).lines()
-
-
-def dead_runs(instance: dg.DagsterInstance) -> list[tuple[Any, str]]:
-    """Runs of this instance left unfinished (NOT_STARTED, STARTING, STARTED) by an `acorn` process of this host
-    that is gone, each with why it is known to be gone. Runs without `acorn/pid` (the UI's, the daemon's) are
-    not judged: their launcher watches them."""
-    statuses = [
-        dg.DagsterRunStatus.NOT_STARTED,
-        dg.DagsterRunStatus.STARTING,
-        dg.DagsterRunStatus.STARTED,
-    ]
-    found = []
-    host = socket.gethostname()
-    for run in instance.get_runs(filters=dg.RunsFilter(statuses=statuses, tags={HOST_TAG: host})):
-        try:
-            pid = int(run.tags.get(PID_TAG, ""))
-        except ValueError:
-            continue
-        if pid == os.getpid():
-            continue
-        record = instance.get_run_record_by_id(run.run_id)
-        created = record.create_timestamp.timestamp() if record is not None else None
-        gone = _process_gone(pid, created)
-        if gone is not None:
-            found.append((run, gone))
-    return found
-
-
-def fail_dead_runs(instance: dg.DagsterInstance) -> list[tuple[str, str]]:
-    """Mark every run `dead_runs` finds as FAILURE, with the reason as the run's failure message."""
-    failed = []
-    for run, gone in dead_runs(instance):
-        reason = f"the acorn process {gone}: the run was interrupted (killed, or the machine stopped)"
-        instance.report_run_failed(run, reason)
-        failed.append((run.run_id, reason))
-    return failed
-
-
-def _process_gone(pid: int, created: float | None) -> str | None:
-    """Why process `pid` (which created a run at `created`, epoch seconds) is known to be gone; None if it
-    may still be running."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return f"(pid {pid}) is gone"
-    except PermissionError:
-        pass  # alive, another user's
-    if _process_state(pid) == "Z":
-        return f"(pid {pid}) is gone (a zombie, not yet reaped)"
-    started = _process_started_at(pid)
-    if started is not None and created is not None and started > created + _START_SLACK_SECONDS:
-        return f"(pid {pid}) is gone (that pid now belongs to a process started after the run)"
-    return None
-
-
-def _process_state(pid: int) -> str | None:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return fields[0] if fields else None
-
-
-def _process_started_at(pid: int) -> float | None:
-    """When process `pid` started (epoch seconds), from /proc; None where that cannot be read."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        boot = next(
-            float(line.split()[1])
-            for line in Path("/proc/stat").read_text().splitlines()
-            if line.startswith("btime ")
-        )
-        ticks = os.sysconf("SC_CLK_TCK")
-    except (OSError, StopIteration, ValueError):
-        return None
-    # Field 22 (starttime) counts clock ticks since boot; the command name (field 2) may hold spaces.
-    fields = stat[stat.rindex(")") + 2 :].split()
-    try:
-        return boot + int(fields[19]) / ticks
-    except (IndexError, ValueError):
-        return None
 
 
 def record_outcome(report: RunReport) -> None:

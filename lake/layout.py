@@ -13,12 +13,23 @@ there, where `transforms/recovery.py` finds them.
 A writer holds the data dir's writers lock shared (`writing`) for as long as anything it staged exists; the
 clean-up of an interrupted run's leftovers takes it exclusively, without waiting (`exclusive`), so it never
 removes what a live writer is staging.
+
+A build reads the lake for as long as dbt runs, one model after another: a settlement published in the middle
+would reach the later models and not the earlier ones. So a build holds the data dir's readers lock shared
+(`reading`) while dbt runs, and every publish into the lake (a settlement's renames, a finances partition's)
+holds it exclusively (`publishing`), waiting for a build that is reading: a build reads the lake as it was
+when it started, and the import waiting for it lands right after.
+
+A power cut keeps only what reached the disk: the kernel may write a renamed file's name before its bytes.
+A staged file is therefore flushed to disk (`flush_to_disk`) before anything records that it is complete, and a
+folder is flushed after a rename into or out of it, so a publish can never expose a truncated file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +39,7 @@ from pathlib import Path
 PUBLISHED_GLOB = "[!._]*/[!._]*.parquet"
 STAGING = "staging"
 WRITERS_LOCK = ".acorn-writers.lock"
+READERS_LOCK = ".acorn-lake-readers.lock"
 
 
 def published_files(lake: Path, dataset: str) -> list[Path]:
@@ -94,3 +106,43 @@ def exclusive(data_dir: Path) -> Iterator[bool]:
             yield True
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def reading(data_dir: Path) -> Iterator[None]:
+    """Hold the lake still while a build reads it: publishes wait until the block ends."""
+    with _flock(data_dir, READERS_LOCK, fcntl.LOCK_SH):
+        yield
+
+
+@contextlib.contextmanager
+def publishing(data_dir: Path) -> Iterator[None]:
+    """Publish into the lake: waits for every build that is reading it (`reading`) to finish."""
+    with _flock(data_dir, READERS_LOCK, fcntl.LOCK_EX):
+        yield
+
+
+@contextlib.contextmanager
+def _flock(data_dir: Path, name: str, operation: int) -> Iterator[None]:
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / name, "a+b") as handle:
+        fcntl.flock(handle.fileno(), operation)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def flush_to_disk(*paths: Path | None) -> None:
+    """fsync each path (None skipped): a file's bytes, or a folder's entries (the names renamed into or out of
+    it; not the bytes of the files in it)."""
+    for path in paths:
+        if path is None:
+            continue
+        flags = os.O_RDONLY | (os.O_DIRECTORY if Path(path).is_dir() else 0)
+        descriptor = os.open(path, flags)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)

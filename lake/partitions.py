@@ -20,7 +20,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lake.layout import data_dir_of, published_files, staging_file, writing
+from lake.layout import data_dir_of, flush_to_disk, published_files, publishing, staging_file, writing
+from transforms import crash_points
 
 PART_FILE = "part-0.parquet"
 # Characters allowed in a partition folder name as they are; anything else is percent-encoded, so an id with a
@@ -89,7 +90,12 @@ def write_partition(
         scratch = staging_file(data_dir, f"{dataset}-part")
         try:
             scratch.write_bytes(payload)
-            os.replace(scratch, target)
+            # Its bytes on disk before its name is: a power cut never lands half a file.
+            flush_to_disk(scratch)
+            crash_points.pause_at("finances-landing", dataset=dataset, partition=partition)
+            with publishing(data_dir):  # not while a build reads the lake
+                os.replace(scratch, target)
+            flush_to_disk(folder)
         except BaseException:
             scratch.unlink(missing_ok=True)
             raise

@@ -19,6 +19,7 @@ from typing import Any
 import dagster as dg
 from pydantic import PrivateAttr
 
+from orchestration.interrupted_runs import claim_run
 from orchestration.paths import DataPaths, data_paths, default_config_path
 from simulator.clock import start_override
 from spapi.bundled_simulator import (
@@ -39,6 +40,20 @@ class DataDirResource(dg.ConfigurableResource):
 
     def paths(self) -> DataPaths:
         return data_paths(self.data_dir or None).ensure()
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Every job's first step uses the data dir: there a run started from the UI or by the daemon names its
+        # run worker, and the runs of processes that are gone are marked failed.
+        run = context.run
+        if run is None or context.instance is None:
+            return  # a sensor's evaluation, not a run
+        try:
+            said = [f"run {run_id} marked failed: {why}" for run_id, why in claim_run(context.instance, run)]
+        except Exception as error:  # bookkeeping of other runs never fails this one
+            said = [f"could not check for interrupted runs: {error}"]
+        for line in said:
+            if context.log is not None:
+                context.log.warning(line)
 
 
 def _simulator_settings(config_path: Path) -> dict[str, Any]:

@@ -1,13 +1,18 @@
-"""TEST HOOK ONLY: stop a process at a named point, so a test can kill it there (tests/e2e/test_crash_recovery.py).
+"""TEST HOOK ONLY: stop a process at a named point, so a test can kill it there, or run another command while
+it is stopped there (tests/e2e/test_crash_recovery.py, tests/e2e/test_concurrency.py).
 
 With `ACORN_TEST_PAUSE_AT=<point>` set, the process reaching that point writes the file named by
-`ACORN_TEST_PAUSE_MARKER` (JSON: the point, the pid, and what it was doing) and then stops (sleeps, or for a
-point inside a DuckDB write, SIGSTOPs itself while the file is half written) until the test kills it. Unset, as
-in every real run, each call is one dictionary lookup and does nothing.
+`ACORN_TEST_PAUSE_MARKER` (JSON: the point, the pid, and what it was doing) and then stops until the test kills
+it or lets it go on: `pause_at` sleeps until the marker file is removed, `pause_while_writing` (a point inside a
+DuckDB write) SIGSTOPs the process while the file is half written, until SIGCONT. A process stops at its point
+once. Unset, as in every real run, each call is one dictionary lookup and does nothing.
 
-Points: `archive` (the raw copy half made), `parquet` (the lines' Parquet half written), `staged` (the lines
-complete in the staging area, nothing published), `publish` (the lines published, the settlements row not yet),
-`versions-log` (both published, the versions log's record half written).
+Points of `acorn import`: `archive` (the raw copy half made), `parquet` (the lines' Parquet half written),
+`staged` (the lines complete in the staging area, nothing published), `publish` (the lines published, the
+settlements row not yet), `versions-log` (both published, the versions log's record half written).
+Points of `acorn run`, `demo` and `build`: `finances-landing` (a finances partition staged, not yet renamed
+into the lake), `dbt-build` (dbt building models in the warehouse's private copy), `warehouse-publish` (the copy
+built and flushed, not yet renamed onto the warehouse).
 """
 
 from __future__ import annotations
@@ -22,19 +27,24 @@ from pathlib import Path
 ENV_POINT = "ACORN_TEST_PAUSE_AT"
 ENV_MARKER = "ACORN_TEST_PAUSE_MARKER"
 PAUSE_SECONDS = 600.0
+POLL_SECONDS = 0.05
+_passed: set[str] = set()  # points this process stopped at and was let go from
 
 
 def armed(point: str) -> bool:
     """Whether the test hook asks to stop at `point` (always False in a real run)."""
-    return os.environ.get(ENV_POINT) == point
+    return os.environ.get(ENV_POINT) == point and point not in _passed
 
 
 def pause_at(point: str, **info: object) -> None:
     """Stop here when the test hook names `point`; nothing otherwise."""
     if not armed(point):
         return
-    _mark(point, info)
-    time.sleep(PAUSE_SECONDS)
+    _passed.add(point)
+    marker = _mark(point, info)
+    deadline = time.monotonic() + PAUSE_SECONDS
+    while time.monotonic() < deadline and (marker is None or marker.exists()):
+        time.sleep(POLL_SECONDS)
 
 
 def pause_while_writing(point: str, path: Path) -> None:
@@ -42,6 +52,7 @@ def pause_while_writing(point: str, path: Path) -> None:
     test hook names `point`; nothing otherwise. Call it just before the write starts."""
     if not armed(point):
         return
+    _passed.add(point)
 
     def watch() -> None:
         deadline = time.monotonic() + PAUSE_SECONDS
@@ -59,10 +70,11 @@ def pause_while_writing(point: str, path: Path) -> None:
     threading.Thread(target=watch, name="acorn-test-pause", daemon=True).start()
 
 
-def _mark(point: str, info: dict[str, object]) -> None:
+def _mark(point: str, info: dict[str, object]) -> Path | None:
     marker = os.environ.get(ENV_MARKER)
     if not marker:
-        return
+        return None
     tmp = Path(marker + ".tmp")
     tmp.write_text(json.dumps({"point": point, "pid": os.getpid(), **info}, default=str), encoding="utf-8")
     os.replace(tmp, marker)
+    return Path(marker)

@@ -7,11 +7,13 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from lake.layout import reading
 from orchestration.resources import DataDirResource
 from orchestration.warehouse.lake_views import register_lake_views
 from orchestration.warehouse.metadata import with_table_metadata
 from orchestration.warehouse.project import dbt_project, keep_partial_parse
 from orchestration.warehouse.publish import build_and_publish
+from transforms import crash_points
 
 # Unit tests check the SQL, not the data: they run with the test suite (tests/dbt), not in every build.
 BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
@@ -60,11 +62,16 @@ def acorn_dbt_models(
         )
         views = register_lake_views(build.path, paths.lake)
         context.log.info(f"lake views registered: {', '.join(views)}")
-        invocation = dbt.cli([*BUILD_ARGS, "--vars", build_vars(str(build.path))], context=context)
-        # dbt holds the copy open read-write until it exits; the row counts and column schemas are read after.
-        events = list(
-            invocation.stream()
-        )  # raises when dbt fails: the copy is then dropped, nothing published
+        # The lake holds still while dbt reads it: a publish meanwhile waits (lake/layout.py).
+        with reading(paths.root):
+            invocation = dbt.cli([*BUILD_ARGS, "--vars", build_vars(str(build.path))], context=context)
+            # dbt holds the copy open read-write until it exits; the row counts and column schemas are read
+            # after. The stream raises when dbt fails: the copy is then dropped, nothing published.
+            events = []
+            for event in invocation.stream():
+                events.append(event)
+                crash_points.pause_at("dbt-build", copy=str(build.path))
+            invocation.process.wait()
         if invocation.process.wait() != 0:
             raise RuntimeError(
                 f"dbt build exited {invocation.process.returncode}; {paths.warehouse} left as it was"

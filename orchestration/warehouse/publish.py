@@ -48,6 +48,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.outcomes import WarehouseLocked
+from transforms import crash_points
 
 BUILDING_INFIX = ".building-"
 
@@ -252,6 +253,7 @@ def _publish(copy: Path, warehouse: Path) -> None:
     if wal_path(copy).exists():
         raise RuntimeError(f"{wal_path(copy)} still exists after a checkpoint; not publishing {copy}")
     _fsync_file(copy)
+    crash_points.pause_at("warehouse-publish", copy=str(copy))
     if warehouse.exists():
         with read_only(warehouse):  # refused while a program has it open read-write: its writes would be lost
             wal_path(warehouse).unlink(missing_ok=True)

@@ -12,10 +12,8 @@ compared row for row.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -23,18 +21,19 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from acorn_process import acorn, start_acorn
 
 from bench.settlement_import import generate
 from lake.layout import published_files
 from transforms.recovery import find_leftovers
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "demo-na"
-BIG = 200_000  # lines (36 MB): the archive copy and the Parquet write last long enough to be caught midway
+BIG = 200_000  # lines (36 MB, two Parquet row groups): the Parquet write is caught midway
+MEDIUM = 20_000  # lines (3.6 MB): the raw copy is stopped after its first 1 MiB
 SMALL = 3_000
 # (kill point, settlement id, lines)
 POINTS = [
-    ("archive", "91000000001", BIG),
+    ("archive", "91000000001", MEDIUM),
     ("parquet", "91000000002", BIG),
     ("staged", "91000000003", SMALL),
     ("publish", "91000000004", SMALL),
@@ -49,35 +48,12 @@ COMPARED_MARTS = ["fct_settlement_lines", "fct_payouts", "fct_fees", "fct_refund
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crash")]
 
 
-def _env(workdir: Path, **extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("ACORN_TEST_PAUSE")}
-    env.pop("ACORN_CONFIG", None)
-    return {
-        **env,
-        "ACORN_DATA_DIR": str(workdir / "data"),
-        "DAGSTER_HOME": str(workdir / "dagster_home"),
-        **extra,
-    }
-
-
 def _acorn(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     started = time.monotonic()
     try:
-        return _run_acorn(workdir, *args)
+        return acorn(workdir, *args, timeout=300)
     finally:
         print(f"acorn {args[0]} in {workdir.name}: {time.monotonic() - started:.1f} s")
-
-
-def _run_acorn(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "acorn_cli.main", *args],
-        cwd=REPO_ROOT,
-        env=_env(workdir),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def _import(workdir: Path, *files: Path) -> tuple[dict, str]:
@@ -92,11 +68,14 @@ def _kill_at(workdir: Path, point: str, file: Path) -> dict:
     workdir.mkdir(parents=True, exist_ok=True)
     marker = workdir / f"paused-{point}.json"
     log = workdir / f"killed-{point}.log"
-    env = _env(workdir, ACORN_TEST_PAUSE_AT=point, ACORN_TEST_PAUSE_MARKER=str(marker))
+    env = {"ACORN_TEST_PAUSE_AT": point, "ACORN_TEST_PAUSE_MARKER": str(marker)}
     with open(log, "w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "acorn_cli.main", "import", "--account", ACCOUNT, str(file)],
-            cwd=REPO_ROOT,
+        process = start_acorn(
+            workdir,
+            "import",
+            "--account",
+            ACCOUNT,
+            str(file),
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,

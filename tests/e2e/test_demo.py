@@ -7,15 +7,12 @@ because each demo takes a while; the assertions are independent.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from acorn_process import acorn
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 FAKE_SECRETS = {
     "SPAPI_LWA_CLIENT_ID": "amzn1.application-oa2-client.e2e-fake-client-id-5f1c",
     "SPAPI_LWA_CLIENT_SECRET": "e2e-fake-client-secret-9b7d2a61c4",
@@ -29,30 +26,7 @@ def _run_demo(workdir: Path, profile: str, extra_env: dict[str, str]) -> dict[st
     data_dir = workdir / "data"
     home = workdir / "dagster_home"
     request_log = workdir / "requests.jsonl"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SPAPI_")},
-        "ACORN_DATA_DIR": str(data_dir),
-        "DAGSTER_HOME": str(home),
-        **extra_env,
-    }
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "acorn_cli.main",
-            "demo",
-            "--profile",
-            profile,
-            "--request-log",
-            str(request_log),
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    completed = acorn(workdir, "demo", "--profile", profile, "--request-log", str(request_log), env=extra_env)
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     return {
         "data_dir": data_dir,

@@ -4,43 +4,20 @@ the same bytes for another account silently, and `--reattribute` moves the settl
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from acorn_process import SAMPLES, acorn
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = (
-    REPO_ROOT
-    / "tests"
-    / "fixtures"
-    / "shared"
-    / "settlement-samples"
-    / "xieyi138_US_v2_synthetic_settlement-sample.txt"
-)
+SAMPLE = SAMPLES / "xieyi138_US_v2_synthetic_settlement-sample.txt"
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("import_cli")]
 
 
 def _import(workdir: Path, *args: str) -> tuple[int, dict]:
-    env = {
-        **os.environ,
-        "ACORN_DATA_DIR": str(workdir / "data"),
-        "DAGSTER_HOME": str(workdir / "dagster_home"),
-    }
-    env.pop("ACORN_CONFIG", None)  # the bundled config: demo-na (Amazon.com, Amazon.ca), demo-eu, a vendor
-    done = subprocess.run(
-        [sys.executable, "-m", "acorn_cli.main", "import", "--json", *args, str(SAMPLE)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    # The bundled config (no ACORN_CONFIG): demo-na (Amazon.com, Amazon.ca), demo-eu, a vendor.
+    done = acorn(workdir, "import", "--json", *args, str(SAMPLE))
     printed = json.loads(done.stdout)
     files = printed["files"] if isinstance(printed, dict) else printed
     [outcome] = files

@@ -9,16 +9,12 @@ not reconciled (an ERROR check: exit 1), and leaves the real Amazon.ca settlemen
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+from acorn_process import SAMPLES, acorn
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = REPO_ROOT / "tests" / "fixtures" / "shared" / "settlement-samples"
 AIRBYTE_SETTLEMENT = "airbyte_GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE.csv"
 NAMED_CHECKS = {
     "settlement_schema_drift",
@@ -37,23 +33,6 @@ NAMED_CHECKS = {
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("import_cli")]
 
 
-def _acorn(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "ACORN_DATA_DIR": str(workdir / "data"),
-        "DAGSTER_HOME": str(workdir / "dagster_home"),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "acorn_cli.main", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
 def test_import_quarantine_duplicate_then_build(tmp_path: Path) -> None:
     samples = sorted(SAMPLES.glob("*"))
     assert len(samples) == 5
@@ -67,7 +46,7 @@ def test_import_quarantine_duplicate_then_build(tmp_path: Path) -> None:
     foreign.write_text("order-id,sku,quantity\n111-1,ABC,1\n")
 
     # The samples name Amazon.com and Amazon.ca or no marketplace at all: say whose they are.
-    first = _acorn(
+    first = acorn(
         tmp_path, "import", "--json", "--account", "demo-na", *map(str, samples), str(malformed), str(foreign)
     )
     assert first.returncode == 1, first.stderr[-2000:]
@@ -87,14 +66,14 @@ def test_import_quarantine_duplicate_then_build(tmp_path: Path) -> None:
 
     lake = tmp_path / "data" / "lake" / "settlement_lines"
     before = {p: p.read_bytes() for p in lake.rglob("*.parquet")}
-    again = _acorn(tmp_path, "import", "--json", "--account", "demo-na", *map(str, samples))
+    again = acorn(tmp_path, "import", "--json", "--account", "demo-na", *map(str, samples))
     assert again.returncode == 0, again.stderr[-2000:]
     again_report = json.loads(again.stdout)
     assert again_report["success"] is True and again_report["problems"] == []
     assert {o["status"] for o in again_report["files"]} == {"duplicate"}
     assert {p: p.read_bytes() for p in lake.rglob("*.parquet")} == before
 
-    build = _acorn(tmp_path, "build", "--json")
+    build = acorn(tmp_path, "build", "--json")
     report = json.loads(build.stdout)
     # The Airbyte settlement does not reconcile: an ERROR check failed, so the build says so and exits 1.
     assert build.returncode == 1, build.stderr[-2000:]

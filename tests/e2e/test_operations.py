@@ -7,44 +7,23 @@ process on the demo's data dir and Dagster home, and the Dagster instance is the
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from acorn_process import REPO_ROOT, acorn
 from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
 from dagster._core.workspace.load import location_origins_from_yaml_paths
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = REPO_ROOT / "tests" / "fixtures" / "shared" / "settlement-samples"
-
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("operations")]
-
-
-def _acorn(workdir: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SPAPI_", "ACORN_CONFIG"))},
-        "ACORN_DATA_DIR": str(workdir / "data"),
-        "DAGSTER_HOME": str(workdir / "dagster_home"),
-        **(env or {}),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "acorn_cli.main", *args],
-        cwd=REPO_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
     workdir = tmp_path_factory.mktemp("operations")
-    return workdir, _acorn(workdir, "demo")
+    return workdir, acorn(workdir, "demo")
 
 
 def _instance(workdir: Path) -> dg.DagsterInstance:
@@ -177,7 +156,7 @@ def test_progress_is_plain_lines_per_step_and_account_off_a_terminal(demo) -> No
 
 def test_build_exits_1_and_names_the_failed_error_check(demo) -> None:  # type: ignore[no-untyped-def]
     workdir, _ = demo
-    completed = _acorn(workdir, "build", "--json")
+    completed = acorn(workdir, "build", "--json")
     assert completed.returncode == 1, completed.stderr[-3000:]
     report = json.loads(completed.stdout)
     assert report["success"] is False and report["exit_code"] == 1 and report["outcome"] == "data_problem"
@@ -190,7 +169,7 @@ def test_import_of_a_refused_file_exits_1_and_fails_its_run(demo, tmp_path: Path
     workdir, _ = demo
     foreign = tmp_path / "orders.csv"
     foreign.write_text("order-id,sku,quantity\n111-1,ABC,1\n")
-    completed = _acorn(workdir, "import", "--account", "demo-na", str(foreign))
+    completed = acorn(workdir, "import", "--account", "demo-na", str(foreign))
     assert completed.returncode == 1, completed.stderr[-3000:]
     assert "rejected" in completed.stdout and foreign.name in completed.stderr
     run = _runs(workdir, "settlement_import")[0]
@@ -206,7 +185,7 @@ def test_credentials_refused_is_exit_3_with_the_cause(demo) -> None:  # type: ig
         "SPAPI_LWA_CLIENT_SECRET": "e2e-operations-secret-1f2e",
         "SPAPI_REFRESH_TOKEN": "invalid-e2e-refresh-token-77aa",  # the simulator's LWA refuses this prefix
     }
-    completed = _acorn(workdir, "run", "--account", "demo-na", "--json", env=refused)
+    completed = acorn(workdir, "run", "--account", "demo-na", "--json", env=refused)
     assert completed.returncode == 3, completed.stdout[-2000:] + completed.stderr[-3000:]
     report = json.loads(completed.stdout)
     assert report["success"] is False and report["outcome"] == "could_not_run"
@@ -218,17 +197,17 @@ def test_credentials_refused_is_exit_3_with_the_cause(demo) -> None:  # type: ig
 
 def test_a_config_that_does_not_load_is_exit_3_and_an_unknown_account_exit_2(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     workdir, _ = demo
-    missing = _acorn(workdir, "run", env={"ACORN_CONFIG": str(tmp_path / "nowhere.toml")})
+    missing = acorn(workdir, "run", env={"ACORN_CONFIG": str(tmp_path / "nowhere.toml")})
     assert missing.returncode == 3, missing.stderr[-2000:]
     assert "nowhere.toml" in missing.stderr and "Traceback" not in missing.stderr
-    unknown = _acorn(workdir, "run", "--account", "no-such-account")
+    unknown = acorn(workdir, "run", "--account", "no-such-account")
     assert unknown.returncode == 2
     assert "no-such-account" in unknown.stderr and "demo-na" in unknown.stderr
 
 
 def test_run_for_one_account_is_tagged_and_succeeds(tmp_path: Path) -> None:
     """`acorn run --account` on a fresh data dir: the vendor alone lands, builds and checks cleanly."""
-    completed = _acorn(tmp_path, "run", "--account", "demo-vendor", "--json")
+    completed = acorn(tmp_path, "run", "--account", "demo-vendor", "--json")
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
     report = json.loads(completed.stdout)
     assert report["success"] is True and report["problems"] == []

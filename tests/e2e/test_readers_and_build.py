@@ -9,47 +9,20 @@ build is paused (SIGSTOP) as soon as its lock file names it, the second runs to 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import duckdb
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "orchestration" / "warehouse"))
-
+from acorn_process import SAMPLES, acorn, start_acorn
 from warehouse_processes import Process
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = REPO_ROOT / "tests" / "fixtures" / "shared" / "settlement-samples"
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("warehouse_readers")]
 
 LINES_SQL = "select count(*) from marts.fct_settlement_lines"
 LOCK_ERROR = "Could not set lock"
-
-
-def _env(workdir: Path, dagster_home: str = "dagster_home") -> dict[str, str]:
-    return {
-        **os.environ,
-        "ACORN_DATA_DIR": str(workdir / "data"),
-        "DAGSTER_HOME": str(workdir / dagster_home),
-    }
-
-
-def _acorn(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "acorn_cli.main", *args],
-        cwd=REPO_ROOT,
-        env=_env(workdir),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 def _wait_for_lock_holder(lock: Path, pid: int, process: subprocess.Popen[str]) -> str:
@@ -68,39 +41,24 @@ def test_a_reader_never_blocks_the_build_and_a_second_build_names_the_first(
 ) -> None:
     samples = sorted(SAMPLES.glob("*"))
     warehouse = tmp_path / "data" / "warehouse.duckdb"
-    first = _acorn(tmp_path, "import", "--account", "demo-na", *map(str, samples[:2]))
+    first = acorn(tmp_path, "import", "--account", "demo-na", *map(str, samples[:2]))
     assert first.returncode == 0, first.stderr[-2000:]
-    built = _acorn(tmp_path, "build")
+    built = acorn(tmp_path, "build")
     assert LOCK_ERROR not in built.stdout + built.stderr
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         lines_before = connection.execute(LINES_SQL).fetchone()[0]  # type: ignore[index]
     assert lines_before > 0
-    more = _acorn(tmp_path, "import", "--account", "demo-na", *map(str, samples[2:]))
+    more = acorn(tmp_path, "import", "--account", "demo-na", *map(str, samples[2:]))
     assert more.returncode == 0, more.stderr[-2000:]
 
     reader = Process("reader", str(warehouse), LINES_SQL)
-    holder = subprocess.Popen(
-        [sys.executable, "-m", "acorn_cli.main", "build"],
-        cwd=REPO_ROOT,
-        env=_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    holder = start_acorn(tmp_path, "build")
     try:
         assert reader.expect("connected")["value"] == lines_before
         _wait_for_lock_holder(warehouse.with_name("warehouse.duckdb.lock"), holder.pid, holder)
         holder.send_signal(signal.SIGSTOP)
         # Its own Dagster home, so that the paused build cannot hold up this one's run storage.
-        second = subprocess.run(
-            [sys.executable, "-m", "acorn_cli.main", "build"],
-            cwd=REPO_ROOT,
-            env=_env(tmp_path, "dagster_home_second"),
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+        second = acorn(tmp_path, "build", dagster_home="dagster_home_second")
         holder.send_signal(signal.SIGCONT)
         holder_out, holder_err = holder.communicate(timeout=600)
     finally:

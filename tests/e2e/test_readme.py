@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from acorn_process import REPO_ROOT, acorn, acorn_env
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 README = REPO_ROOT / "README.md"
 SECTION = "## Query the warehouse"
 RUNNABLE = {"sh": "sh", "bash": "sh", "shell": "sh", "python": "python", "py": "python"}
@@ -85,23 +85,9 @@ def test_the_parser_reads_fences_and_stops_at_the_next_section() -> None:
 def reader_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """A repo root as a reader has it after `make demo`: the demo's warehouse in `data/`."""
     workdir = tmp_path_factory.mktemp("readme")
-    data_dir, home = workdir / "data", workdir / "dagster_home"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SPAPI_", "ACORN_"))},
-        "ACORN_DATA_DIR": str(data_dir),
-        "DAGSTER_HOME": str(home),
-    }
-    if "ACORN_SIMULATOR_START" in os.environ:
-        env["ACORN_SIMULATOR_START"] = os.environ["ACORN_SIMULATOR_START"]
-    demo = subprocess.run(
-        [sys.executable, "-m", "acorn_cli.main", "demo"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    data_dir = workdir / "data"
+    env = acorn_env(workdir)
+    demo = acorn(workdir, "demo")
     # Exit 1 means the demo ran and some ERROR checks failed (the demo's deliberate anomalies): data is there.
     assert demo.returncode in (0, 1), demo.stdout[-3000:] + demo.stderr[-3000:]
     assert (data_dir / "warehouse.duckdb").is_file()

@@ -28,7 +28,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lake.layout import new_staging_dir
+from lake.layout import flush_to_disk, new_staging_dir, publishing
 from lake.read import file_list, scan_sql
 from transforms import crash_points
 from transforms.jsonl import read_records
@@ -70,11 +70,13 @@ class CurrentVersion:
 
 @contextlib.contextmanager
 def lake_lock(lake: Path) -> Iterator[None]:
+    """One settlement writer at a time, and no build reading the lake meanwhile (lake.layout.publishing)."""
     lake.mkdir(parents=True, exist_ok=True)
     with open(lake / ".settlements.lock", "a+b") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
-            yield
+            with publishing(lake.parent):
+                yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
@@ -201,12 +203,16 @@ def write_journal(staging: Path, settlement_id: str, *, expected: list[str | Non
         "expected": expected,
         "log": [{**record, "publish_id": staging.name} for record in log],
     }
+    # The staged files reach the disk before the journal says they are complete: after a power cut, a journal
+    # found at start-up never publishes a truncated file.
+    flush_to_disk(*sorted(path for path in staging.iterdir() if path.is_file()), staging)
     scratch = staging / (JOURNAL + ".tmp")
     with open(scratch, "w", encoding="utf-8") as out:
         json.dump(journal, out, default=str)
         out.flush()
         os.fsync(out.fileno())
     os.replace(scratch, staging / JOURNAL)
+    flush_to_disk(staging)  # the journal's name, as well as its bytes
 
 
 def read_journal(staging: Path) -> dict | None:
@@ -243,8 +249,11 @@ def publish(lake: Path, staging: Path) -> bool:
         if not staged.exists():
             continue
         target = partition_dir(lake, dataset, settlement_id)
+        new_partition = not target.exists()
         target.mkdir(parents=True, exist_ok=True)
         os.replace(staged, target / PART)
+        # The rename reaches the disk before the staging folder (and its journal) is removed.
+        flush_to_disk(target, target.parent if new_partition else None)
         if dataset == LINES:
             crash_points.pause_at("publish", settlement_id=settlement_id)
     done = _logged_publish_records(lake, journal["publish_id"])

@@ -132,6 +132,40 @@ def test_a_journaled_publish_is_finished_once(v2, write_file, tmp_path: Path, mo
     assert again.status == "duplicate"
 
 
+def test_staged_files_reach_the_disk_before_the_journal_names_them(
+    v2, write_file, tmp_path: Path, monkeypatch
+) -> None:
+    """A power cut keeps only what was fsynced: every staged file and the staging folder are flushed before the
+    journal exists, and each partition folder right after the rename into it."""
+    import os
+
+    import lake.layout as lake_layout
+
+    data = tmp_path / "data"
+    path = write_file(v2.render([v2.line("1.00"), v2.line("2.00")], total="3.00"))
+    flushed: list[tuple[str, bool]] = []  # (path fsynced, whether a publish journal existed then)
+    real_fsync = os.fsync
+
+    def recording_fsync(descriptor: int) -> None:
+        name = os.readlink(f"/proc/self/fd/{descriptor}")
+        journals = list((data / "staging").glob(f"*/{settlement_lake.JOURNAL}"))
+        flushed.append((name, bool(journals)))
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(lake_layout.os, "fsync", recording_fsync)
+    outcome = import_settlement_file(path, data_dir=data)
+    monkeypatch.undo()
+    assert outcome.status == "imported"
+    staged = [(name, journal) for name, journal in flushed if "/staging/settlement-" in name]
+    staged_files = {Path(name).name for name, journal in staged if name.endswith(".parquet") and not journal}
+    assert staged_files == {settlement_lake.STAGED_LINES, settlement_lake.STAGED_ROW}, flushed
+    assert any(Path(name).name.startswith("settlement-") and not journal for name, journal in staged)
+    lake = data / "lake"
+    for dataset in (settlement_lake.LINES, settlement_lake.SETTLEMENTS):
+        [published] = published_files(lake, dataset)
+        assert str(published.parent) in {name for name, _ in flushed}, dataset
+
+
 def test_a_torn_versions_log_record_does_not_swallow_the_next(tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     lake.mkdir()
