@@ -3,8 +3,8 @@ it is stopped there (tests/e2e/test_crash_recovery.py, tests/e2e/test_concurrenc
 
 With `ACORN_TEST_PAUSE_AT=<point>` set, the process reaching that point writes the file named by
 `ACORN_TEST_PAUSE_MARKER` (JSON: the point, the pid, and what it was doing) and then stops until the test kills
-it or lets it go on: `pause_at` sleeps until the marker file is removed, `pause_while_writing` (a point inside a
-DuckDB write) SIGSTOPs the process while the file is half written, until SIGCONT. A process stops at its point
+it or lets it go on: `pause_at` sleeps until the marker file is removed; `pause_with_half_written` (a point inside a
+write) first cuts the written file to the half a kill mid-write leaves. A process stops at its point
 once. Unset, as in every real run, each call is one dictionary lookup and does nothing.
 
 Points of `acorn import`: `archive` (the raw copy half made), `parquet` (the lines' Parquet half written),
@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import threading
 import time
 from pathlib import Path
 
@@ -47,27 +45,25 @@ def pause_at(point: str, **info: object) -> None:
         time.sleep(POLL_SECONDS)
 
 
-def pause_while_writing(point: str, path: Path) -> None:
-    """Stop the whole process (SIGSTOP) as soon as `path` has bytes, i.e. in the middle of writing it, when the
-    test hook names `point`; nothing otherwise. Call it just before the write starts."""
+def pause_with_half_written(point: str, path: Path) -> None:
+    """When the test hook names `point`: leave `path` as a kill in the middle of its write would, then stop
+    there (as `pause_at`); nothing otherwise. Call it just after the write ends.
+
+    A SIGKILL mid-write leaves the first bytes of the file and no footer. Catching a fast writer in that
+    instant from a watching thread is a race a loaded machine loses, so the hook makes the same state itself:
+    it cuts the complete file to half its size. A process let go writes the rest back, as the writer would have."""
     if not armed(point):
         return
-    _passed.add(point)
-
-    def watch() -> None:
-        deadline = time.monotonic() + PAUSE_SECONDS
-        while time.monotonic() < deadline:
-            try:
-                size = path.stat().st_size
-            except OSError:
-                size = 0
-            if size > 0:
-                _mark(point, {"path": str(path), "size": size})
-                os.kill(os.getpid(), signal.SIGSTOP)
-                return
-            time.sleep(0.0005)
-
-    threading.Thread(target=watch, name="acorn-test-pause", daemon=True).start()
+    with open(path, "r+b") as handle:
+        half = os.fstat(handle.fileno()).st_size // 2
+        handle.seek(half)
+        rest = handle.read()
+        handle.truncate(half)
+        os.fsync(handle.fileno())
+    pause_at(point, path=str(path), size=half)
+    with open(path, "ab") as handle:
+        handle.write(rest)
+        os.fsync(handle.fileno())
 
 
 def _mark(point: str, info: dict[str, object]) -> Path | None:

@@ -28,13 +28,12 @@ from lake.layout import published_files
 from transforms.recovery import find_leftovers
 
 ACCOUNT = "demo-na"
-BIG = 200_000  # lines (36 MB, two Parquet row groups): the Parquet write is caught midway
-MEDIUM = 20_000  # lines (3.6 MB): the raw copy is stopped after its first 1 MiB
+MEDIUM = 20_000  # lines (3.6 MB): the raw copy is stopped after its first 1 MiB; the Parquet is cut in half
 SMALL = 3_000
 # (kill point, settlement id, lines)
 POINTS = [
     ("archive", "91000000001", MEDIUM),
-    ("parquet", "91000000002", BIG),
+    ("parquet", "91000000002", MEDIUM),
     ("staged", "91000000003", SMALL),
     ("publish", "91000000004", SMALL),
     ("versions-log", "91000000005", SMALL),

@@ -385,7 +385,6 @@ class _Import:
             staging = lake_io.staging_dir(self.lake)
             staged_lines = staging / lake_io.STAGED_LINES
             try:
-                crash_points.pause_while_writing("parquet", staged_lines)
                 converted = convert_lines(
                     path,
                     shape,
@@ -396,6 +395,7 @@ class _Import:
                     line_scan=scan,
                     workdir=staging,
                 )
+                crash_points.pause_with_half_written("parquet", staged_lines)
                 if resolution is not None and self.accounts is not None:
                     # The head chose the account; every marketplace of the file must agree with it.
                     whole = self.accounts.resolve(converted.marketplace_names or shape.marketplace_names)
