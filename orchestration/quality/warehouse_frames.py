@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from orchestration.warehouse.publish import read_only
+from orchestration.published_warehouse import read_only
 
 PAYOUTS_SQL = """
 select settlement_id, account_id, currency, period_start_at, period_end_at, deposit_at, total_amount,

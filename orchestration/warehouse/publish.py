@@ -48,6 +48,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.outcomes import WarehouseLocked
+from orchestration.published_warehouse import read_only
 from transforms import crash_points
 
 BUILDING_INFIX = ".building-"
@@ -157,30 +158,6 @@ def writer_lock(warehouse: Path, *, run_id: str | None = None) -> Iterator[LockH
             os.ftruncate(fd, 0)  # nobody holds it now; released by close below
     finally:
         os.close(fd)
-
-
-def _is_lock_conflict(error: duckdb.Error) -> bool:
-    return "Could not set lock on file" in str(error)
-
-
-@contextlib.contextmanager
-def read_only(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to the published warehouse; `WarehouseLocked` (with DuckDB's message, which names
-    the holding pid) when a program has it open read-write."""
-    try:
-        connection = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.IOException as error:
-        if not _is_lock_conflict(error):
-            raise
-        raise WarehouseLocked(
-            f"A program has the warehouse {warehouse} open read-write, so it cannot be read or rebuilt: "
-            f"{error}. Close that program (open the warehouse read-only instead: "
-            f"`duckdb -readonly {warehouse}`, or `duckdb.connect(path, read_only=True)`), then build again."
-        ) from error
-    try:
-        yield connection
-    finally:
-        connection.close()
 
 
 def build_copy_path(warehouse: Path) -> Path:

@@ -9,10 +9,6 @@ from pathlib import Path
 
 ORCHESTRATION = Path(__file__).resolve().parents[2] / "orchestration"
 
-# The one import across domains still allowed, and why: the quality checks read the published warehouse under
-# the warehouse's own lock protocol (a build swaps the file in whole; a reader must not see a half-built one).
-ALLOWED = {("quality", "orchestration.warehouse.publish")}
-
 
 def domains() -> list[str]:
     return sorted(path.parent.name for path in ORCHESTRATION.glob("*/__init__.py"))
@@ -68,12 +64,8 @@ def test_the_walk_finds_every_domain_and_reads_imports_inside_functions(tmp_path
 
 
 def test_no_orchestration_domain_imports_another() -> None:
-    unexpected = crossings() - ALLOWED
+    unexpected = crossings()
     assert not unexpected, (
         "orchestration domains importing one another (move what they share to lake/, transforms/ or a module "
         f"at the root of orchestration/): {sorted(unexpected)}"
     )
-
-
-def test_every_allowed_crossing_is_still_needed() -> None:
-    assert crossings() >= ALLOWED

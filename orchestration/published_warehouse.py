@@ -1,0 +1,44 @@
+"""Reading the published warehouse (`data/warehouse.duckdb`) from any domain: the warehouse domain builds and
+publishes it (warehouse/publish.py), the quality checks and the CLI read it. Shared here so that no domain
+imports another to read it the same way a build does.
+
+DuckDB lets one process hold a database file read-write, or any number read-only, never both: a reader here
+opens it read-only, and a program holding it read-write is reported with DuckDB's own message (which names the
+holding pid) and the fix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from orchestration.outcomes import WarehouseLocked
+
+
+def is_lock_conflict(error: duckdb.Error) -> bool:
+    """Whether DuckDB refused to open the file because another process holds it (read-write, or read-only when
+    this one asked for read-write)."""
+    return "Could not set lock on file" in str(error)
+
+
+@contextlib.contextmanager
+def read_only(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the published warehouse; `WarehouseLocked` (with DuckDB's message, which names
+    the holding pid) when a program has it open read-write."""
+    try:
+        connection = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException as error:
+        if not is_lock_conflict(error):
+            raise
+        raise WarehouseLocked(
+            f"A program has the warehouse {warehouse} open read-write, so it cannot be read or rebuilt: "
+            f"{error}. Close that program (open the warehouse read-only instead: "
+            f"`duckdb -readonly {warehouse}`, or `duckdb.connect(path, read_only=True)`), then build again."
+        ) from error
+    try:
+        yield connection
+    finally:
+        connection.close()
