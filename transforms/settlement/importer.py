@@ -1,5 +1,9 @@
 """`import_settlement_file`: archive the raw bytes, parse them, then land them in the lake (or the
-quarantine)."""
+quarantine).
+
+One module of about 530 lines on purpose: it is the order of one import (commit the archive copy, recognise
+bytes already landed, attribute the account, parse, stage, publish), and that order is what makes a killed
+import recoverable. The parsing itself lives in the modules it calls (head, convert, diagnosis)."""
 
 from __future__ import annotations
 
