@@ -19,9 +19,9 @@ import dagster as dg
 import duckdb
 import pytest
 from acorn_process import SAMPLES, acorn, start_acorn
+from data_state import settlement_line_counts
 
 from bench.settlement_import import generate
-from lake.layout import published_files
 from transforms.recovery import find_leftovers
 
 ACCOUNT = "demo-na"
@@ -57,18 +57,6 @@ def _let_go(process: subprocess.Popen[str], marker: Path) -> subprocess.Complete
 def _outcomes(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
     """An `acorn import --json` result: file name -> status."""
     return {Path(f["file"]).name: f["status"] for f in json.loads(result.stdout)["files"]}
-
-
-def _line_counts(workdir: Path) -> dict[str, int]:
-    files = published_files(workdir / "data" / "lake", "settlement_lines")
-    if not files:
-        return {}
-    with duckdb.connect() as connection:
-        rows = connection.execute(
-            "select settlement_id, count(*) from read_parquet(?, hive_partitioning = false) group by 1",
-            [[str(f) for f in files]],
-        ).fetchall()
-    return dict(rows)
 
 
 def _imported_once(workdir: Path) -> list[str]:
@@ -110,7 +98,7 @@ def test_two_imports_of_different_files_at_once(tmp_path: Path) -> None:
     assert _outcomes(other) == {"second.txt": "imported"}
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert _outcomes(resumed) == {"first.txt": "imported"}
-    assert _line_counts(tmp_path) == {"92000000001": LINES, "92000000002": LINES}
+    assert settlement_line_counts(tmp_path / "data") == {"92000000001": LINES, "92000000002": LINES}
     assert _imported_once(tmp_path) == ["92000000001", "92000000002"]
     assert _run_statuses(tmp_path) == {"import": [dg.DagsterRunStatus.SUCCESS] * 2}
     _assert_clean(tmp_path)
@@ -128,7 +116,7 @@ def test_two_imports_of_the_same_file_at_once(tmp_path: Path) -> None:
     # The second to publish finds the same bytes landed: a duplicate, not a failure, and nothing doubled.
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert _outcomes(resumed) == {"same.txt": "duplicate"}
-    assert _line_counts(tmp_path) == {"92000000003": LINES}
+    assert settlement_line_counts(tmp_path / "data") == {"92000000003": LINES}
     assert _imported_once(tmp_path) == ["92000000003"]
     assert _run_statuses(tmp_path) == {"import": [dg.DagsterRunStatus.SUCCESS] * 2}
     _assert_clean(tmp_path)
@@ -146,7 +134,7 @@ def test_an_import_during_a_build(tmp_path: Path) -> None:
     samples = sorted(SAMPLES.glob("*"))
     first = acorn(tmp_path, *IMPORT, str(samples[0]))
     assert first.returncode == 0, first.stderr[-3000:]
-    landed_before = _line_counts(tmp_path)
+    landed_before = settlement_line_counts(tmp_path / "data")
     # The build stops while dbt builds the warehouse's private copy; an import starts meanwhile, and waits
     # (a file lock) to publish until the build has read the lake.
     paused, marker = _stopped_at(tmp_path, "dbt-build", "build", "--json")
@@ -177,13 +165,13 @@ def test_an_import_during_a_build(tmp_path: Path) -> None:
         }
     # The build read the lake as it was when it started: all of the first file, none of the one landed during.
     assert lines == landed_before and payouts == set(landed_before)
-    assert len(_line_counts(tmp_path)) == 2
+    assert len(settlement_line_counts(tmp_path / "data")) == 2
     # The next build has both.
     after = acorn(tmp_path, "build", "--json")
     assert after.returncode in (0, 1) and json.loads(after.stdout)["outcome"] != "could_not_run"
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         built = connection.execute("select count(*) from marts.fct_settlement_lines").fetchone()
-    assert built == (sum(_line_counts(tmp_path).values()),)
+    assert built == (sum(settlement_line_counts(tmp_path / "data").values()),)
     statuses = _run_statuses(tmp_path)
     assert statuses["import"] == [dg.DagsterRunStatus.SUCCESS] * 2
     assert len(statuses["build"]) == 2 and dg.DagsterRunStatus.STARTED not in statuses["build"]
@@ -197,6 +185,6 @@ def test_two_first_runs_on_a_fresh_dagster_home(tmp_path: Path) -> None:
     for process, sample, (out, err) in zip(processes, samples, results, strict=True):
         assert process.returncode == 0, err[-3000:]
         assert _outcomes(subprocess.CompletedProcess([], 0, out, err)) == {sample.name: "imported"}
-    assert len(_line_counts(tmp_path)) == 2
+    assert len(settlement_line_counts(tmp_path / "data")) == 2
     assert _run_statuses(tmp_path) == {"import": [dg.DagsterRunStatus.SUCCESS] * 2}
     _assert_clean(tmp_path)

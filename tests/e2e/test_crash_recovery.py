@@ -22,9 +22,9 @@ import dagster as dg
 import duckdb
 import pytest
 from acorn_process import acorn, start_acorn
+from data_state import runs_with_failures, settlement_line_counts
 
 from bench.settlement_import import generate
-from lake.layout import published_files
 from transforms.recovery import find_leftovers
 
 ACCOUNT = "demo-na"
@@ -91,18 +91,6 @@ def _kill_at(workdir: Path, point: str, file: Path) -> dict:
     return json.loads(marker.read_text())
 
 
-def _settlement_line_counts(data: Path) -> dict[str, int]:
-    files = published_files(data / "lake", "settlement_lines")
-    if not files:
-        return {}
-    with duckdb.connect() as connection:
-        rows = connection.execute(
-            "select settlement_id, count(*) from read_parquet(?, hive_partitioning = false) group by 1",
-            [[str(f) for f in files]],
-        ).fetchall()
-    return dict(rows)
-
-
 def _versions_log(data: Path) -> list[dict]:
     log = data / "lake" / "settlement_versions.jsonl"
     records = []
@@ -112,21 +100,6 @@ def _versions_log(data: Path) -> list[dict]:
         except ValueError:
             continue  # a torn record left by a kill (the next append starts a fresh line)
     return records
-
-
-def _runs(workdir: Path) -> list[tuple[dg.DagsterRun, str]]:
-    """Every run of the instance, with the message of its RUN_FAILURE event ("" when none)."""
-    found = []
-    with dg.DagsterInstance.from_config(str(workdir / "dagster_home")) as instance:
-        for run in instance.get_runs():
-            failures = [
-                entry.dagster_event.message or ""
-                for entry in instance.all_logs(run.run_id)
-                if entry.dagster_event is not None
-                and entry.dagster_event.event_type_value == "PIPELINE_FAILURE"
-            ]
-            found.append((run, " ".join(failures)))
-    return found
 
 
 def _marts_differences(reference: Path, crashed: Path) -> dict[str, tuple[int, int, int]]:
@@ -180,7 +153,7 @@ def test_imports_killed_at_every_point_recover_to_a_clean_runs_warehouse(tmp_pat
                 "the Parquet file was complete when the import stopped"
             )
         if point == "publish":  # the lines published, not the settlements row: no payout yet
-            assert settlement_id in _settlement_line_counts(data)
+            assert settlement_id in settlement_line_counts(data)
 
         # The next command recovers first, and never fails on (or publishes) what the killed one staged.
         if point in BUILD_AFTER:
@@ -189,7 +162,7 @@ def test_imports_killed_at_every_point_recover_to_a_clean_runs_warehouse(tmp_pat
             assert "marked failed" in build.stderr, build.stderr[-3000:]
             assert "recovered: " in build.stderr.replace("recovered: run", ""), build.stderr[-3000:]
             assert find_leftovers(data) == [], f"{point}: leftovers after the build"
-            counts = _settlement_line_counts(data)
+            counts = settlement_line_counts(data)
             if point == "publish":
                 # The journal was written: the build finished publishing, lines and settlements row together.
                 assert counts.get(settlement_id) == lines
@@ -201,7 +174,7 @@ def test_imports_killed_at_every_point_recover_to_a_clean_runs_warehouse(tmp_pat
             assert "marked failed" in stderr and "recovered: " in stderr.replace("recovered: run", ""), stderr
         [outcome] = again["files"]
         assert outcome["status"] == ("duplicate" if point in ("publish", "versions-log") else "imported")
-        assert _settlement_line_counts(data).get(settlement_id) == lines, point
+        assert settlement_line_counts(data).get(settlement_id) == lines, point
         assert find_leftovers(data) == [], f"{point}: leftovers after the import"
 
     final = _acorn(crashed, "build", "--json")
@@ -210,14 +183,14 @@ def test_imports_killed_at_every_point_recover_to_a_clean_runs_warehouse(tmp_pat
     statuses = [f["status"] for f in json.loads(clean["import"].stdout)["files"]]
     assert statuses == ["imported"] * len(files)
     assert clean["build"].returncode in (0, 1), clean["build"].stderr[-3000:]
-    assert _settlement_line_counts(reference / "data") == expected_counts
+    assert settlement_line_counts(reference / "data") == expected_counts
     assert final.returncode == clean["build"].returncode, final.stderr[-3000:]
     assert find_leftovers(data) == []
     assert not list(data.rglob(".tmp-*")) and not list(data.glob(".settlement-*"))
     assert not list((data / "staging").iterdir())
 
     # Nothing lost, nothing doubled: the same lines, the same payouts, row for row.
-    assert _settlement_line_counts(data) == expected_counts
+    assert settlement_line_counts(data) == expected_counts
     differences = _marts_differences(reference / "data" / "warehouse.duckdb", data / "warehouse.duckdb")
     assert all(only_ref == only_got == 0 for _, only_ref, only_got in differences.values()), differences
     assert differences["fct_payouts"][0] == len(POINTS)
@@ -228,7 +201,7 @@ def test_imports_killed_at_every_point_recover_to_a_clean_runs_warehouse(tmp_pat
     assert sorted(imported) == sorted(expected_counts)
 
     # Every killed run was marked failed, naming the process that was gone; nothing is left STARTED.
-    runs = _runs(crashed)
+    runs = runs_with_failures(crashed / "dagster_home")
     unfinished = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED)
     assert not [run for run, _ in runs if run.status in unfinished]
     killed = [(run, why) for run, why in runs if "acorn/outcome" not in run.tags]

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from acorn_process import acorn
+from data_state import marts_rows
 
 FAKE_SECRETS = {
     "SPAPI_LWA_CLIENT_ID": "amzn1.application-oa2-client.e2e-fake-client-id-5f1c",
@@ -46,26 +47,6 @@ def hostile_demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     return _run_demo(tmp_path_factory.mktemp("hostile"), "hostile", FAKE_SECRETS)
 
 
-def _marts(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every mart's rows, sorted. Columns that record when ACORN itself observed a snapshot (`*observed_at`,
-    e.g. the wall-clock time a balance was read) are left out: they say when the run happened, not what Amazon
-    reported, and two runs minutes apart differ there by design."""
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        columns: dict[str, list[str]] = {}
-        for table, column in connection.execute(
-            "select table_name, column_name from information_schema.columns where table_schema = 'marts' "
-            "order by table_name, ordinal_position"
-        ).fetchall():
-            if not column.endswith("observed_at"):
-                columns.setdefault(table, []).append(f'"{column}"')
-        return {
-            table: sorted(
-                connection.execute(f'select {", ".join(cols)} from marts."{table}"').fetchall(), key=repr
-            )
-            for table, cols in columns.items()
-        }
-
-
 def test_demo_lands_at_least_six_reconciled_payouts(clean_demo: dict[str, object]) -> None:
     warehouse = Path(str(clean_demo["data_dir"])) / "warehouse.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as connection:
@@ -95,8 +76,8 @@ def test_demo_lands_at_least_six_reconciled_payouts(clean_demo: dict[str, object
 def test_hostile_demo_leaves_the_same_warehouse(
     clean_demo: dict[str, object], hostile_demo: dict[str, object]
 ) -> None:
-    clean = _marts(Path(str(clean_demo["data_dir"])) / "warehouse.duckdb")
-    hostile = _marts(Path(str(hostile_demo["data_dir"])) / "warehouse.duckdb")
+    clean = marts_rows(Path(str(clean_demo["data_dir"])) / "warehouse.duckdb")
+    hostile = marts_rows(Path(str(hostile_demo["data_dir"])) / "warehouse.duckdb")
     assert clean.keys() == hostile.keys()
     for table in clean:
         assert clean[table] == hostile[table], f"marts.{table} differs between clean and hostile runs"

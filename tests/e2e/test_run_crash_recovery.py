@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 from acorn_process import acorn, start_acorn
+from data_state import marts_rows, runs_with_failures
 
 from transforms.recovery import find_leftovers
 
@@ -52,41 +52,7 @@ def _kill_at(workdir: Path, point: str) -> dict:
     return json.loads(marker.read_text())
 
 
-def _marts(warehouse: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every mart's rows, sorted; columns saying when ACORN observed a snapshot (`*observed_at`) left out, as
-    two runs minutes apart differ there by design."""
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        columns: dict[str, list[str]] = {}
-        for table, column in connection.execute(
-            "select table_name, column_name from information_schema.columns where table_schema = 'marts' "
-            "order by table_name, ordinal_position"
-        ).fetchall():
-            if not column.endswith("observed_at"):
-                columns.setdefault(table, []).append(f'"{column}"')
-        return {
-            table: sorted(
-                connection.execute(f'select {", ".join(cols)} from marts."{table}"').fetchall(), key=repr
-            )
-            for table, cols in columns.items()
-        }
-
-
-def _runs(workdir: Path) -> list[tuple[dg.DagsterRun, str]]:
-    """Every run, oldest first, with the message of its run failure event ("" when none)."""
-    found = []
-    with dg.DagsterInstance.from_config(str(workdir / "dagster_home")) as instance:
-        for run in reversed(instance.get_runs()):
-            failures = [
-                entry.dagster_event.message or ""
-                for entry in instance.all_logs(run.run_id)
-                if entry.dagster_event is not None
-                and entry.dagster_event.event_type_value == "PIPELINE_FAILURE"
-            ]
-            found.append((run, " ".join(failures)))
-    return found
-
-
-def test_runs_killed_at_every_point_recover_to_a_clean_runs_marts(tmp_path: Path) -> None:
+def test_runs_killed_at_every_point_recover_to_a_clean_runsmarts_rows(tmp_path: Path) -> None:
     reference = tmp_path / "reference"
     clean: dict[str, subprocess.CompletedProcess[str]] = {}
     reference_run = threading.Thread(target=lambda: clean.setdefault("run", acorn(reference, *RUN)))
@@ -118,16 +84,16 @@ def test_runs_killed_at_every_point_recover_to_a_clean_runs_marts(tmp_path: Path
     assert "marked failed" in final.stderr
 
     # Nothing lost, nothing doubled: the marts of the runs that were killed three times equal a clean run's.
-    expected = _marts(reference / "data" / "warehouse.duckdb")
+    expected = marts_rows(reference / "data" / "warehouse.duckdb")
     assert expected.get("fct_payouts"), "the clean run built no payout"
-    assert _marts(warehouse) == expected
+    assert marts_rows(warehouse) == expected
     assert find_leftovers(data) == []
     assert not list(data.glob("warehouse.duckdb.building-*"))
     assert not (data / "staging").exists() or not list((data / "staging").iterdir())
 
     # Every killed run is marked failed, naming the process that was gone; the last one ended as the clean one.
-    runs = _runs(crashed)
-    [(clean_run, _)] = _runs(reference)
+    runs = runs_with_failures(crashed / "dagster_home")
+    [(clean_run, _)] = runs_with_failures(reference / "dagster_home")
     assert [run.status for run, _ in runs] == [dg.DagsterRunStatus.FAILURE] * len(POINTS) + [clean_run.status]
     assert runs[-1][0].tags["acorn/outcome"] == clean_run.tags["acorn/outcome"]
     for run, why in runs[:-1]:
