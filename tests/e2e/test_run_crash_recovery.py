@@ -28,7 +28,7 @@ from transforms.recovery import find_leftovers
 RUN = ("run", "--account", "demo-na", "--json")
 POINTS = ["finances-landing", "dbt-build", "warehouse-publish"]
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crash")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("run_crash")]
 
 
 def _kill_at(workdir: Path, point: str) -> dict:
