@@ -11,11 +11,11 @@ settlement or per fee description, never millions of lines.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from lake.memory import QUERY_MEMORY_LIMIT
 from orchestration.warehouse.publish import read_only
 
 PAYOUTS_SQL = """
@@ -78,17 +78,10 @@ group by all
 """
 
 
-# What one check's query may hold in memory before DuckDB spills to disk: the checks run inside the `acorn`
-# process, beside Dagster and dbt, which must stay under 1 GiB together.
-QUERY_MEMORY_LIMIT = "256MB"
-
-
 def read_warehouse(warehouse: Path, sql: str) -> pd.DataFrame:
-    # A read-only database has no spill folder of its own: it gets a private one, removed afterwards.
-    with read_only(warehouse) as connection, tempfile.TemporaryDirectory(prefix="acorn-check-") as spill:
-        connection.execute("set enable_progress_bar = false")
-        connection.execute(f"set memory_limit = '{QUERY_MEMORY_LIMIT}'")
-        connection.execute(f"set temp_directory = '{spill}'")
+    # The checks run inside the `acorn` process, beside Dagster, which must stay under 1 GiB: DuckDB spills
+    # beyond the connection's memory limit (lake/memory.py).
+    with read_only(warehouse, memory_limit=QUERY_MEMORY_LIMIT) as connection:
         return connection.execute(sql).to_arrow_table().to_pandas()
 
 

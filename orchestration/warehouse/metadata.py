@@ -18,6 +18,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from lake.memory import bounded_connection
 from orchestration.warehouse.project import dbt_project
 
 
@@ -67,7 +68,7 @@ def with_table_metadata(events: list[Any], warehouse: Path) -> Iterator[Any]:
         for event in events
         if isinstance(event, dg.Output) and "unique_id" in event.metadata
     }
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with bounded_connection(str(warehouse), read_only=True) as connection:
         metadata = table_metadata(connection, [relation for relation in outputs.values() if relation])
     for event in events:
         relation = outputs.get(id(event))
