@@ -86,7 +86,9 @@ def _record(fingerprint: str) -> LastBuild:
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"failures": 3, "status": "warn"},
     )
-    return LastBuild(fingerprint, "run-1", "2026-01-02T03:04:05+00:00", [], [RecordedCheck.from_result(check)])
+    return LastBuild(
+        fingerprint, "run-1", "2026-01-02T03:04:05+00:00", [], [RecordedCheck.from_result(check)]
+    )
 
 
 def _build(warehouse: Path, fingerprint: str, rows: int) -> bool:

@@ -62,7 +62,10 @@ def test_a_build_with_nothing_new_reports_the_warehouse_unchanged(tmp_path: Path
     assert second["problems"] == first["problems"]
     dbt_tests = [c for c in second["checks"] if "evaluated_in_run" in c["metadata"]]
     assert dbt_tests and all(c["metadata"]["evaluated_in_run"] == first["run_id"] for c in dbt_tests)
-    assert (warehouse.stat().st_ino, warehouse.stat().st_mtime_ns) == (published.st_ino, published.st_mtime_ns)
+    assert (warehouse.stat().st_ino, warehouse.stat().st_mtime_ns) == (
+        published.st_ino,
+        published.st_mtime_ns,
+    )
     assert "nothing new, warehouse unchanged" in _acorn(tmp_path, "build").stdout
 
     imported = _acorn(tmp_path, "import", "--account", "demo-na", str(later_file))
