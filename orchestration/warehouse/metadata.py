@@ -69,7 +69,9 @@ def table_metadata(
             "dagster/column_schema": dg.MetadataValue.table_schema(dg.TableSchema(columns=found))
         }
         if count_views or (schema, table) not in views:
-            [(rows,)] = connection.execute(f"select count(*) from {_quote(schema)}.{_quote(table)}").fetchall()
+            [(rows,)] = connection.execute(
+                f"select count(*) from {_quote(schema)}.{_quote(table)}"
+            ).fetchall()
             metadata[(schema, table)]["dagster/row_count"] = dg.MetadataValue.int(int(rows))
     return metadata
 
