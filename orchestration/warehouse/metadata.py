@@ -63,7 +63,7 @@ def table_metadata(
     ).fetchall():
         if (schema, table) in wanted:
             columns.setdefault((schema, table), []).append(dg.TableColumn(column, data_type.lower()))
-    metadata = {}
+    metadata: dict[tuple[str, str], dict[str, Any]] = {}
     for (schema, table), found in columns.items():
         metadata[(schema, table)] = {
             "dagster/column_schema": dg.MetadataValue.table_schema(dg.TableSchema(columns=found))
