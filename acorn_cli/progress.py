@@ -89,7 +89,8 @@ class RunProgress:
                 self.line(f"  ▸ {_label(step)}")
             self._show(f"{_label(step)}…")
         elif kind == "ASSET_MATERIALIZATION" and step == "acorn_dbt_models":
-            if WAREHOUSE_UNCHANGED_KEY in event.event_specific_data.materialization.metadata:
+            materialization = getattr(event.event_specific_data, "materialization", None)
+            if WAREHOUSE_UNCHANGED_KEY in (getattr(materialization, "metadata", None) or {}):
                 self._unchanged_models += 1
             else:
                 self._models += 1
