@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from acorn_cli.environment import prepare_environment
-from orchestration.outcomes import ExitCode
+from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY, ExitCode
 from orchestration.paths import DBT_PROJECT_DIR, REPO_ROOT, data_paths
 
 if TYPE_CHECKING:
@@ -291,9 +291,23 @@ def build(as_json: bool) -> None:
     data_paths().ensure()
     with RunProgress() as progress:
         report = run_job("warehouse_build", command="build", on_event=progress)
+    unchanged_since = _warehouse_unchanged_since(report)
     if not as_json:
         click.echo("\n".join(format_checks(report.checks)))
-    _finish(report, as_json=as_json)
+        if unchanged_since:
+            click.echo(
+                f"nothing new, warehouse unchanged (built by run {unchanged_since}; its dbt test results "
+                "are reported as they were then, the other checks ran again)"
+            )
+    _finish(report, as_json=as_json, extra={"warehouse_unchanged_since_run": unchanged_since})
+
+
+def _warehouse_unchanged_since(report: RunReport) -> str | None:
+    """The run that built the published warehouse, when this build found nothing new and did not run dbt."""
+    for metadata in report.materializations.values():
+        if WAREHOUSE_UNCHANGED_KEY in metadata:
+            return str(metadata[WAREHOUSE_UNCHANGED_KEY])
+    return None
 
 
 @cli.command()

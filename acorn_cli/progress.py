@@ -15,6 +15,8 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.status import Status
 
+from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY
+
 # Step keys of the landing assets, as a person would name them.
 STEP_LABELS = {
     "settlement_reports": "settlement reports",
@@ -44,6 +46,7 @@ class RunProgress:
         self._status: Status | None = None
         self._started: dict[str, float] = {}
         self._models = 0
+        self._unchanged_models = 0
         self._checks_passed = 0
         self._checks_failed = 0
 
@@ -86,7 +89,11 @@ class RunProgress:
                 self.line(f"  ▸ {_label(step)}")
             self._show(f"{_label(step)}…")
         elif kind == "ASSET_MATERIALIZATION" and step == "acorn_dbt_models":
-            self._models += 1
+            materialization = getattr(event.event_specific_data, "materialization", None)
+            if WAREHOUSE_UNCHANGED_KEY in (getattr(materialization, "metadata", None) or {}):
+                self._unchanged_models += 1
+            else:
+                self._models += 1
             self._show(f"dbt: {self._models} models and seeds built")
         elif kind == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
@@ -101,7 +108,11 @@ class RunProgress:
             self._show(f"checks: {self._checks_passed} passed, {self._checks_failed} failed")
         elif kind == "STEP_SUCCESS" and not self._is_check_step(step):
             seconds = time.monotonic() - self._started.get(step, time.monotonic())
-            extra = f", {self._models} models and seeds built" if step == "acorn_dbt_models" else ""
+            extra = ""
+            if step == "acorn_dbt_models":
+                extra = f", {self._models} models and seeds built"
+                if self._unchanged_models and not self._models:
+                    extra = ": nothing new, warehouse unchanged, dbt not run"
             self.line(f"  ✓ {_label(step)} ({seconds:.0f} s{extra})")
         elif kind == "STEP_FAILURE" and not self._is_check_step(step):
             self.line(f"  ✗ {_label(step)} failed")

@@ -27,6 +27,7 @@ import duckdb
 import pandas as pd
 
 from expectations import settlement_lines_schema as contract
+from lake.memory import bounded_connection
 from lake.read import file_list, published_files, scan_sql
 
 DATASET = "settlement_lines"
@@ -101,9 +102,7 @@ def sample_lake(lake: Path, validated: ValidatedFiles) -> tuple[LinesSample, dic
     if not files:
         return None
     todo = [path for path in files if not validated.still_valid(path)]
-    with duckdb.connect() as connection:
-        connection.execute("set TimeZone = 'UTC'")
-        connection.execute("set enable_progress_bar = false")
+    with bounded_connection() as connection:
         ids = _settlement_ids(connection, todo)
         todo_names = {str(path) for path in todo}
         # A settlement id in a new file and in a remembered one: both are checked, so the key stays unique.

@@ -10,6 +10,8 @@ later):
 - `lake.partitions`: partition naming and the atomic, byte-stable partition write the API datasets use;
 - `lake.read`: every read of lake Parquet, with one set of `read_parquet` options (the published file list, the
   SELECT over it, a DuckDB relation, an Arrow table).
+- `lake.memory`: DuckDB connections with a memory limit and a private spill folder, for every reader of the
+  lake or the warehouse (a step stays under 1 GiB at any history size).
 
 The settlement import's own two-file publish (lines, then the settlements row as commit marker, with a journal)
 lives with the settlement transform (transforms/settlement/lake.py) and stages through `lake.layout`.

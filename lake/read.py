@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from lake.layout import published_files, published_pattern
+from lake.memory import bounded_connection
 
 __all__ = [
     "FIRST_DATA_LINE",
@@ -103,8 +104,7 @@ def register(
 def arrow_table(lake: Path, dataset: str, *, files: list[Path] | None = None) -> pa.Table | None:
     """A dataset's published files (or the given subset) as one Arrow table, DECIMAL kept exact; None when there
     are none. For small datasets (one row per settlement, per group): large ones are aggregated in DuckDB."""
-    with duckdb.connect() as connection:
-        connection.execute("set TimeZone = 'UTC'")
+    with bounded_connection() as connection:
         found = relation(connection, lake, dataset, files=files)
         return None if found is None else found.to_arrow_table()
 

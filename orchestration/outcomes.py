@@ -20,6 +20,11 @@ class ExitCode(IntEnum):
     COULD_NOT_RUN = 3  # a lock held, bad config, credentials refused, Amazon unreachable after retries
 
 
+# Metadata key on every model of a build that found nothing new (orchestration/warehouse/assets.py): its value is
+# the run that built the published warehouse. The CLI reads it to say "nothing new, warehouse unchanged".
+WAREHOUSE_UNCHANGED_KEY = "acorn/warehouse_unchanged_since_run"
+
+
 class CouldNotRun(Exception):
     """The run could not do its work; the message says why and what to do."""
 

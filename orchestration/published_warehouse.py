@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from lake.memory import QUERY_MEMORY_LIMIT, bounded_connection
 from orchestration.outcomes import WarehouseLocked
 
 
@@ -25,20 +26,23 @@ def is_lock_conflict(error: duckdb.Error) -> bool:
 
 
 @contextlib.contextmanager
-def read_only(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to the published warehouse; `WarehouseLocked` (with DuckDB's message, which names
-    the holding pid) when a program has it open read-write."""
-    try:
-        connection = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.IOException as error:
-        if not is_lock_conflict(error):
-            raise
-        raise WarehouseLocked(
-            f"A program has the warehouse {warehouse} open read-write, so it cannot be read or rebuilt: "
-            f"{error}. Close that program (open the warehouse read-only instead: "
-            f"`duckdb -readonly {warehouse}`, or `duckdb.connect(path, read_only=True)`), then build again."
-        ) from error
-    try:
+def read_only(
+    warehouse: Path, *, memory_limit: str = QUERY_MEMORY_LIMIT
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the published warehouse, bounded to `memory_limit` (lake/memory.py);
+    `WarehouseLocked` (with DuckDB's message, which names the holding pid) when a program has it open
+    read-write."""
+    with contextlib.ExitStack() as stack:
+        try:
+            connection = stack.enter_context(
+                bounded_connection(str(warehouse), read_only=True, memory_limit=memory_limit)
+            )
+        except duckdb.IOException as error:
+            if not is_lock_conflict(error):
+                raise
+            raise WarehouseLocked(
+                f"A program has the warehouse {warehouse} open read-write, so it cannot be read or rebuilt: "
+                f"{error}. Close that program (open the warehouse read-only instead: "
+                f"`duckdb -readonly {warehouse}`, or `duckdb.connect(path, read_only=True)`), then build again."
+            ) from error
         yield connection
-    finally:
-        connection.close()

@@ -11,11 +11,11 @@ settlement or per fee description, never millions of lines.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from lake.memory import QUERY_MEMORY_LIMIT
 from orchestration.published_warehouse import read_only
 
 PAYOUTS_SQL = """
@@ -24,51 +24,21 @@ select settlement_id, account_id, currency, period_start_at, period_end_at, depo
 from marts.fct_payouts
 """
 
-# Per settlement: what orders sold (principal), every fee line, and the principal refunded.
-# The distinct orders are counted from one row per (settlement, type, order), which DuckDB can spill to disk,
-# rather than from a set of order ids per settlement held in memory.
+# Per settlement: what orders sold (principal), every fee line, the principal refunded, and the distinct orders
+# and refunded orders, summed by dbt once per settlement (int_settlement_amounts, incremental by settlement):
+# reading them costs one row per settlement, however long the history.
 SETTLEMENT_AMOUNTS_SQL = """
-with lines as (
-    select settlement_id, transaction_type, amount_type, amount_description, amount, is_fee, order_id
-    from marts.fct_settlement_lines
-),
-sums as (
-    select
-        settlement_id,
-        sum(amount) filter (
-            where transaction_type = 'Order' and amount_type = 'ItemPrice'
-              and amount_description = 'Principal') as order_principal,
-        sum(amount) filter (where is_fee) as fees,
-        sum(amount) filter (
-            where transaction_type = 'Refund' and amount_type = 'ItemPrice'
-              and amount_description = 'Principal') as refunded_principal
-    from lines
-    group by settlement_id
-),
-orders as (
-    select
-        settlement_id,
-        count(*) filter (where transaction_type = 'Order') as order_count,
-        count(*) filter (where transaction_type = 'Refund') as refund_count
-    from (
-        select distinct settlement_id, transaction_type, order_id
-        from lines
-        where transaction_type in ('Order', 'Refund') and order_id is not null
-    )
-    group by settlement_id
-)
 select
     payouts.settlement_id,
     payouts.account_id,
     payouts.currency,
-    coalesce(sums.order_principal, 0) as order_principal,
-    coalesce(sums.fees, 0) as fees,
-    coalesce(sums.refunded_principal, 0) as refunded_principal,
-    coalesce(orders.order_count, 0) as order_count,
-    coalesce(orders.refund_count, 0) as refund_count
+    coalesce(amounts.order_principal, 0) as order_principal,
+    coalesce(amounts.fees, 0) as fees,
+    coalesce(amounts.refunded_principal, 0) as refunded_principal,
+    coalesce(amounts.order_count, 0) as order_count,
+    coalesce(amounts.refund_count, 0) as refund_count
 from marts.fct_payouts as payouts
-left join sums on payouts.settlement_id = sums.settlement_id
-left join orders on payouts.settlement_id = orders.settlement_id
+left join intermediate.int_settlement_amounts as amounts on payouts.settlement_id = amounts.settlement_id
 """
 
 FEE_DESCRIPTIONS_SQL = """
@@ -78,17 +48,10 @@ group by all
 """
 
 
-# What one check's query may hold in memory before DuckDB spills to disk: the checks run inside the `acorn`
-# process, beside Dagster and dbt, which must stay under 1 GiB together.
-QUERY_MEMORY_LIMIT = "256MB"
-
-
 def read_warehouse(warehouse: Path, sql: str) -> pd.DataFrame:
-    # A read-only database has no spill folder of its own: it gets a private one, removed afterwards.
-    with read_only(warehouse) as connection, tempfile.TemporaryDirectory(prefix="acorn-check-") as spill:
-        connection.execute("set enable_progress_bar = false")
-        connection.execute(f"set memory_limit = '{QUERY_MEMORY_LIMIT}'")
-        connection.execute(f"set temp_directory = '{spill}'")
+    # The checks run inside the `acorn` process, beside Dagster, which must stay under 1 GiB: DuckDB spills
+    # beyond the connection's memory limit (lake/memory.py).
+    with read_only(warehouse, memory_limit=QUERY_MEMORY_LIMIT) as connection:
         return connection.execute(sql).to_arrow_table().to_pandas()
 
 

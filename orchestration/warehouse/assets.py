@@ -1,18 +1,22 @@
 """dbt models as Dagster assets; dbt tests surface as asset checks on them."""
 
+import graphlib
 import json
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from lake.layout import reading
+from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY
 from orchestration.resources import DataDirResource
-from orchestration.warehouse.lake_views import register_lake_views
+from orchestration.warehouse.lake_views import lake_datasets, register_lake_views
+from orchestration.warehouse.last_build import LastBuild, RecordedCheck, inputs_fingerprint
 from orchestration.warehouse.metadata import with_table_metadata
 from orchestration.warehouse.project import dbt_project, keep_partial_parse
-from orchestration.warehouse.publish import build_and_publish
+from orchestration.warehouse.publish import WarehouseBuild, build_and_publish
 from transforms import crash_points
 
 # Unit tests check the SQL, not the data: they run with the test suite (tests/dbt), not in every build.
@@ -55,7 +59,11 @@ def acorn_dbt_models(
     """dbt build into a private copy of the warehouse, published atomically once it succeeds
     (orchestration/warehouse/publish.py): readers never block the build, nor see a half-built warehouse."""
     paths = data.paths()
-    with build_and_publish(paths.warehouse, run_id=context.run_id) as build:
+    fingerprint = inputs_fingerprint(paths.lake, lake_datasets(), dbt_project.project_dir, BUILD_ARGS)
+    with build_and_publish(paths.warehouse, run_id=context.run_id, inputs_fingerprint=fingerprint) as build:
+        if build.unchanged_since is not None:
+            yield from _unchanged(context, build.unchanged_since)
+            return
         context.log.info(
             f"building in {build.path.name} ({build.timings.copied_bytes} bytes copied from "
             f"{paths.warehouse.name} in {build.timings.copy_seconds:.2f} s)"
@@ -77,5 +85,50 @@ def acorn_dbt_models(
                 f"dbt build exited {invocation.process.returncode}; {paths.warehouse} left as it was"
             )
         keep_partial_parse(invocation.target_path)
+        _record(context, build, fingerprint, events)
         yield from with_table_metadata(events, build.path)
     context.log.info(f"published {paths.warehouse} (publish took {build.timings.publish_seconds:.2f} s)")
+
+
+def _record(
+    context: dg.AssetExecutionContext, build: WarehouseBuild, fingerprint: str, events: list[Any]
+) -> None:
+    """What this build read and what its dbt tests found, written beside the warehouse once it is published.
+
+    Only a build of every model and test is recorded: a subset (a run of some assets in the UI) did not build
+    the whole warehouse from these inputs."""
+    if context.is_subset:
+        return
+    build.record = LastBuild(
+        fingerprint=fingerprint,
+        run_id=context.run_id,
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        warehouse_identity=[],
+        checks=[
+            RecordedCheck.from_result(event) for event in events if isinstance(event, dg.AssetCheckResult)
+        ],
+    )
+
+
+def _unchanged(context: dg.AssetExecutionContext, last: LastBuild) -> Iterator[Any]:
+    """Nothing new since the published warehouse was built: no dbt run, the models reported as unchanged, and
+    every dbt test reported with the result it had in that build (a failed WARN test still fails)."""
+    context.log.info(
+        f"nothing new, warehouse unchanged: the lake's published files and the dbt project are those the "
+        f"warehouse was built from in run {last.run_id} at {last.built_at}; dbt not run"
+    )
+    note = {
+        WAREHOUSE_UNCHANGED_KEY: last.run_id,
+        "built_at": last.built_at,
+        "note": "nothing new, warehouse unchanged: not rebuilt",
+    }
+    # Dagster wants a multi-asset's outputs in dependency order.
+    assets = context.assets_def
+    selected_keys = context.selected_asset_keys
+    upstream = {key: assets.asset_deps.get(key, set()) & selected_keys for key in selected_keys}
+    for key in graphlib.TopologicalSorter(upstream).static_order():
+        yield dg.Output(None, output_name=assets.get_output_name_for_asset_key(key), metadata=note)
+    selected = context.selected_asset_check_keys
+    for check in last.checks:
+        if dg.AssetCheckKey(dg.AssetKey(check.asset_key), check.check_name) in selected:
+            yield check.replayed({"run_id": last.run_id, "built_at": last.built_at})

@@ -3,8 +3,8 @@
 dagster-dbt's `fetch_row_counts()` / `fetch_column_metadata()` query the warehouse while dbt still runs; with
 DuckDB the dbt process holds the file open read-write until it exits, so nothing else may open it meanwhile.
 Once dbt has finished, two queries answer for every model and seed at once: `information_schema.columns` for
-the schemas, and one `count(*)` per relation (a stored count for tables; views run their query, which on
-ACORN's views is a scan of the lake's Parquet footers or a join over them).
+the schemas, and one `count(*)` per table (a stored count). A build does not count its views: a view runs its
+query, which on ACORN's staging and intermediate views is a scan of the lake's whole history or a join over it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from lake.memory import bounded_connection
 from orchestration.warehouse.project import dbt_project
 
 
@@ -37,10 +38,24 @@ def _quote(identifier: str) -> str:
 
 
 def table_metadata(
-    connection: duckdb.DuckDBPyConnection, relations: Iterable[tuple[str, str]]
+    connection: duckdb.DuckDBPyConnection,
+    relations: Iterable[tuple[str, str]],
+    *,
+    count_views: bool = True,
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    """`dagster/row_count` and `dagster/column_schema` of each (schema, table) that exists in `connection`."""
+    """`dagster/row_count` and `dagster/column_schema` of each (schema, table) that exists in `connection`.
+
+    `count_views=False`: views get their column schema only. Counting a view runs its query, which for ACORN's
+    staging and intermediate views is a scan of the lake's whole history (and a join for the classified lines):
+    a build would pay it every time, for a number nobody reads from a view.
+    """
     wanted = set(relations)
+    views = {
+        (schema, table)
+        for schema, table in connection.execute(
+            "select table_schema, table_name from information_schema.tables where table_type = 'VIEW'"
+        ).fetchall()
+    }
     columns: dict[tuple[str, str], list[dg.TableColumn]] = {}
     for schema, table, column, data_type in connection.execute(
         "select table_schema, table_name, column_name, data_type from information_schema.columns "
@@ -48,13 +63,16 @@ def table_metadata(
     ).fetchall():
         if (schema, table) in wanted:
             columns.setdefault((schema, table), []).append(dg.TableColumn(column, data_type.lower()))
-    metadata = {}
+    metadata: dict[tuple[str, str], dict[str, Any]] = {}
     for (schema, table), found in columns.items():
-        [(rows,)] = connection.execute(f"select count(*) from {_quote(schema)}.{_quote(table)}").fetchall()
         metadata[(schema, table)] = {
-            "dagster/row_count": dg.MetadataValue.int(int(rows)),
-            "dagster/column_schema": dg.MetadataValue.table_schema(dg.TableSchema(columns=found)),
+            "dagster/column_schema": dg.MetadataValue.table_schema(dg.TableSchema(columns=found))
         }
+        if count_views or (schema, table) not in views:
+            [(rows,)] = connection.execute(
+                f"select count(*) from {_quote(schema)}.{_quote(table)}"
+            ).fetchall()
+            metadata[(schema, table)]["dagster/row_count"] = dg.MetadataValue.int(int(rows))
     return metadata
 
 
@@ -67,8 +85,10 @@ def with_table_metadata(events: list[Any], warehouse: Path) -> Iterator[Any]:
         for event in events
         if isinstance(event, dg.Output) and "unique_id" in event.metadata
     }
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
-        metadata = table_metadata(connection, [relation for relation in outputs.values() if relation])
+    with bounded_connection(str(warehouse), read_only=True) as connection:
+        metadata = table_metadata(
+            connection, [relation for relation in outputs.values() if relation], count_views=False
+        )
     for event in events:
         relation = outputs.get(id(event))
         if relation is not None and relation in metadata:

@@ -49,6 +49,13 @@ import duckdb
 
 from orchestration.outcomes import WarehouseLocked
 from orchestration.published_warehouse import read_only
+from orchestration.warehouse.last_build import (
+    LastBuild,
+    file_identity,
+    forget_last_build,
+    read_last_build,
+    write_last_build,
+)
 from transforms import crash_points
 
 BUILDING_INFIX = ".building-"
@@ -90,12 +97,19 @@ class PublishTimings:
 
 
 class WarehouseBuild:
-    """A build in progress: `path` is the private copy to build in; `warehouse` is the published file."""
+    """A build in progress: `path` is the private copy to build in; `warehouse` is the published file.
 
-    def __init__(self, warehouse: Path, path: Path) -> None:
+    When `unchanged_since` is set, the published warehouse was built from the same inputs (last_build.py):
+    `path` is then the published file itself, to be read only, and nothing is copied or published. Otherwise
+    the caller sets `record` once dbt has succeeded, and it is written beside the warehouse once published.
+    """
+
+    def __init__(self, warehouse: Path, path: Path, unchanged_since: LastBuild | None = None) -> None:
         self.warehouse = warehouse
         self.path = path
         self.timings = PublishTimings()
+        self.unchanged_since = unchanged_since
+        self.record: LastBuild | None = None
 
 
 def _own_command() -> str:
@@ -242,16 +256,23 @@ def _publish(copy: Path, warehouse: Path) -> None:
 
 
 @contextlib.contextmanager
-def build_and_publish(warehouse: Path, *, run_id: str | None = None) -> Iterator[WarehouseBuild]:
+def build_and_publish(
+    warehouse: Path, *, run_id: str | None = None, inputs_fingerprint: str | None = None
+) -> Iterator[WarehouseBuild]:
     """Yield a private copy of the warehouse to build in; publish it atomically when the block ends normally.
 
     Raises `WarehouseLocked` at once if another build holds the writer lock, or if a program has the published
     file open read-write (before the build, or when publishing). If the block raises, the copy is removed and
-    the published file is left as it was.
+    the published file is left as it was. When the published warehouse was recorded as built from
+    `inputs_fingerprint`, yields it unchanged instead (`WarehouseBuild.unchanged_since`).
     """
     warehouse = warehouse.resolve()
     with writer_lock(warehouse, run_id=run_id):
         remove_leftover_copies(warehouse)
+        last = read_last_build(warehouse) if inputs_fingerprint else None
+        if last is not None and inputs_fingerprint and last.describes(warehouse, inputs_fingerprint):
+            yield WarehouseBuild(warehouse, warehouse, unchanged_since=last)
+            return
         copy = build_copy_path(warehouse)
         build = WarehouseBuild(warehouse, copy)
         try:
@@ -260,7 +281,13 @@ def build_and_publish(warehouse: Path, *, run_id: str | None = None) -> Iterator
             build.timings = PublishTimings(time.perf_counter() - started, 0.0, copied)
             yield build
             started = time.perf_counter()
+            # The record describes the file it was written beside: gone before the replace, rewritten after.
+            forget_last_build(warehouse)
             _publish(copy, warehouse)
+            if build.record is not None:
+                write_last_build(
+                    warehouse, replace(build.record, warehouse_identity=file_identity(warehouse))
+                )
             build.timings = replace(build.timings, publish_seconds=time.perf_counter() - started)
         finally:
             _discard(copy)

@@ -82,3 +82,21 @@ def test_a_broken_event_never_breaks_the_run() -> None:
     with RunProgress(stream) as progress:
         progress(SimpleNamespace())  # no attributes at all
     assert stream.getvalue() == ""
+
+
+def test_a_build_that_found_nothing_new_says_so() -> None:
+    unchanged = SimpleNamespace(
+        materialization=SimpleNamespace(metadata={"acorn/warehouse_unchanged_since_run": "run-1"})
+    )
+    stream = io.StringIO()
+    with RunProgress(stream, force_terminal=False) as progress:
+        for entry in [
+            _event("STEP_START", "acorn_dbt_models"),
+            _event("ASSET_MATERIALIZATION", "acorn_dbt_models", unchanged),
+            _event("ASSET_MATERIALIZATION", "acorn_dbt_models", unchanged),
+            _event("STEP_SUCCESS", "acorn_dbt_models"),
+        ]:
+            progress(entry)
+    [done] = [line for line in stream.getvalue().splitlines() if line.startswith("  ✓ dbt build")]
+    assert "nothing new, warehouse unchanged, dbt not run" in done
+    assert "models and seeds built" not in done

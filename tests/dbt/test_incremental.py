@@ -1,5 +1,5 @@
-"""Incremental line facts and payouts equal a full refresh, after a new settlement and a re-issue with fewer
-lines."""
+"""Incremental line facts, payouts and per-settlement amounts equal a full refresh, after a new settlement and a
+re-issue with fewer lines."""
 
 from __future__ import annotations
 
@@ -12,7 +12,13 @@ from small_lake import Settlement, build_warehouse, demo_settlements, run_dbt, w
 pytestmark = pytest.mark.slow
 
 # fct_payouts is built on int_payouts_reconciled, incremental by settlement too.
-LINE_FACTS = ("fct_settlement_lines", "fct_fees", "fct_refunds", "fct_payouts")
+LINE_FACTS = (
+    "marts.fct_settlement_lines",
+    "marts.fct_fees",
+    "marts.fct_refunds",
+    "marts.fct_payouts",
+    "intermediate.int_settlement_amounts",
+)
 # Seeds and models only: the equality below is the test (dbt's data tests run in test_warehouse_build).
 SELECT = [
     "--select",
@@ -20,6 +26,7 @@ SELECT = [
     "+fct_fees",
     "+fct_refunds",
     "+fct_payouts",
+    "+int_settlement_amounts",
     "--resource-type",
     "seed",
     "--resource-type",
@@ -30,7 +37,7 @@ SELECT = [
 def _snapshot(warehouse: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         return {
-            table: connection.execute(f"select * from marts.{table} order by all").fetchall()
+            table.split(".")[-1]: connection.execute(f"select * from {table} order by all").fetchall()
             for table in LINE_FACTS
         }
 
@@ -61,6 +68,9 @@ def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
     assert sum(1 for row in lines if row[0] == "US1") == len(reissued.lines)
     assert sum(1 for row in lines if row[0] == "US9") == 3
     assert not [row for row in incremental["fct_refunds"] if row[0] == "US1"]
+    amounts = {row[0]: row for row in incremental["int_settlement_amounts"]}
+    assert amounts["US1"][-1] == "sha-US1-v2" and amounts["US1"][3] is None  # the re-issue has no refund
+    assert amounts["US9"][-1] == "sha-US9-v1" and amounts["US9"][4] == 1  # one order
     reissued_payout = [row for row in incremental["fct_payouts"] if row[0] == "US1"]
     assert len(reissued_payout) == 1 and reissued_payout[0][8] == sum(
         line["amount"] for line in reissued.lines

@@ -29,7 +29,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dg.AssetCheck
     off = next(s for s in settlements if s.settlement_id == "US3")
     off.total_override = sum((line["amount"] for line in off.lines), Decimal(0)) + Decimal("0.01")
     # Only what the checks read (models and seeds; dbt's own tests run in tests/dbt).
-    marts = ["+fct_settlement_lines", "+fct_payouts", "+fct_fees", "+fct_refunds"]
+    marts = ["+fct_settlement_lines", "+fct_payouts", "+fct_fees", "+fct_refunds", "+int_settlement_amounts"]
     build_warehouse(
         workdir, settlements, "--select", *marts, "--resource-type", "model", "--resource-type", "seed"
     )

@@ -24,7 +24,7 @@ final as (
         currency,
         raw_sha256
     from lines
-    {{ changed_settlements_only('lines') }}
+    {{ changed_settlements_only(ref('stg_lake_settlements__settlement_lines')) }}
 )
 
 select * from final

@@ -27,7 +27,7 @@ final as (
         fee_category,
         raw_sha256
     from lines
-    {{ changed_settlements_only('lines') }}
+    {{ changed_settlements_only(ref('stg_lake_settlements__settlement_lines')) }}
 )
 
 select * from final
