@@ -9,10 +9,12 @@ numbers filled in.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from lake.layout import published_files, published_pattern
 from lake.memory import bounded_connection
@@ -21,7 +23,9 @@ __all__ = [
     "FIRST_DATA_LINE",
     "POSITIONAL_NUMBERING",
     "POSITIONAL_NUMBERING_KEY",
+    "DatasetStats",
     "arrow_table",
+    "dataset_stats",
     "file_list",
     "published_files",
     "published_pattern",
@@ -107,6 +111,26 @@ def arrow_table(lake: Path, dataset: str, *, files: list[Path] | None = None) ->
     with bounded_connection() as connection:
         found = relation(connection, lake, dataset, files=files)
         return None if found is None else found.to_arrow_table()
+
+
+@dataclass(frozen=True)
+class DatasetStats:
+    """What a dataset's published files hold, read from their Parquet footers only (no data page)."""
+
+    rows: int
+    files: int
+    schema: pa.Schema | None  # the newest file's (None when nothing is published)
+
+
+def dataset_stats(lake: Path, dataset: str) -> DatasetStats:
+    """Rows and schema of a dataset's published files, for a materialization's row count and column schema.
+    Footers only: a few kilobytes a file, whatever the history holds."""
+    files = published_files(lake, dataset)
+    rows = sum(pq.ParquetFile(path).metadata.num_rows for path in files)
+    newest = max(files, key=lambda path: path.stat().st_mtime_ns) if files else None
+    return DatasetStats(
+        rows=rows, files=len(files), schema=None if newest is None else pq.read_schema(newest)
+    )
 
 
 def _literal(text: str) -> str:

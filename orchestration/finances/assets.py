@@ -18,6 +18,7 @@ from lake.read import register
 from orchestration.clock import amazon_now
 from orchestration.finances import transactions_landing as tx
 from orchestration.finances import v0_landing as v0
+from orchestration.lake_metadata import lake_materialization
 from orchestration.resources import DataDirResource, SpApiResource
 from transforms.archive import RawArchive
 
@@ -136,20 +137,22 @@ def finances_v0(
         "accounts": dg.MetadataValue.json([asdict(o) for o in outcomes]),
         "lake_path": dg.MetadataValue.path(str(lake)),
     }
-    yield dg.MaterializeResult(
-        asset_key=FINANCIAL_EVENT_GROUPS,
-        metadata={**summary, "groups": sum(o.groups_listed for o in outcomes)},
+    yield lake_materialization(
+        lake,
+        FINANCIAL_EVENT_GROUPS,
+        {**summary, "groups": sum(o.groups_listed for o in outcomes)},
     )
-    yield dg.MaterializeResult(asset_key=FINANCIAL_EVENT_GROUP_HISTORY, metadata={"lake_path": str(lake)})
-    yield dg.MaterializeResult(
-        asset_key=FINANCIAL_EVENTS,
-        metadata={
+    yield lake_materialization(lake, FINANCIAL_EVENT_GROUP_HISTORY, {"lake_path": str(lake)})
+    yield lake_materialization(
+        lake,
+        FINANCIAL_EVENTS,
+        {
             "groups_read": sum(len(o.groups_read) for o in outcomes),
             "rows_read": sum(o.event_rows for o in outcomes),
         },
     )
-    yield dg.MaterializeResult(
-        asset_key=FINANCIAL_EVENTS_UNKNOWN, metadata={"rows_read": sum(o.unknown_rows for o in outcomes)}
+    yield lake_materialization(
+        lake, FINANCIAL_EVENTS_UNKNOWN, {"rows_read": sum(o.unknown_rows for o in outcomes)}
     )
 
 
@@ -212,20 +215,21 @@ def finances_transactions(
             f"({outcome.status_counts})"
         )
         outcomes.append(outcome)
-    yield dg.MaterializeResult(
-        asset_key=TRANSACTIONS,
-        metadata={
+    yield lake_materialization(
+        lake,
+        TRANSACTIONS,
+        {
             "accounts": dg.MetadataValue.json([asdict(o) for o in outcomes]),
             "leaf_rows": sum(o.leaf_rows for o in outcomes),
             "lake_path": dg.MetadataValue.path(str(lake)),
         },
     )
-    yield dg.MaterializeResult(
-        asset_key=TRANSACTION_TOTALS, metadata={"transactions": sum(o.transactions_total for o in outcomes)}
+    yield lake_materialization(
+        lake, TRANSACTION_TOTALS, {"transactions": sum(o.transactions_total for o in outcomes)}
     )
-    yield dg.MaterializeResult(asset_key=TRANSACTION_SUBTOTALS, metadata={"lake_path": str(lake)})
-    yield dg.MaterializeResult(asset_key=TRANSACTION_STATUS_HISTORY, metadata={"lake_path": str(lake)})
-    yield dg.MaterializeResult(asset_key=BALANCES, metadata={"rows_added": balance_rows})
+    yield lake_materialization(lake, TRANSACTION_SUBTOTALS, {"lake_path": str(lake)})
+    yield lake_materialization(lake, TRANSACTION_STATUS_HISTORY, {"lake_path": str(lake)})
+    yield lake_materialization(lake, BALANCES, {"rows_added": balance_rows})
 
 
 @dg.multi_asset(
@@ -256,8 +260,8 @@ def finances_settlement_summaries(
         with spapi.client(account) as client:
             added += tx.land_settlement_summaries(client, account, settlement_ids, lake=lake, archive=archive)
         context.log.info(f"{account.id}: {len(settlement_ids)} settlements known")
-    yield dg.MaterializeResult(asset_key=SETTLEMENT_SUMMARIES, metadata={"summaries_added": added})
-    yield dg.MaterializeResult(asset_key=SETTLEMENT_SUMMARY_BREAKDOWNS, metadata={"lake_path": str(lake)})
+    yield lake_materialization(lake, SETTLEMENT_SUMMARIES, {"summaries_added": added})
+    yield lake_materialization(lake, SETTLEMENT_SUMMARY_BREAKDOWNS, {"lake_path": str(lake)})
 
 
 @dg.asset(
@@ -278,7 +282,7 @@ def finances_expected_payouts(spapi: SpApiResource, data: DataDirResource) -> dg
             written = tx.land_expected_payouts(client, account, lake=lake, archive=archive)
         if written is not None:
             rows[account.id] = written
-    return dg.MaterializeResult(metadata={"rows_by_account": dg.MetadataValue.json(rows)})
+    return lake_materialization(lake, EXPECTED_PAYOUTS, {"rows_by_account": dg.MetadataValue.json(rows)})
 
 
 def known_settlement_ids(lake: Path, account_id: str) -> list[str]:

@@ -24,6 +24,7 @@ import dagster as dg
 
 from expectations.runner import preload_in_background
 from lake.layout import writing
+from orchestration.lake_metadata import lake_materialization
 from orchestration.outcomes import CouldNotRun
 from orchestration.resources import DataDirResource, SpApiResource
 from orchestration.settlements.accounts import AccountDirectory, import_accounts
@@ -126,10 +127,11 @@ def settlement_reports(
         "outcomes": dg.MetadataValue.json([o.to_json() for o in outcomes]),
         "lake_path": dg.MetadataValue.path(str(paths.lake)),
     }
-    yield dg.MaterializeResult(asset_key=SETTLEMENT_LINES, metadata=summary)
-    yield dg.MaterializeResult(
-        asset_key=SETTLEMENTS,
-        metadata={"settlements_imported": counts.get("imported", 0), "lake_path": str(paths.lake)},
+    yield lake_materialization(paths.lake, SETTLEMENT_LINES, summary)
+    yield lake_materialization(
+        paths.lake,
+        SETTLEMENTS,
+        {"settlements_imported": counts.get("imported", 0), "lake_path": str(paths.lake)},
     )
 
 

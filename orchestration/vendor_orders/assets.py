@@ -7,6 +7,7 @@ from dataclasses import asdict
 import dagster as dg
 
 from orchestration.clock import amazon_now
+from orchestration.lake_metadata import lake_materialization
 from orchestration.resources import DataDirResource, SpApiResource
 from orchestration.vendor_orders import landing
 from transforms.archive import RawArchive
@@ -79,15 +80,16 @@ def vendor_purchase_orders(
             f"{account.id}: {outcome.orders_read} POs and {outcome.statuses_read} item statuses read"
         )
         outcomes.append(outcome)
-    yield dg.MaterializeResult(
-        asset_key=VENDOR_PO_HEADERS,
-        metadata={
+    yield lake_materialization(
+        paths.lake,
+        VENDOR_PO_HEADERS,
+        {
             "accounts": dg.MetadataValue.json([asdict(o) for o in outcomes]),
             "orders_read": sum(o.orders_read for o in outcomes),
             "lake_path": dg.MetadataValue.path(str(paths.lake)),
         },
     )
-    yield dg.MaterializeResult(asset_key=VENDOR_PO_ITEMS, metadata={"lake_path": str(paths.lake)})
-    yield dg.MaterializeResult(
-        asset_key=VENDOR_PO_ITEM_STATUS, metadata={"statuses_read": sum(o.statuses_read for o in outcomes)}
+    yield lake_materialization(paths.lake, VENDOR_PO_ITEMS, {"lake_path": str(paths.lake)})
+    yield lake_materialization(
+        paths.lake, VENDOR_PO_ITEM_STATUS, {"statuses_read": sum(o.statuses_read for o in outcomes)}
     )

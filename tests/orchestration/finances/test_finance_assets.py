@@ -9,6 +9,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from lake.layout import published_files
 from orchestration.finances import assets, checks
 from orchestration.resources import DataDirResource, SpApiResource
 
@@ -32,6 +33,23 @@ def test_finance_assets_materialise_and_their_lake_checks_pass(tmp_path: Path) -
         for event in result.get_asset_materialization_events()
     }
     assert {"lake/transactions", "lake/financial_event_groups", "lake/balances"} <= materialized.keys()
+    # Dagster's standard table metadata on every lake asset: the rows published (read back from the lake here)
+    # and the columns.
+    lake = tmp_path / "lake"
+    for key, metadata in materialized.items():
+        dataset = key.split("/")[-1]
+        files = [str(path) for path in published_files(lake, dataset)]
+        with duckdb.connect() as connection:
+            [(published,)] = (
+                connection.execute("select count(*) from read_parquet(?)", [files]).fetchall()
+                if files
+                else [(0,)]
+            )
+        assert metadata["dagster/row_count"].value == published, key
+        if published:
+            columns = {column.name for column in metadata["dagster/column_schema"].value.columns}
+            assert "account_id" in columns, (key, columns)
+    assert materialized["lake/transactions"]["dagster/row_count"].value > 0
     per_account = {a["account_id"]: a for a in materialized["lake/transactions"]["accounts"].value}
     # demo-na and demo-eu read transactions; the vendor account is not a seller.
     assert per_account.keys() == {"demo-na", "demo-eu"}
@@ -42,7 +60,6 @@ def test_finance_assets_materialise_and_their_lake_checks_pass(tmp_path: Path) -
     assert evaluations[checks.FINANCIAL_EVENTS_UNKNOWN_TYPES].passed
     assert (tmp_path / "raw").is_dir() and any((tmp_path / "raw").rglob("*"))
     # Deferred transactions and the DEFERRED balance describe the same moment.
-    lake = tmp_path / "lake"
     with duckdb.connect() as connection:
         rows = connection.execute(
             f"""
