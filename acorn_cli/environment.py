@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lake.layout import held_flock
 from orchestration.paths import REPO_ROOT
 
 if TYPE_CHECKING:
@@ -77,13 +78,8 @@ def prepare_environment() -> Path:
 @contextlib.contextmanager
 def instance_lock(home: Path) -> Iterator[None]:
     """Hold the Dagster home's set-up lock (waiting for another `acorn` process that holds it)."""
-    home.mkdir(parents=True, exist_ok=True)
-    with open(home / INSTANCE_LOCK, "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    with held_flock(home, INSTANCE_LOCK, fcntl.LOCK_EX):
+        yield
 
 
 @contextlib.contextmanager

@@ -111,22 +111,24 @@ def exclusive(data_dir: Path) -> Iterator[bool]:
 @contextlib.contextmanager
 def reading(data_dir: Path) -> Iterator[None]:
     """Hold the lake still while a build reads it: publishes wait until the block ends."""
-    with _flock(data_dir, READERS_LOCK, fcntl.LOCK_SH):
+    with held_flock(data_dir, READERS_LOCK, fcntl.LOCK_SH):
         yield
 
 
 @contextlib.contextmanager
 def publishing(data_dir: Path) -> Iterator[None]:
     """Publish into the lake: waits for every build that is reading it (`reading`) to finish."""
-    with _flock(data_dir, READERS_LOCK, fcntl.LOCK_EX):
+    with held_flock(data_dir, READERS_LOCK, fcntl.LOCK_EX):
         yield
 
 
 @contextlib.contextmanager
-def _flock(data_dir: Path, name: str, operation: int) -> Iterator[None]:
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / name, "a+b") as handle:
+def held_flock(folder: Path, name: str, operation: int) -> Iterator[None]:
+    """Hold `fcntl.flock(operation)` on the file `name` in `folder` (both made if missing), waiting for it; the
+    kernel releases it if the process dies."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / name, "a+b") as handle:
         fcntl.flock(handle.fileno(), operation)
         try:
             yield

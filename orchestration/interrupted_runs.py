@@ -99,19 +99,27 @@ def _process_gone(pid: int, created: float | None) -> str | None:
     return None
 
 
-def _process_state(pid: int) -> str | None:
+def _stat_fields(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (which may hold spaces), from field 3 (state) on;
+    None where that cannot be read."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = stat[stat.rindex(")") + 2 :].split()
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def _process_state(pid: int) -> str | None:
+    fields = _stat_fields(pid)
     return fields[0] if fields else None
 
 
 def _process_started_at(pid: int) -> float | None:
     """When process `pid` started (epoch seconds), from /proc; None where that cannot be read."""
+    fields = _stat_fields(pid)
+    if fields is None:
+        return None
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
         boot = next(
             float(line.split()[1])
             for line in Path("/proc/stat").read_text().splitlines()
@@ -120,8 +128,7 @@ def _process_started_at(pid: int) -> float | None:
         ticks = os.sysconf("SC_CLK_TCK")
     except (OSError, StopIteration, ValueError):
         return None
-    # Field 22 (starttime) counts clock ticks since boot; the command name (field 2) may hold spaces.
-    fields = stat[stat.rindex(")") + 2 :].split()
+    # Field 22 (starttime, the 20th after the command name) counts clock ticks since boot.
     try:
         return boot + int(fields[19]) / ticks
     except (IndexError, ValueError):
