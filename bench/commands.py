@@ -82,8 +82,8 @@ def bench_size(lines: int, runs: int) -> tuple[list[Measured], list[Measured]]:
         bare_out.unlink(missing_ok=True)
         print(
             f"  {lines:,} lines, run {number}/{runs}: acorn import {acorns[-1].seconds:.1f} s "
-            f"({mib(acorns[-1].peak_rss)} MiB), bare copy {bares[-1].seconds:.1f} s "
-            f"({mib(bares[-1].peak_rss)} MiB)",
+            f"(CPU {acorns[-1].cpu_seconds:.1f} s, {mib(acorns[-1].peak_rss)} MiB), bare copy "
+            f"{bares[-1].seconds:.1f} s (CPU {bares[-1].cpu_seconds:.1f} s, {mib(bares[-1].peak_rss)} MiB)",
             flush=True,
         )
     shutil.rmtree(work / "data-0", ignore_errors=True)
@@ -92,17 +92,20 @@ def bench_size(lines: int, runs: int) -> tuple[list[Measured], list[Measured]]:
 
 def report(lines: int, size: int, acorns: list[Measured], bares: list[Measured]) -> None:
     print(f"\n{lines:,} lines ({size / MIB:,.0f} MiB), {len(acorns)} run(s) of each, alternated")
-    print(f"{'command (median)':<22}{'seconds':>10}{'lines/s':>14}{'peak RSS MiB':>15}")
+    print(f"{'command (median)':<22}{'seconds':>10}{'CPU s':>9}{'lines/s':>14}{'peak RSS MiB':>15}")
     for runs in (acorns, bares):
         seconds = statistics.median(run.seconds for run in runs)
+        cpu = statistics.median(run.cpu_seconds for run in runs)
         peak = max(run.peak_rss for run in runs)
-        print(f"{runs[0].name:<22}{seconds:>10.1f}{lines / seconds:>14,.0f}{mib(peak):>15}")
+        print(f"{runs[0].name:<22}{seconds:>10.1f}{cpu:>9.1f}{lines / seconds:>14,.0f}{mib(peak):>15}")
     ratios = sorted(a.seconds / b.seconds for a, b in zip(acorns, bares, strict=True))
     ratio = statistics.median(ratios)
     print(
         f"ratio acorn import / bare copy: {ratio:.2f}x (pairs {', '.join(f'{r:.2f}' for r in ratios)}; "
         f"goal <= {GOAL_RATIO}x: {'met' if ratio <= GOAL_RATIO else 'NOT met'})"
     )
+    cpu_ratios = sorted(a.cpu_seconds / b.cpu_seconds for a, b in zip(acorns, bares, strict=True))
+    print(f"ratio of CPU seconds (user + system): {statistics.median(cpu_ratios):.2f}x")
     peak = max(run.peak_rss for run in acorns)
     print(
         f"acorn import peak RSS: {mib(peak)} MiB (goal < 1024 MiB: {'met' if peak < GOAL_RSS else 'NOT met'})"

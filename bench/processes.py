@@ -1,7 +1,10 @@
 """Timing the commands users run as whole processes: wall time and peak RSS of one process and its children.
 
 `os.wait4` returns the finished process's resource usage including the children it waited for (dbt, which
-`acorn build` starts), so a step's peak RSS is the largest resident set of any process in it. Each command gets
+`acorn build` starts), so a step's peak RSS is the largest resident set of any process in it, and its CPU seconds
+(user + system) are those of the process and its children. On a machine shared with other work the wall time
+grows with the load while the CPU seconds barely move: both are printed, so a reader can tell a slower program
+from a busier machine. Each command gets
 its own ACORN_DATA_DIR and DAGSTER_HOME, and its output goes to a log file beside them (never the terminal).
 """
 
@@ -26,6 +29,7 @@ class Measured:
     seconds: float
     peak_rss: int  # bytes
     exit_code: int
+    cpu_seconds: float = 0.0  # user + system, the process and the children it waited for
 
 
 def run_measured(
@@ -54,7 +58,8 @@ def run_measured(
     if code not in ok_codes:
         where = f" (output in {log})" if log is not None else ""
         raise RuntimeError(f"{name} exited with code {code}{where}")
-    return Measured(name, seconds, usage.ru_maxrss * 1024, code)  # ru_maxrss is in KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measured(name, seconds, usage.ru_maxrss * 1024, code, cpu)  # ru_maxrss is in KiB on Linux
 
 
 def acorn_env(data_dir: Path, dagster_home: Path) -> dict[str, str]:
