@@ -294,8 +294,15 @@ def _report(instance: dg.DagsterInstance, run_id: str, job_name: str, log_path: 
     checks: list[CheckReport] = []
     materializations: dict[str, dict[str, Any]] = {}
     failures: list[StepFailure] = []
-    for entry in instance.all_logs(run_id):
-        event = entry.dagster_event
+    # Only the three kinds of event the report reads: a build records about 600 events, most of them outputs and
+    # planned checks, and reading each back costs its deserialisation.
+    wanted = {
+        dg.DagsterEventType.ASSET_CHECK_EVALUATION,
+        dg.DagsterEventType.ASSET_MATERIALIZATION,
+        dg.DagsterEventType.STEP_FAILURE,
+    }
+    for record in instance.get_records_for_run(run_id, of_type=wanted).records:
+        event = record.event_log_entry.dagster_event
         if event is None:
             continue
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
