@@ -44,7 +44,9 @@ final as (
             false
         ) as bank_line_equals_total,
         coalesce(
-            per_settlement.parts_total = settlements.total_amount and per_settlement.rollover_left = 0, false
+            per_settlement.parts_total = settlements.total_amount
+            and coalesce(per_settlement.rollover_left, 0) = 0,
+            false
         ) as parts_sum_to_total
     from settlements
     left join per_settlement on settlements.settlement_id = per_settlement.settlement_id
