@@ -60,9 +60,10 @@ def render(journals: list[Journal], chart: Chart, options: ExportOptions) -> Ren
                 rendered.journals[journal.journal_id] = (name, block)
             for account, currency in sorted(moved):
                 balance = plain(asserted[(account, currency)], currency)
-                assertions.append(
-                    f"{(day + timedelta(days=1)).isoformat()} balance {account}  {balance} {currency}\n"
-                )
+                # `~ 0`: exact. Without it beancount tolerates a difference of one in the last digit (a cent).
+                exact = plain(Decimal(0), currency)
+                next_day = (day + timedelta(days=1)).isoformat()
+                assertions.append(f"{next_day} balance {account}  {balance} ~ {exact} {currency}\n")
                 blocks.append(assertions[-1])
         first_day = account_journals[0].date.isoformat()
         opens = "".join(f"{first_day} open {account}\n" for account in sorted(opened))

@@ -48,21 +48,25 @@ def render(journals: list[Journal], chart: Chart, options: ExportOptions) -> Ren
             for index, (line, account) in enumerate(postings):
                 if line.category in MONEY_LANDS or line.category == DEFERRED_BALANCES:
                     last_of[(account, line.currency)] = index
+            # The journal's own text (the manifest's hash) leaves out the running balances, which depend on what
+            # else the export holds.
+            own = list(text)
             for index, (line, account) in enumerate(postings):
                 accounts.add(account)
                 commodities.add(line.currency)
                 running[(account, line.currency)] += line.amount
                 amount = f"{plain(line.amount, line.currency)} {line.currency}"
-                if last_of.get((account, line.currency)) == index:
-                    amount += f" = {plain(running[(account, line.currency)], line.currency)} {line.currency}"
                 comment = (
                     f"tax:{tag_value(ledger.tax_rate(line.tax_key))}, line:{line.line_number}, "
                     f"description:{tag_value(line.description)}"
                 )
+                own.append(f"    {account}  {amount}  ; {comment}")
+                if last_of.get((account, line.currency)) == index:
+                    balance = plain(running[(account, line.currency)], line.currency)
+                    amount += f" = {balance} {line.currency}"
                 text.append(f"    {account}  {amount}  ; {comment}")
-            block = "\n".join(text) + "\n"
-            blocks.append(block)
-            rendered.journals[journal.journal_id] = (name, block)
+            blocks.append("\n".join(text) + "\n")
+            rendered.journals[journal.journal_id] = (name, "\n".join(own) + "\n")
         declarations = "".join(f"commodity {commodity}\n" for commodity in sorted(commodities))
         declarations += "".join(f"account {account}\n" for account in sorted(accounts))
         content = HEADER.format(account=account_id) + "\n" + declarations + "\n" + "\n".join(blocks)

@@ -1,0 +1,38 @@
+"""The beancount export passes the real `bean-check`, the hledger export `hledger check --strict`; and both
+checkers catch a file that does not add up (so passing means something)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from checkers import bean_check, hledger_check, hledger_or_skip
+
+
+def test_beancount_export_passes_bean_check_and_a_wrong_balance_fails_it(export, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = export("beancount", out)
+    assert len(result.files) == 3
+    for name in result.files:
+        checked = bean_check(out / name)
+        assert checked.returncode == 0, f"{name}: {checked.stdout}{checked.stderr}"
+    ledger = out / "acme-us.beancount"
+    text = ledger.read_text()
+    right = "balance Assets:Bank:Amazon-US  1700.00 ~ 0.00 USD"
+    assert right in text
+    ledger.write_text(text.replace(right, right.replace("1700.00", "1700.01")))
+    failed = bean_check(ledger)
+    assert failed.returncode != 0 and "Balance failed" in failed.stdout + failed.stderr
+
+
+def test_hledger_export_passes_hledger_check_and_a_wrong_assertion_fails_it(export, tmp_path: Path) -> None:
+    hledger_or_skip()
+    out = tmp_path / "out"
+    result = export("hledger", out)
+    for name in result.files:
+        checked = hledger_check(out / name)
+        assert checked.returncode == 0, f"{name}: {checked.stdout}{checked.stderr}"
+    ledger = out / "acme-us.journal"
+    text = ledger.read_text()
+    assert "1040.00 USD = 1040.00 USD" in text
+    ledger.write_text(text.replace("1040.00 USD = 1040.00 USD", "1040.00 USD = 1040.01 USD"))
+    assert hledger_check(ledger).returncode != 0

@@ -1,0 +1,32 @@
+"""Every format's files for the hand-written journals (journal_kit: split month, reserve and MFT, refund,
+negative settlement, CAD, Amazon.de with VAT, JPY, deferred and released money) equal the golden files byte for
+byte. The goldens were read line by line when written; regenerate them with ACORN_REGENERATE_GOLDEN=1 after a
+deliberate change, and read the diff."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from books.formats import FORMAT_NAMES
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.mark.parametrize("export_format", FORMAT_NAMES)
+def test_export_equals_golden_files(export_format: str, export, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    export(export_format, out)
+    golden = GOLDEN / export_format
+    written = sorted(path.name for path in out.iterdir())
+    if os.environ.get("ACORN_REGENERATE_GOLDEN"):
+        golden.mkdir(parents=True, exist_ok=True)
+        for stale in golden.iterdir():
+            stale.unlink()
+        for name in written:
+            (golden / name).write_bytes((out / name).read_bytes())
+    assert written == sorted(path.name for path in golden.iterdir())
+    for name in written:
+        assert (out / name).read_bytes() == (golden / name).read_bytes(), f"{export_format}: {name} differs"
