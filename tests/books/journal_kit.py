@@ -71,7 +71,7 @@ ACCOUNT_TYPES = {
     "amazon_storage_fees": "expense",
     "amazon_advertising": "expense",
     "sales_tax_payable": "liability",
-    "amazon_reserve": "asset",
+    "amazon_reserved_balances": "asset",
     "amazon_split_month_rollover": "asset",
     "amazon_deferred_balances": "asset",
 }
@@ -202,8 +202,14 @@ def sample_lines() -> list[JournalLine]:
                 "64.00",
             ),
             ("seller_fees", "amazon_seller_fees", "no_tax", "Commission", "120.00"),
-            ("reserved_balances", "amazon_reserve", "no_tax", "Current reserve amount", "100.00"),
-            ("reserved_balances", "amazon_reserve", "no_tax", "Previous reserve amount balance", "-80.00"),
+            ("reserved_balances", "amazon_reserved_balances", "no_tax", "Current reserve amount", "100.00"),
+            (
+                "reserved_balances",
+                "amazon_reserved_balances",
+                "no_tax",
+                "Previous reserve amount balance",
+                "-80.00",
+            ),
             ("bank", "bank_amazon_us", "no_tax", "Deposit", "660.00"),
         ],
     )
@@ -272,7 +278,7 @@ def sample_lines() -> list[JournalLine]:
             ),
         ],
     )
-    # Amazon.de: VAT on sales, reverse charge on Amazon's fees (the source file wrote 1.234,56).
+    # Amazon.de: VAT on sales and on Amazon's fees (the source file wrote 1.234,56 and 210,99).
     lines += journal(
         stl(eu, "3001", "2025-01"),
         day=date(2025, 1, 16),
@@ -282,8 +288,8 @@ def sample_lines() -> list[JournalLine]:
         total="1023.57",
         deposit=date(2025, 1, 16),
         lines=[
-            ("sales", "amazon_sales", "standard_output", "Principal", "-1234.56"),
-            ("seller_fees", "amazon_seller_fees", "reverse_charge", 'Verkaufsgebühr "Commission"', "210.99"),
+            ("sales", "amazon_sales", "output_tax", "Principal", "-1234.56"),
+            ("seller_fees", "amazon_seller_fees", "input_tax", 'Verkaufsgebühr "Commission"', "210.99"),
             ("bank", "bank_amazon_de", "no_tax", "Deposit", "1023.57"),
         ],
     )
