@@ -1,6 +1,8 @@
 -- Applies the line rules once, so that every mart classifies a line the same way:
 -- fee line = amount_type ItemFees / Shipment-Fees (older layout: the *-fee-amount columns map to the same types)
--- or transaction_type ServiceFee; refund line = transaction_type Refund.
+-- or transaction_type ServiceFee; refund line = transaction_type Refund. The taxonomy's category of any line
+-- (fee or not: a reserve transfer, a coupon fee) is kept as taxonomy_category: the posting rules of the books
+-- (seeds/posting_rules.csv) key on it, so that a line is classified once.
 with lines as (
     select * from {{ ref('stg_lake_settlements__settlement_lines') }}
 ),
@@ -25,6 +27,7 @@ classified as (
             or lines.transaction_type = 'ServiceFee'
         ) as is_fee,
         lines.transaction_type = 'Refund' as is_refund,
+        lines.posted_at is not null as has_posted_time,
         taxonomy.fee_category as mapped_fee_category
     from lines
     left join settlements on lines.settlement_id = settlements.settlement_id
@@ -36,6 +39,7 @@ classified as (
 final as (
     select
         * exclude (account_id, posted_at, mapped_fee_category, resolved_account_id, resolved_posted_at),
+        mapped_fee_category as taxonomy_category,
         resolved_account_id as account_id,
         resolved_posted_at as posted_at,
         case when is_fee then coalesce(mapped_fee_category, 'other') end as fee_category,

@@ -1,0 +1,95 @@
+{#-
+  The books' posting rules (seeds/posting_rules.csv), matched once per distinct key rather than per line.
+  `keys` is a relation with match_key and the columns a rule may match on: transaction_type, amount_type,
+  amount_description, taxonomy_category (the fee_taxonomy's category of the line, so the rules reuse the one
+  classification of a line), marketplace_name, fulfilment_channel and sku_group. An empty rule column matches
+  anything. Of the rules that match, the most specific wins: a rule naming the amount description beats one
+  naming the taxonomy category, which beats the amount type, then the transaction type, the marketplace, the
+  fulfilment channel and the SKU group (weights 64, 32, 16, 8, 4, 2, 1); equal ones go to the lowest rule_id.
+  A key no rule matches is left out: the models list it in rpt_books_unmapped.
+-#}
+{% macro best_posting_rules(keys, source) -%}
+select * exclude (preference)
+from (
+    select
+        {{ keys }}.match_key,
+        rules.rule_id,
+        rules.category,
+        rules.account_key,
+        rules.tax_key,
+        rules.description as rule_description,
+        rules.rule_version,
+        row_number() over (
+            partition by {{ keys }}.match_key
+            order by
+                (case when rules.amount_description is not null then 64 else 0 end)
+                + (case when rules.fee_category is not null then 32 else 0 end)
+                + (case when rules.amount_type is not null then 16 else 0 end)
+                + (case when rules.transaction_type is not null then 8 else 0 end)
+                + (case when rules.marketplace is not null then 4 else 0 end)
+                + (case when rules.fulfilment_channel is not null then 2 else 0 end)
+                + (case when rules.sku_group is not null then 1 else 0 end) desc,
+                rules.rule_id
+        ) as preference
+    from {{ keys }}
+    inner join {{ ref('int_books_posting_rules') }} as rules
+        on (rules.source is null or rules.source = '{{ source }}')
+        and (rules.transaction_type is null or rules.transaction_type = {{ keys }}.transaction_type)
+        and (rules.amount_type is null or rules.amount_type = {{ keys }}.amount_type)
+        and (rules.amount_description is null or rules.amount_description = {{ keys }}.amount_description)
+        and (rules.fee_category is null or rules.fee_category = {{ keys }}.taxonomy_category)
+        and (rules.marketplace is null or lower(rules.marketplace) = lower({{ keys }}.marketplace_name))
+        and (rules.fulfilment_channel is null or rules.fulfilment_channel = {{ keys }}.fulfilment_channel)
+        and (rules.sku_group is null or rules.sku_group = {{ keys }}.sku_group)
+)
+where preference = 1
+{%- endmacro %}
+
+{#- The reporting time zone of an account's marketplace: the account's own (var books_reporting_time_zones), else
+    the marketplace's, else UTC. -#}
+{% macro books_time_zone(account_id, marketplace_time_zone) -%}
+{%- set zones = var('books_reporting_time_zones', {}) -%}
+coalesce(
+    {%- if zones %}
+    case {{ account_id }}
+        {%- for account, zone in zones.items() %}
+        when '{{ account }}' then '{{ zone }}'
+        {%- endfor %}
+    end,
+    {%- endif %}
+    {{ marketplace_time_zone }},
+    'UTC'
+)
+{%- endmacro %}
+
+{#- The journal line a mapped (or unmapped) amount lands on: category, account_key, tax_key, description.
+    `{bank}` / `{card}` in a rule's account_key stand for the marketplace's bank / card account; with var
+    books_post_sales_tax false, sales tax and marketplace facilitator tax share one netted line. -#}
+{% macro books_posting_label(matched, line) -%}
+case
+    when {{ matched }}.rule_id is null then 'unmapped'
+    {%- if not var('books_post_sales_tax', true) %}
+    when {{ matched }}.category in ('sales_tax', 'marketplace_facilitator_tax') then 'sales_tax'
+    {%- endif %}
+    else {{ matched }}.category
+end as category,
+case
+    when {{ matched }}.rule_id is null then 'amazon_suspense'
+    when {{ matched }}.account_key = '{bank}' then {{ line }}.bank_account_key
+    when {{ matched }}.account_key = '{card}' then {{ line }}.card_account_key
+    else {{ matched }}.account_key
+end as account_key,
+case when {{ matched }}.rule_id is null then 'no_tax' else {{ matched }}.tax_key end as tax_key,
+case
+    when {{ matched }}.rule_id is null
+        then 'Not mapped by any posting rule: '
+            || coalesce({{ line }}.transaction_type, '-') || ' / '
+            || coalesce({{ line }}.amount_type, '-') || ' / '
+            || coalesce({{ line }}.amount_description, '-')
+    {%- if not var('books_post_sales_tax', true) %}
+    when {{ matched }}.category in ('sales_tax', 'marketplace_facilitator_tax')
+        then 'Sales tax collected and remitted by Amazon (not posted: net)'
+    {%- endif %}
+    else {{ matched }}.rule_description
+end as description
+{%- endmacro %}
