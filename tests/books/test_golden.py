@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 
 import pytest
+from checkers import bean_check, hledger_check, hledger_or_skip
+from validators import VALIDATORS
 
 from books.formats import FORMAT_NAMES
 
@@ -30,3 +32,20 @@ def test_export_equals_golden_files(export_format: str, export, tmp_path: Path) 
     assert written == sorted(path.name for path in golden.iterdir())
     for name in written:
         assert (out / name).read_bytes() == (golden / name).read_bytes(), f"{export_format}: {name} differs"
+
+
+@pytest.mark.parametrize("export_format", FORMAT_NAMES)
+def test_golden_files_are_what_the_importers_accept(export_format: str) -> None:
+    """The goldens themselves pass the checks (the real checkers for the text formats)."""
+    files = [path for path in sorted((GOLDEN / export_format).iterdir()) if not path.name.endswith(".json")]
+    assert files
+    for path in files:
+        if export_format == "beancount":
+            checked = bean_check(path)
+            assert checked.returncode == 0, checked.stdout + checked.stderr
+        elif export_format == "hledger":
+            hledger_or_skip()
+            checked = hledger_check(path)
+            assert checked.returncode == 0, checked.stdout + checked.stderr
+        else:
+            VALIDATORS[export_format](path)
