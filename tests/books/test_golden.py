@@ -49,3 +49,13 @@ def test_golden_files_are_what_the_importers_accept(export_format: str) -> None:
             assert checked.returncode == 0, checked.stdout + checked.stderr
         else:
             VALIDATORS[export_format](path)
+
+
+def test_the_readme_shows_a_journal_as_the_export_writes_it() -> None:
+    """README's "## Books" shows the split settlement's February part: it is the golden hledger text, verbatim."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Books\n") :]
+    shown = section[section.index("```text\n") + len("```text\n") :]
+    shown = shown[: shown.index("```")]
+    assert "settlement 1001 2025-02" in shown
+    assert shown in (GOLDEN / "hledger" / "acme-us.journal").read_text()
