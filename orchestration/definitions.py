@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration import finances, jobs, quality, settlements, vendor_orders, warehouse
+from orchestration import books, finances, jobs, quality, settlements, vendor_orders, warehouse
 from orchestration.resources import DataDirResource, SpApiResource
 from orchestration.warehouse.project import DBT_EXECUTABLE, dbt_project
 from orchestration.warehouse.resource import AcornDbtCliResource
@@ -24,6 +24,7 @@ defs = dg.Definitions.merge(
     vendor_orders.defs,
     warehouse.defs,
     quality.defs,
+    books.defs,
     jobs.defs,
     dg.Definitions(resources=RESOURCES),
 )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +83,20 @@ class AccountConfig(BaseModel):
     event_source: EventSource = "transactions"
     spapi_endpoint: str | None = None
     lwa_endpoint: str | None = None
+    # The books' month parts follow this time zone (IANA name); None: the marketplace's (issue 17).
+    reporting_time_zone: str | None = None
+
+    @field_validator("reporting_time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                zoneinfo.ZoneInfo(value)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"unknown time zone {value!r} (an IANA name such as 'Europe/London')"
+                ) from None
+        return value
 
     @field_validator("id")
     @classmethod

@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from lake.layout import reading
+from orchestration.books_settings import books_dbt_vars
 from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY
 from orchestration.resources import DataDirResource
 from orchestration.warehouse.lake_views import lake_datasets, register_lake_views
@@ -38,12 +39,13 @@ class AcornDbtTranslator(DagsterDbtTranslator):
 
 
 def build_vars(warehouse_path: str) -> str:
-    """The `--vars` of a build: the warehouse file dbt writes (profiles.yml reads var warehouse_path).
+    """The `--vars` of a build: the warehouse file dbt writes (profiles.yml reads var warehouse_path), and the
+    books' settings from the accounts config (orchestration/books_settings.py).
 
     Passed on the command line rather than through the environment, so a run never writes os.environ. The path
     is the same on every build of a data dir (publish.py), so dbt's partial parse stays valid between builds.
     """
-    return json.dumps({"warehouse_path": warehouse_path})
+    return json.dumps({"warehouse_path": warehouse_path, **books_dbt_vars()})
 
 
 @dbt_assets(
@@ -59,7 +61,9 @@ def acorn_dbt_models(
     """dbt build into a private copy of the warehouse, published atomically once it succeeds
     (orchestration/warehouse/publish.py): readers never block the build, nor see a half-built warehouse."""
     paths = data.paths()
-    fingerprint = inputs_fingerprint(paths.lake, lake_datasets(), dbt_project.project_dir, BUILD_ARGS)
+    # The books' settings change what dbt builds: a change of them is a change of the command.
+    command = [*BUILD_ARGS, json.dumps(books_dbt_vars(), sort_keys=True)]
+    fingerprint = inputs_fingerprint(paths.lake, lake_datasets(), dbt_project.project_dir, command)
     with build_and_publish(paths.warehouse, run_id=context.run_id, inputs_fingerprint=fingerprint) as build:
         if build.unchanged_since is not None:
             yield from _unchanged(context, build.unchanged_since)
