@@ -22,7 +22,8 @@ def plain(amount: Decimal, currency: str) -> str:
     quantum = exponent(currency)
     quantized = amount.quantize(quantum)
     chosen = quantized if quantized == amount else amount
-    return f"{chosen:f}"
+    # Decimal keeps the sign of a zero (-0.00 from negating 0.00): no file writes "-0.00".
+    return f"{abs(chosen) if chosen == 0 else chosen:f}"
 
 
 def round_to_currency(amount: Decimal, currency: str) -> Decimal:

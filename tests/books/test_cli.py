@@ -130,3 +130,27 @@ def test_the_output_lists_files_and_what_changed(data_dir: Path, tmp_path: Path)
     assert second.exit_code == 0
     assert "0 new, 1 changed, 8 unchanged, 0 no longer exported" in second.output
     assert "stl:acme-jp:4001:2025-01" in second.output
+
+
+def test_a_warehouse_held_read_write_by_another_program_is_named(data_dir: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    warehouse = write_warehouse(data_dir / "warehouse.duckdb", sample_lines())
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(warehouse)!r}); print('held', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        result = books_export("--format", "beancount", "--out", str(tmp_path / "out"))
+    finally:
+        holder.communicate("", timeout=30)
+    assert result.exit_code == 3
+    assert "open read-write" in result.output and "duckdb -readonly" in result.output

@@ -187,3 +187,28 @@ def test_an_unbalanced_journal_is_refused_before_any_file() -> None:
     ]
     with pytest.raises(JournalError, match="does not balance"):
         journals_from_lines(broken)
+
+
+def test_a_final_part_that_only_moves_the_rollover_is_no_invoice() -> None:
+    lines = journal(
+        stl("acme-us", "7", "2025-02"),
+        day=date(2025, 2, 2),
+        account_id="acme-us",
+        marketplace="Amazon.com",
+        settlement_id="7",
+        total="20.00",
+        part=2,
+        lines=[
+            (
+                "split_month_rollover",
+                "amazon_split_month_rollover",
+                "no_tax",
+                "From January's part",
+                "-20.00",
+            ),
+            ("bank", "bank_amazon_us", "no_tax", "Deposit", "20.00"),
+        ],
+    )
+    rendered = xero_invoice.render(journals_from_lines(lines), load_chart(), ExportOptions())
+    assert rendered.files == {}
+    assert "rollover" in rendered.skipped["stl:acme-us:7:2025-02"]

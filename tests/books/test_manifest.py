@@ -43,7 +43,9 @@ def test_a_reissued_settlement_is_the_one_changed_journal(export, warehouse: Pat
     result = export("beancount", out)
     assert result.changes.changed == ["stl:acme-us:1002:2025-02"]
     assert result.changes.new == result.changes.gone == []
-    assert "670.00 USD" in (out / "acme-us.beancount").read_text()
+    text = (out / "acme-us.beancount").read_text()
+    assert "Assets:Bank:Amazon-US  670.00 USD" in text
+    assert "Assets:Bank:Amazon-US  660.00 USD" not in text  # replaced, never both
 
 
 def test_a_changed_rule_or_chart_changes_the_journals_it_touches(
