@@ -91,7 +91,33 @@ def journal_rows(journal: Journal, chart: Chart, options: ExportOptions) -> list
     ]
 
 
+def refuse_foreign_currencies(journals: list[Journal], chart: Chart, options: ExportOptions) -> None:
+    """Without a rate table, every journal not in its Xero organisation's currency, counted in one refusal."""
+    if options.rates is not None:
+        return
+    foreign: dict[tuple[str, str, str], int] = {}
+    for journal in journals:
+        base = base_currency(
+            journal, chart, options, chart.ledger("xero", journal.account_id, journal.currency)
+        )
+        if journal.currency != base:
+            key = (journal.account_id, journal.currency, base)
+            foreign[key] = foreign.get(key, 0) + 1
+    if foreign:
+        counted = "; ".join(
+            f"{count} journal(s) of {account} in {currency}, not its Xero base currency {base}"
+            for (account, currency, base), count in sorted(foreign.items())
+        )
+        raise ExportRefused(
+            f"Xero manual journals carry no currency: {counted}. Give --rates FILE (columns "
+            "rate_date,currency,reporting_currency,rate) to convert them, set --base-currency if your Xero "
+            "organisation's currency is another, or export --format xero-invoice, whose invoices carry their "
+            "currency."
+        )
+
+
 def render(journals: list[Journal], chart: Chart, options: ExportOptions) -> Rendered:
+    refuse_foreign_currencies(journals, chart, options)
     rendered = Rendered()
     for account_id, account_journals in by_account(journals).items():
         blocks = [(journal.journal_id, journal_rows(journal, chart, options)) for journal in account_journals]
