@@ -212,3 +212,23 @@ def test_a_final_part_that_only_moves_the_rollover_is_no_invoice() -> None:
     rendered = xero_invoice.render(journals_from_lines(lines), load_chart(), ExportOptions())
     assert rendered.files == {}
     assert "rollover" in rendered.skipped["stl:acme-us:7:2025-02"]
+
+
+def test_qbo_lines_on_receivables_or_payables_name_the_marketplace(tmp_path: Path) -> None:
+    from books.formats import qbo_journal
+
+    chart = tmp_path / "chart.toml"
+    default = load_chart().source.read_text()
+    chart.write_text(
+        default.replace(
+            '"bank_amazon_*" = "Amazon Clearing:Amazon {SUFFIX}"',
+            '"bank_amazon_*" = "Accounts Receivable (A/R)"',
+        )
+    )
+    journals = journals_from_lines(line for line in sample_lines() if line.source_settlement_id == "1002")
+    rendered = qbo_journal.render(journals, load_chart(chart), ExportOptions())
+    body = rows(rendered.files["acme-us-qbo-journal-USD.csv"])
+    assert [(row["Account Name"], row["Name"]) for row in body if row["Name"]] == [
+        ("Accounts Receivable (A/R)", "Amazon.com")
+    ]
+    assert all(len(row["Journal No."]) <= 21 and row["Journal Date"] == "02/17/2025" for row in body)
