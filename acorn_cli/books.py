@@ -10,11 +10,14 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from orchestration.outcomes import ExitCode
+
+if TYPE_CHECKING:
+    from books.export import ExportResult
 
 FORMATS = ("beancount", "hledger", "qbo-journal", "xero-invoice", "xero-journal")
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -106,10 +109,8 @@ def export(
     click.echo(_summary(result))
 
 
-def _summary(result: object) -> str:
-    from books.export import ExportResult
-
-    assert isinstance(result, ExportResult)
+def _summary(result: ExportResult) -> str:
+    """What was written, and what changed since the last export to the folder."""
     changes = result.changes
     lines = [
         f"{result.export_format}: {result.journals} journal(s) in {len(result.files)} file(s) in {result.out_dir}",

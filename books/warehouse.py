@@ -57,12 +57,11 @@ class Selection:
     account_id: str | None = None
     month: str | None = None
 
-    def where(self) -> tuple[str, list[str]]:
-        clauses, params = ["true"], []
-        if self.account_id is not None:
-            clauses.append("account_id = ?")
-            params.append(self.account_id)
-        return " and ".join(clauses), params
+    def account_filter(self) -> tuple[str, list[str]]:
+        """The SQL condition (and its parameters) that keeps the selected account's rows."""
+        if self.account_id is None:
+            return "true", []
+        return "account_id = ?", [self.account_id]
 
 
 def _table(connection: duckdb.DuckDBPyConnection, name: str, warehouse: Path) -> str:
@@ -80,25 +79,23 @@ def _table(connection: duckdb.DuckDBPyConnection, name: str, warehouse: Path) ->
 
 def read_books(warehouse: Path, selection: Selection) -> tuple[list[JournalLine], list[UnmappedLine]]:
     """The selected journal lines and unmapped lines. The month selects journals by period month; unmapped lines
-    have no month of their own, so every one of the account's settlements that has a journal in the month counts
-    (and all of them when no month is given)."""
+    have no month of their own: with a month, those of the settlements that have a journal in it count, and those
+    of no settlement (transactions) always."""
     if not warehouse.is_file():
         raise NoJournals(f"No warehouse at {warehouse} yet: run `acorn build` first (or `make demo`).")
     with read_only(warehouse) as connection:
         lines_table = _table(connection, JOURNAL_LINES, warehouse)
         unmapped_table = _table(connection, UNMAPPED, warehouse)
-        where, params = selection.where()
-        month_clause = ""
+        where, params = selection.account_filter()
         if selection.month is not None:
-            month_clause = " and period_month = ?"
-            params = [*params, selection.month]
+            where, params = f"{where} and period_month = ?", [*params, selection.month]
         rows = connection.execute(
-            f"select {', '.join(COLUMNS)} from {lines_table} where {where}{month_clause} "
+            f"select {', '.join(COLUMNS)} from {lines_table} where {where} "
             "order by journal_date, journal_id, line_number",
             params,
         ).fetchall()
         lines = [JournalLine(*row) for row in rows]
-        unmapped_where, unmapped_params = selection.where()
+        unmapped_where, unmapped_params = selection.account_filter()
         unmapped_rows = connection.execute(
             "select account_id, source_settlement_id, marketplace_name, currency, source_kind, transaction_type, "
             f"amount_type, amount_description, line_count, amount from {unmapped_table} where {unmapped_where} "
