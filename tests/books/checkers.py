@@ -35,3 +35,19 @@ def hledger_check(path: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
+
+
+def ledger_check(path: Path) -> subprocess.CompletedProcess[str]:
+    """ledger (Debian's `ledger`) reading the hledger export strictly (every account and commodity declared,
+    balance assertions checked): skipped like hledger when absent."""
+    found = shutil.which("ledger")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("ledger is not installed: .ci/run installs it (apt-get install ledger)")
+        pytest.skip("ledger is not installed (Debian: apt-get install ledger); CI installs it")
+    return subprocess.run(
+        [found, "-f", str(path), "--strict", "--pedantic", "balance"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from checkers import bean_check, hledger_check, hledger_or_skip
+from checkers import bean_check, hledger_check, hledger_or_skip, ledger_check
 
 
 def test_beancount_export_passes_bean_check_and_a_wrong_balance_fails_it(export, tmp_path: Path) -> None:
@@ -36,3 +36,15 @@ def test_hledger_export_passes_hledger_check_and_a_wrong_assertion_fails_it(expo
     assert "1040.00 USD = 1040.00 USD" in text
     ledger.write_text(text.replace("1040.00 USD = 1040.00 USD", "1040.00 USD = 1040.01 USD"))
     assert hledger_check(ledger).returncode != 0
+
+
+def test_ledger_reads_the_hledger_export_and_checks_its_assertions(export, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = export("hledger", out)
+    for name in result.files:
+        checked = ledger_check(out / name)
+        assert checked.returncode == 0 and not checked.stderr, f"{name}: {checked.stdout}{checked.stderr}"
+    ledger = out / "acme-us.journal"
+    ledger.write_text(ledger.read_text().replace("1040.00 USD = 1040.00 USD", "1040.00 USD = 1040.01 USD"))
+    failed = ledger_check(ledger)
+    assert failed.returncode != 0 and "Balance assertion" in failed.stderr
