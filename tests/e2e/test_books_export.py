@@ -1,7 +1,7 @@
 """After the demo (the clean run every e2e test of the "demo" group shares), `acorn books export` in every format
-for every demo seller account writes files the real checkers (bean-check, hledger check) and the importers' rules
-(tests/books/validators.py) accept; each settlement's Xero invoices less its bills add up to its deposit; and a
-second export reports nothing changed."""
+for every demo seller account writes files the real checkers (bean-check, hledger check, ledger) and the
+importers' rules (tests/books/validators.py) accept; each settlement's Xero invoices less its bills add up to its
+deposit; and a second export reports nothing changed."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from acorn_process import REPO_ROOT, acorn
-from checkers import bean_check, hledger_check, hledger_or_skip
+from checkers import bean_check, hledger_check, hledger_or_skip, ledger_check
 from validators import VALIDATORS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
@@ -77,6 +77,13 @@ def test_hledger_exports_pass_hledger_check(exports: Path, account: str) -> None
     for path in _files(exports, "hledger", account):
         checked = hledger_check(path)
         assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize("account", SELLERS)
+def test_hledger_exports_are_read_by_ledger(exports: Path, account: str) -> None:
+    for path in _files(exports, "hledger", account):
+        checked = ledger_check(path)
+        assert checked.returncode == 0 and not checked.stderr, checked.stdout + checked.stderr
 
 
 @pytest.mark.parametrize("account", SELLERS)
