@@ -132,6 +132,54 @@ def forecast_lines(warehouse: Path) -> list[str]:
     return lines
 
 
+def books_lines(warehouse: Path) -> list[str]:
+    """Per account: the journals posted (settlement month parts, deferred and released money) and whether each
+    settlement's journal equals its deposit (its bank or card line is its total-amount)."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute(
+            """
+            with settlements as (
+                select account_id, source_settlement_id,
+                       sum(debit - credit) filter (where category in ('bank', 'card')) = any_value(settlement_total)
+                           as equals_deposit
+                from marts.fct_journal_lines
+                where journal_kind = 'settlement'
+                group by account_id, source_settlement_id
+            ),
+            journals as (
+                select account_id,
+                       count(distinct journal_id) filter (where journal_kind = 'settlement') as settlement_journals,
+                       count(distinct journal_id) filter (where journal_kind <> 'settlement') as deferred_journals
+                from marts.fct_journal_lines
+                group by account_id
+            ),
+            unmapped as (
+                select account_id, sum(line_count) as lines from marts.rpt_books_unmapped group by account_id
+            )
+            select journals.account_id, journals.settlement_journals, journals.deferred_journals,
+                   count(settlements.source_settlement_id),
+                   count(settlements.source_settlement_id) filter (where settlements.equals_deposit),
+                   coalesce(any_value(unmapped.lines), 0)
+            from journals
+            left join settlements on journals.account_id = settlements.account_id
+            left join unmapped on journals.account_id = unmapped.account_id
+            group by all
+            order by journals.account_id
+            """
+        ).fetchall()
+    lines = []
+    for account, settlement_journals, deferred_journals, settlements, equal, unmapped in rows:
+        verdict = "every one equals its deposit"
+        if equal != settlements:
+            verdict = f"{settlements - equal} NOT equal to the deposit"
+        lines.append(
+            f"  {account:<12} {settlement_journals} settlement journals for {settlements} settlements, {verdict}; "
+            f"{deferred_journals} deferred/released journals"
+            + (f"; {unmapped} lines not mapped (marts.rpt_books_unmapped)" if unmapped else "")
+        )
+    return lines
+
+
 def format_checks(checks: list[CheckReport], *, expected: set[str] | None = None) -> list[str]:
     """The failed checks with their numbers; `expected` marks the demo's deliberate anomalies as such."""
     failed = [check for check in checks if not check.passed]
@@ -156,6 +204,8 @@ def render_summary(warehouse: Path, checks: list[CheckReport], *, expected: set[
         "Next payouts (ACORN estimate from history, range; money known so far; Amazon figure where stated):",
     ]
     out += forecast_lines(warehouse) or ["  (no history yet)"]
+    out += ["", "Books (journals posted, marts.fct_journal_lines):"]
+    out += books_lines(warehouse) or ["  (none)"]
     out += ["", "Rows per mart:"]
     out += [f"  marts.{name}: {count}" for name, count in mart_row_counts(warehouse).items()]
     out += ["", "Checks:"]

@@ -380,3 +380,29 @@ def test_every_mapped_line_traces_back_to_its_settlement_lines(books: Books) -> 
     assert untraced == []
     lines_in_lake = books.rows("select count(*) from staging.stg_lake_settlements__settlement_lines")
     assert books.rows("select count(*) from marts.fct_journal_line_sources") == lines_in_lake
+
+
+def test_the_books_checks_report_what_the_models_found(books: Books) -> None:
+    from orchestration.books import checks
+    from orchestration.resources import DataDirResource
+    from orchestration.verdict import evaluate
+
+    data = DataDirResource(data_dir=str(books.after_reissue.parent))
+    results = {next(iter(check.check_keys)).name: evaluate(check, data=data) for check in checks.books_checks}
+    assert {name for name, result in results.items() if not result.passed} == {checks.BOOKS_NO_UNMAPPED_LINE}
+    unmapped = results[checks.BOOKS_NO_UNMAPPED_LINE]
+    assert unmapped.severity.value == "WARN" and unmapped.metadata["unmapped_lines"].value == 1
+    banks = results[checks.BOOKS_BANK_LINE_EQUALS_TOTAL].metadata
+    assert banks["settlements_equal_to_deposit"].value == 10 and banks["negative_settlements"].value == 2
+    assert results[checks.BOOKS_PARTS_SUM_TO_TOTAL].metadata["split_settlements"].value >= 2
+
+
+def test_the_demo_summary_says_each_account_equals_its_deposits(books: Books) -> None:
+    from acorn_cli.summary import books_lines
+
+    lines = books_lines(books.after_reissue)
+    assert (
+        "  acct-na      5 settlement journals for 4 settlements, every one equals its deposit; "
+        "0 deferred/released journals; 1 lines not mapped (marts.rpt_books_unmapped)"
+    ) in lines
+    assert len(lines) == 5  # acct-ca, acct-eu, acct-fe, acct-na, acct-us

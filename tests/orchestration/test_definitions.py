@@ -85,6 +85,23 @@ FINANCE_CHECKS = {
 }
 
 
+BOOKS_CHECKS = {
+    ("warehouse/fct_journal_lines", "books_journals_balance"),
+    ("warehouse/fct_journal_lines", "books_bank_line_equals_total"),
+    ("warehouse/fct_journal_lines", "books_parts_sum_to_total"),
+    ("warehouse/fct_journal_lines", "books_deferred_control"),
+    ("warehouse/rpt_books_unmapped", "books_no_unmapped_line"),
+}
+
+
+def test_books_checks_run_in_the_daily_and_build_jobs() -> None:
+    defs = _defs()
+    for job_name in ("acorn_daily", "warehouse_build"):
+        graph = defs.resolve_job_def(job_name).asset_layer.asset_graph
+        checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
+        assert not BOOKS_CHECKS - checks, f"{job_name} lacks {sorted(BOOKS_CHECKS - checks)}"
+
+
 def test_finance_checks_run_in_the_daily_and_build_jobs() -> None:
     defs = _defs()
     for job_name in ("acorn_daily", "warehouse_build"):
