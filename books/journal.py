@@ -19,6 +19,8 @@ from decimal import Decimal
 MONEY_LANDS = frozenset({"bank", "card"})
 DEFERRED_BALANCES = "deferred_balances"
 SPLIT_MONTH_ROLLOVER = "split_month_rollover"
+# Lines whose account the plain-text ledgers assert the balance of (the bank/card and deferred-balances accounts).
+ASSERTED = MONEY_LANDS | {DEFERRED_BALANCES}
 
 
 @dataclass(frozen=True)

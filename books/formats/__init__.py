@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from books.chart import Chart
-from books.journal import Journal
+from books.journal import ASSERTED, Journal
 from books.rates import RateTable
 
 
@@ -61,3 +61,15 @@ FORMAT_NAMES = ("beancount", "hledger", "qbo-journal", "xero-invoice", "xero-jou
 def file_stem(account_id: str) -> str:
     """An account id made safe as a file name."""
     return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in account_id)
+
+
+def asserted_accounts(journals: list[Journal], chart: Chart, ledger: str) -> set[str]:
+    """The ledger accounts whose running balance a plain-text export asserts: those the deposit (bank or card)
+    and deferred-balances lines post to. Every posting to them counts towards the balance, whatever its category
+    (a failed disbursement or a card payment also moves the bank or card account)."""
+    return {
+        chart.ledger(ledger, journal.account_id, journal.currency).account(line.account_key)
+        for journal in journals
+        for line in journal.lines
+        if line.category in ASSERTED
+    }

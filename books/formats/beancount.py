@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from books.chart import Chart
-from books.formats import ExportOptions, Rendered, by_account, file_stem
-from books.journal import DEFERRED_BALANCES, MONEY_LANDS, Journal
+from books.formats import ExportOptions, Rendered, asserted_accounts, by_account, file_stem
+from books.journal import Journal
 from books.money import plain
 
 HEADER = (
@@ -33,6 +33,7 @@ def render(journals: list[Journal], chart: Chart, options: ExportOptions) -> Ren
         blocks: list[str] = []
         asserted: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
         assertions: list[str] = []
+        watched = asserted_accounts(account_journals, chart, "beancount")
         for day, day_journals in _by_day(account_journals):
             moved: set[tuple[str, str]] = set()
             for journal in day_journals:
@@ -52,7 +53,7 @@ def render(journals: list[Journal], chart: Chart, options: ExportOptions) -> Ren
                     text.append(f"    description: {quoted(line.description)}")
                     text.append(f"    tax: {quoted(ledger.tax_rate(line.tax_key))}")
                     text.append(f"    line: {line.line_number}")
-                    if line.category in MONEY_LANDS or line.category == DEFERRED_BALANCES:
+                    if account in watched:
                         asserted[(account, line.currency)] += line.amount
                         moved.add((account, line.currency))
                 block = "\n".join(text) + "\n"

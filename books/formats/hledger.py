@@ -9,8 +9,8 @@ from collections import defaultdict
 from decimal import Decimal
 
 from books.chart import Chart
-from books.formats import ExportOptions, Rendered, by_account, file_stem
-from books.journal import DEFERRED_BALANCES, MONEY_LANDS, Journal
+from books.formats import ExportOptions, Rendered, asserted_accounts, by_account, file_stem
+from books.journal import Journal
 from books.money import plain
 
 HEADER = (
@@ -32,6 +32,7 @@ def render(journals: list[Journal], chart: Chart, options: ExportOptions) -> Ren
         commodities: set[str] = set()
         running: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
         blocks: list[str] = []
+        watched = asserted_accounts(account_journals, chart, "hledger")
         for journal in account_journals:
             ledger = chart.ledger("hledger", journal.account_id, journal.currency)
             tags = [f"journal_id:{journal.journal_id}", f"journal_kind:{journal.kind}"]
@@ -46,7 +47,7 @@ def render(journals: list[Journal], chart: Chart, options: ExportOptions) -> Ren
             # The assertion goes on an asserted account's last posting in the journal (the balance after it).
             last_of: dict[tuple[str, str], int] = {}
             for index, (line, account) in enumerate(postings):
-                if line.category in MONEY_LANDS or line.category == DEFERRED_BALANCES:
+                if account in watched:
                     last_of[(account, line.currency)] = index
             # The journal's own text (the manifest's hash) leaves out the running balances, which depend on what
             # else the export holds.

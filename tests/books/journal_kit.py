@@ -2,8 +2,8 @@
 does (the contract's columns and types), for the export tests.
 
 The settlements: a split month (rollover), a reserve with marketplace facilitator tax, a refund, a negative
-settlement, a Canadian settlement (another currency), an Amazon.de one (VAT; its source amounts had decimal
-commas), a JPY one (no decimals), and deferred/released money.
+settlement, a failed disbursement, a Canadian settlement (another currency), an Amazon.de one (VAT; its source
+amounts had decimal commas), a JPY one (no decimals), and deferred/released money.
 """
 
 from __future__ import annotations
@@ -226,6 +226,22 @@ def sample_lines() -> list[JournalLine]:
             ("storage_fees", "amazon_storage_fees", "no_tax", "FBA storage fee", "45.00"),
             ("advertising", "amazon_advertising", "no_tax", "Sponsored Products", "30.00"),
             ("card", "card_amazon_us", "no_tax", "Charged to card", "-75.00"),
+        ],
+    )
+    # A failed disbursement returned to the Amazon balance: it posts to the bank account too (so the bank's
+    # running balance counts it), and the deposit is that much larger.
+    lines += journal(
+        stl(us, "1004", "2025-03"),
+        day=date(2025, 3, 17),
+        account_id=us,
+        marketplace="Amazon.com",
+        settlement_id="1004",
+        total="250.00",
+        deposit=date(2025, 3, 17),
+        lines=[
+            ("sales", "amazon_sales", "no_tax", "Principal", "-200.00"),
+            ("bank_transfers", "bank_amazon_us", "no_tax", "Failed disbursement returned", "-50.00"),
+            ("bank", "bank_amazon_us", "no_tax", "Deposit", "250.00"),
         ],
     )
     # Canada, in CAD.
