@@ -3,9 +3,15 @@ checkers catch a file that does not add up (so passing means something)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
+from beancount import loader
+from beancount.core import data
 from checkers import bean_check, hledger_check, hledger_or_skip, ledger_check
+from journal_kit import sample_lines
+
+from books.journal import journals_from_lines
 
 
 def test_beancount_export_passes_bean_check_and_a_wrong_balance_fails_it(export, tmp_path: Path) -> None:
@@ -48,3 +54,26 @@ def test_ledger_reads_the_hledger_export_and_checks_its_assertions(export, tmp_p
     ledger.write_text(ledger.read_text().replace("1040.00 USD = 1040.00 USD", "1040.00 USD = 1040.01 USD"))
     failed = ledger_check(ledger)
     assert failed.returncode != 0 and "Balance assertion" in failed.stderr
+
+
+def test_beancount_transactions_carry_the_journal_as_metadata(export, tmp_path: Path) -> None:
+    """Read back with beancount's own loader: one transaction per journal, the settlement id (settlement journals)
+    and journal id as metadata, the postings the journal's lines with their tax rate, amounts exact."""
+    out = tmp_path / "out"
+    export("beancount", out)
+    entries, errors, _ = loader.load_file(str(out / "acme-us.beancount"))
+    assert errors == []
+    transactions = {
+        entry.meta["journal_id"]: entry for entry in entries if isinstance(entry, data.Transaction)
+    }
+    journals = [journal for journal in journals_from_lines(sample_lines()) if journal.account_id == "acme-us"]
+    assert set(transactions) == {journal.journal_id for journal in journals}
+    for journal in journals:
+        transaction = transactions[journal.journal_id]
+        assert transaction.date == journal.date
+        assert transaction.meta.get("settlement_id") == journal.settlement_id
+        assert [(posting.units.number, posting.units.currency) for posting in transaction.postings] == [
+            (line.debit - line.credit, line.currency) for line in journal.lines
+        ]
+        assert all(isinstance(posting.units.number, Decimal) for posting in transaction.postings)
+        assert all(posting.meta["tax"] for posting in transaction.postings)
