@@ -38,7 +38,11 @@ def books() -> None:
 @books.command()
 @click.option("--format", "export_format", type=click.Choice(FORMATS), required=True, help="The file format.")
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder."
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the files and their manifest.",
 )
 @click.option("--account", "account_id", help="Only this account's journals (its id in the accounts config).")
 @click.option("--month", help="Only journals of this period month, YYYY-MM.")
@@ -67,7 +71,14 @@ def export(
     """Write the journals in FORMAT to the folder, with a manifest, and say which are new or changed.
 
     Exporting twice writes the same bytes. The export reads the warehouse the last `acorn build` published and
-    refuses (exit 1) while any line of the selection has no posting rule, listing those lines.
+    refuses while any line of the selection has no posting rule, listing those lines.
+
+    \b
+    Exit codes:
+      0  exported
+      1  refused: unmapped lines, a key the chart map lacks, a currency the format cannot carry
+      2  usage error (an unknown --account, a bad --month)
+      3  could not run: no warehouse yet, the warehouse locked, an unreadable chart map or rate file
     """
     from books.chart import ChartError, ChartGap, load_chart
     from books.export import UnmappedLines, export_books
