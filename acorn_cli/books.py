@@ -141,7 +141,10 @@ def _summary(result: ExportResult) -> str:
         ):
             if ids:
                 lines.append(f"  {label}:")
-                lines += [f"    {journal_id}" for journal_id in ids[:SHOWN]]
+                lines += [
+                    f"    {journal_id}  {result.file_of.get(journal_id, '')}".rstrip()
+                    for journal_id in ids[:SHOWN]
+                ]
                 if len(ids) > SHOWN:
                     lines.append(f"    ... and {len(ids) - SHOWN} more (the manifest lists them all)")
     if result.skipped:

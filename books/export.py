@@ -44,6 +44,8 @@ class ExportResult:
     changes: Changes
     skipped: dict[str, str] = field(default_factory=dict)
     removed_files: list[str] = field(default_factory=list)
+    # journal id -> the file it is in (to re-import a changed journal from)
+    file_of: dict[str, str] = field(default_factory=dict)
 
 
 def write_whole(path: Path, data: bytes) -> None:
@@ -103,4 +105,5 @@ def export_books(
         changes=changes,
         skipped=rendered.skipped,
         removed_files=removed,
+        file_of={journal_id: file for journal_id, (file, _) in rendered.journals.items()},
     )

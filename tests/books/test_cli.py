@@ -130,7 +130,7 @@ def test_the_output_lists_files_and_what_changed(data_dir: Path, tmp_path: Path)
     second = books_export("--format", "hledger", "--out", str(out))
     assert second.exit_code == 0
     assert "0 new, 1 changed, 9 unchanged, 0 no longer exported" in second.output
-    assert "stl:acme-jp:4001:2025-01" in second.output
+    assert "stl:acme-jp:4001:2025-01  acme-jp.journal" in second.output
 
 
 def test_a_warehouse_held_read_write_by_another_program_is_named(data_dir: Path, tmp_path: Path) -> None:
