@@ -20,6 +20,20 @@ JOURNAL_LINES = "fct_journal_lines"
 UNMAPPED = "rpt_books_unmapped"
 
 
+UNMAPPED_COLUMNS = (
+    "account_id",
+    "source_settlement_id",
+    "marketplace_name",
+    "currency",
+    "source_kind",
+    "transaction_type",
+    "amount_type",
+    "amount_description",
+    "line_count",
+    "amount",
+)
+
+
 class NoJournals(CouldNotRun):
     """No warehouse yet, or one built before the books models existed."""
 
@@ -64,6 +78,18 @@ class Selection:
         return "account_id = ?", [self.account_id]
 
 
+def _columns_missing(connection: duckdb.DuckDBPyConnection, table: str, wanted: tuple[str, ...]) -> list[str]:
+    schema, name = (part.strip('"') for part in table.split("."))
+    present = {
+        row[0]
+        for row in connection.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchall()
+    }
+    return [column for column in wanted if column not in present]
+
+
 def _table(connection: duckdb.DuckDBPyConnection, name: str, warehouse: Path) -> str:
     row = connection.execute(
         "select table_schema from information_schema.tables where table_name = ? order by table_schema",
@@ -86,6 +112,13 @@ def read_books(warehouse: Path, selection: Selection) -> tuple[list[JournalLine]
     with read_only(warehouse) as connection:
         lines_table = _table(connection, JOURNAL_LINES, warehouse)
         unmapped_table = _table(connection, UNMAPPED, warehouse)
+        for table, wanted in ((lines_table, COLUMNS), (unmapped_table, UNMAPPED_COLUMNS)):
+            missing = _columns_missing(connection, table, wanted)
+            if missing:
+                raise NoJournals(
+                    f"{table} in {warehouse} lacks the columns {', '.join(missing)} the export reads "
+                    "(books-contract): it was built by another version of ACORN. Run `acorn build`."
+                )
         where, params = selection.account_filter()
         if selection.month is not None:
             where, params = f"{where} and period_month = ?", [*params, selection.month]
@@ -97,8 +130,7 @@ def read_books(warehouse: Path, selection: Selection) -> tuple[list[JournalLine]
         lines = [JournalLine(*row) for row in rows]
         unmapped_where, unmapped_params = selection.account_filter()
         unmapped_rows = connection.execute(
-            "select account_id, source_settlement_id, marketplace_name, currency, source_kind, transaction_type, "
-            f"amount_type, amount_description, line_count, amount from {unmapped_table} where {unmapped_where} "
+            f"select {', '.join(UNMAPPED_COLUMNS)} from {unmapped_table} where {unmapped_where} "
             "order by account_id, source_settlement_id, amount_type, amount_description",
             unmapped_params,
         ).fetchall()

@@ -39,6 +39,13 @@ def test_without_a_warehouse_it_says_to_build_first(data_dir: Path, tmp_path: Pa
     assert result.exit_code == 3
     assert "no fct_journal_lines" in result.output and "acorn build" in result.output
     assert not (tmp_path / "out").exists()
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as connection:  # an older contract
+        connection.execute("create schema marts")
+        connection.execute("create table marts.fct_journal_lines (journal_id varchar, debit decimal(18,2))")
+        connection.execute("create table marts.rpt_books_unmapped (account_id varchar)")
+    result = books_export("--format", "beancount", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 3
+    assert "lacks the columns journal_kind, journal_date" in result.output and "acorn build" in result.output
 
 
 def test_unmapped_lines_refuse_the_export_listing_keys_and_amounts(data_dir: Path, tmp_path: Path) -> None:
