@@ -88,6 +88,11 @@ class Journal:
                 raise JournalError(
                     f"journal {first.journal_id}: its lines disagree on date, account or currency"
                 )
+            if not (isinstance(line.debit, Decimal) and isinstance(line.credit, Decimal)):
+                raise JournalError(
+                    f"journal {line.journal_id} line {line.line_number}: debit and credit must be exact decimals, "
+                    f"got {type(line.debit).__name__} (the mart's DECIMAL(18,2) contract is broken)"
+                )
             if line.debit < 0 or line.credit < 0 or (line.debit and line.credit):
                 raise JournalError(
                     f"journal {line.journal_id} line {line.line_number}: debit {line.debit} and credit "

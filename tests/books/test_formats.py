@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -232,3 +233,9 @@ def test_qbo_lines_on_receivables_or_payables_name_the_marketplace(tmp_path: Pat
         ("Accounts Receivable (A/R)", "Amazon.com")
     ]
     assert all(len(row["Journal No."]) <= 21 and row["Journal Date"] == "02/17/2025" for row in body)
+
+
+def test_money_that_is_not_an_exact_decimal_is_refused() -> None:
+    lines = [replace(line, debit=float(line.debit)) if line.debit else line for line in sample_lines()]
+    with pytest.raises(JournalError, match="exact decimals"):
+        journals_from_lines(lines)
