@@ -45,7 +45,7 @@ demo: install
 	$(VENV)/bin/acorn demo
 
 # Every package mypy checks (its settings are in pyproject.toml).
-TYPED_PACKAGES := acorn_cli bench expectations lake orchestration simulator spapi transforms
+TYPED_PACKAGES := acorn_cli bench books expectations lake orchestration simulator spapi transforms
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from acorn_process import acorn
 from data_state import marts_rows
+from demo_runs import run_demo
 
 FAKE_SECRETS = {
     "SPAPI_LWA_CLIENT_ID": "amzn1.application-oa2-client.e2e-fake-client-id-5f1c",
@@ -23,28 +23,9 @@ FAKE_SECRETS = {
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 
-def _run_demo(workdir: Path, profile: str, extra_env: dict[str, str]) -> dict[str, object]:
-    data_dir = workdir / "data"
-    home = workdir / "dagster_home"
-    request_log = workdir / "requests.jsonl"
-    completed = acorn(workdir, "demo", "--profile", profile, "--request-log", str(request_log), env=extra_env)
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
-    return {
-        "data_dir": data_dir,
-        "home": home,
-        "request_log": request_log,
-        "output": completed.stdout + completed.stderr,
-    }
-
-
-@pytest.fixture(scope="module")
-def clean_demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    return _run_demo(tmp_path_factory.mktemp("clean"), "clean", {})
-
-
 @pytest.fixture(scope="module")
 def hostile_demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    return _run_demo(tmp_path_factory.mktemp("hostile"), "hostile", FAKE_SECRETS)
+    return run_demo(tmp_path_factory.mktemp("hostile"), "hostile", FAKE_SECRETS)
 
 
 def test_demo_lands_at_least_six_reconciled_payouts(clean_demo: dict[str, object]) -> None:
