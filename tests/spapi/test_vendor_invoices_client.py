@@ -65,7 +65,7 @@ def test_invoice_line_items_follow_their_own_token(harness: Harness, shared_fixt
     with harness.client() as client:
         pages = list(client.iter_invoice_pages("INV-202505001~ABCDEF", "ATVPDKIKX0DER"))
     assert len(pages) == 2
-    first, second = harness.api.calls(path)
+    _first, second = harness.api.calls(path)
     assert second.q("nextTokenForLineItems") == "5" and second.q("marketplaceId") == "ATVPDKIKX0DER"
     item = pages[1].items[0]
     assert item["unitCost"]["currencyAmount"] == Decimal("50.0") and item["quantity"] == 10
