@@ -8,7 +8,9 @@ from orchestration.vendor_orders.assets import (
     vendor_invoices,
     vendor_purchase_orders,
 )
+from orchestration.vendor_orders.checks import vendor_checks
 
 defs = dg.Definitions(
-    assets=[spapi_vendor_orders, vendor_purchase_orders, spapi_vendor_invoices, vendor_invoices]
+    assets=[spapi_vendor_orders, vendor_purchase_orders, spapi_vendor_invoices, vendor_invoices],
+    asset_checks=vendor_checks,
 )
