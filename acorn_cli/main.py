@@ -456,6 +456,11 @@ def docs(port: int) -> None:
     )
 
 
+from acorn_cli.vendor import vendor as _vendor_group  # noqa: E402  (registered after the commands above)
+
+cli.add_command(_vendor_group)
+
+
 def main() -> None:
     cli()
 
