@@ -23,7 +23,10 @@ PO = "PO7XK2QA"
 WHEN = datetime(2026, 10, 1, tzinfo=UTC)
 # Two PO lines: A1 received 10, 4 already invoiced (PAID): 6 open; A2 received 6, invoiced only on a REJECTED
 # invoice (which does not count): 6 open.
-LINES = (("1", "B0A1000001", "4000000000011", Decimal("10.00"), 10), ("2", "B0A2000002", "4000000000028", Decimal("5.50"), 6))
+LINES = (
+    ("1", "B0A1000001", "4000000000011", Decimal("10.00"), 10),
+    ("2", "B0A2000002", "4000000000028", Decimal("5.50"), 6),
+)
 
 
 def _write(lake: Path, dataset: str, schema: pa.Schema, rows: list[dict[str, Any]]) -> None:
@@ -36,39 +39,113 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("check_invoice")
     lake = root / "lake"
     base = {"account_id": "demo-vendor", "purchase_order_number": PO, "order_index": 0, "source_sha256": "x"}
-    _write(lake, "vendor_po_items", VENDOR_PO_ITEMS_SCHEMA, [
-        {**base, "item_sequence_number": seq, "amazon_product_identifier": asin, "vendor_product_identifier": ean,
-         "net_cost": cost, "net_cost_currency": "USD", "ordered_quantity": received, "ordered_quantity_eaches": received}
-        for seq, asin, ean, cost, received in LINES
-    ])
-    _write(lake, "vendor_po_item_status", VENDOR_PO_ITEM_STATUS_SCHEMA, [
-        {**base, "item_sequence_number": seq, "buyer_product_identifier": asin, "received_quantity": received,
-         "received_quantity_eaches": received}
-        for seq, asin, _, _, received in LINES
-    ])
-    invoice = {"account_id": "demo-vendor", "marketplace_id": "ATVPDKIKX0DER", "source_sha256": "x", "issued_at": WHEN}
-    _write(lake, "vendor_invoices", VENDOR_INVOICES_SCHEMA, [
-        {**invoice, "invoice_identifier": "INV-OLD~DEMOV", "invoice_number": "INV-OLD", "invoice_status": "PAID"},
-        {**invoice, "invoice_identifier": "INV-REJ~DEMOV", "invoice_number": "INV-REJ", "invoice_status": "REJECTED"},
-    ])
+    _write(
+        lake,
+        "vendor_po_items",
+        VENDOR_PO_ITEMS_SCHEMA,
+        [
+            {
+                **base,
+                "item_sequence_number": seq,
+                "amazon_product_identifier": asin,
+                "vendor_product_identifier": ean,
+                "net_cost": cost,
+                "net_cost_currency": "USD",
+                "ordered_quantity": received,
+                "ordered_quantity_eaches": received,
+            }
+            for seq, asin, ean, cost, received in LINES
+        ],
+    )
+    _write(
+        lake,
+        "vendor_po_item_status",
+        VENDOR_PO_ITEM_STATUS_SCHEMA,
+        [
+            {
+                **base,
+                "item_sequence_number": seq,
+                "buyer_product_identifier": asin,
+                "received_quantity": received,
+                "received_quantity_eaches": received,
+            }
+            for seq, asin, _, _, received in LINES
+        ],
+    )
+    invoice = {
+        "account_id": "demo-vendor",
+        "marketplace_id": "ATVPDKIKX0DER",
+        "source_sha256": "x",
+        "issued_at": WHEN,
+    }
+    _write(
+        lake,
+        "vendor_invoices",
+        VENDOR_INVOICES_SCHEMA,
+        [
+            {
+                **invoice,
+                "invoice_identifier": "INV-OLD~DEMOV",
+                "invoice_number": "INV-OLD",
+                "invoice_status": "PAID",
+            },
+            {
+                **invoice,
+                "invoice_identifier": "INV-REJ~DEMOV",
+                "invoice_number": "INV-REJ",
+                "invoice_status": "REJECTED",
+            },
+        ],
+    )
     line = {"account_id": "demo-vendor", "purchase_order_id": PO, "source_sha256": "x", "is_matched": False}
-    _write(lake, "vendor_invoice_lines", VENDOR_INVOICE_LINES_SCHEMA, [
-        {**line, "invoice_identifier": "INV-OLD~DEMOV", "line_item_id": "1", "asin": "B0A1000001", "quantity": 4},
-        {**line, "invoice_identifier": "INV-REJ~DEMOV", "line_item_id": "1", "asin": "B0A2000002", "quantity": 6},
-    ])
+    _write(
+        lake,
+        "vendor_invoice_lines",
+        VENDOR_INVOICE_LINES_SCHEMA,
+        [
+            {
+                **line,
+                "invoice_identifier": "INV-OLD~DEMOV",
+                "line_item_id": "1",
+                "asin": "B0A1000001",
+                "quantity": 4,
+            },
+            {
+                **line,
+                "invoice_identifier": "INV-REJ~DEMOV",
+                "line_item_id": "1",
+                "asin": "B0A2000002",
+                "quantity": 6,
+            },
+        ],
+    )
     return root
 
 
 def _draft(**changes: Any) -> dict[str, Any]:
     items = [
-        {"itemSequenceNumber": 1, "purchaseOrderNumber": PO, "amazonProductIdentifier": "B0A1000001",
-         "invoicedQuantity": {"amount": 6, "unitOfMeasure": "Eaches"}, "netCost": {"currencyCode": "USD", "amount": "10.00"}},
-        {"itemSequenceNumber": 2, "purchaseOrderNumber": PO, "amazonProductIdentifier": "B0A2000002",
-         "invoicedQuantity": {"amount": 6, "unitOfMeasure": "Eaches"}, "netCost": {"currencyCode": "USD", "amount": "5.5"}},
+        {
+            "itemSequenceNumber": 1,
+            "purchaseOrderNumber": PO,
+            "amazonProductIdentifier": "B0A1000001",
+            "invoicedQuantity": {"amount": 6, "unitOfMeasure": "Eaches"},
+            "netCost": {"currencyCode": "USD", "amount": "10.00"},
+        },
+        {
+            "itemSequenceNumber": 2,
+            "purchaseOrderNumber": PO,
+            "amazonProductIdentifier": "B0A2000002",
+            "invoicedQuantity": {"amount": 6, "unitOfMeasure": "Eaches"},
+            "netCost": {"currencyCode": "USD", "amount": "5.5"},
+        },
     ]
     invoice = {
-        "invoiceType": "Invoice", "id": "INV-NEW-1", "date": "2026-11-20T00:00:00Z",
-        "remitToParty": {"partyId": "DEMOV"}, "invoiceTotal": {"currencyCode": "USD", "amount": "93.00"}, "items": items,
+        "invoiceType": "Invoice",
+        "id": "INV-NEW-1",
+        "date": "2026-11-20T00:00:00Z",
+        "remitToParty": {"partyId": "DEMOV"},
+        "invoiceTotal": {"currencyCode": "USD", "amount": "93.00"},
+        "items": items,
     }
     for key, value in changes.items():
         if key.startswith("item2_"):
@@ -81,7 +158,9 @@ def _draft(**changes: Any) -> dict[str, Any]:
 def _check(data_dir: Path, tmp_path: Path, document: Any, *extra: str) -> Result:
     path = tmp_path / "draft.json"
     path.write_text(document if isinstance(document, str) else json.dumps(document))
-    return CliRunner().invoke(cli, ["vendor", "check-invoice", str(path), *extra], env={"ACORN_DATA_DIR": str(data_dir)})
+    return CliRunner().invoke(
+        cli, ["vendor", "check-invoice", str(path), *extra], env={"ACORN_DATA_DIR": str(data_dir)}
+    )
 
 
 def test_a_correct_invoice_passes(data_dir: Path, tmp_path: Path) -> None:
@@ -95,9 +174,21 @@ def test_a_correct_invoice_passes(data_dir: Path, tmp_path: Path) -> None:
     [
         ({"item2_purchaseOrderNumber": PO.lower()}, "item line 2 purchaseOrderNumber", "differs in case"),
         ({"item2_amazonProductIdentifier": "B0NOTONPO9"}, "item line 2 amazonProductIdentifier", "not on PO"),
-        ({"item2_invoicedQuantity": {"amount": 7, "unitOfMeasure": "Eaches"}}, "item line 2 invoicedQuantity", "exceeds"),
-        ({"item2_netCost": {"currencyCode": "USD", "amount": "5.75"}}, "item line 2 netCost", "differs from the PO's net cost 5.5"),
-        ({"item2_netCost": {"currencyCode": "EUR", "amount": "5.50"}}, "item line 2 netCost.currencyCode", "EUR differs"),
+        (
+            {"item2_invoicedQuantity": {"amount": 7, "unitOfMeasure": "Eaches"}},
+            "item line 2 invoicedQuantity",
+            "exceeds",
+        ),
+        (
+            {"item2_netCost": {"currencyCode": "USD", "amount": "5.75"}},
+            "item line 2 netCost",
+            "differs from the PO's net cost 5.5",
+        ),
+        (
+            {"item2_netCost": {"currencyCode": "EUR", "amount": "5.50"}},
+            "item line 2 netCost.currencyCode",
+            "EUR differs",
+        ),
         ({"billToParty": {"partyId": "AMZN_DE", "address": {"countryCode": "DE"}}}, "taxDetails", "missing"),
         ({"id": "INV-OLD"}, "id", "used before"),
     ],
