@@ -352,3 +352,20 @@ def test_vendor_checks_on_the_built_marts(pipeline) -> None:  # type: ignore[no-
     assert past_due.metadata["invoices_past_due"].value == expected
     rate = evaluate(vendor_checks.vendor_deduction_rate, data=data)
     assert rate.metadata["months"].value > 0
+
+
+def test_the_demo_summary_prints_the_vendors_money(pipeline) -> None:  # type: ignore[no-untyped-def]
+    from acorn_cli.summary import vendor_lines
+
+    [line] = vendor_lines(pipeline.warehouse)
+    [(invoiced, paid, deducted)] = _rows(
+        pipeline.warehouse,
+        "select sum(invoice_amount), sum(paid_amount), sum(deduction_amount) from marts.fct_vendor_invoices "
+        "where invoice_status <> 'REJECTED'",
+    )
+    [(at_stake,)] = _rows(
+        pipeline.warehouse, "select sum(amount_at_stake) from marts.rpt_vendor_shortage_claims"
+    )
+    assert line.startswith("  demo-vendor  USD")
+    for words in (f"invoiced {invoiced} ", f"paid {paid},", f"deducted {deducted},", f"disputes {at_stake} "):
+        assert words in line, (words, line)
