@@ -104,6 +104,9 @@ OPERATION_ROUTES = (
         vendor_orders.get_purchase_orders_status,
     ),
     OperationRoute(
+        "/vendor/shipping/v1/shipments", "GetShipmentDetails", "vendor", vendor_orders.get_shipment_details
+    ),
+    OperationRoute(
         "/finances/invoices/2026-06-25/invoices",
         "getInvoiceHeaders",
         "vendor",

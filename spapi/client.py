@@ -568,6 +568,16 @@ class SpApiClient:
             date_fields=("lastUpdatedDate", "purchaseOrderDate"),
         )
 
+    def iter_shipment_details(
+        self, created_after: datetime, created_before: datetime | None = None, *, page_size: int = 50
+    ) -> Iterator[ApiPage]:
+        """Vendor Shipments v1 GetShipmentDetails: the vendor's shipments (ASNs) created in the range, 50 a page
+        (the model states no maximum range; the range is asked in one sweep)."""
+        params = {"limit": str(page_size), "createdAfter": iso_z(created_after), "sortOrder": "ASC"}
+        if created_before is not None:
+            params["createdBefore"] = iso_z(created_before)
+        yield from self.paginate(ops.GET_SHIPMENT_DETAILS, params)
+
     # ------------------------------------------------------------------------------- vendor invoices
 
     def iter_invoice_headers(

@@ -101,6 +101,13 @@ GET_PURCHASE_ORDERS_STATUS = Operation(
     items_keys=("ordersStatus",),
     next_token_path=("pagination", "nextToken"),
 )
+GET_SHIPMENT_DETAILS = Operation(
+    "GetShipmentDetails",
+    "/vendor/shipping/v1/shipments",
+    envelope="payload",
+    items_keys=("shipments",),
+    next_token_path=("pagination", "nextToken"),
+)
 GET_INVOICE_HEADERS = Operation(
     "getInvoiceHeaders", "/finances/invoices/2026-06-25/invoices", items_keys=("invoices",)
 )
@@ -131,6 +138,7 @@ OPERATIONS: dict[str, Operation] = {
         GET_PURCHASE_ORDERS,
         GET_PURCHASE_ORDER,
         GET_PURCHASE_ORDERS_STATUS,
+        GET_SHIPMENT_DETAILS,
         GET_INVOICE_HEADERS,
         GET_INVOICE,
     )

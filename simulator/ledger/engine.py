@@ -345,6 +345,21 @@ class Ledger:
                 return vendor_invoices.header_dict(invoice, now), vendor_invoices.item_dicts(invoice, now)
         return None
 
+    def shipments(
+        self,
+        account_id: str,
+        now: datetime,
+        *,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+    ) -> list[dict]:
+        """Vendor Shipments v1 `Shipment` dicts (one ASN per invoiced PO) created by ``now``, oldest first."""
+        if account_id != vendor_orders.VENDOR_ACCOUNT_ID:
+            return []
+        return vendor_invoices.shipments_view(
+            self._invoices, now, created_after=created_after, created_before=created_before
+        )
+
     def vendor_invoice_plan(self) -> list[vendor_invoices.VendorInvoice]:
         """The invoices with their roles (what the tests and the README's planted shortages refer to)."""
         return list(self._invoices)

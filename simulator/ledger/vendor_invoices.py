@@ -451,3 +451,79 @@ def headers_view(
             continue
         selected.append(header)
     return selected
+
+
+# -- Vendor Shipments v1: the ASN of each invoiced PO ----------------------------------------------------------
+
+
+def shipment_dict(invoice: VendorInvoice) -> dict:
+    """The vendor's shipment confirmation (ASN) for the invoice's PO: what it shipped, line by line. The units
+    of a right shortage never left: the ASN, like Amazon's receipts, shows fewer than the invoice."""
+    po = invoice.po
+    shipped = invoice.issued_at
+    created = shipped - timedelta(hours=6)
+    return {
+        "vendorShipmentIdentifier": asn_id(po),
+        "transactionType": "New",
+        "buyerReferenceNumber": po.number,
+        "transactionDate": _iso(shipped),
+        "currentShipmentStatus": "Shipped",
+        "currentshipmentStatusDate": _iso(shipped),
+        "shipmentStatusDetails": [
+            {"shipmentStatus": "Created", "shipmentStatusDate": _iso(created)},
+            {"shipmentStatus": "Shipped", "shipmentStatusDate": _iso(shipped)},
+        ],
+        "shipmentCreateDate": _iso(created),
+        "shipmentConfirmDate": _iso(shipped),
+        "shipmentFreightTerm": "Prepaid",
+        "sellingParty": {"partyId": PAYEE_CODE},
+        "shipFromParty": {"partyId": f"{PAYEE_CODE}-WH1"},
+        "shipToParty": {"partyId": po.ship_to},
+        "purchaseOrders": [
+            {
+                "purchaseOrderNumber": po.number,
+                "purchaseOrderDate": _iso(po.ordered_at),
+                "items": [
+                    {
+                        "itemSequenceNumber": str(line.po_line.sequence),
+                        "buyerProductIdentifier": line.po_line.product.asin,
+                        "vendorProductIdentifier": line.po_line.product.ean,
+                        "shippedQuantity": {
+                            "amount": line.quantity
+                            - (line.short_units if invoice.role == "shortage_true" else 0),
+                            "unitOfMeasure": "Eaches",
+                            "unitSize": 1,
+                        },
+                    }
+                    for line in invoice.lines
+                ],
+            }
+        ],
+        "transportationDetails": {
+            "shipMode": "LessThanTruckLoad",
+            "transportationMode": "Road",
+            "shippedDate": _iso(shipped),
+            "estimatedDeliveryDate": _iso(shipped + timedelta(days=2)),
+        },
+    }
+
+
+def shipments_view(
+    invoices: list[VendorInvoice],
+    now: datetime,
+    *,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> list[dict]:
+    """Shipments created by ``now`` (oldest first), filtered on their creation date."""
+    selected = []
+    for invoice in sorted(invoices, key=lambda i: i.issued_at):
+        created = invoice.issued_at - timedelta(hours=6)
+        if created > now:
+            continue
+        if created_after is not None and created < created_after:
+            continue
+        if created_before is not None and created >= created_before:
+            continue
+        selected.append(shipment_dict(invoice))
+    return selected

@@ -72,3 +72,23 @@ def test_invoice_lines_page_with_their_own_token(api, monkeypatch: pytest.Monkey
         "getInvoice", params={"marketplaceId": MARKETPLACE}, path_params={"invoiceIdentifier": "X~Y"}
     )
     assert missing.status_code == 404
+
+
+def test_shipment_details_page_in_full(api) -> None:  # type: ignore[no-untyped-def]
+    now = api.sim.clock.now().replace(microsecond=0)
+    since = now - timedelta(days=150)
+    expected = api.sim.ledger.shipments("demo-vendor", now, created_after=since)
+    assert len(expected) > 5
+    params = {"createdAfter": iso(since), "limit": 5}
+    body = api.json("GetShipmentDetails", params=params)
+    shipments, pages = list(body["payload"]["shipments"]), 1
+    while body["payload"].get("pagination", {}).get("nextToken"):
+        token = body["payload"]["pagination"]["nextToken"]
+        body = api.json("GetShipmentDetails", params={**params, "nextToken": token})
+        shipments.extend(body["payload"]["shipments"])
+        pages += 1
+    assert pages > 1
+    assert [s["vendorShipmentIdentifier"] for s in shipments] == [
+        s["vendorShipmentIdentifier"] for s in expected
+    ]
+    assert api.call("GetShipmentDetails", params={"limit": 51}).status_code == 400

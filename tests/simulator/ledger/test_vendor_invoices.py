@@ -140,3 +140,46 @@ def test_statuses_change_as_the_clock_moves(ledger: Ledger) -> None:
     assert changed <= {h["invoiceIdentifier"] for h in modified}
     for header in modified:
         assert datetime.fromisoformat(header["lastUpdatedDate"]) > NOW
+
+
+def test_shipments_are_the_invoiced_pos_asns(ledger: Ledger, invoices) -> None:  # type: ignore[no-untyped-def]
+    """One ASN per invoiced PO, valid against Vendor Shipments v1; it shows fewer units than invoiced exactly
+    where Amazon's receipts do (the shortages that are right), so a planted shortage contradicts both."""
+    shipments = ledger.shipments("demo-vendor", NOW)
+    for shipment in shipments:
+        validate(shipment, "vendorShipments.json", "Shipment")
+    shipped = {
+        (shipment["vendorShipmentIdentifier"], item["buyerProductIdentifier"]): item["shippedQuantity"][
+            "amount"
+        ]
+        for shipment in shipments
+        for po in shipment["purchaseOrders"]
+        for item in po["items"]
+    }
+    po_items = _po_items(ledger, NOW)
+    kinds: Counter[bool] = Counter()
+    for header, items in invoices:
+        [asn] = next(
+            r["relatedIdentifierValue"]
+            for r in header["relatedIdentifiers"]
+            if r["relatedIdentifierName"] == "ASN_IDS"
+        )
+        [po] = next(
+            r["relatedIdentifierValue"]
+            for r in header["relatedIdentifiers"]
+            if r["relatedIdentifierName"] == "PURCHASE_ORDER_IDS"
+        )
+        for item in items:
+            asin = item["lineItemContext"]["itemIdentifiers"][0]["itemIdentifierValue"]
+            received = po_items[(po, asin)]["receivingStatus"]["receivedQuantity"]["amount"]
+            variance = item["lineItemContext"].get("matchingContext", {}).get("quantityVariance", 0)
+            if (
+                variance
+            ):  # a shortage: right when the ASN and the receipts both show fewer units, planted else
+                short = received < item["quantity"]
+                assert (shipped[(asn, asin)] < item["quantity"]) is short
+                kinds[short] += 1
+            else:
+                assert shipped[(asn, asin)] == item["quantity"]
+    assert kinds[True] and kinds[False]
+    assert ledger.shipments("demo-na", NOW) == []
