@@ -33,6 +33,7 @@ from transforms.vendor_invoices import (
     VENDOR_INVOICE_LINES_SCHEMA,
     VENDOR_INVOICE_STATUS_HISTORY_SCHEMA,
     VENDOR_INVOICES_SCHEMA,
+    VENDOR_SHIPMENT_ITEMS_SCHEMA,
 )
 from transforms.vendor_orders import (
     VENDOR_PO_HEADERS_SCHEMA,
@@ -61,4 +62,5 @@ def finance_lake_datasets() -> dict[str, pa.Schema]:
         invoices.INVOICES: VENDOR_INVOICES_SCHEMA,
         invoices.INVOICE_LINES: VENDOR_INVOICE_LINES_SCHEMA,
         invoices.INVOICE_STATUS_HISTORY: VENDOR_INVOICE_STATUS_HISTORY_SCHEMA,
+        invoices.SHIPMENT_ITEMS: VENDOR_SHIPMENT_ITEMS_SCHEMA,
     }

@@ -99,11 +99,13 @@ SPAPI_VENDOR_INVOICES = dg.AssetKey(["spapi", "finances_invoices_2026_06_25"])
 VENDOR_INVOICES = dg.AssetKey(["lake", invoices_landing.INVOICES])
 VENDOR_INVOICE_LINES = dg.AssetKey(["lake", invoices_landing.INVOICE_LINES])
 VENDOR_INVOICE_STATUS_HISTORY = dg.AssetKey(["lake", invoices_landing.INVOICE_STATUS_HISTORY])
+VENDOR_SHIPMENT_ITEMS = dg.AssetKey(["lake", invoices_landing.SHIPMENT_ITEMS])
 
 spapi_vendor_invoices = dg.AssetSpec(
     SPAPI_VENDOR_INVOICES,
     description="Finances Invoices 2026-06-25: getInvoiceHeaders (issue-date windows of at most 90 days, then "
-    "invoicesModifiedAfter) and getInvoice (line items, nextTokenForLineItems).",
+    "invoicesModifiedAfter) and getInvoice (line items, nextTokenForLineItems); Vendor Shipments v1 "
+    "GetShipmentDetails.",
     group_name=GROUP,
     kinds={"api"},
 )
@@ -131,6 +133,11 @@ def _invoice_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
             VENDOR_INVOICE_STATUS_HISTORY,
             "One row per (invoice, status, last update) seen: each invoice's status history.",
         ),
+        _invoice_spec(
+            VENDOR_SHIPMENT_ITEMS,
+            "One row per shipped PO item of the vendor's shipments (ASNs, GetShipmentDetails); partition "
+            "account_id=<id>,created_month=<YYYY-MM>.",
+        ),
     ],
     can_subset=False,
 )
@@ -150,6 +157,15 @@ def vendor_invoices(
                 now=amazon_now(client),
                 lookback_days=config.lookback_days,
             )
+            shipped = invoices_landing.land_vendor_shipments(
+                client,
+                account,
+                lake=paths.lake,
+                archive=archive,
+                now=amazon_now(client),
+                lookback_days=config.lookback_days,
+            )
+        context.log.info(f"{account.id}: {shipped.shipments_read} shipments read")
         context.log.info(
             f"{account.id}: {outcome.headers_read} invoice headers read, {outcome.invoices_changed} new or "
             f"changed, {outcome.lines_read} lines"
@@ -167,3 +183,4 @@ def vendor_invoices(
         paths.lake, VENDOR_INVOICE_LINES, {"lines_read": sum(o.lines_read for o in outcomes)}
     )
     yield lake_materialization(paths.lake, VENDOR_INVOICE_STATUS_HISTORY, {})
+    yield lake_materialization(paths.lake, VENDOR_SHIPMENT_ITEMS, {})

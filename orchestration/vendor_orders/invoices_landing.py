@@ -3,7 +3,9 @@
 - `vendor_invoices/account_id=<id>,issue_month=<YYYY-MM>/`: one row per invoice, its latest version: a status
   change replaces the row in place (an invoice is never counted twice);
 - `vendor_invoice_status_history/...`: one row per (invoice, status, last update) seen: the invoice's history;
-- `vendor_invoice_lines/...`: the line items of each invoice's latest version, with their matching context.
+- `vendor_invoice_lines/...`: the line items of each invoice's latest version, with their matching context;
+- `vendor_shipment_items/account_id=<id>,created_month=<YYYY-MM>/`: the vendor's shipments (GetShipmentDetails),
+  one row per shipped PO item.
 
 Each run sweeps issue-date windows of at most 90 days over `history_days` back; after the first run it asks only
 for invoices modified after the newest update landed, less `lookback_days`. A header that changed (or is new) is
@@ -29,8 +31,10 @@ from transforms.vendor_invoices import (
     VENDOR_INVOICE_LINES_SCHEMA,
     VENDOR_INVOICE_STATUS_HISTORY_SCHEMA,
     VENDOR_INVOICES_SCHEMA,
+    VENDOR_SHIPMENT_ITEMS_SCHEMA,
     invoice_headers_table,
     invoice_lines_table,
+    shipment_items_table,
 )
 
 INVOICES = "vendor_invoices"
@@ -175,3 +179,76 @@ def land_vendor_invoices(
             )
         outcome.months.append(month)
     return outcome
+
+
+SHIPMENT_ITEMS = "vendor_shipment_items"
+
+
+@dataclass
+class ShipmentOutcome:
+    account_id: str
+    created_after: str = ""
+    pages: int = 0
+    shipments_read: int = 0
+    items_written: int = 0
+
+
+def land_vendor_shipments(
+    client: VendorInvoicesCalls,
+    account: AccountConfig,
+    *,
+    lake: Path,
+    archive: RawArchive,
+    now: datetime,
+    lookback_days: int,
+    history_days: int = HISTORY_DAYS,
+) -> ShipmentOutcome:
+    """Shipments (ASNs) created since the newest landed (less `lookback_days`), or over `history_days` on the
+    first run; a partition per account and creation month; a shipment re-read replaces its rows."""
+    outcome = ShipmentOutcome(account.id)
+    stored = _stored(lake, SHIPMENT_ITEMS, account.id, VENDOR_SHIPMENT_ITEMS_SCHEMA)
+    newest = max(
+        (r for t in stored.values() for r in t.column("shipment_created_at").to_pylist() if r is not None),
+        default=None,
+    )
+    start = (
+        as_utc(now) - timedelta(days=history_days)
+        if newest is None
+        else as_utc(newest) - timedelta(days=lookback_days)
+    )
+    outcome.created_after = start.isoformat()
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for page in client.iter_shipment_details(start):
+        sha = archive_page(archive, page, account_id=account.id)
+        outcome.pages += 1
+        outcome.shipments_read += len(page.items)
+        for row in shipment_items_table(
+            list(page.items), account_id=account.id, source_sha256=sha
+        ).to_pylist():
+            rows.setdefault(row["vendor_shipment_identifier"], []).append(row)
+    by_month: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for identifier, items in rows.items():
+        by_month.setdefault(issue_month(items[0]["shipment_created_at"]), {})[identifier] = items
+    for month, shipments in sorted(by_month.items()):
+        partition = partition_name(account_id=account.id, created_month=month)
+        existing = stored[partition].to_pylist() if partition in stored else []
+        kept = [r for r in existing if r["vendor_shipment_identifier"] not in shipments]
+        merged = kept + [r for items in shipments.values() for r in items]
+        if [_comparable(r) for r in sorted(existing, key=_shipment_key)] == [
+            _comparable(r) for r in sorted(merged, key=_shipment_key)
+        ]:
+            continue
+        table = pa.Table.from_pylist(merged, schema=VENDOR_SHIPMENT_ITEMS_SCHEMA)
+        write_partition(
+            lake,
+            SHIPMENT_ITEMS,
+            partition,
+            table,
+            sort_keys=("vendor_shipment_identifier", "purchase_order_number", "item_sequence_number"),
+        )
+        outcome.items_written += table.num_rows
+    return outcome
+
+
+def _shipment_key(row: dict[str, Any]) -> tuple[str, str, str]:
+    return (row["vendor_shipment_identifier"], row["purchase_order_number"], row["item_sequence_number"])

@@ -313,3 +313,78 @@ def invoice_lines_table(
             }
         )
     return pa.Table.from_pylist(rows, schema=VENDOR_INVOICE_LINES_SCHEMA)
+
+
+# One row per shipped item of a vendor shipment (Vendor Shipments v1 GetShipmentDetails), PO by PO.
+VENDOR_SHIPMENT_ITEMS_SCHEMA = pa.schema(
+    [
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("vendor_shipment_identifier", pa.string(), nullable=False),
+        pa.field("transaction_type", pa.string()),
+        pa.field("current_shipment_status", pa.string()),
+        pa.field("shipment_created_at", TIMESTAMP_TYPE),
+        pa.field("shipment_confirmed_at", TIMESTAMP_TYPE),
+        pa.field("shipped_at", TIMESTAMP_TYPE),
+        pa.field("estimated_delivery_at", TIMESTAMP_TYPE),
+        pa.field("ship_to_party_id", pa.string()),
+        pa.field("purchase_order_number", pa.string(), nullable=False),
+        pa.field("item_sequence_number", pa.string(), nullable=False),
+        pa.field("buyer_product_identifier", pa.string()),
+        pa.field("vendor_product_identifier", pa.string()),
+        pa.field("shipped_quantity", pa.int64()),
+        pa.field("shipped_quantity_unit", pa.string()),
+        pa.field("shipped_quantity_eaches", pa.int64()),
+        pa.field("source_sha256", pa.string(), nullable=False),
+    ]
+)
+
+
+def shipment_items_table(shipments: list[Any], *, account_id: str, source_sha256: str) -> pa.Table:
+    rows = []
+    for index, raw in enumerate(shipments):
+        where = f"shipments[{index}]"
+        shipment = _object(raw, where)
+        identifier = to_optional_str(get_ci(shipment, "vendorShipmentIdentifier"))
+        if identifier is None:
+            raise PayloadShapeError("shipment without vendorShipmentIdentifier", where=where)
+        transport = _object(get_ci(shipment, "transportationDetails"), f"{where}.transportationDetails")
+        base = {
+            "account_id": account_id,
+            "vendor_shipment_identifier": identifier,
+            "transaction_type": to_optional_str(get_ci(shipment, "transactionType")),
+            "current_shipment_status": to_optional_str(get_ci(shipment, "currentShipmentStatus")),
+            "shipment_created_at": to_timestamp(get_ci(shipment, "shipmentCreateDate"), where=where),
+            "shipment_confirmed_at": to_timestamp(get_ci(shipment, "shipmentConfirmDate"), where=where),
+            "shipped_at": to_timestamp(get_ci(transport, "shippedDate"), where=where),
+            "estimated_delivery_at": to_timestamp(get_ci(transport, "estimatedDeliveryDate"), where=where),
+            "ship_to_party_id": to_optional_str(
+                get_ci(_object(get_ci(shipment, "shipToParty"), where), "partyId")
+            ),
+            "source_sha256": source_sha256,
+        }
+        for po_index, po in enumerate(_list(get_ci(shipment, "purchaseOrders"), f"{where}.purchaseOrders")):
+            po = _object(po, f"{where}.purchaseOrders[{po_index}]")
+            number = to_optional_str(get_ci(po, "purchaseOrderNumber"))
+            for item_index, item in enumerate(
+                _list(get_ci(po, "items"), f"{where}.purchaseOrders[{po_index}].items")
+            ):
+                item_where = f"{where}.purchaseOrders[{po_index}].items[{item_index}]"
+                item = _object(item, item_where)
+                quantity = _object(get_ci(item, "shippedQuantity"), f"{item_where}.shippedQuantity")
+                amount = to_optional_int(get_ci(quantity, "amount"), where=item_where)
+                unit = to_optional_str(get_ci(quantity, "unitOfMeasure"))
+                size = to_optional_int(get_ci(quantity, "unitSize"), where=item_where) or 1
+                eaches = amount * size if amount is not None and unit and unit.lower() == "cases" else amount
+                rows.append(
+                    {
+                        **base,
+                        "purchase_order_number": number or "",
+                        "item_sequence_number": to_optional_str(get_ci(item, "itemSequenceNumber")) or "",
+                        "buyer_product_identifier": to_optional_str(get_ci(item, "buyerProductIdentifier")),
+                        "vendor_product_identifier": to_optional_str(get_ci(item, "vendorProductIdentifier")),
+                        "shipped_quantity": amount,
+                        "shipped_quantity_unit": unit,
+                        "shipped_quantity_eaches": eaches,
+                    }
+                )
+    return pa.Table.from_pylist(rows, schema=VENDOR_SHIPMENT_ITEMS_SCHEMA)

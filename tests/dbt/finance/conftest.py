@@ -76,6 +76,9 @@ def land_finances(landing: Landing) -> None:
                 vendor_invoices.land_vendor_invoices(
                     client, account, lake=landing.lake, archive=landing.archive, now=now, lookback_days=7
                 )
+                vendor_invoices.land_vendor_shipments(
+                    client, account, lake=landing.lake, archive=landing.archive, now=now, lookback_days=7
+                )
                 continue
             v0.land_v0(
                 client,

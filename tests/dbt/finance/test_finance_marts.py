@@ -302,6 +302,12 @@ def test_vendor_shortage_claims_are_the_planted_shortages_and_nothing_else(pipel
         )
     )
     assert claims == planted
+    # Both Amazon's receipts and the vendor's shipment (ASN) contradict each planted shortage.
+    evidence = _rows(
+        pipeline.warehouse,
+        "select receipts_contradict, shipment_contradicts from marts.rpt_vendor_shortage_claims",
+    )
+    assert set(evidence) == {(True, True)}
     # The shortages that are right (Amazon received fewer units) show on the closed PO as invoiced beyond
     # receipts (an open PO may still await a delivery its invoice already covers).
     right = {invoice.po.number for invoice in ledger.vendor_invoice_plan() if invoice.role == "shortage_true"}

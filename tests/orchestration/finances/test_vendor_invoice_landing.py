@@ -18,19 +18,23 @@ pytestmark = [pytest.mark.slow]
 def _land(landing) -> invoices.InvoiceOutcome:  # type: ignore[no-untyped-def]
     account = landing.accounts["demo-vendor"]
     with landing.client(account.id) as client:
+        now = client.options.now()
+        invoices.land_vendor_shipments(
+            client, account, lake=landing.lake, archive=landing.archive, now=now, lookback_days=7
+        )
         return invoices.land_vendor_invoices(
-            client,
-            account,
-            lake=landing.lake,
-            archive=landing.archive,
-            now=client.options.now(),
-            lookback_days=7,
+            client, account, lake=landing.lake, archive=landing.archive, now=now, lookback_days=7
         )
 
 
 def _query(lake: Path, sql: str) -> list[tuple]:
     with duckdb.connect() as connection:
-        for dataset in (invoices.INVOICES, invoices.INVOICE_LINES, invoices.INVOICE_STATUS_HISTORY):
+        for dataset in (
+            invoices.INVOICES,
+            invoices.INVOICE_LINES,
+            invoices.INVOICE_STATUS_HISTORY,
+            invoices.SHIPMENT_ITEMS,
+        ):
             connection.execute(
                 f"create view {dataset} as select * from read_parquet('{lake}/{dataset}/*/*.parquet')"
             )
@@ -52,6 +56,14 @@ def test_invoices_land_once_and_status_changes_update_in_place(landing) -> None:
         "from vendor_invoice_lines group by 1) l using (invoice_identifier) where l.s <> i.invoice_amount",
     )
     assert mismatched == []
+    # Every invoice line's PO item was shipped on the invoice's ASN.
+    unshipped = _query(
+        landing.lake,
+        "select l.invoice_identifier, l.line_item_id from vendor_invoice_lines l left join vendor_shipment_items s "
+        "on s.vendor_shipment_identifier = l.asn_id and s.buyer_product_identifier = l.asin "
+        "where s.shipped_quantity_eaches is null",
+    )
+    assert unshipped == []
     [(amount_type,)] = _query(landing.lake, "select typeof(invoice_amount) from vendor_invoices limit 1")
     assert amount_type.startswith("DECIMAL")
 

@@ -1,4 +1,5 @@
 -- One row per vendor invoice line: what the PO ordered and Amazon received (getPurchaseOrdersStatus), what the
+-- vendor's shipment (ASN, GetShipmentDetails) says it shipped,
 -- vendor invoiced, what Amazon matched and paid, and the variances with their reasons. Unit costs keep four
 -- places (vendor costs can carry sub-cent precision); amounts are cents.
 with lines as (
@@ -12,6 +13,13 @@ invoices as (
 
 po_items as (
     select * from {{ ref('stg_lake_vendor__po_item_status') }}
+),
+
+shipped as (
+    select account_id, vendor_shipment_identifier, purchase_order_number, buyer_product_identifier,
+           cast(sum(shipped_quantity) as bigint) as shipped_quantity
+    from {{ ref('stg_lake_vendor__shipment_items') }}
+    group by all
 )
 
 select
@@ -33,6 +41,7 @@ select
     po_items.ordered_quantity_eaches as ordered_quantity,
     po_items.accepted_quantity_eaches as accepted_quantity,
     po_items.received_quantity_eaches as received_quantity,
+    shipped.shipped_quantity,
     lines.quantity as invoiced_quantity,
     cast(lines.total_amount as decimal(18, 2)) as invoiced_amount,
     lines.is_matched,
@@ -53,3 +62,8 @@ left join po_items
     on po_items.account_id = lines.account_id
     and po_items.purchase_order_number = lines.purchase_order_id
     and po_items.buyer_product_identifier = lines.asin
+left join shipped
+    on shipped.account_id = lines.account_id
+    and shipped.vendor_shipment_identifier = lines.asn_id
+    and shipped.purchase_order_number = lines.purchase_order_id
+    and shipped.buyer_product_identifier = lines.asin

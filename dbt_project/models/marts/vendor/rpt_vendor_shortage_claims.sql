@@ -1,5 +1,6 @@
 -- Dispute candidates: shortage deductions on lines where Amazon's own receipts (getPurchaseOrdersStatus
--- receivedQuantity) show at least the units invoiced, so the shortage contradicts Amazon's records. The window to
+-- receivedQuantity) or the vendor's shipment (its ASN, GetShipmentDetails) show at least the units invoiced, so
+-- the shortage is contradicted by the records. The window to
 -- dispute is var vendor_dispute_window_days (30 by default: Amazon's Vendor Central policy as vendors' tools report
 -- it, counted from the payment date; not an API fact) from the invoice's payment (its last update once paid), or
 -- from its due date while unpaid.
@@ -21,6 +22,7 @@ candidates as (
         shortages.*,
         lines.invoiced_quantity,
         lines.received_quantity,
+        lines.shipped_quantity,
         invoices.as_of_date,
         case
             when invoices.invoice_status in ('PAID', 'DEDUCTED', 'PARTIALLY_PAID')
@@ -30,7 +32,7 @@ candidates as (
     from shortages
     inner join lines using (account_id, invoice_identifier, line_item_id)
     inner join invoices using (account_id, invoice_identifier)
-    where lines.received_quantity >= lines.invoiced_quantity
+    where lines.received_quantity >= lines.invoiced_quantity or lines.shipped_quantity >= lines.invoiced_quantity
 )
 
 select
@@ -46,6 +48,9 @@ select
     reason,
     invoiced_quantity,
     received_quantity,
+    shipped_quantity,
+    received_quantity >= invoiced_quantity as receipts_contradict,
+    coalesce(shipped_quantity >= invoiced_quantity, false) as shipment_contradicts,
     quantity as units_deducted,
     amount as amount_at_stake,
     currency,
