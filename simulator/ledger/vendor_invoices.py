@@ -7,10 +7,11 @@ on the due date. Between those moments the invoice is IN_PROGRESS; once paid it 
 
 Some invoices get a role (chosen by their timing relative to ``today``, so that the demo shows every status):
 
-- ``shortage_true``: units lost in transit: Amazon received fewer than the vendor shipped and invoiced (the PO's
-  receipts say so), and deducts them (PQV, SHORTAGES_IN_TRANSIT). Correct: not a dispute candidate.
-- ``shortage_planted``: Amazon deducts a shortage (PQV, SHORTAGES_IN_TRANSIT) although its own PO receipts show
-  every invoiced unit arrived: a dispute candidate.
+- ``shortage_true``: a few invoiced units never arrived: Amazon's PO receipts and the vendor's own shipment (its
+  ASN, GetShipmentDetails) both show fewer units than the invoice, and Amazon deducts them (PQV,
+  SHORTAGES_IN_TRANSIT). Correct: not a dispute candidate. (The PO line's ``lost_in_transit`` holds them.)
+- ``shortage_planted``: Amazon deducts a shortage (PQV, SHORTAGES_IN_TRANSIT) although its own PO receipts and the
+  ASN show every invoiced unit shipped and arrived: a dispute candidate.
 - ``price_variance``: the vendor invoiced one line at its regular cost while the PO carried a deal cost (DEALBUY);
   Amazon deducts the difference (PPV).
 - ``damage_allowance`` / ``price_protection``: Amazon nets a service charge against the invoice (settlement
@@ -108,7 +109,7 @@ def _invoiceable(po: PurchaseOrder) -> bool:
 def build_invoices(
     orders: list[PurchaseOrder], seed: int, today: date
 ) -> tuple[list[PurchaseOrder], list[VendorInvoice]]:
-    """The invoices of demo-vendor's orders, and the orders with the units lost in transit taken off their
+    """The invoices of demo-vendor's orders, and the orders with the units that never arrived taken off their
     receipts (the shortages that are right)."""
     rng = random.Random(f"{seed}|vendor-invoices|{today.isoformat()}")
     midnight = datetime.combine(today, time(0, 0), tzinfo=UTC)
