@@ -14,6 +14,7 @@ import click
 
 from acorn_cli.books import books
 from acorn_cli.environment import prepare_environment
+from acorn_cli.vendor import vendor
 from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY, ExitCode
 from orchestration.paths import DBT_PROJECT_DIR, REPO_ROOT, data_paths
 
@@ -458,6 +459,7 @@ def docs(port: int) -> None:
 
 
 cli.add_command(books)
+cli.add_command(vendor)
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ STEP_LABELS = {
     "finances_settlement_summaries": "Finances settlement summaries",
     "finances_expected_payouts": "expected payouts",
     "vendor_purchase_orders": "vendor purchase orders",
+    "vendor_invoices": "vendor invoices",
     "acorn_dbt_models": "dbt build (staging, intermediate, marts, tests)",
 }
 

@@ -180,6 +180,36 @@ def books_lines(warehouse: Path) -> list[str]:
     return lines
 
 
+def vendor_lines(warehouse: Path) -> list[str]:
+    """Per vendor account and currency: money invoiced, paid, deducted, and at stake in shortage disputes
+    (REJECTED invoices aside; the dispute candidates of rpt_vendor_shortage_claims)."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute(
+            """
+            with invoices as (
+                select account_id, currency, count(*) as invoices, sum(invoice_amount) as invoiced,
+                       sum(paid_amount) as paid, sum(deduction_amount) as deducted, sum(open_amount) as open
+                from marts.fct_vendor_invoices
+                where invoice_status <> 'REJECTED'
+                group by all
+            ),
+            claims as (
+                select account_id, currency, count(*) as claims, sum(amount_at_stake) as at_stake
+                from marts.rpt_vendor_shortage_claims
+                group by all
+            )
+            select invoices.*, coalesce(claims.claims, 0), coalesce(claims.at_stake, 0)
+            from invoices left join claims using (account_id, currency)
+            order by account_id, currency
+            """
+        ).fetchall()
+    return [
+        f"  {account:<12} {currency}  invoiced {invoiced} ({count} invoices), paid {paid}, deducted {deducted}, "
+        f"still open {open_}; at stake in disputes {at_stake} ({claims} shortage claims)"
+        for account, currency, count, invoiced, paid, deducted, open_, claims, at_stake in rows
+    ]
+
+
 def format_checks(checks: list[CheckReport], *, expected: set[str] | None = None) -> list[str]:
     """The failed checks with their numbers; `expected` marks the demo's deliberate anomalies as such."""
     failed = [check for check in checks if not check.passed]
@@ -206,6 +236,8 @@ def render_summary(warehouse: Path, checks: list[CheckReport], *, expected: set[
     out += forecast_lines(warehouse) or ["  (no history yet)"]
     out += ["", "Books (journals posted, marts.fct_journal_lines):"]
     out += books_lines(warehouse) or ["  (none)"]
+    out += ["", "Vendor invoices (money invoiced, paid, deducted; at stake in shortage disputes):"]
+    out += vendor_lines(warehouse) or ["  (none)"]
     out += ["", "Rows per mart:"]
     out += [f"  marts.{name}: {count}" for name, count in mart_row_counts(warehouse).items()]
     out += ["", "Checks:"]

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from orchestration.finances import transactions_landing as tx
 from orchestration.finances import v0_landing as v0
+from orchestration.vendor_orders import invoices_landing as invoices
 from orchestration.vendor_orders import landing as vendor
 from transforms.finances.balances import BALANCES_SCHEMA
 from transforms.finances.event_groups import (
@@ -28,6 +29,12 @@ from transforms.finances.transactions import (
     TRANSACTIONS_SCHEMA,
 )
 from transforms.finances.v0_events import FINANCIAL_EVENTS_SCHEMA, FINANCIAL_EVENTS_UNKNOWN_SCHEMA
+from transforms.vendor_invoices import (
+    VENDOR_INVOICE_LINES_SCHEMA,
+    VENDOR_INVOICE_STATUS_HISTORY_SCHEMA,
+    VENDOR_INVOICES_SCHEMA,
+    VENDOR_SHIPMENT_ITEMS_SCHEMA,
+)
 from transforms.vendor_orders import (
     VENDOR_PO_HEADERS_SCHEMA,
     VENDOR_PO_ITEM_STATUS_SCHEMA,
@@ -52,4 +59,8 @@ def finance_lake_datasets() -> dict[str, pa.Schema]:
         vendor.HEADERS: VENDOR_PO_HEADERS_SCHEMA,
         vendor.ITEMS: VENDOR_PO_ITEMS_SCHEMA,
         vendor.ITEM_STATUS: VENDOR_PO_ITEM_STATUS_SCHEMA,
+        invoices.INVOICES: VENDOR_INVOICES_SCHEMA,
+        invoices.INVOICE_LINES: VENDOR_INVOICE_LINES_SCHEMA,
+        invoices.INVOICE_STATUS_HISTORY: VENDOR_INVOICE_STATUS_HISTORY_SCHEMA,
+        invoices.SHIPMENT_ITEMS: VENDOR_SHIPMENT_ITEMS_SCHEMA,
     }

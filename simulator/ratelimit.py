@@ -36,6 +36,11 @@ USAGE_PLANS: dict[str, UsagePlan] = {
     "getPurchaseOrders": UsagePlan(Decimal("10"), 10),
     "getPurchaseOrder": UsagePlan(Decimal("10"), 10),
     "getPurchaseOrdersStatus": UsagePlan(Decimal("10"), 10),
+    "GetShipmentDetails": UsagePlan(Decimal("10"), 10),
+    # Finances Invoices 2026-06-25 publishes no usage plan; the simulator applies the client's conservative
+    # default (spapi.ratelimit: Finances 2024-06-19's 0.5/s, burst 10).
+    "getInvoiceHeaders": UsagePlan(Decimal("0.5"), 10),
+    "getInvoice": UsagePlan(Decimal("0.5"), 10),
 }
 
 

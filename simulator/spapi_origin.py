@@ -24,7 +24,14 @@ from simulator.documents_origin import presign
 from simulator.errors import InvalidInput, NotFound, error_response, new_request_id
 from simulator.faults import Fault
 from simulator.jsonbody import ExactJSONResponse
-from simulator.operations import finances_2024, finances_v0, reports, transfers, vendor_orders
+from simulator.operations import (
+    finances_2024,
+    finances_invoices,
+    finances_v0,
+    reports,
+    transfers,
+    vendor_orders,
+)
 from simulator.operations.context import OperationContext, ResultCache
 from simulator.ratelimit import USAGE_PLANS, header_rate
 from simulator.state import SimulatorState
@@ -95,6 +102,21 @@ OPERATION_ROUTES = (
         "getPurchaseOrdersStatus",
         "vendor",
         vendor_orders.get_purchase_orders_status,
+    ),
+    OperationRoute(
+        "/vendor/shipping/v1/shipments", "GetShipmentDetails", "vendor", vendor_orders.get_shipment_details
+    ),
+    OperationRoute(
+        "/finances/invoices/2026-06-25/invoices",
+        "getInvoiceHeaders",
+        "vendor",
+        finances_invoices.get_invoice_headers,
+    ),
+    OperationRoute(
+        "/finances/invoices/2026-06-25/invoices/{invoiceIdentifier}",
+        "getInvoice",
+        "vendor",
+        finances_invoices.get_invoice,
     ),
 )
 

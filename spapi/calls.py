@@ -68,3 +68,22 @@ class VendorOrdersCalls(Protocol):
     def iter_purchase_order_statuses(
         self, updated_after: datetime, updated_before: datetime | None = None, *, page_size: int = 100
     ) -> Iterator[ApiPage]: ...
+
+
+class VendorInvoicesCalls(Protocol):
+    """Finances Invoices 2026-06-25: invoice headers and each invoice's line items."""
+
+    def iter_invoice_headers(
+        self,
+        marketplace_id: str,
+        *,
+        issued_from: datetime | None = None,
+        issued_to: datetime | None = None,
+        modified_after: datetime | None = None,
+    ) -> Iterator[ApiPage]: ...
+
+    def iter_invoice_pages(self, invoice_identifier: str, marketplace_id: str) -> Iterator[ApiPage]: ...
+
+    def iter_shipment_details(
+        self, created_after: datetime, created_before: datetime | None = None, *, page_size: int = 50
+    ) -> Iterator[ApiPage]: ...

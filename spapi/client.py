@@ -45,7 +45,7 @@ from spapi.endpoints import ApiPage, MalformedResponseError, Operation, parse_js
 from spapi.errors import DocumentDownloadError, SpApiError, SpApiServerError, SpApiThrottledError
 from spapi.ratelimit import SHARED_REGISTRY, RateLimiterRegistry, parse_rate_limit_header
 from spapi.redact import get_logger, protect_third_party_loggers
-from spapi.windows import finances_windows, iso_date, iso_z, vendor_windows
+from spapi.windows import finances_windows, invoice_windows, iso_date, iso_z, vendor_windows
 
 log = get_logger()
 
@@ -567,6 +567,51 @@ class SpApiClient:
             page_size,
             date_fields=("lastUpdatedDate", "purchaseOrderDate"),
         )
+
+    def iter_shipment_details(
+        self, created_after: datetime, created_before: datetime | None = None, *, page_size: int = 50
+    ) -> Iterator[ApiPage]:
+        """Vendor Shipments v1 GetShipmentDetails: the vendor's shipments (ASNs) created in the range, 50 a page
+        (the model states no maximum range; the range is asked in one sweep)."""
+        params = {"limit": str(page_size), "createdAfter": iso_z(created_after), "sortOrder": "ASC"}
+        if created_before is not None:
+            params["createdBefore"] = iso_z(created_before)
+        yield from self.paginate(ops.GET_SHIPMENT_DETAILS, params)
+
+    # ------------------------------------------------------------------------------- vendor invoices
+
+    def iter_invoice_headers(
+        self,
+        marketplace_id: str,
+        *,
+        issued_from: datetime | None = None,
+        issued_to: datetime | None = None,
+        modified_after: datetime | None = None,
+    ) -> Iterator[ApiPage]:
+        """Finances Invoices getInvoiceHeaders: issue-date windows of at most 90 days from `issued_from`, or
+        (`issued_from` None) the headers modified after `modified_after` (Amazon's default window: the last 90
+        days of issue dates). Items are `InvoiceHeader` dicts, amounts Decimal."""
+        if issued_from is None:
+            params = {"marketplaceId": marketplace_id}
+            if modified_after is not None:
+                params["invoicesModifiedAfter"] = iso_z(modified_after)
+            yield from self.paginate(ops.GET_INVOICE_HEADERS, params)
+            return
+        for window in invoice_windows(issued_from, issued_to, now=self.options.now()):
+            params = {
+                "marketplaceId": marketplace_id,
+                "fromIssueDate": iso_z(window.start),
+                "toIssueDate": iso_z(window.end),
+            }
+            if modified_after is not None:
+                params["invoicesModifiedAfter"] = iso_z(modified_after)
+            yield from self.paginate(ops.GET_INVOICE_HEADERS, params)
+
+    def iter_invoice_pages(self, invoice_identifier: str, marketplace_id: str) -> Iterator[ApiPage]:
+        """getInvoice: every page of one invoice's line items (`nextTokenForLineItems`); each page's body also
+        holds `invoiceHeader`. The identifier of an inventory invoice is `InvoiceNumber~PayeeCode`."""
+        path = ops.GET_INVOICE.path.format(invoiceIdentifier=quote(invoice_identifier, safe=""))
+        yield from self.paginate(ops.GET_INVOICE, {"marketplaceId": marketplace_id}, path=path)
 
     def _vendor_pages(
         self,

@@ -101,6 +101,24 @@ GET_PURCHASE_ORDERS_STATUS = Operation(
     items_keys=("ordersStatus",),
     next_token_path=("pagination", "nextToken"),
 )
+GET_SHIPMENT_DETAILS = Operation(
+    "GetShipmentDetails",
+    "/vendor/shipping/v1/shipments",
+    envelope="payload",
+    items_keys=("shipments",),
+    next_token_path=("pagination", "nextToken"),
+)
+GET_INVOICE_HEADERS = Operation(
+    "getInvoiceHeaders", "/finances/invoices/2026-06-25/invoices", items_keys=("invoices",)
+)
+# getInvoice pages its line items (600 a page) with their own token; every page repeats the header.
+GET_INVOICE = Operation(
+    "getInvoice",
+    "/finances/invoices/2026-06-25/invoices/{invoiceIdentifier}",
+    items_keys=("invoiceItems",),
+    next_token_path=("nextTokenForLineItems",),
+    next_token_param="nextTokenForLineItems",
+)
 
 OPERATIONS: dict[str, Operation] = {
     operation.operation_id: operation
@@ -120,6 +138,9 @@ OPERATIONS: dict[str, Operation] = {
         GET_PURCHASE_ORDERS,
         GET_PURCHASE_ORDER,
         GET_PURCHASE_ORDERS_STATUS,
+        GET_SHIPMENT_DETAILS,
+        GET_INVOICE_HEADERS,
+        GET_INVOICE,
     )
 }
 

@@ -32,7 +32,14 @@ _FIN_2024 = (
     "developer-docs.amazon.com/sp-api/docs/finances-api-rate-limits"
 )
 _TRANSFERS = "model transfers_2024-06-01.json, Usage Plan table"
+_SHIPMENTS = "model vendorShipments.json, Usage Plan table"
 _VENDOR = "model vendorOrders.json, Usage Plan table (quoted too at docs.rs/amazon-spapi vendor_orders_v1)"
+# Finances Invoices 2026-06-25 has no Usage Plan table (AMAZON-FACTS.md: "The model states no rate limit"): a
+# conservative default, the Finances 2024-06-19 plan (0.5 requests per second, burst 10), which the bucket leaves
+# for the rate Amazon reports in `x-amzn-RateLimit-Limit` on the first answer.
+_INVOICES = (
+    "no usage plan in model financesInvoices_2026-06-25.json: conservative default (Finances 2024-06-19)"
+)
 
 # Amazon's published default rate and burst per operation. Each value is the "Usage Plan" table in the
 # operation's description in Amazon's OpenAPI model (amzn/selling-partner-api-models, copied under
@@ -53,6 +60,9 @@ PUBLISHED_LIMITS: dict[str, RateLimit] = {
     "getPurchaseOrders": RateLimit(10.0, 10, _VENDOR),
     "getPurchaseOrder": RateLimit(10.0, 10, _VENDOR),
     "getPurchaseOrdersStatus": RateLimit(10.0, 10, _VENDOR),
+    "GetShipmentDetails": RateLimit(10.0, 10, _SHIPMENTS),
+    "getInvoiceHeaders": RateLimit(0.5, 10, _INVOICES),
+    "getInvoice": RateLimit(0.5, 10, _INVOICES),
 }
 
 # An operation missing from the table gets the most conservative published rate rather than none.

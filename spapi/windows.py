@@ -16,6 +16,8 @@ FINANCES_MIN_LAG = timedelta(minutes=2)
 # "more than two minutes": keep a little margin for the clock difference between us and Amazon.
 FINANCES_SAFE_LAG = FINANCES_MIN_LAG + timedelta(seconds=30)
 VENDOR_MAX_WINDOW = timedelta(days=7)
+# Finances Invoices 2026-06-25: issue-date windows of at most 90 days.
+INVOICE_MAX_WINDOW = timedelta(days=90)
 # "at most 6 months": 180 days is inside six months whatever the months' lengths.
 VENDOR_MAX_AGE = timedelta(days=180)
 
@@ -88,3 +90,9 @@ def vendor_windows(start: datetime, end: datetime | None, *, now: datetime) -> l
     earliest = now - VENDOR_MAX_AGE
     stop = now if end is None else min(as_utc(end), now)
     return split_windows(max(as_utc(start), earliest), stop, VENDOR_MAX_WINDOW)
+
+
+def invoice_windows(start: datetime, end: datetime | None, *, now: datetime) -> list[Window]:
+    """Issue-date windows getInvoiceHeaders accepts for [start, end): at most 90 days each, none after `now`."""
+    stop = as_utc(now) if end is None else min(as_utc(end), as_utc(now))
+    return split_windows(start, stop, INVOICE_MAX_WINDOW)

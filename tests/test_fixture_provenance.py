@@ -14,6 +14,15 @@ def test_every_fixture_matches_its_recorded_checksum(shared_fixtures: Path) -> N
         (path, digest)
         for digest, path in re.findall(r"^([0-9a-f]{64})  (\S+)$", provenance, flags=re.MULTILINE)
     )
+    # §8 records its files in a table (| file | repo path | last commit | sha256 | what |); those copied here
+    # (the vendor finance models the simulator validates against) must match it too.
+    table = dict(
+        (path, digest)
+        for path, digest in re.findall(
+            r"^\| (\S+) \| \S+ \| [^|]+ \| ([0-9a-f]{64}) \|", provenance, flags=re.MULTILINE
+        )
+    )
+    recorded.update({path: digest for path, digest in table.items() if (shared_fixtures / path).is_file()})
     present = {
         str(path.relative_to(shared_fixtures)): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in shared_fixtures.rglob("*")

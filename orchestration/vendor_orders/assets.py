@@ -9,7 +9,7 @@ import dagster as dg
 from orchestration.clock import amazon_now
 from orchestration.lake_metadata import lake_materialization
 from orchestration.resources import DataDirResource, SpApiResource
-from orchestration.vendor_orders import landing
+from orchestration.vendor_orders import invoices_landing, landing
 from transforms.archive import RawArchive
 
 SPAPI_VENDOR_ORDERS = dg.AssetKey(["spapi", "vendor_orders_v1"])
@@ -93,3 +93,94 @@ def vendor_purchase_orders(
     yield lake_materialization(
         paths.lake, VENDOR_PO_ITEM_STATUS, {"statuses_read": sum(o.statuses_read for o in outcomes)}
     )
+
+
+SPAPI_VENDOR_INVOICES = dg.AssetKey(["spapi", "finances_invoices_2026_06_25"])
+VENDOR_INVOICES = dg.AssetKey(["lake", invoices_landing.INVOICES])
+VENDOR_INVOICE_LINES = dg.AssetKey(["lake", invoices_landing.INVOICE_LINES])
+VENDOR_INVOICE_STATUS_HISTORY = dg.AssetKey(["lake", invoices_landing.INVOICE_STATUS_HISTORY])
+VENDOR_SHIPMENT_ITEMS = dg.AssetKey(["lake", invoices_landing.SHIPMENT_ITEMS])
+
+spapi_vendor_invoices = dg.AssetSpec(
+    SPAPI_VENDOR_INVOICES,
+    description="Finances Invoices 2026-06-25: getInvoiceHeaders (issue-date windows of at most 90 days, then "
+    "invoicesModifiedAfter) and getInvoice (line items, nextTokenForLineItems); Vendor Shipments v1 "
+    "GetShipmentDetails.",
+    group_name=GROUP,
+    kinds={"api"},
+)
+
+
+def _invoice_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key, deps=[SPAPI_VENDOR_INVOICES], description=description, group_name=GROUP, kinds={"parquet"}
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        _invoice_spec(
+            VENDOR_INVOICES,
+            "One row per vendor invoice (latest version, a status change updates it in place): status, dates, "
+            "amount, paid, queued, quick-pay discount, variances, other deductions, related ids; partition "
+            "account_id=<id>,issue_month=<YYYY-MM>.",
+        ),
+        _invoice_spec(
+            VENDOR_INVOICE_LINES,
+            "One row per invoice line item with its matching context (matched, paid, variances and reasons).",
+        ),
+        _invoice_spec(
+            VENDOR_INVOICE_STATUS_HISTORY,
+            "One row per (invoice, status, last update) seen: each invoice's status history.",
+        ),
+        _invoice_spec(
+            VENDOR_SHIPMENT_ITEMS,
+            "One row per shipped PO item of the vendor's shipments (ASNs, GetShipmentDetails); partition "
+            "account_id=<id>,created_month=<YYYY-MM>.",
+        ),
+    ],
+    can_subset=False,
+)
+def vendor_invoices(
+    context: dg.AssetExecutionContext, config: VendorRunConfig, spapi: SpApiResource, data: DataDirResource
+) -> Iterator[dg.MaterializeResult]:
+    paths = data.paths()
+    archive = RawArchive(paths.raw)
+    outcomes = []
+    for account in spapi.accounts(kind="vendor"):
+        with spapi.client(account) as client:
+            outcome = invoices_landing.land_vendor_invoices(
+                client,
+                account,
+                lake=paths.lake,
+                archive=archive,
+                now=amazon_now(client),
+                lookback_days=config.lookback_days,
+            )
+            shipped = invoices_landing.land_vendor_shipments(
+                client,
+                account,
+                lake=paths.lake,
+                archive=archive,
+                now=amazon_now(client),
+                lookback_days=config.lookback_days,
+            )
+        context.log.info(f"{account.id}: {shipped.shipments_read} shipments read")
+        context.log.info(
+            f"{account.id}: {outcome.headers_read} invoice headers read, {outcome.invoices_changed} new or "
+            f"changed, {outcome.lines_read} lines"
+        )
+        outcomes.append(outcome)
+    yield lake_materialization(
+        paths.lake,
+        VENDOR_INVOICES,
+        {
+            "accounts": dg.MetadataValue.json([asdict(o) for o in outcomes]),
+            "invoices_changed": sum(o.invoices_changed for o in outcomes),
+        },
+    )
+    yield lake_materialization(
+        paths.lake, VENDOR_INVOICE_LINES, {"lines_read": sum(o.lines_read for o in outcomes)}
+    )
+    yield lake_materialization(paths.lake, VENDOR_INVOICE_STATUS_HISTORY, {})
+    yield lake_materialization(paths.lake, VENDOR_SHIPMENT_ITEMS, {})

@@ -11,6 +11,7 @@ from simulator.ledger import anomalies as anomaly_catalog
 from simulator.ledger import (
     finances_2024,
     finances_v0,
+    vendor_invoices,
     vendor_orders,
 )
 from simulator.ledger.catalog import MARKETPLACES, all_accounts, seller_profile
@@ -40,7 +41,9 @@ class Ledger:
         self.today = today or default_start().date()
         self._settlements = build_history(seed, self.today)
         self._anomalies = anomaly_catalog.place(self._settlements, self.today)
-        self._vendor = vendor_orders.build_purchase_orders(seed, self.today)
+        self._vendor, self._invoices = vendor_invoices.build_invoices(
+            vendor_orders.build_purchase_orders(seed, self.today), seed, self.today
+        )
         self._by_document = {
             s.report_document_id: s for settlements in self._settlements.values() for s in settlements
         }
@@ -314,6 +317,52 @@ class Ledger:
         return vendor_orders.statuses_view(
             self._vendor, now, updated_after=updated_after, updated_before=updated_before
         )
+
+    # -- Finances Invoices 2026-06-25 ------------------------------------------------------------------------
+
+    def invoice_headers(
+        self,
+        account_id: str,
+        now: datetime,
+        *,
+        issued_from: datetime | None = None,
+        issued_to: datetime | None = None,
+        modified_after: datetime | None = None,
+    ) -> list[dict]:
+        """The vendor's `InvoiceHeader` dicts as they stand at ``now``, oldest issue first (amounts Decimal)."""
+        if account_id != vendor_orders.VENDOR_ACCOUNT_ID:
+            return []
+        return vendor_invoices.headers_view(
+            self._invoices, now, issued_from=issued_from, issued_to=issued_to, modified_after=modified_after
+        )
+
+    def invoice(self, account_id: str, identifier: str, now: datetime) -> tuple[dict, list[dict]] | None:
+        """(header, line items) of one invoice issued by ``now``, or None."""
+        if account_id != vendor_orders.VENDOR_ACCOUNT_ID:
+            return None
+        for invoice in self._invoices:
+            if invoice.identifier == identifier and invoice.issued_at <= now:
+                return vendor_invoices.header_dict(invoice, now), vendor_invoices.item_dicts(invoice, now)
+        return None
+
+    def shipments(
+        self,
+        account_id: str,
+        now: datetime,
+        *,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+    ) -> list[dict]:
+        """Vendor Shipments v1 `Shipment` dicts (one ASN per invoiced PO) created by ``now``, oldest first."""
+        if account_id != vendor_orders.VENDOR_ACCOUNT_ID:
+            return []
+        return vendor_invoices.shipments_view(
+            self._invoices, now, created_after=created_after, created_before=created_before
+        )
+
+    def vendor_invoice_plan(self) -> list[vendor_invoices.VendorInvoice]:
+        """The invoices with their roles (what the tests and the README's planted shortages refer to)."""
+        return list(self._invoices)
 
     # -- helpers -------------------------------------------------------------------------------------------
 

@@ -54,6 +54,11 @@ class PurchaseOrderLine:
     accepted: int
     receipts: tuple[Receipt, ...]
     back_order_allowed: bool
+    lost_in_transit: int = 0  # shipped and invoiced but never received (vendor_invoices' true shortages)
+
+    @property
+    def expected_received(self) -> int:
+        return self.accepted - self.lost_in_transit
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,9 @@ class PurchaseOrder:
         )
 
     def is_closed(self, now: datetime) -> bool:
-        all_received = all(sum(r.quantity for r in line.receipts) == line.accepted for line in self.lines)
+        all_received = all(
+            sum(r.quantity for r in line.receipts) == line.expected_received for line in self.lines
+        )
         return all_received and self.closed_at() <= now
 
     def changes(self, now: datetime) -> list[datetime]:

@@ -140,3 +140,34 @@ def get_purchase_orders_status(ctx: OperationContext) -> dict[str, Any]:
     if next_token:
         payload["pagination"] = {"nextToken": next_token}
     return {"payload": payload}
+
+
+def get_shipment_details(ctx: OperationContext) -> dict[str, Any]:
+    """Vendor Shipments v1 GetShipmentDetails, filtered on createdAfter/createdBefore (the other filters of the
+    model are accepted and not applied: the demo vendor's shipments are all Shipped)."""
+
+    def read_filters() -> tuple[dict[str, Any], int]:
+        created_after = params.optional_datetime(ctx.query, "createdAfter")
+        created_before = params.optional_datetime(ctx.query, "createdBefore")
+        ordered("createdAfter", created_after, "createdBefore", created_before)
+        filters = {
+            "createdAfter": iso(created_after),
+            "createdBefore": iso(created_before),
+            "sortOrder": params.enum(ctx.query, "sortOrder", ("ASC", "DESC")) or "ASC",
+        }
+        return filters, params.integer(ctx.query, "limit", default=50, minimum=1, maximum=50)
+
+    def fetch(filters: dict[str, Any], snapshot: datetime) -> list[Any]:
+        shipments = ctx.ledger.shipments(
+            ctx.account_id,
+            snapshot,
+            created_after=dt(filters["createdAfter"]),
+            created_before=dt(filters["createdBefore"]),
+        )
+        return list(reversed(shipments)) if filters["sortOrder"] == "DESC" else shipments
+
+    shipments, next_token = paged(ctx, "nextToken", read_filters, fetch)
+    payload: dict[str, Any] = {"shipments": shipments}
+    if next_token:
+        payload["pagination"] = {"nextToken": next_token}
+    return {"payload": payload}

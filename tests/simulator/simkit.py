@@ -23,6 +23,8 @@ MODEL_FILES = (
     "finances_2024-06-19.json",
     "transfers_2024-06-01.json",
     "vendorOrders.json",
+    "financesInvoices_2026-06-25.json",
+    "vendorShipments.json",
 )
 REFRESH_TOKEN = "Atzr|simulator-test-refresh-token-SECRET"
 CLIENT_ID = "amzn1.application-oa2-client.simtest"

@@ -20,6 +20,7 @@ from finance_testkit import REPO_ROOT, Landing, landing_on_simulator
 from orchestration.finances import transactions_landing as tx
 from orchestration.finances import v0_landing as v0
 from orchestration.finances.assets import known_settlement_ids
+from orchestration.vendor_orders import invoices_landing as vendor_invoices
 from orchestration.vendor_orders import landing as vendor
 from orchestration.warehouse.lake_views import register_lake_views
 from simulator.clock import default_start
@@ -70,6 +71,12 @@ def land_finances(landing: Landing) -> None:
             now = client.options.now()
             if account.kind == "vendor":
                 vendor.land_vendor_orders(
+                    client, account, lake=landing.lake, archive=landing.archive, now=now, lookback_days=7
+                )
+                vendor_invoices.land_vendor_invoices(
+                    client, account, lake=landing.lake, archive=landing.archive, now=now, lookback_days=7
+                )
+                vendor_invoices.land_vendor_shipments(
                     client, account, lake=landing.lake, archive=landing.archive, now=now, lookback_days=7
                 )
                 continue

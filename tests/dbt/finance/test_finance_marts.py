@@ -239,3 +239,139 @@ def test_demo_summary_prints_deferred_money_and_maturities(pipeline) -> None:  #
         "select sum(deferred_amount) from marts.rpt_deferred_schedule where account_id = 'demo-eu'",
     )[0][0]
     assert f"{total} EUR" in headline[0]
+
+
+# -- vendor finance (issue 19): invoices, deductions, PO to cash, shortage claims --------------------------------
+
+
+def test_vendor_invoices_in_every_status_reconcile_to_the_cent(pipeline) -> None:  # type: ignore[no-untyped-def]
+    statuses = {
+        s
+        for (s,) in _rows(pipeline.warehouse, "select distinct invoice_status from marts.fct_vendor_invoices")
+    }
+    assert statuses == {"IN_PROGRESS", "PAID", "PARTIALLY_PAID", "PARTIALLY_DEDUCTED", "DEDUCTED", "REJECTED"}
+    broken = _rows(
+        pipeline.warehouse,
+        """
+        select invoice_identifier from marts.fct_vendor_invoices
+        where invoice_amount <> paid_amount + queued_amount + quick_pay_discount + quantity_variance_amount
+              + price_variance_amount + other_deduction_amount + open_amount
+           or open_amount < 0 or not lines_sum_to_amount or not reconciles
+           or (invoice_status in ('PAID', 'DEDUCTED') and open_amount <> 0)
+           or (invoice_status = 'DEDUCTED') <> (invoice_status in ('PAID', 'DEDUCTED') and deduction_amount > 0)
+        """,
+    )
+    assert broken == []
+    types = {
+        t
+        for (t,) in _rows(
+            pipeline.warehouse, "select distinct typeof(invoice_amount) from marts.fct_vendor_invoices"
+        )
+    }
+    assert types == {"DECIMAL(18,2)"}
+    # Every deduction is listed once, and they add up to each invoice's deductions.
+    differing = _rows(
+        pipeline.warehouse,
+        """
+        select i.invoice_identifier from marts.fct_vendor_invoices i
+        left join (select invoice_identifier, sum(amount) as total from marts.fct_vendor_deductions group by 1) d
+            using (invoice_identifier)
+        where i.deduction_amount <> coalesce(d.total, 0)
+        """,
+    )
+    assert differing == []
+    categories = {
+        c for (c,) in _rows(pipeline.warehouse, "select distinct category from marts.fct_vendor_deductions")
+    }
+    assert categories == {"shortage", "price", "allowance"}
+
+
+def test_vendor_shortage_claims_are_the_planted_shortages_and_nothing_else(pipeline) -> None:  # type: ignore[no-untyped-def]
+    ledger = pipeline.landing.simulator.ledger
+    planted = {
+        (invoice.number, line.short_units * line.unit_cost)
+        for invoice in ledger.vendor_invoice_plan()
+        if invoice.role == "shortage_planted"
+        for line in invoice.lines
+        if line.short_units
+    }
+    assert planted
+    claims = set(
+        _rows(
+            pipeline.warehouse, "select invoice_number, amount_at_stake from marts.rpt_vendor_shortage_claims"
+        )
+    )
+    assert claims == planted
+    # Both Amazon's receipts and the vendor's shipment (ASN) contradict each planted shortage.
+    evidence = _rows(
+        pipeline.warehouse,
+        "select receipts_contradict, shipment_contradicts from marts.rpt_vendor_shortage_claims",
+    )
+    assert set(evidence) == {(True, True)}
+    # The shortages that are right (Amazon received fewer units) show on the closed PO as invoiced beyond
+    # receipts (an open PO may still await a delivery its invoice already covers).
+    right = {invoice.po.number for invoice in ledger.vendor_invoice_plan() if invoice.role == "shortage_true"}
+    short_pos = {
+        po
+        for (po,) in _rows(
+            pipeline.warehouse,
+            "select purchase_order_number from marts.rpt_vendor_po_to_cash "
+            "where received_not_invoiced_quantity < 0 and purchase_order_status = 'CLOSED'",
+        )
+    }
+    assert right and short_pos == right
+    [(longest,)] = _rows(
+        pipeline.warehouse, "select max(days_left_to_dispute) from marts.rpt_vendor_shortage_claims"
+    )
+    assert 0 < longest <= 30 + 60  # the window starts at payment, at the latest on the due date (NET60)
+
+
+def test_vendor_po_to_cash_carries_every_invoiced_dollar(pipeline) -> None:  # type: ignore[no-untyped-def]
+    [(po_invoiced, po_paid, po_deducted)] = _rows(
+        pipeline.warehouse,
+        "select sum(invoiced_amount), sum(paid_amount), sum(deducted_amount) from marts.rpt_vendor_po_to_cash",
+    )
+    [(invoiced, paid, deducted)] = _rows(
+        pipeline.warehouse,
+        "select sum(invoice_amount), sum(paid_amount), sum(deduction_amount) from marts.fct_vendor_invoices "
+        "where invoice_status <> 'REJECTED'",
+    )
+    assert (po_invoiced, po_paid, po_deducted) == (invoiced, paid, deducted) and invoiced > 0
+    unsettled = _rows(
+        pipeline.warehouse,
+        "select purchase_order_number from marts.rpt_vendor_po_to_cash where invoiced_not_settled < 0",
+    )
+    assert unsettled == []
+
+
+def test_vendor_checks_on_the_built_marts(pipeline) -> None:  # type: ignore[no-untyped-def]
+    from orchestration.vendor_orders import checks as vendor_checks
+
+    data = DataDirResource(data_dir=str(pipeline.landing.root))
+    lines = evaluate(vendor_checks.vendor_invoice_lines_sum, data=data)
+    assert lines.passed and lines.metadata["invoices_not_adding_up"].value == 0
+    past_due = evaluate(vendor_checks.vendor_invoices_past_due, data=data)
+    [(expected,)] = _rows(
+        pipeline.warehouse, "select count(*) from marts.fct_vendor_invoices where days_past_due > 0"
+    )
+    assert past_due.passed is (expected == 0)
+    assert past_due.metadata["invoices_past_due"].value == expected
+    rate = evaluate(vendor_checks.vendor_deduction_rate, data=data)
+    assert rate.metadata["months"].value > 0
+
+
+def test_the_demo_summary_prints_the_vendors_money(pipeline) -> None:  # type: ignore[no-untyped-def]
+    from acorn_cli.summary import vendor_lines
+
+    [line] = vendor_lines(pipeline.warehouse)
+    [(invoiced, paid, deducted)] = _rows(
+        pipeline.warehouse,
+        "select sum(invoice_amount), sum(paid_amount), sum(deduction_amount) from marts.fct_vendor_invoices "
+        "where invoice_status <> 'REJECTED'",
+    )
+    [(at_stake,)] = _rows(
+        pipeline.warehouse, "select sum(amount_at_stake) from marts.rpt_vendor_shortage_claims"
+    )
+    assert line.startswith("  demo-vendor  USD")
+    for words in (f"invoiced {invoiced} ", f"paid {paid},", f"deducted {deducted},", f"disputes {at_stake} "):
+        assert words in line, (words, line)

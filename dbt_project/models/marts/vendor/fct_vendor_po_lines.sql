@@ -91,9 +91,9 @@ final as (
         currency,
         net_cost_unit_of_measure,
         list_price,
-        cast(case when is_cost_per_each then ordered_quantity * net_cost end as decimal(18, 4)) as ordered_value,
-        cast(case when is_cost_per_each then received_quantity * net_cost end as decimal(18, 4)) as received_value,
-        cast(case when is_cost_per_each then open_quantity * net_cost end as decimal(18, 4)) as open_value
+        cast(case when is_cost_per_each then ordered_quantity * net_cost end as decimal(18, 2)) as ordered_value,
+        cast(case when is_cost_per_each then received_quantity * net_cost end as decimal(18, 2)) as received_value,
+        cast(case when is_cost_per_each then open_quantity * net_cost end as decimal(18, 2)) as open_value
     from joined
 )
 
