@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from acorn_cli.dashboard import dashboard
 from acorn_cli.environment import prepare_environment
 from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY, ExitCode
 from orchestration.paths import DBT_PROJECT_DIR, REPO_ROOT, data_paths
@@ -454,6 +455,9 @@ def docs(port: int) -> None:
         check=True,
         env=env,
     )
+
+
+cli.add_command(dashboard)
 
 
 def main() -> None:

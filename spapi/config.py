@@ -81,6 +81,9 @@ class AccountConfig(BaseModel):
     environment: Environment = "production"
     event_source: EventSource = "transactions"
     spapi_endpoint: str | None = None
+    # The time zone the dashboard shows this account's times in (an IANA name, e.g. "America/Los_Angeles");
+    # None: its first marketplace's (dashboard/timezones.py). Storage stays UTC.
+    time_zone: str | None = None
     lwa_endpoint: str | None = None
 
     @field_validator("id")
@@ -88,6 +91,20 @@ class AccountConfig(BaseModel):
     def _lowercase_id(cls, value: str) -> str:
         if not _ACCOUNT_ID.fullmatch(value):
             raise ValueError("account id must be lowercase letters, digits, '-' or '_' (e.g. 'my-us-store')")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"unknown time zone {value!r} (an IANA name, e.g. 'Europe/Berlin')"
+                ) from None
         return value
 
     @property
