@@ -11,6 +11,7 @@ old one removed. A build is never blocked, and never waits for the dashboard.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -55,7 +56,11 @@ class SnapshotStore:
 
     def __init__(self, warehouse: Path, folder: Path | None = None) -> None:
         self.warehouse = warehouse
-        self.folder = folder or Path(tempfile.mkdtemp(prefix="acorn-dashboard-"))
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="acorn-dashboard-"))
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._current: Snapshot | None = None
         self._count = 0
