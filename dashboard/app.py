@@ -185,7 +185,6 @@ def page_money_held() -> None:
             "open_period_start_at",
             "expected_period_end_at",
             "expected_deposit_at",
-            "balance_observed_at",
             "amazon_expected_at",
         )
         st.dataframe(forecast, hide_index=True)
@@ -203,36 +202,40 @@ def page_payouts() -> None:
         c, f = view.connection, view.filters
         history = figures.payout_history(c, f)
         forecast = figures.forecast_rows(c, f)
-        amazon = (
-            Decimal(str(forecast["amazon_expected_amount"].dropna().sum()))
-            if "amazon_expected_amount" in forecast and forecast["amazon_expected_amount"].notna().any()
-            else None
-        )
         _metrics(
             [
                 ("Paid out", money(figures.paid_out(c, f), f.currency)),
                 ("Payouts", str(len(history))),
-                ("Amazon's expected payouts", money(amazon, f.currency)),
+                ("Scheduled, not yet in a settlement report", money(figures.scheduled(c, f), f.currency)),
+                ("Amazon's expected payouts, open periods", money(figures.amazon_expected(c, f), f.currency)),
             ]
         )
-        st.subheader("History")
+        st.subheader("History (settled: one settlement report each)")
         if not history.empty:
             chart = history[["deposit_at", "marketplace_name", "total_amount"]].copy()
             chart["total_amount"] = chart["total_amount"].astype(float)
             chart["deposit_at"] = chart["deposit_at"].dt.tz_convert(view.time_zone).dt.tz_localize(None)
             st.bar_chart(chart, x="deposit_at", y="total_amount", color="marketplace_name")
         st.dataframe(view.local(history, "deposit_at", "period_start_at", "period_end_at"), hide_index=True)
-        st.subheader("Next payout: ACORN's forecast beside Amazon's expected payout")
+        st.subheader("Scheduled or in flight: announced by Amazon, no settlement report yet")
+        st.dataframe(
+            view.local(figures.scheduled_rows(c, f), "scheduled_at", "period_start_at", "period_end_at"),
+            hide_index=True,
+        )
+        st.subheader("Next payout per marketplace: ACORN's forecast beside Amazon's expected payout")
         st.dataframe(
             view.local(
                 forecast,
                 "open_period_start_at",
                 "expected_period_end_at",
                 "expected_deposit_at",
-                "balance_observed_at",
                 "amazon_expected_at",
             ),
             hide_index=True,
+        )
+        st.caption(
+            "Amazon pays each marketplace apart. Its expected payout for a period still open is that period's "
+            "running balance, not a forecast; ACORN's estimate is the median of the marketplace's past payouts."
         )
 
 

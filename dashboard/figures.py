@@ -184,27 +184,58 @@ def reserve_held(connection: duckdb.DuckDBPyConnection, filters: Filters) -> Dec
 
 
 def forecast_rows(connection: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
-    """`rpt_payout_forecast` for the filters (per marketplace where the mart has that grain)."""
-    has_marketplace = _has_column(connection, "rpt_payout_forecast", "marketplace_name")
-    where, params = filters.where(marketplace_column="marketplace_name" if has_marketplace else None)
-    return _frame(connection, f"select * from marts.rpt_payout_forecast where {where} order by all", params)
+    """`rpt_payout_forecast` for the filters: one row per marketplace's next payout."""
+    where, params = filters.where()
+    return _frame(
+        connection,
+        f"""
+        select marketplace_name, account_id, currency, expected_deposit_at, expected_amount, expected_amount_low,
+               expected_amount_high, amazon_expected_amount, amazon_expected_at, balance_so_far, balance_source,
+               deferred_maturing_in_period, known_amount_by_period_end, open_period_start_at,
+               expected_period_end_at, payout_history_count
+        from marts.rpt_payout_forecast where {where} order by account_id, marketplace_name
+        """,
+        params,
+    )
 
 
 def open_period_balance(connection: duckdb.DuckDBPyConnection, filters: Filters) -> Decimal:
-    has_marketplace = _has_column(connection, "rpt_payout_forecast", "marketplace_name")
-    where, params = filters.where(marketplace_column="marketplace_name" if has_marketplace else None)
+    where, params = filters.where()
     return _scalar(
         connection, f"select sum(balance_so_far) from marts.rpt_payout_forecast where {where}", params
     )
 
 
-def _has_column(connection: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+def amazon_expected(connection: duckdb.DuckDBPyConnection, filters: Filters) -> Decimal | None:
+    """Amazon's expected payouts for the open periods (null when Amazon states none for these filters)."""
+    where, params = filters.where()
     row = connection.execute(
-        "select count(*) from information_schema.columns where table_schema = 'marts' and table_name = ? "
-        "and column_name = ?",
-        [table, column],
+        f"select sum(amazon_expected_amount) from marts.rpt_payout_forecast where {where}", params
     ).fetchone()
-    return bool(row and row[0])
+    return Decimal(row[0]) if row and row[0] is not None else None
+
+
+def scheduled(connection: duckdb.DuckDBPyConnection, filters: Filters) -> Decimal:
+    """Payouts Amazon announced that no settlement report covers yet."""
+    if not table_exists(connection, "fct_scheduled_payouts"):
+        return Decimal("0.00")
+    where, params = filters.where()
+    return _scalar(connection, f"select sum(amount) from marts.fct_scheduled_payouts where {where}", params)
+
+
+def scheduled_rows(connection: duckdb.DuckDBPyConnection, filters: Filters) -> pd.DataFrame:
+    if not table_exists(connection, "fct_scheduled_payouts"):
+        return pd.DataFrame()
+    where, params = filters.where()
+    return _frame(
+        connection,
+        f"""
+        select scheduled_at, account_id, marketplace_name, amount, payout_status, period_start_at, period_end_at,
+               source, settlement_id, financial_event_group_id
+        from marts.fct_scheduled_payouts where {where} order by scheduled_at, account_id, marketplace_name
+        """,
+        params,
+    )
 
 
 # ----- payouts -----

@@ -63,16 +63,16 @@ def test_unknown_fee_description_is_other_and_flagged(warehouse: Path) -> None:
     assert rows == [("BrandNewMysteryFee", "other")]
 
 
-def test_forecast_has_one_row_per_account_and_currency(warehouse: Path) -> None:
+def test_forecast_has_one_row_per_marketplace_the_unit_amazon_pays(warehouse: Path) -> None:
     rows = _rows(
         warehouse,
-        "select account_id, currency, payout_history_count, typical_period_days "
+        "select account_id, marketplace_name, currency, payout_history_count, typical_period_days "
         "from marts.rpt_payout_forecast order by 1, 2",
     )
     assert rows == [
-        ("acct-eu", "EUR", 4, Decimal("14.00")),
-        ("acct-na", "CAD", 1, Decimal("14.00")),
-        ("acct-na", "USD", 4, Decimal("14.00")),
+        ("acct-eu", "Amazon.de", "EUR", 4, Decimal("14.00")),
+        ("acct-na", "Amazon.ca", "CAD", 1, Decimal("14.00")),
+        ("acct-na", "Amazon.com", "USD", 4, Decimal("14.00")),
     ]
 
 

@@ -157,15 +157,11 @@ def _marts_figures(
                 p,
             ),
         }
-        forecast_has_marketplace = c.execute(
-            "select count(*) from information_schema.columns where table_schema = 'marts' "
-            "and table_name = 'rpt_payout_forecast' and column_name = 'marketplace_name'"
-        ).fetchone()[0]  # type: ignore[index]
-        forecast_place = place if forecast_has_marketplace else ""
         figures["open_period"] = _sum(
-            c,
-            f"select sum(balance_so_far) from marts.rpt_payout_forecast where {where}{forecast_place}",
-            params + (place_params if forecast_place else []),
+            c, f"select sum(balance_so_far) from marts.rpt_payout_forecast where {where}{place}", p
+        )
+        figures["scheduled"] = _sum(
+            c, f"select sum(amount) from marts.fct_scheduled_payouts where {where}{place}", p
         )
     return figures
 
@@ -254,6 +250,7 @@ def test_the_dashboard_shows_the_marts_figures_on_every_page(
     assert amount(held["Reserve held"], currency) == expected["reserve"]
     assert amount(payouts["Paid out"], currency) == expected["paid"] != 0
     assert Decimal(payouts["Payouts"]) == expected["payouts"]
+    assert amount(payouts["Scheduled, not yet in a settlement report"], currency) == expected["scheduled"]
     assert amount(fees["Fees"], currency) == expected["fees"] != 0
     assert percent(fees["Fees as a share of sales"]) == _share(-expected["fees"], expected["sales"])
     assert amount(refunds["Refunds"], currency) == expected["refunds"] != 0
