@@ -278,3 +278,31 @@ def test_the_dashboard_shows_the_marts_figures_on_every_page(
     assert amount(vendor_page["Ordered value"], vendor_currency) == Decimal(vendor_expected[3]).quantize(
         Decimal("0.01")
     )
+
+
+# Columns of fct_sku_daily that may hold one value across the demo, and why: everything else comes from data
+# the demo varies (several accounts, currencies, SKUs, fee types, refunds), so a constant column is a column
+# nothing fills (the way the storage and subscription fee columns and units_refunded once were).
+SKU_DAILY_CONSTANT_BY_DESIGN = {"reporting_currency": "a label: the dbt var reporting_currency"}
+
+
+def test_every_column_of_fct_sku_daily_varies_across_the_demo(clean_demo: dict[str, object]) -> None:
+    warehouse = Path(str(clean_demo["data_dir"])) / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        columns = [
+            row[0]
+            for row in connection.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'marts' and table_name = 'fct_sku_daily' order by ordinal_position"
+            ).fetchall()
+        ]
+        constant = [
+            column
+            for column in columns
+            if column not in SKU_DAILY_CONSTANT_BY_DESIGN
+            and connection.execute(f'select count(distinct "{column}") from marts.fct_sku_daily').fetchone()[
+                0
+            ]  # type: ignore[index]
+            < 2
+        ]
+    assert not constant, f"fct_sku_daily columns with one value across the demo: {constant}"
