@@ -206,8 +206,8 @@ def page_payouts() -> None:
             [
                 ("Paid out", money(figures.paid_out(c, f), f.currency)),
                 ("Payouts", str(len(history))),
-                ("Scheduled, not yet in a settlement report", money(figures.scheduled(c, f), f.currency)),
-                ("Amazon's expected payouts, open periods", money(figures.amazon_expected(c, f), f.currency)),
+                ("Scheduled, no report yet", money(figures.scheduled(c, f), f.currency)),
+                ("Amazon expects, open periods", money(figures.amazon_expected(c, f), f.currency)),
             ]
         )
         st.subheader("History (settled: one settlement report each)")

@@ -189,8 +189,8 @@ def forecast_rows(connection: duckdb.DuckDBPyConnection, filters: Filters) -> pd
     return _frame(
         connection,
         f"""
-        select marketplace_name, account_id, currency, expected_deposit_at, expected_amount, expected_amount_low,
-               expected_amount_high, amazon_expected_amount, amazon_expected_at, balance_so_far, balance_source,
+        select marketplace_name, account_id, expected_deposit_at, expected_amount, amazon_expected_amount,
+               amazon_expected_at, expected_amount_low, expected_amount_high, balance_so_far, balance_source,
                deferred_maturing_in_period, known_amount_by_period_end, open_period_start_at,
                expected_period_end_at, payout_history_count
         from marts.rpt_payout_forecast where {where} order by account_id, marketplace_name

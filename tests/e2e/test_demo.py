@@ -250,7 +250,7 @@ def test_the_dashboard_shows_the_marts_figures_on_every_page(
     assert amount(held["Reserve held"], currency) == expected["reserve"]
     assert amount(payouts["Paid out"], currency) == expected["paid"] != 0
     assert Decimal(payouts["Payouts"]) == expected["payouts"]
-    assert amount(payouts["Scheduled, not yet in a settlement report"], currency) == expected["scheduled"]
+    assert amount(payouts["Scheduled, no report yet"], currency) == expected["scheduled"]
     assert amount(fees["Fees"], currency) == expected["fees"] != 0
     assert percent(fees["Fees as a share of sales"]) == _share(-expected["fees"], expected["sales"])
     assert amount(refunds["Refunds"], currency) == expected["refunds"] != 0
