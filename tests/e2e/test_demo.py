@@ -160,6 +160,10 @@ def _marts_figures(
         figures["open_period"] = _sum(
             c, f"select sum(balance_so_far) from marts.rpt_payout_forecast where {where}{place}", p
         )
+        amazon = c.execute(
+            f"select sum(amazon_expected_amount) from marts.rpt_payout_forecast where {where}{place}", p
+        ).fetchone()
+        figures["amazon"] = Decimal(amazon[0]) if amazon and amazon[0] is not None else Decimal("-1")
         figures["scheduled"] = _sum(
             c, f"select sum(amount) from marts.fct_scheduled_payouts where {where}{place}", p
         )
@@ -251,6 +255,8 @@ def test_the_dashboard_shows_the_marts_figures_on_every_page(
     assert amount(payouts["Paid out"], currency) == expected["paid"] != 0
     assert Decimal(payouts["Payouts"]) == expected["payouts"]
     assert amount(payouts["Scheduled, no report yet"], currency) == expected["scheduled"]
+    shown = payouts["Amazon expects, open periods"]
+    assert (amount(shown, currency) if shown != "-" else Decimal("-1")) == expected["amazon"]
     assert amount(fees["Fees"], currency) == expected["fees"] != 0
     assert percent(fees["Fees as a share of sales"]) == _share(-expected["fees"], expected["sales"])
     assert amount(refunds["Refunds"], currency) == expected["refunds"] != 0
