@@ -16,7 +16,7 @@ VENV := .venv
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON_FOR_UV) -m uv")
 STAMP := $(VENV)/.synced
 
-.PHONY: help install demo test test-fast test-dates lint typecheck fix ui docs bench clean
+.PHONY: help install demo test test-fast test-dates lint typecheck fix ui docs dashboard bench clean
 help:
 	@echo "make demo   - install, start the SP-API simulator, run the whole pipeline, print a summary"
 	@echo "make test   - ruff, mypy, then pytest (today's date)"
@@ -27,6 +27,7 @@ help:
 	@echo "make fix    - ruff: apply the safe lint fixes, then format"
 	@echo "make ui     - Dagster webserver + daemon on http://127.0.0.1:3000"
 	@echo "make docs   - dbt docs on http://127.0.0.1:8080"
+	@echo "make dashboard - the analyst's dashboard (income, money held, payouts, fees) on http://127.0.0.1:8501"
 	@echo "make bench  - benchmarks (prints numbers)"
 	@echo "make install - the locked environment in .venv (every target does this first)"
 	@echo "make clean  - remove the Dagster home, dbt's target/ and logs/"
@@ -45,7 +46,7 @@ demo: install
 	$(VENV)/bin/acorn demo
 
 # Every package mypy checks (its settings are in pyproject.toml).
-TYPED_PACKAGES := acorn_cli bench books expectations lake orchestration simulator spapi transforms
+TYPED_PACKAGES := acorn_cli bench books dashboard expectations lake orchestration simulator spapi transforms
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -90,6 +91,9 @@ ui: install
 
 docs: install
 	$(VENV)/bin/acorn docs
+
+dashboard: install
+	$(VENV)/bin/acorn dashboard
 
 bench: install
 	$(VENV)/bin/python -m bench

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from acorn_cli.books import books
+from acorn_cli.dashboard import dashboard
 from acorn_cli.environment import prepare_environment
 from acorn_cli.vendor import vendor
 from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY, ExitCode
@@ -460,6 +461,7 @@ def docs(port: int) -> None:
 
 cli.add_command(books)
 cli.add_command(vendor)
+cli.add_command(dashboard)
 
 
 def main() -> None:

@@ -111,22 +111,27 @@ def deferred_lines(warehouse: Path, *, max_dates: int = 6) -> list[str]:
 
 
 def forecast_lines(warehouse: Path) -> list[str]:
-    """The open period's payout per account and currency: ACORN's estimate beside Amazon's stated figure."""
+    """The open period's payout per account and marketplace (the unit Amazon pays): ACORN's estimate beside
+    Amazon's expected payout for the same marketplace and period, where stated."""
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         rows = connection.execute(
             """
-            select account_id, currency, cast(expected_deposit_at as date), expected_amount, expected_amount_low,
-                   expected_amount_high, known_amount_by_period_end, amazon_expected_amount,
+            select account_id, marketplace_name, currency, cast(expected_deposit_at as date), expected_amount,
+                   expected_amount_low, expected_amount_high, known_amount_by_period_end, amazon_expected_amount,
                    cast(amazon_expected_at as date)
             from marts.rpt_payout_forecast
-            order by account_id, currency
+            order by account_id, marketplace_name, currency
             """
         ).fetchall()
     lines = []
-    for account, currency, deposit, estimate, low, high, known, amazon, amazon_at in rows:
-        stated = f"; Amazon states {amazon} {currency} on {amazon_at}" if amazon is not None else ""
+    for account, marketplace, currency, deposit, estimate, low, high, known, amazon, amazon_at in rows:
+        stated = (
+            f"; Amazon's expected payout for this period: {amazon} {currency} so far, scheduled {amazon_at}"
+            if amazon is not None
+            else ""
+        )
         lines.append(
-            f"  {account:<12} {currency}  ~{estimate} ({low} .. {high}) around {deposit}; "
+            f"  {account:<12} {marketplace:<11} {currency}  ~{estimate} ({low} .. {high}) around {deposit}; "
             f"open balance + deferred maturing by then {known}{stated}"
         )
     return lines
@@ -210,6 +215,30 @@ def vendor_lines(warehouse: Path) -> list[str]:
     ]
 
 
+def scheduled_lines(warehouse: Path) -> list[str]:
+    """Payouts Amazon announced that no settlement report covers yet (marts.fct_scheduled_payouts)."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        present = connection.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'marts' and table_name = 'fct_scheduled_payouts'"
+        ).fetchone()
+        if not present or not present[0]:
+            return []
+        rows = connection.execute(
+            """
+            select account_id, coalesce(marketplace_name, '-'), currency, amount, cast(scheduled_at as date),
+                   payout_status, cast(period_start_at as date), cast(period_end_at as date), source
+            from marts.fct_scheduled_payouts
+            order by account_id, scheduled_at, marketplace_name
+            """
+        ).fetchall()
+    return [
+        f"  {account:<12} {marketplace:<11} {amount:>10} {currency}  {status} for {deposit} "
+        f"(period {start} .. {end}; stated by {source})"
+        for account, marketplace, currency, amount, deposit, status, start, end, source in rows
+    ]
+
+
 def format_checks(checks: list[CheckReport], *, expected: set[str] | None = None) -> list[str]:
     """The failed checks with their numbers; `expected` marks the demo's deliberate anomalies as such."""
     failed = [check for check in checks if not check.passed]
@@ -227,11 +256,14 @@ def format_checks(checks: list[CheckReport], *, expected: set[str] | None = None
 def render_summary(warehouse: Path, checks: list[CheckReport], *, expected: set[str] | None = None) -> str:
     out = ["", "Payouts (settlements):"]
     out += payout_lines(warehouse) or ["  (none)"]
+    out += ["", "Payouts Amazon announced, not yet in a settlement report:"]
+    out += scheduled_lines(warehouse) or ["  (none)"]
     out += ["", "Deferred money (held by Amazon until it matures):"]
     out += deferred_lines(warehouse) or ["  (none)"]
     out += [
         "",
-        "Next payouts (ACORN estimate from history, range; money known so far; Amazon figure where stated):",
+        "Next payouts per marketplace (ACORN estimate from history, range; money known so far; Amazon's "
+        "expected payout for the same period where stated):",
     ]
     out += forecast_lines(warehouse) or ["  (no history yet)"]
     out += ["", "Books (journals posted, marts.fct_journal_lines):"]

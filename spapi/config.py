@@ -83,7 +83,8 @@ class AccountConfig(BaseModel):
     event_source: EventSource = "transactions"
     spapi_endpoint: str | None = None
     lwa_endpoint: str | None = None
-    # The books' month parts follow this time zone (IANA name); None: the marketplace's (issue 17).
+    # The account's reporting time zone (an IANA name, e.g. "Europe/London"): the books' month parts follow it
+    # and the dashboard shows the account's times in it. None: its marketplace's. Storage stays UTC.
     reporting_time_zone: str | None = None
 
     @field_validator("reporting_time_zone")

@@ -11,6 +11,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from lake.layout import reading
 from orchestration.books_settings import books_dbt_vars
+from orchestration.configured_accounts import configured_accounts
 from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY
 from orchestration.resources import DataDirResource
 from orchestration.warehouse.lake_views import lake_datasets, register_lake_views
@@ -38,14 +39,15 @@ class AcornDbtTranslator(DagsterDbtTranslator):
         return f"warehouse_{fqn[1]}" if len(fqn) > 2 else "warehouse"
 
 
-def build_vars(warehouse_path: str) -> str:
-    """The `--vars` of a build: the warehouse file dbt writes (profiles.yml reads var warehouse_path), and the
-    books' settings from the accounts config (orchestration/books_settings.py).
+def build_vars(warehouse_path: str, accounts: list[dict[str, Any]] | None = None) -> str:
+    """The `--vars` of a build: the warehouse file dbt writes (profiles.yml reads var warehouse_path), the
+    configured accounts (dim_account lists them) and the books' settings from the accounts config
+    (orchestration/books_settings.py).
 
     Passed on the command line rather than through the environment, so a run never writes os.environ. The path
     is the same on every build of a data dir (publish.py), so dbt's partial parse stays valid between builds.
     """
-    return json.dumps({"warehouse_path": warehouse_path, **books_dbt_vars()})
+    return json.dumps({"warehouse_path": warehouse_path, "accounts": accounts or [], **books_dbt_vars()})
 
 
 @dbt_assets(
@@ -61,8 +63,10 @@ def acorn_dbt_models(
     """dbt build into a private copy of the warehouse, published atomically once it succeeds
     (orchestration/warehouse/publish.py): readers never block the build, nor see a half-built warehouse."""
     paths = data.paths()
-    # The books' settings change what dbt builds: a change of them is a change of the command.
-    command = [*BUILD_ARGS, json.dumps(books_dbt_vars(), sort_keys=True)]
+    # The accounts (dim_account lists them) and the books' settings change what dbt builds: a change of them is
+    # a change of the command.
+    accounts = configured_accounts()
+    command = [*BUILD_ARGS, json.dumps({"accounts": accounts, **books_dbt_vars()}, sort_keys=True)]
     fingerprint = inputs_fingerprint(paths.lake, lake_datasets(), dbt_project.project_dir, command)
     with build_and_publish(paths.warehouse, run_id=context.run_id, inputs_fingerprint=fingerprint) as build:
         if build.unchanged_since is not None:
@@ -76,7 +80,9 @@ def acorn_dbt_models(
         context.log.info(f"lake views registered: {', '.join(views)}")
         # The lake holds still while dbt reads it: a publish meanwhile waits (lake/layout.py).
         with reading(paths.root):
-            invocation = dbt.cli([*BUILD_ARGS, "--vars", build_vars(str(build.path))], context=context)
+            invocation = dbt.cli(
+                [*BUILD_ARGS, "--vars", build_vars(str(build.path), accounts)], context=context
+            )
             # dbt holds the copy open read-write until it exits; the row counts and column schemas are read
             # after. The stream raises when dbt fails: the copy is then dropped, nothing published.
             events = []

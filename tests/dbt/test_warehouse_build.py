@@ -33,6 +33,15 @@ def test_every_payout_reconciles_and_every_account_is_a_dimension(warehouse: Pat
     assert accounts == [("acct-eu", "EUR", 4), ("acct-na", "CAD,USD", 5)]
 
 
+def test_marketplace_names_are_the_seeds_whatever_the_report_spelled(warehouse: Path) -> None:
+    for mart in ("fct_settlement_lines", "fct_payouts", "fct_fees", "fct_sku_daily", "dim_marketplace"):
+        names = {row[0] for row in _rows(warehouse, f"select distinct marketplace_name from marts.{mart}")}
+        assert "amazon.ca" not in names, mart
+    assert _rows(
+        warehouse, "select marketplace_names from marts.dim_account where account_id = 'acct-na'"
+    ) == [("Amazon.ca,Amazon.com",)]
+
+
 def test_sku_daily_keeps_currencies_apart_and_adds_up(warehouse: Path) -> None:
     rows = _rows(
         warehouse,
@@ -54,16 +63,16 @@ def test_unknown_fee_description_is_other_and_flagged(warehouse: Path) -> None:
     assert rows == [("BrandNewMysteryFee", "other")]
 
 
-def test_forecast_has_one_row_per_account_and_currency(warehouse: Path) -> None:
+def test_forecast_has_one_row_per_marketplace_the_unit_amazon_pays(warehouse: Path) -> None:
     rows = _rows(
         warehouse,
-        "select account_id, currency, payout_history_count, typical_period_days "
+        "select account_id, marketplace_name, currency, payout_history_count, typical_period_days "
         "from marts.rpt_payout_forecast order by 1, 2",
     )
     assert rows == [
-        ("acct-eu", "EUR", 4, Decimal("14.00")),
-        ("acct-na", "CAD", 1, Decimal("14.00")),
-        ("acct-na", "USD", 4, Decimal("14.00")),
+        ("acct-eu", "Amazon.de", "EUR", 4, Decimal("14.00")),
+        ("acct-na", "Amazon.ca", "CAD", 1, Decimal("14.00")),
+        ("acct-na", "Amazon.com", "USD", 4, Decimal("14.00")),
     ]
 
 

@@ -1,12 +1,63 @@
 -- Per account, marketplace, currency, SKU and UTC day: units, principal, fees by category, refunds and net
 -- proceeds, in the settlement currency; plus net proceeds in the reporting currency at the day's rate.
--- The money columns add up: principal + fees_total + refunds + other_amounts = net_proceeds. Fees here are the
--- fee lines of sales and service charges; the fees Amazon returns or keeps on a refund are in `refunds`.
-{%- set categories = ['referral_commission', 'fulfilment', 'storage', 'subscription', 'advertising',
-                      'refund_administration', 'shipping', 'promotion', 'tax', 'reserve', 'other'] %}
-with lines as (
+-- The money columns add up: principal + fees_total + refunds + other_amounts = net_proceeds. Fees are the lines
+-- of fct_fees (one classification of a line for every mart) that carry this SKU, refunds excluded; the fees
+-- Amazon returns or keeps on a refund are in `refunds`. Only the categories Amazon charges per item have a
+-- column of their own: storage, subscription, advertising and the other account-level charges carry no SKU
+-- (they are in fct_fees), and the rest of a SKU's fees are in fees_total.
+{%- set categories = ['referral_commission', 'fulfilment', 'shipping'] %}
+with fee_lines as (
+    select settlement_id, line_number, fee_category from {{ ref('fct_fees') }}
+),
+
+settlement_lines as (
     select * from {{ ref('fct_settlement_lines') }}
-    where sku is not null
+),
+
+-- Settlement reports give no quantity on refund lines: a refund of an order's SKU takes the quantity Amazon's
+-- Finances refund transaction states for that order and SKU, else the quantity the order bought of it (its
+-- Principal lines in the reports ACORN holds).
+order_quantities as (
+    select account_id, order_id, sku, sum(quantity) as quantity
+    from settlement_lines
+    where transaction_type = 'Order' and amount_type = 'ItemPrice' and amount_description = 'Principal'
+        and order_id is not null and quantity is not null
+    group by all
+),
+
+refund_transaction_quantities as (
+    select account_id, order_id, sku, max(quantity) as quantity
+    from {{ ref('fct_transactions') }}
+    where transaction_type = 'Refund' and breakdown_type = 'ProductCharges' and quantity is not null
+        and order_id is not null and sku is not null
+    group by all
+),
+
+lines as (
+    select
+        settlement_lines.*,
+        fee_lines.settlement_id is not null as is_fct_fee,
+        fee_lines.fee_category as fct_fee_category,
+        case
+            when settlement_lines.transaction_type = 'Refund' and settlement_lines.amount_type = 'ItemPrice'
+                and settlement_lines.amount_description = 'Principal'
+                then coalesce(
+                    settlement_lines.quantity, refund_transaction_quantities.quantity, order_quantities.quantity
+                )
+        end as refunded_quantity
+    from settlement_lines
+    left join fee_lines
+        on fee_lines.settlement_id = settlement_lines.settlement_id
+        and fee_lines.line_number = settlement_lines.line_number
+    left join order_quantities
+        on order_quantities.account_id = settlement_lines.account_id
+        and order_quantities.order_id = settlement_lines.order_id
+        and order_quantities.sku = settlement_lines.sku
+    left join refund_transaction_quantities
+        on refund_transaction_quantities.account_id = settlement_lines.account_id
+        and refund_transaction_quantities.order_id = settlement_lines.order_id
+        and refund_transaction_quantities.sku = settlement_lines.sku
+    where settlement_lines.sku is not null
 ),
 
 rates as (
@@ -23,18 +74,16 @@ daily as (
         cast(coalesce(sum(quantity) filter (
             where transaction_type = 'Order' and amount_type = 'ItemPrice' and amount_description = 'Principal'
         ), 0) as bigint) as units_sold,
-        cast(coalesce(sum(quantity) filter (
-            where transaction_type = 'Refund' and amount_type = 'ItemPrice' and amount_description = 'Principal'
-        ), 0) as bigint) as units_refunded,
+        cast(coalesce(sum(refunded_quantity), 0) as bigint) as units_refunded,
         cast(coalesce(sum(amount) filter (
             where transaction_type = 'Order' and amount_type = 'ItemPrice' and amount_description = 'Principal'
         ), 0) as decimal(18, 2)) as principal,
         {%- for category in categories %}
         cast(coalesce(sum(amount) filter (
-            where is_fee and not is_refund and fee_category = '{{ category }}'
+            where is_fct_fee and not is_refund and fct_fee_category = '{{ category }}'
         ), 0) as decimal(18, 2)) as fees_{{ category }},
         {%- endfor %}
-        cast(coalesce(sum(amount) filter (where is_fee and not is_refund), 0) as decimal(18, 2)) as fees_total,
+        cast(coalesce(sum(amount) filter (where is_fct_fee and not is_refund), 0) as decimal(18, 2)) as fees_total,
         cast(coalesce(sum(amount) filter (where is_refund), 0) as decimal(18, 2)) as refunds,
         cast(sum(amount) as decimal(18, 2)) as net_proceeds,
         count(*) as line_count

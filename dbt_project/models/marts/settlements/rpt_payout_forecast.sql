@@ -1,143 +1,175 @@
--- Per account and currency: the open settlement period, what it holds so far, when it should end, when its
--- payout should reach the bank (learned from history), and the payout to expect with a range.
+-- Per account, marketplace and currency (the unit Amazon pays out: two marketplaces of one account in one
+-- currency are two payouts): the open settlement period, what it holds so far, when it should end, when its
+-- payout should reach the bank (learned from this marketplace's history), and the payout to expect with a range.
 --
--- Beside ACORN's estimate (the trailing median of this account's payouts in this currency) it shows the money
--- already certain for the period: the open balance plus the deferred money (DD+7, B2B) that matures before the
--- period's expected end, from rpt_deferred_schedule; and, where Amazon states one (Transfers
--- listExpectedPayouts, EU marketplaces), Amazon's own expected payout, side by side, never blended.
+-- Beside ACORN's estimate (the trailing median of this marketplace's payouts) it shows the money already certain
+-- for the period: the open balance plus the deferred money (DD+7, B2B) of this marketplace that matures before
+-- the period's expected end (rpt_deferred_schedule); and, where Amazon states one (Transfers
+-- listExpectedPayouts, EU marketplaces), Amazon's own expected payout for the same marketplace and period, side
+-- by side, never blended. A payout Amazon announced for a period that has ended but that no settlement report
+-- covers yet is in fct_scheduled_payouts: the open period starts after it.
 {%- set trailing = 8 %}
 with payouts as (
     select * from {{ ref('fct_payouts') }}
     where account_id is not null and period_end_at is not null
 ),
 
--- One row per account, currency and period: the marketplaces paid in one currency add up, never across
--- currencies.
+scheduled as (
+    select account_id, marketplace_name, currency, max(period_end_at) as scheduled_period_end_at
+    from {{ ref('fct_scheduled_payouts') }}
+    where marketplace_name is not null
+    group by all
+),
+
 periods as (
     select
-        account_id,
-        currency,
-        period_end_at,
-        min(period_start_at) as period_start_at,
-        max(deposit_at) as deposit_at,
-        sum(total_amount) as period_total,
-        count(*) as settlement_count,
-        row_number() over (partition by account_id, currency order by period_end_at desc) as periods_back
+        *,
+        row_number() over (
+            partition by account_id, marketplace_name, currency order by period_end_at desc
+        ) as periods_back
     from payouts
-    group by account_id, currency, period_end_at
 ),
 
 history as (
     select
         account_id,
+        marketplace_name,
         currency,
         count(*) as payout_history_count,
-        max(period_end_at) as open_period_start_at,
+        max(period_end_at) as last_settled_period_end_at,
         median(epoch(period_end_at) - epoch(period_start_at)) as typical_period_seconds,
         median(epoch(deposit_at) - epoch(period_end_at)) as typical_deposit_lag_seconds,
-        median(period_total) filter (where periods_back <= {{ trailing }}) as expected_amount,
-        quantile_cont(period_total, 0.1) filter (where periods_back <= {{ trailing }}) as expected_amount_low,
-        quantile_cont(period_total, 0.9) filter (where periods_back <= {{ trailing }}) as expected_amount_high
+        median(total_amount) filter (where periods_back <= {{ trailing }}) as expected_amount,
+        quantile_cont(total_amount, 0.1) filter (where periods_back <= {{ trailing }}) as expected_amount_low,
+        quantile_cont(total_amount, 0.9) filter (where periods_back <= {{ trailing }}) as expected_amount_high
     from periods
-    group by account_id, currency
+    group by account_id, marketplace_name, currency
 ),
 
--- What the open period holds so far: the running balance of the Open v0 financial event groups.
-open_balances as (
-    select
-        account_id,
-        currency,
-        sum(original_total) as balance_so_far,
-        max(observed_at) as balance_observed_at
-    from {{ ref('stg_lake_finance__financial_event_groups') }}
-    where processing_status = 'Open'
-    group by account_id, currency
-),
-
-forecast_inputs as (
+with_open_start as (
     select
         history.*,
-        open_balances.balance_so_far,
-        open_balances.balance_observed_at
+        greatest(
+            history.last_settled_period_end_at,
+            coalesce(scheduled.scheduled_period_end_at, history.last_settled_period_end_at)
+        ) as open_period_start_at
     from history
-    left join open_balances
-        on history.account_id = open_balances.account_id
-        and history.currency = open_balances.currency
+    left join scheduled
+        on scheduled.account_id = history.account_id
+        and scheduled.marketplace_name = history.marketplace_name
+        and scheduled.currency = history.currency
+),
+
+marketplaces as (
+    select marketplace_id, marketplace_name from {{ ref('marketplaces') }}
+),
+
+-- Amazon's expected payouts, per marketplace.
+amazon_expected as (
+    select expected.*, marketplaces.marketplace_name
+    from {{ ref('stg_lake_finance__expected_payouts') }} as expected
+    inner join marketplaces on marketplaces.marketplace_id = expected.marketplace_id
+),
+
+-- What the open period holds so far. The v0 financial event groups name no marketplace: an Open group is this
+-- marketplace's when it is the account's only marketplace paid in that currency. Otherwise Amazon's expected
+-- payout for the open period of this marketplace states its running balance.
+single_marketplace as (
+    select account_id, currency, min(marketplace_name) as marketplace_name
+    from payouts
+    group by account_id, currency
+    having count(distinct marketplace_name) = 1
+),
+
+open_groups as (
+    select
+        groups.account_id,
+        single_marketplace.marketplace_name,
+        groups.currency,
+        sum(groups.original_total) as balance_so_far,
+        max(groups.observed_at) as balance_observed_at
+    from {{ ref('stg_lake_finance__financial_event_groups') }} as groups
+    inner join single_marketplace
+        on single_marketplace.account_id = groups.account_id
+        and single_marketplace.currency = groups.currency
+    where groups.processing_status = 'Open'
+    group by all
+),
+
+forecast as (
+    select
+        with_open_start.*,
+        open_period_start_at + to_seconds(cast(typical_period_seconds as bigint)) as expected_period_end_at,
+        open_period_start_at
+            + to_seconds(cast(typical_period_seconds as bigint))
+            + to_seconds(cast(coalesce(typical_deposit_lag_seconds, 0) as bigint)) as expected_deposit_at
+    from with_open_start
+),
+
+-- Amazon's expected payout for the same payout: same marketplace, the period that starts where the open one does.
+amazon_same_payout as (
+    select
+        forecast.account_id,
+        forecast.marketplace_name,
+        forecast.currency,
+        sum(amazon_expected.amount) as amazon_expected_amount,
+        min(amazon_expected.scheduled_at) as amazon_expected_at
+    from forecast
+    inner join amazon_expected
+        on amazon_expected.account_id = forecast.account_id
+        and amazon_expected.marketplace_name = forecast.marketplace_name
+        and amazon_expected.currency = forecast.currency
+        and amazon_expected.period_start_at = forecast.open_period_start_at
+    group by all
+),
+
+deferred_in_period as (
+    select
+        forecast.account_id,
+        forecast.marketplace_name,
+        forecast.currency,
+        sum(deferred.deferred_amount) as deferred_maturing_in_period
+    from forecast
+    inner join {{ ref('rpt_deferred_schedule') }} as deferred
+        on deferred.account_id = forecast.account_id
+        and deferred.marketplace_name = forecast.marketplace_name
+        and deferred.currency = forecast.currency
+        and deferred.maturity_date <= cast(forecast.expected_period_end_at as date)
+    group by all
 ),
 
 rates as (
     select * from {{ ref('int_fx_rates_to_reporting') }}
 ),
 
-deferred as (
-    select account_id, currency, maturity_date, deferred_amount
-    from {{ ref('rpt_deferred_schedule') }}
-),
-
--- Amazon's expected payouts for the open period (one per marketplace; same-currency ones add up).
-amazon_expected as (
-    select
-        account_id,
-        currency,
-        period_end_at,
-        amount,
-        scheduled_at
-    from {{ ref('stg_lake_finance__expected_payouts') }}
-),
-
-forecast as (
-    select
-        forecast_inputs.*,
-        forecast_inputs.open_period_start_at
-            + to_seconds(cast(typical_period_seconds as bigint)) as expected_period_end_at,
-        forecast_inputs.open_period_start_at
-            + to_seconds(cast(typical_period_seconds as bigint))
-            + to_seconds(cast(coalesce(typical_deposit_lag_seconds, 0) as bigint)) as expected_deposit_at
-    from forecast_inputs
-),
-
--- Each aggregated on its own: joining both lists at once would multiply their rows.
-deferred_in_period as (
-    select
-        forecast.account_id,
-        forecast.currency,
-        sum(deferred.deferred_amount) as deferred_maturing_in_period
-    from forecast
-    inner join deferred
-        on forecast.account_id = deferred.account_id
-        and forecast.currency = deferred.currency
-        and deferred.maturity_date <= cast(forecast.expected_period_end_at as date)
-    group by forecast.account_id, forecast.currency
-),
-
-amazon_in_period as (
-    select
-        forecast.account_id,
-        forecast.currency,
-        sum(amazon_expected.amount) as amazon_expected_amount,
-        min(amazon_expected.scheduled_at) as amazon_expected_at
-    from forecast
-    inner join amazon_expected
-        on forecast.account_id = amazon_expected.account_id
-        and forecast.currency = amazon_expected.currency
-        and amazon_expected.period_end_at > forecast.open_period_start_at
-    group by forecast.account_id, forecast.currency
-),
-
-converted as (
+joined as (
     select
         forecast.*,
+        marketplaces.marketplace_id,
+        coalesce(open_groups.balance_so_far, amazon_same_payout.amazon_expected_amount) as balance_so_far,
+        case
+            when open_groups.balance_so_far is not null then 'financial_event_groups'
+            when amazon_same_payout.amazon_expected_amount is not null then 'expected_payouts'
+        end as balance_source,
+        open_groups.balance_observed_at,
         deferred_in_period.deferred_maturing_in_period,
-        amazon_in_period.amazon_expected_amount,
-        amazon_in_period.amazon_expected_at,
+        amazon_same_payout.amazon_expected_amount,
+        amazon_same_payout.amazon_expected_at,
         rates.rate as fx_rate
     from forecast
+    left join marketplaces on marketplaces.marketplace_name = forecast.marketplace_name
+    left join open_groups
+        on open_groups.account_id = forecast.account_id
+        and open_groups.marketplace_name = forecast.marketplace_name
+        and open_groups.currency = forecast.currency
+    left join amazon_same_payout
+        on amazon_same_payout.account_id = forecast.account_id
+        and amazon_same_payout.marketplace_name = forecast.marketplace_name
+        and amazon_same_payout.currency = forecast.currency
     left join deferred_in_period
-        on forecast.account_id = deferred_in_period.account_id
-        and forecast.currency = deferred_in_period.currency
-    left join amazon_in_period
-        on forecast.account_id = amazon_in_period.account_id
-        and forecast.currency = amazon_in_period.currency
+        on deferred_in_period.account_id = forecast.account_id
+        and deferred_in_period.marketplace_name = forecast.marketplace_name
+        and deferred_in_period.currency = forecast.currency
     asof left join rates
         on forecast.currency = rates.currency
         and cast(forecast.expected_deposit_at as date) >= rates.rate_date
@@ -146,6 +178,8 @@ converted as (
 final as (
     select
         account_id,
+        cast(marketplace_id as varchar) as marketplace_id,
+        cast(marketplace_name as varchar) as marketplace_name,
         currency,
         cast(payout_history_count as bigint) as payout_history_count,
         open_period_start_at,
@@ -154,6 +188,7 @@ final as (
         cast(round(typical_period_seconds / 86400, 2) as decimal(9, 2)) as typical_period_days,
         cast(round(typical_deposit_lag_seconds / 86400, 2) as decimal(9, 2)) as typical_deposit_lag_days,
         cast(balance_so_far as decimal(18, 2)) as balance_so_far,
+        cast(balance_source as varchar) as balance_source,
         balance_observed_at,
         cast(round(expected_amount, 2) as decimal(18, 2)) as expected_amount,
         cast(round(expected_amount_low, 2) as decimal(18, 2)) as expected_amount_low,
@@ -166,7 +201,7 @@ final as (
         cast('{{ var("reporting_currency") }}' as varchar) as reporting_currency,
         fx_rate,
         cast(round(expected_amount * fx_rate, 2) as decimal(18, 2)) as expected_amount_reporting
-    from converted
+    from joined
 )
 
 select * from final

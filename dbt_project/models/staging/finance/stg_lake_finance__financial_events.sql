@@ -15,7 +15,7 @@ renamed as (
         cast(posted_at as timestamptz) as posted_at,
         cast(order_id as varchar) as order_id,
         cast(seller_order_id as varchar) as seller_order_id,
-        cast(marketplace_name as varchar) as marketplace_name,
+        cast({{ canonical_marketplace_name("source.marketplace_name", "source.marketplace_id") }} as varchar) as marketplace_name,
         cast(marketplace_id as varchar) as marketplace_id,
         cast(sku as varchar) as sku,
         cast(fnsku as varchar) as fnsku,

@@ -15,7 +15,7 @@ renamed as (
         cast(selling_partner_id as varchar) as selling_partner_id,
         cast(account_type as varchar) as account_type,
         cast(marketplace_id as varchar) as marketplace_id,
-        cast(marketplace_name as varchar) as marketplace_name,
+        cast({{ canonical_marketplace_name("source.marketplace_name", "source.marketplace_id") }} as varchar) as marketplace_name,
         cast(order_id as varchar) as order_id,
         cast(shipment_id as varchar) as shipment_id,
         cast(financial_event_group_id as varchar) as financial_event_group_id,

@@ -9,7 +9,7 @@ renamed as (
         cast(source_line as bigint) as source_line,
         cast(account_id as varchar) as account_id,
         cast(source_layout as varchar) as source_layout,
-        cast(marketplace_name as varchar) as marketplace_name,
+        cast({{ canonical_marketplace_name("source.marketplace_name") }} as varchar) as marketplace_name,
         cast(currency as varchar) as currency,
         cast(transaction_type as varchar) as transaction_type,
         cast(order_id as varchar) as order_id,

@@ -7,7 +7,7 @@ renamed as (
         cast(settlement_id as varchar) as settlement_id,
         cast(account_id as varchar) as account_id,
         cast(source_layout as varchar) as source_layout,
-        cast(marketplace_name as varchar) as marketplace_name,
+        cast({{ canonical_marketplace_name("source.marketplace_name") }} as varchar) as marketplace_name,
         cast(currency as varchar) as currency,
         cast(period_start_at as timestamptz) as period_start_at,
         cast(period_end_at as timestamptz) as period_end_at,
