@@ -70,3 +70,16 @@ def test_invoice_line_items_follow_their_own_token(harness: Harness, shared_fixt
     item = pages[1].items[0]
     assert item["unitCost"]["currencyAmount"] == Decimal("50.0") and item["quantity"] == 10
     assert pages[0].body["invoiceHeader"]["invoiceIdentifier"] == "INV-202505001~ABCDEF"
+
+
+def test_the_conservative_default_follows_amazons_rate_header(harness: Harness) -> None:
+    """No usage plan is published for Finances Invoices: the bucket starts at 0.5/s and takes the rate Amazon
+    reports in x-amzn-RateLimit-Limit."""
+    harness.api.route(
+        "GET", HEADERS_PATH, Reply(200, {"invoices": []}, headers={"x-amzn-RateLimit-Limit": "2.5"})
+    )
+    with harness.client() as client:
+        bucket = harness.registry.bucket(client.account.id, "getInvoiceHeaders")
+        assert bucket.rate == 0.5
+        list(client.iter_invoice_headers("ATVPDKIKX0DER"))
+    assert bucket.rate == 2.5
