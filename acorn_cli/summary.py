@@ -67,9 +67,15 @@ def expected_demo_failures() -> set[str]:
     from orchestration.resources import simulated_start
     from simulator.ledger import Ledger
 
-    anomalies = Ledger(seed=7, today=simulated_start().date()).injected_anomalies()
-    return {a.anomaly_id for a in anomalies} & DEMO_CHECKED_ANOMALIES
+    ledger = Ledger(seed=7, today=simulated_start().date())
+    expected = {a.anomaly_id for a in ledger.injected_anomalies()} & DEMO_CHECKED_ANOMALIES
+    # The vendor's held invoice line (simulator/ledger/vendor_invoices.py) is past due and unpaid by design.
+    if any(invoice.role == "held_line" for invoice in ledger.vendor_invoice_plan()):
+        expected.add(VENDOR_PAST_DUE_CHECK)
+    return expected
 
+
+VENDOR_PAST_DUE_CHECK = "vendor_invoices_past_due"
 
 # The anomalies that a check of the same name catches (v0_group_mismatch shows in a mart instead).
 DEMO_CHECKED_ANOMALIES = frozenset(
