@@ -1,15 +1,56 @@
-{{ config(materialized='table') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='settlement_id',
+          on_schema_change='append_new_columns') }}
 -- Every settlement line with the posting rule that maps it (seeds/posting_rules.csv, matched on the line's
 -- transaction type, amount type and description, its fee_taxonomy category, marketplace, fulfilment channel and
 -- SKU group), the month part it belongs to (its posted date in the account's reporting time zone) and the
 -- journal line it lands on. A line no rule maps lands on the suspense account and is listed in
--- rpt_books_unmapped. Rebuilt whole on every build, so a change of the rules reprocesses every settlement.
-with lines as (
-    select * from {{ ref('int_settlement_lines_classified') }}
+-- rpt_books_unmapped.
+-- Incremental by settlement: a build posts again only the settlements whose document (raw_sha256) or account
+-- changed, and every settlement when what the posting reads changed (posting_fingerprint: the rules, the
+-- fee taxonomy, the marketplaces, their time zones, the SKU groups and the books' vars), so changed rules give
+-- the new postings without redoing the history on every daily build.
+with fingerprint as (
+    select md5(concat_ws(
+        chr(29),
+        (select string_agg(concat_ws(chr(31), rule_id, source, transaction_type, amount_type, amount_description,
+                fee_category, marketplace, fulfilment_channel, sku_group, category, account_key, tax_key,
+                description, rule_version), chr(30) order by rule_id)
+            from {{ ref('int_books_posting_rules') }}),
+        (select string_agg(concat_ws(chr(31), source, amount_type, amount_description, fee_category), chr(30)
+                order by source, amount_type, amount_description)
+            from {{ ref('fee_taxonomy') }}),
+        (select string_agg(concat_ws(chr(31), marketplace_id, marketplace_name, country_code, default_currency,
+                time_zone), chr(30) order by marketplace_id)
+            from {{ ref('int_books_marketplaces') }}),
+        (select string_agg(concat_ws(chr(31), account_id, sku, sku_group), chr(30) order by account_id, sku)
+            from {{ ref('posting_rules_sku_groups') }}),
+        '{{ tojson(var("books_reporting_time_zones", {})) }}',
+        '{{ var("books_post_sales_tax", true) }}'
+    )) as posting_fingerprint
 ),
 
-settlements as (
+all_settlements as (
     select * from {{ ref('int_books_settlements') }}
+),
+
+{#- A table built before posting_fingerprint existed is posted again whole. -#}
+{%- set done_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list
+    if is_incremental() else [] %}
+settlements as (
+    select all_settlements.*
+    from all_settlements
+    {%- if is_incremental() and 'posting_fingerprint' in done_columns %}
+    anti join (select distinct settlement_id, raw_sha256, account_id, posting_fingerprint from {{ this }}) as done
+        on all_settlements.settlement_id = done.settlement_id
+        and all_settlements.raw_sha256 is not distinct from done.raw_sha256
+        and all_settlements.account_id = done.account_id
+        and done.posting_fingerprint = (select posting_fingerprint from fingerprint)
+    {%- endif %}
+),
+
+lines as (
+    select * from {{ ref('int_settlement_lines_classified') }}
+    where settlement_id in (select settlement_id from settlements)
 ),
 
 sku_groups as (
@@ -33,6 +74,7 @@ keyed as (
         nullif(trim(lines.fulfillment_id), '') as fulfilment_channel,
         sku_groups.sku_group,
         lines.amount,
+        settlements.raw_sha256,
         case
             when lines.has_posted_time then cast(timezone(settlements.time_zone, lines.posted_at) as date)
             else coalesce(lines.posted_date, settlements.local_end_date)
@@ -85,7 +127,8 @@ labelled as (
 final as (
     select
         *,
-        concat_ws(chr(31), category, account_key, tax_key, description) as group_key
+        concat_ws(chr(31), category, account_key, tax_key, description) as group_key,
+        (select posting_fingerprint from fingerprint) as posting_fingerprint
     from labelled
 )
 
