@@ -93,3 +93,16 @@ case
     else {{ matched }}.rule_description
 end as description
 {%- endmacro %}
+
+{#- Pre-hook of fct_journal_line_sources (incremental): before a build appends the lineage of the settlements it
+    posted again and of all deferred money, delete what those had. -#}
+{% macro books_delete_reposted_sources() -%}
+{%- if is_incremental() -%}
+delete from {{ this }}
+where source_kind = 'transaction'
+    or split_part(source_key, ':', 1) in (
+        select settlement_id from {{ ref('int_books_settlement_lines_posted') }}
+        where posted_in_run = '{{ invocation_id }}'
+    )
+{%- endif -%}
+{%- endmacro %}

@@ -193,17 +193,21 @@ def _japan() -> File:
 class Books:
     before_reissue: Path
     after_reissue: Path
+    sales_tax_not_posted: Path
 
-    def rows(self, sql: str, *, before: bool = False) -> list[tuple]:
-        path = self.before_reissue if before else self.after_reissue
+    def rows(self, sql: str, *, before: bool = False, warehouse: Path | None = None) -> list[tuple]:
+        path = warehouse or (self.before_reissue if before else self.after_reissue)
         with duckdb.connect(str(path), read_only=True) as connection:
             return connection.execute(sql).fetchall()
 
 
-def _build(workdir: Path, data_dir: Path) -> Path:
+def _build(workdir: Path, data_dir: Path, keep_as: str, *args: str) -> Path:
+    """Build (incrementally after the first), then keep a copy of the warehouse as it is now (in a folder of its
+    own: the views name the file's catalog, `warehouse`)."""
     register_lake_views(workdir / "warehouse.duckdb", data_dir / "lake")
-    run_dbt(workdir, *BUILD)
-    return workdir / "warehouse.duckdb"
+    run_dbt(workdir, *BUILD, *args)
+    (workdir / keep_as).mkdir()
+    return Path(shutil.copyfile(workdir / "warehouse.duckdb", workdir / keep_as / "warehouse.duckdb"))
 
 
 @pytest.fixture(scope="module")
@@ -227,11 +231,12 @@ def books(tmp_path_factory: pytest.TempPathFactory, shared_fixtures: Path) -> It
         (_japan(), "acct-fe"),
     ):
         land(file.write(files, f"{file.settlement_id}-v1.txt"), account)
-    before = _build(root, data_dir)
-    shutil.copyfile(before, root / "before-reissue.duckdb")
+    before = _build(root, data_dir, "before-reissue")
     land(_reissue(2).write(files, "9100000003-v2.txt"), "acct-na")
-    after = _build(root, data_dir)
-    yield Books(root / "before-reissue.duckdb", after)
+    after = _build(root, data_dir, "after-reissue")
+    # The config's `[books] post_us_sales_tax = false`: every settlement is posted again.
+    untaxed = _build(root, data_dir, "untaxed", "--vars", '{"books_post_sales_tax": false}')
+    yield Books(before, after, untaxed)
 
 
 def _journal(books: Books, journal_id: str, *, before: bool = False) -> list[tuple]:
@@ -406,3 +411,16 @@ def test_the_demo_summary_says_each_account_equals_its_deposits(books: Books) ->
         "0 deferred/released journals; 1 lines not mapped (marts.rpt_books_unmapped)"
     ) in lines
     assert len(lines) == 5  # acct-ca, acct-eu, acct-fe, acct-na, acct-us
+
+
+def test_sales_tax_not_posted_nets_collected_and_remitted_away_after_a_rebuild(books: Books) -> None:
+    taxed = "select count(*) from marts.fct_journal_lines where account_key = 'sales_tax_payable'"
+    assert books.rows(taxed)[0][0] >= 4
+    assert books.rows(taxed, warehouse=books.sales_tax_not_posted) == [(0,)]
+    banks = (
+        "select journal_id, debit - credit from marts.fct_journal_lines where category in ('bank', 'card') "
+        "order by journal_id"
+    )
+    assert books.rows(banks, warehouse=books.sales_tax_not_posted) == books.rows(banks)
+    unbalanced = "select journal_id from marts.fct_journal_lines group by 1 having sum(debit) <> sum(credit)"
+    assert books.rows(unbalanced, warehouse=books.sales_tax_not_posted) == []

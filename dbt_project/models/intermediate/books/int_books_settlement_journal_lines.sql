@@ -7,12 +7,36 @@
 -- settlement's total-amount (a negative settlement credits the card or clearing account instead). A
 -- settlement whose lines do not add up to its total puts the difference on the suspense account (its
 -- settlement_reconciles check fails), so the bank line is the deposit, always.
-with posted as (
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='source_settlement_id',
+          on_schema_change='append_new_columns') }}
+-- Incremental by settlement: a build computes the journals of the settlements it posted again
+-- (int_books_settlement_lines_posted.posted_in_run) and of those without lines; the others keep theirs.
+with all_posted as (
     select * from {{ ref('int_books_settlement_lines_posted') }}
 ),
 
-settlements as (
+all_settlements as (
     select * from {{ ref('int_books_settlements') }}
+),
+
+changed as (
+    {%- if is_incremental() %}
+    select distinct settlement_id from all_posted where posted_in_run = '{{ invocation_id }}'
+    union
+    select settlement_id from all_settlements
+    anti join (select distinct settlement_id from all_posted) as with_lines
+        on all_settlements.settlement_id = with_lines.settlement_id
+    {%- else %}
+    select settlement_id from all_settlements
+    {%- endif %}
+),
+
+posted as (
+    select * from all_posted where settlement_id in (select settlement_id from changed)
+),
+
+settlements as (
+    select * from all_settlements where settlement_id in (select settlement_id from changed)
 ),
 
 lines_total as (

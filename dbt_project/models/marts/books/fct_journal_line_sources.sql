@@ -1,6 +1,10 @@
 -- Lineage of the journals: which settlement line (settlement_id:line_number, as in fct_settlement_lines) or
 -- which transaction leaf (account_id:transaction_id:leaf_index, as in fct_transactions) each mapped journal line
 -- summarises. Rollover, difference, bank and deferred-balance lines summarise the journal itself and have none.
+-- Incremental: a build adds the lines of the settlements it posted again (their earlier rows deleted first) and
+-- all of the deferred money's, which is small and renumbered as months fill.
+{{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
+          pre_hook="{{ books_delete_reposted_sources() }}") }}
 with journal_lines as (
     select journal_id, line_number, group_key
     from {{ ref('int_books_journal_lines') }}
@@ -14,6 +18,9 @@ settlement_sources as (
         'settlement_line' as source_kind,
         settlement_id || ':' || line_number as source_key
     from {{ ref('int_books_settlement_lines_posted') }}
+    {%- if is_incremental() %}
+    where posted_in_run = '{{ invocation_id }}'
+    {%- endif %}
 ),
 
 transaction_sources as (
