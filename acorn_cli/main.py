@@ -115,6 +115,19 @@ def _spapi_accounts(selected: tuple[str, ...]) -> list[str]:
     return list(selected)
 
 
+def _claim_simulated_day() -> None:
+    """Exit 3 when the data dir holds the bundled simulator's data of another simulated day (it would fail
+    checks on data no real account serves); record the day otherwise. Nothing for a config that talks to Amazon."""
+    from orchestration.resources import claim_simulated_data_dir
+    from spapi.bundled_simulator import SimulatedDayMismatch
+
+    try:
+        claim_simulated_data_dir()
+    except SimulatedDayMismatch as error:
+        click.echo(f"could not run: {error}", err=True)
+        sys.exit(int(ExitCode.COULD_NOT_RUN))
+
+
 def _spapi_config(profile: str = "clean", request_log: Path | None = None) -> dict[str, object]:
     config: dict[str, object] = {"simulator_profile": profile}
     if os.environ.get("ACORN_CONFIG"):
@@ -144,6 +157,7 @@ def demo(profile: str, request_log: Path | None, verbose: bool, as_json: bool) -
     from acorn_cli.summary import expected_demo_failures, render_summary
 
     paths = data_paths().ensure()
+    _claim_simulated_day()
     click.echo(f"ACORN demo: simulator profile '{profile}', data in {paths.root}", err=True)
     started = time.monotonic()
     with RunProgress() as progress:
@@ -337,6 +351,7 @@ def run(accounts: tuple[str, ...], as_json: bool, verbose: bool) -> None:
     _loaded_config()  # a config that does not load is exit 3 before anything starts
     selected = _spapi_accounts(accounts)
     paths = data_paths().ensure()
+    _claim_simulated_day()
     spapi = _spapi_config()
     if selected:
         spapi["config"]["accounts_selected"] = selected  # type: ignore[index]

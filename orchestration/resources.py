@@ -23,6 +23,7 @@ from orchestration.interrupted_runs import claim_run
 from orchestration.paths import DataPaths, data_paths, default_config_path
 from simulator.clock import start_override
 from spapi.bundled_simulator import (
+    claim_simulated_day,
     demo_credentials,
     endpoint_overrides,
     simulator_settings,
@@ -71,6 +72,16 @@ def simulated_start(environ: Mapping[str, str] | None = None) -> datetime:
     return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def claim_simulated_data_dir(config_path: Path | None = None, data_root: Path | None = None) -> None:
+    """When the accounts config stands the bundled simulator in for Amazon: record the simulated day in the
+    data dir, or raise SimulatedDayMismatch when the data dir holds another simulated day's data (see
+    spapi.bundled_simulator.claim_simulated_day). Nothing for a config that talks to Amazon."""
+    settings = _simulator_settings(config_path or default_config_path())
+    if settings:
+        root = data_root or data_paths().root
+        claim_simulated_day(root, simulated_start().date(), int(settings.get("seed", 7)))
+
+
 def business_now(config_path: Path | None = None) -> datetime:
     """What "now" is for the data: the simulated business day when the accounts config stands the bundled
     simulator in for Amazon (so a replayed day's data is as fresh as on that day), else the wall clock."""
@@ -98,6 +109,8 @@ class SpApiResource(dg.ConfigurableResource):
         settings = _simulator_settings(self.resolved_config_path())
         if not settings:
             return
+        # A run started from the UI or by the schedule: the CLI checked already, this is the safety net.
+        claim_simulated_data_dir(self.resolved_config_path())
         self._simulator = start_bundled_simulator(
             settings,
             profile=self.simulator_profile,

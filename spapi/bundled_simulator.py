@@ -8,7 +8,7 @@ simulator accepts any credentials, so the demo needs no SPAPI_* variables.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,3 +57,38 @@ def demo_credentials(account_id: str) -> LwaCredentials:
         client_secret="acorn-demo-client-secret",
         refresh_token=f"Atzr|acorn-demo-{account_id}",
     )
+
+
+# The simulated day (and seed) whose data a data dir holds, written by the first run that uses the simulator there.
+SIMULATED_DAY_FILE = "simulator-day.txt"
+
+
+class SimulatedDayMismatch(RuntimeError):
+    """The data dir holds the bundled simulator's data of another simulated day (or seed)."""
+
+
+def claim_simulated_day(data_root: Path, day: date, seed: int) -> None:
+    """Record in `data_root` that it holds the simulator's data of `day` (with `seed`), or raise
+    SimulatedDayMismatch when it already holds another day's.
+
+    The simulator builds each day's demo history afresh from (seed, day): its windows, its anomalies, the
+    outstanding B2B order and the vendor purchase orders are placed relative to that day, so day 2's history is
+    not day 1's plus a day (money deferred on day 1 is never released on day 2, vendor invoices differ).
+    Landing both in one data dir makes the deferred-balance and vendor checks fail on data that no real account
+    would ever serve; saying so beats a red check about the user's books."""
+    marker = data_root / SIMULATED_DAY_FILE
+    wanted = f"{day.isoformat()} seed={seed}"
+    if marker.exists():
+        recorded = marker.read_text(encoding="utf-8").strip()
+        if recorded != wanted:
+            recorded_day = recorded.split(" ", 1)[0]
+            raise SimulatedDayMismatch(
+                f"the data dir {data_root} holds the bundled simulator's data of simulated day {recorded}, "
+                f"but this run's simulator serves {wanted}. The simulator generates each day's demo history "
+                "afresh (not the previous day's plus one day), so the two days' data cannot share a data dir. "
+                f"Use a fresh data dir (ACORN_DATA_DIR=<new dir>, or remove {data_root}), or replay that day "
+                f"with ACORN_SIMULATOR_START={recorded_day}."
+            )
+        return
+    data_root.mkdir(parents=True, exist_ok=True)
+    marker.write_text(wanted + "\n", encoding="utf-8")
