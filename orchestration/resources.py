@@ -109,8 +109,6 @@ class SpApiResource(dg.ConfigurableResource):
         settings = _simulator_settings(self.resolved_config_path())
         if not settings:
             return
-        # A run started from the UI or by the schedule: the CLI checked already, this is the safety net.
-        claim_simulated_data_dir(self.resolved_config_path())
         self._simulator = start_bundled_simulator(
             settings,
             profile=self.simulator_profile,
