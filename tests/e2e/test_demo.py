@@ -315,3 +315,36 @@ def test_every_column_of_fct_sku_daily_varies_across_the_demo(clean_demo: dict[s
             < 2
         ]
     assert not constant, f"fct_sku_daily columns with one value across the demo: {constant}"
+
+
+def test_dim_account_holds_every_configured_account_and_every_fact_joins_it(
+    clean_demo: dict[str, object],
+) -> None:
+    from orchestration.paths import REPO_ROOT
+    from spapi.config import load_config
+
+    configured = load_config(REPO_ROOT / "config" / "demo.toml").accounts
+    warehouse = Path(str(clean_demo["data_dir"])) / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute(
+            "select account_id, account_type, region, marketplace_ids, is_configured from marts.dim_account"
+        ).fetchall()
+        facts = [
+            row[0]
+            for row in connection.execute(
+                "select table_name from information_schema.columns where table_schema = 'marts' "
+                "and column_name = 'account_id' and table_name <> 'dim_account'"
+            ).fetchall()
+        ]
+        orphans = {
+            fact: connection.execute(
+                f"select count(*) from marts.{fact} where account_id is not null "
+                "and account_id not in (select account_id from marts.dim_account)"
+            ).fetchone()[0]  # type: ignore[index]
+            for fact in facts
+        }
+    assert {row[0]: row[1:] for row in rows} == {
+        a.id: (a.kind, a.region, ",".join(a.marketplaces), True) for a in configured
+    }
+    assert "vendor" in {a.kind for a in configured}
+    assert len(facts) >= 10 and not any(orphans.values()), orphans
