@@ -19,7 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import figures
-from dashboard.checks import last_run_checks
+from dashboard.checks import LastRunChecks, last_run_checks
 from dashboard.snapshot import NoWarehouse, Snapshot, SnapshotStore
 from dashboard.timezones import view_time_zone
 from orchestration.paths import data_paths, default_config_path
@@ -43,7 +43,7 @@ def _configured_accounts(config_path: str) -> list[AccountConfig]:
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def _checks(built_at: str) -> object:  # keyed by the build, refreshed every 30 s
+def _checks(built_at: str) -> LastRunChecks | None:  # keyed by the build, refreshed every 30 s
     return last_run_checks()
 
 
@@ -299,16 +299,12 @@ def page_checks() -> None:
             st.info("No Dagster run with checks found in DAGSTER_HOME.")
         else:
             f = view.filters
-            checks = [
-                check
-                for check in result.checks  # type: ignore[attr-defined]
-                if (f.account is None or check.numbers.get("account_id") in (None, f.account))
-            ]
+            checks = result.for_account(f.account)
             failed = [check for check in checks if not check.passed]
             _metrics([("Checks evaluated", str(len(checks))), ("Checks failed", str(len(failed)))])
-            ended = result.ended_at.astimezone(ZoneInfo(view.time_zone)) if result.ended_at else None  # type: ignore[attr-defined]
+            ended = result.ended_at.astimezone(ZoneInfo(view.time_zone)) if result.ended_at else None
             st.caption(
-                f"Run {result.run_id} ({result.job_name}, {result.status})"  # type: ignore[attr-defined]
+                f"Run {result.run_id} ({result.job_name}, {result.status})"
                 + (f", ended {ended:%Y-%m-%d %H:%M %Z}" if ended else "")
             )
             st.subheader("Failed checks, with their numbers")
@@ -319,7 +315,9 @@ def page_checks() -> None:
                             "severity": c.severity,
                             "check": c.name,
                             "asset": c.asset,
-                            "numbers": ", ".join(f"{k}={v}" for k, v in c.numbers.items()),
+                            "numbers": ", ".join(
+                                f"{k}={v}" for k, v in c.numbers.items() if not isinstance(v, dict | list)
+                            ),
                         }
                         for c in sorted(failed, key=lambda c: (c.severity, c.name))
                     ],

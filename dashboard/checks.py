@@ -33,6 +33,14 @@ class LastRunChecks:
     ended_at: datetime | None  # UTC
     checks: list[Check]
 
+    def for_account(self, account: str | None) -> list[Check]:
+        """The checks about `account` (those naming no account concern every account)."""
+        if account is None:
+            return list(self.checks)
+        return [
+            c for c in self.checks if not accounts_named(c.numbers) or account in accounts_named(c.numbers)
+        ]
+
     @property
     def failed(self) -> list[Check]:
         return sorted((c for c in self.checks if not c.passed), key=lambda c: (c.severity, c.name, c.asset))
@@ -40,9 +48,18 @@ class LastRunChecks:
 
 def _plain(value: Any) -> Any:
     inner = getattr(value, "value", getattr(value, "data", value))
-    if isinstance(inner, bool | int | float | str) or inner is None:
+    if isinstance(inner, bool | int | float | str | dict | list) or inner is None:
         return inner
     return str(inner)
+
+
+def accounts_named(numbers: dict[str, Any]) -> set[str]:
+    """The account ids a check's numbers name: `account_id`, or the `account_id` of the rows it lists."""
+    found = {numbers["account_id"]} if isinstance(numbers.get("account_id"), str) else set()
+    for value in numbers.values():
+        if isinstance(value, list):
+            found |= {row["account_id"] for row in value if isinstance(row, dict) and "account_id" in row}
+    return found
 
 
 def last_run_checks(*, runs_to_search: int = 25) -> LastRunChecks | None:

@@ -2,7 +2,7 @@
 
 Outside the books domain because the warehouse build passes them to dbt (no domain imports another):
 - `books_reporting_time_zones`: {account id: IANA time zone} for the accounts that set `reporting_time_zone`
-  (the others use their marketplace's, dbt_project/seeds/books_marketplace_time_zones.csv);
+  (the others use their marketplace's, dbt_project/seeds/marketplace_time_zones.csv);
 - `books_post_sales_tax`: the config's `[books] post_us_sales_tax` (default true): false nets sales tax collected
   and the marketplace facilitator tax Amazon remits into one line, dropped when it is zero.
 A config that does not load gives the defaults: the run reports the config itself where it needs the accounts.

@@ -77,3 +77,18 @@ def test_times_are_shown_in_the_account_zone_or_its_marketplace() -> None:
     assert view_time_zone([us, de], None) == "UTC"  # two zones: neither is "the" zone
     with pytest.raises(ValueError, match="unknown time zone"):
         AccountConfig(id="x", region="na", reporting_time_zone="Mars/Olympus")
+
+
+def test_without_a_browser_the_browser_test_skips_outside_ci_and_fails_in_ci(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dashboard_browser
+
+    monkeypatch.setattr(dashboard_browser, "CHROMIUM_CANDIDATES", ("/nonexistent/chromium",))
+    monkeypatch.setattr(dashboard_browser.shutil, "which", lambda name: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="skipped outside CI"):
+        dashboard_browser.browser_or_skip()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=r"\.ci/run installs them"):
+        dashboard_browser.browser_or_skip()

@@ -5,7 +5,7 @@ with marketplaces as (
 ),
 
 time_zones as (
-    select * from {{ ref('books_marketplace_time_zones') }}
+    select * from {{ ref('marketplace_time_zones') }}
 ),
 
 final as (
