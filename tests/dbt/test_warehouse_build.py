@@ -48,8 +48,9 @@ def test_sku_daily_keeps_currencies_apart_and_adds_up(warehouse: Path) -> None:
         """select currency, sum(units_sold), sum(principal), sum(refunds), sum(net_proceeds)
            from marts.fct_sku_daily where sku = 'SKU-A' group by currency order by currency""",
     )
-    # USD: 4 periods x (2 + 1) units, 150.00 principal each; one refund of 50.00 giving back 7.50 minus 1.00.
-    assert rows[2] == ("USD", 12, Decimal("600.00"), Decimal("-43.50"), rows[2][4])
+    # USD: 4 periods x (2 + 1) units, 150.00 principal each; one refund of 50.00 to the buyer (the 7.50
+    # commission Amazon gives back and the 1.00 it keeps are fees, not refunds).
+    assert rows[2] == ("USD", 12, Decimal("600.00"), Decimal("-50.00"), rows[2][4])
     assert rows[0][:3] == ("CAD", 1, Decimal("79.99"))
     assert rows[1][:3] == ("EUR", 4, Decimal("199.60"))
     unconverted = _rows(
