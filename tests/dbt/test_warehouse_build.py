@@ -59,6 +59,44 @@ def test_sku_daily_keeps_currencies_apart_and_adds_up(warehouse: Path) -> None:
     assert unconverted == [(0,)]
 
 
+def test_each_line_has_one_class_and_fees_and_refunds_are_those_classes(warehouse: Path) -> None:
+    classes = dict(_rows(warehouse, "select line_class, count(*) from marts.fct_settlement_lines group by 1"))
+    assert set(classes) <= {
+        "sale",
+        "refund",
+        "fee",
+        "tax",
+        "promotion",
+        "reserve",
+        "reimbursement",
+        "transfer",
+    }
+    assert sum(classes.values()) == _rows(warehouse, "select count(*) from marts.fct_settlement_lines")[0][0]
+    # The refund returns its principal to the buyer; the commission Amazon gives back (7.50) and the
+    # RefundCommission it keeps are fees, as on any order.
+    assert _rows(
+        warehouse, "select amount_description, amount from marts.fct_refunds where settlement_id = 'US1'"
+    ) == [("Principal", Decimal("-50.00"))]
+    refund_fees = _rows(
+        warehouse,
+        "select fee_type, amount from marts.fct_fees "
+        "where settlement_id = 'US1' and transaction_type = 'Refund' order by fee_type",
+    )
+    assert refund_fees[0] == ("Commission", Decimal("7.50"))
+    assert [row[0] for row in refund_fees] == ["Commission", "RefundCommission"]
+    reserve = _rows(
+        warehouse,
+        "select distinct line_class from marts.fct_settlement_lines "
+        "where amount_description = 'Current Reserve Amount'",
+    )
+    assert reserve == [("reserve",)]
+    for mart, line_class in (("fct_fees", "fee"), ("fct_refunds", "refund")):
+        assert _rows(warehouse, f"select count(*), sum(amount) from marts.{mart}") == _rows(
+            warehouse,
+            f"select count(*), sum(amount) from marts.fct_settlement_lines where line_class = '{line_class}'",
+        )
+
+
 def test_unknown_fee_description_is_other_and_flagged(warehouse: Path) -> None:
     rows = _rows(warehouse, "select fee_type, fee_category from marts.fct_fees where not is_fee_type_known")
     assert rows == [("BrandNewMysteryFee", "other")]
