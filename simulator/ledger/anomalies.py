@@ -44,15 +44,11 @@ def principal(s: Settlement) -> Decimal:
 
 
 def fees(s: Settlement) -> Decimal:
-    """Fee lines as the fee-rate check counts them: amount-type ItemFees or Shipment-Fees, or
-    transaction-type ServiceFee (negative: charges)."""
+    """Every charge Amazon takes, as the warehouse's fee class counts them (int_settlement_lines_classified:
+    whatever the amount type, on orders and refunds alike): the lines Amazon's Finances API files under
+    Expenses (AmazonFees, Promotions such as coupon and deal fees, Advertising). Negative: charges."""
     return sum(
-        (
-            line.amount
-            for e in s.entries
-            for line in e.lines
-            if line.amount_type in ("ItemFees", "Shipment-Fees") or e.transaction_type == "ServiceFee"
-        ),
+        (line.amount for e in s.entries for line in e.lines if line.breakdown_path[:1] == ("Expenses",)),
         Decimal("0"),
     )
 

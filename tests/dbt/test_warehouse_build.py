@@ -48,14 +48,53 @@ def test_sku_daily_keeps_currencies_apart_and_adds_up(warehouse: Path) -> None:
         """select currency, sum(units_sold), sum(principal), sum(refunds), sum(net_proceeds)
            from marts.fct_sku_daily where sku = 'SKU-A' group by currency order by currency""",
     )
-    # USD: 4 periods x (2 + 1) units, 150.00 principal each; one refund of 50.00 giving back 7.50 minus 1.00.
-    assert rows[2] == ("USD", 12, Decimal("600.00"), Decimal("-43.50"), rows[2][4])
+    # USD: 4 periods x (2 + 1) units, 150.00 principal each; one refund of 50.00 to the buyer (the 7.50
+    # commission Amazon gives back and the 1.00 it keeps are fees, not refunds).
+    assert rows[2] == ("USD", 12, Decimal("600.00"), Decimal("-50.00"), rows[2][4])
     assert rows[0][:3] == ("CAD", 1, Decimal("79.99"))
     assert rows[1][:3] == ("EUR", 4, Decimal("199.60"))
     unconverted = _rows(
         warehouse, "select count(*) from marts.fct_sku_daily where net_proceeds_reporting is null"
     )
     assert unconverted == [(0,)]
+
+
+def test_each_line_has_one_class_and_fees_and_refunds_are_those_classes(warehouse: Path) -> None:
+    classes = dict(_rows(warehouse, "select line_class, count(*) from marts.fct_settlement_lines group by 1"))
+    assert set(classes) <= {
+        "sale",
+        "refund",
+        "fee",
+        "tax",
+        "promotion",
+        "reserve",
+        "reimbursement",
+        "transfer",
+    }
+    assert sum(classes.values()) == _rows(warehouse, "select count(*) from marts.fct_settlement_lines")[0][0]
+    # The refund returns its principal to the buyer; the commission Amazon gives back (7.50) and the
+    # RefundCommission it keeps are fees, as on any order.
+    assert _rows(
+        warehouse, "select amount_description, amount from marts.fct_refunds where settlement_id = 'US1'"
+    ) == [("Principal", Decimal("-50.00"))]
+    refund_fees = _rows(
+        warehouse,
+        "select fee_type, amount from marts.fct_fees "
+        "where settlement_id = 'US1' and transaction_type = 'Refund' order by fee_type",
+    )
+    assert refund_fees[0] == ("Commission", Decimal("7.50"))
+    assert [row[0] for row in refund_fees] == ["Commission", "RefundCommission"]
+    reserve = _rows(
+        warehouse,
+        "select distinct line_class from marts.fct_settlement_lines "
+        "where amount_description = 'Current Reserve Amount'",
+    )
+    assert reserve == [("reserve",)]
+    for mart, line_class in (("fct_fees", "fee"), ("fct_refunds", "refund")):
+        assert _rows(warehouse, f"select count(*), sum(amount) from marts.{mart}") == _rows(
+            warehouse,
+            f"select count(*), sum(amount) from marts.fct_settlement_lines where line_class = '{line_class}'",
+        )
 
 
 def test_unknown_fee_description_is_other_and_flagged(warehouse: Path) -> None:

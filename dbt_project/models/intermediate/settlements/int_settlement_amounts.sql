@@ -6,7 +6,7 @@
           on_schema_change='append_new_columns', pre_hook="{{ delete_changed_settlements() }}") }}
 
 with lines as (
-    select settlement_id, raw_sha256, transaction_type, amount_type, amount_description, amount, is_fee, order_id
+    select settlement_id, raw_sha256, transaction_type, amount_type, amount_description, amount, line_class, order_id
     from {{ ref('int_settlement_lines_classified') }}
     {{ changed_settlements_only(ref('stg_lake_settlements__settlement_lines')) }}
 ),
@@ -18,7 +18,7 @@ sums as (
         sum(amount) filter (
             where transaction_type = 'Order' and amount_type = 'ItemPrice'
               and amount_description = 'Principal') as order_principal,
-        sum(amount) filter (where is_fee) as fees,
+        sum(amount) filter (where line_class = 'fee') as fees,
         sum(amount) filter (
             where transaction_type = 'Refund' and amount_type = 'ItemPrice'
               and amount_description = 'Principal') as refunded_principal

@@ -3,7 +3,7 @@
 
 with lines as (
     select * from {{ ref('int_settlement_lines_classified') }}
-    where is_fee
+    where line_class = 'fee'
 ),
 
 final as (

@@ -3,7 +3,7 @@
 
 with lines as (
     select * from {{ ref('int_settlement_lines_classified') }}
-    where is_refund
+    where line_class = 'refund'
 ),
 
 final as (
@@ -15,6 +15,7 @@ final as (
         posted_at,
         order_id,
         sku,
+        transaction_type,
         quantity,
         amount_type,
         amount_description,

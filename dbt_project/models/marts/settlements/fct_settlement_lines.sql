@@ -22,6 +22,7 @@ final as (
         sku,
         quantity,
         source_layout,
+        line_class,
         is_fee,
         is_refund,
         fee_category,

@@ -1,10 +1,12 @@
 -- Per account, marketplace, currency, SKU and UTC day: units, principal, fees by category, refunds and net
 -- proceeds, in the settlement currency; plus net proceeds in the reporting currency at the day's rate.
--- The money columns add up: principal + fees_total + refunds + other_amounts = net_proceeds. Fees are the lines
--- of fct_fees (one classification of a line for every mart) that carry this SKU, refunds excluded; the fees
--- Amazon returns or keeps on a refund are in `refunds`. Only the categories Amazon charges per item have a
--- column of their own: storage, subscription, advertising and the other account-level charges carry no SKU
--- (they are in fct_fees), and the rest of a SKU's fees are in fees_total.
+-- The money columns add up: principal + fees_total + refunds + other_amounts = net_proceeds. Fees and refunds
+-- are the lines of line_class fee and refund (int_settlement_lines_classified: one classification of a line for
+-- every mart; fees are exactly fct_fees' lines that carry this SKU, including the commission Amazon returns or
+-- keeps on a refund; refunds are what the buyer got back: principal, shipping, promotions; taxes are in
+-- other_amounts). Only the categories Amazon charges per item have a column of their own: storage,
+-- subscription, advertising and the other account-level charges carry no SKU (they are in fct_fees), and the
+-- rest of a SKU's fees are in fees_total.
 {%- set categories = ['referral_commission', 'fulfilment', 'shipping'] %}
 with fee_lines as (
     select settlement_id, line_number, fee_category from {{ ref('fct_fees') }}
@@ -36,7 +38,7 @@ refund_transaction_quantities as (
 lines as (
     select
         settlement_lines.*,
-        fee_lines.settlement_id is not null as is_fct_fee,
+        settlement_lines.line_class = 'fee' as is_fct_fee,
         fee_lines.fee_category as fct_fee_category,
         case
             when settlement_lines.transaction_type = 'Refund' and settlement_lines.amount_type = 'ItemPrice'
@@ -80,11 +82,11 @@ daily as (
         ), 0) as decimal(18, 2)) as principal,
         {%- for category in categories %}
         cast(coalesce(sum(amount) filter (
-            where is_fct_fee and not is_refund and fct_fee_category = '{{ category }}'
+            where is_fct_fee and fct_fee_category = '{{ category }}'
         ), 0) as decimal(18, 2)) as fees_{{ category }},
         {%- endfor %}
-        cast(coalesce(sum(amount) filter (where is_fct_fee and not is_refund), 0) as decimal(18, 2)) as fees_total,
-        cast(coalesce(sum(amount) filter (where is_refund), 0) as decimal(18, 2)) as refunds,
+        cast(coalesce(sum(amount) filter (where is_fct_fee), 0) as decimal(18, 2)) as fees_total,
+        cast(coalesce(sum(amount) filter (where line_class = 'refund'), 0) as decimal(18, 2)) as refunds,
         cast(sum(amount) as decimal(18, 2)) as net_proceeds,
         count(*) as line_count
     from lines
