@@ -90,6 +90,8 @@ def prepare_environment() -> Path:
 
 _KEPT: dict[str, sqlite3.Connection] = {}
 _KEPT_LOCK = threading.Lock()
+_KEPT_BY: dict[str, int] = {"pid": os.getpid()}
+_INHERITED: list[sqlite3.Connection] = []
 _LISTENING: set[str] = set()
 
 
@@ -118,6 +120,12 @@ def fast_run_history(home: Path) -> None:
 def tune_sqlite(connection: sqlite3.Connection, path: str) -> None:
     """`synchronous=NORMAL` on a WAL-mode connection to the SQLite file `path`, and an idle connection kept open
     to that file (once per file and process), so that closing `connection` never checkpoints."""
+    if _KEPT_BY.get("pid") != os.getpid():
+        # A forked child (acorn never forks, but a library might) must not use its parent's SQLite connections:
+        # it keeps them unreferenced-but-alive (closing them here could disturb the parent) and opens its own.
+        _INHERITED.extend(_KEPT.values())
+        _KEPT.clear()
+        _KEPT_BY["pid"] = os.getpid()
     try:
         if path not in _KEPT:
             [(mode,)] = connection.execute("pragma journal_mode").fetchall()
