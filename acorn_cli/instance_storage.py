@@ -15,9 +15,9 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Mapping
-from typing import IO, Any
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 import click
@@ -141,7 +141,7 @@ def probe(storage: InstanceStorage) -> ProbeResult:
             exists = connection.execute(sa.text("select to_regclass('runs') is not null")).scalar()
             runs = connection.execute(sa.text("select count(*) from runs")).scalar() if exists else None
         engine.dispose()
-    except Exception as error:  # noqa: BLE001 (any failure to connect is reported, scrubbed, never raised raw)
+    except Exception as error:  # any failure to connect is reported, scrubbed, never raised raw
         cause = _cause(error)
         raise InstanceUnavailable(storage, scrubbed(cause, url), _fix(cause, storage)) from None
     return ProbeResult(f"PostgreSQL {version.split()[0]}", None if runs is None else int(runs))
