@@ -124,9 +124,9 @@ class ProbeResult:
     runs: int | None  # runs recorded; None when the instance's tables do not exist yet
 
 
-def probe(storage: InstanceStorage) -> ProbeResult:
-    """Connect once to the instance's PostgreSQL (short timeout) and read its version and number of runs;
-    raise InstanceUnavailable naming the cause and the fix. Creates nothing."""
+def probe(storage: InstanceStorage, *, count_runs: bool = True) -> ProbeResult:
+    """Connect once to the instance's PostgreSQL (short timeout) and read its version and (`count_runs`) the
+    number of runs; raise InstanceUnavailable naming the cause and the fix. Creates nothing."""
     assert storage.url is not None
     import sqlalchemy as sa
     from sqlalchemy.pool import NullPool
@@ -139,7 +139,8 @@ def probe(storage: InstanceStorage) -> ProbeResult:
         with engine.connect() as connection:
             version = str(connection.execute(sa.text("show server_version")).scalar())
             exists = connection.execute(sa.text("select to_regclass('runs') is not null")).scalar()
-            runs = connection.execute(sa.text("select count(*) from runs")).scalar() if exists else None
+            counted = exists and count_runs
+            runs = connection.execute(sa.text("select count(*) from runs")).scalar() if counted else None
         engine.dispose()
     except Exception as error:  # any failure to connect is reported, scrubbed, never raised raw
         cause = _cause(error)

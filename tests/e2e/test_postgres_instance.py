@@ -23,9 +23,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from acorn_process import SAMPLES, acorn, start_acorn
+from postgres_server import SERVER, fresh_database
 
 SAMPLE = SAMPLES / "xieyi138_US_v2_synthetic_settlement-sample.txt"
-SERVER = "127.0.0.1:5432"
 SECRET = f"pw-{uuid.uuid4().hex}"  # trust auth ignores it; it must never be shown
 
 pytestmark = pytest.mark.slow
@@ -34,23 +34,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def database() -> Iterator[str]:
     """A fresh database on the machine's PostgreSQL; its URL, with SECRET as the password."""
-    psycopg2 = pytest.importorskip("psycopg2")
-    name = f"acorn_test_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg2.connect(f"postgresql://postgres@{SERVER}/test", connect_timeout=3)
-    except psycopg2.OperationalError as error:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"no PostgreSQL on {SERVER} with a database `test` (trust auth): {error}")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'create database "{name}"')
-    try:
-        yield f"postgresql://postgres:{SECRET}@{SERVER}/{name}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'drop database if exists "{name}" with (force)')
-        admin.close()
+    with fresh_database(SECRET) as url:
+        yield url
 
 
 def _kill_import_at_staged(workdir: Path, env: dict[str, str]) -> None:
