@@ -153,10 +153,22 @@ def dagster_instance() -> Iterator[dg.DagsterInstance]:
     """The Dagster instance of DAGSTER_HOME, its storage created (on a fresh home) by one process at a time."""
     import dagster as dg
 
+    from acorn_cli.instance_storage import InstanceUnavailable, instance_storage, probe, scrubbed
+
     home = Path(os.environ["DAGSTER_HOME"])
+    storage = instance_storage()
+    if storage.url is not None:
+        # Unreachable: one line with the cause and the fix, exit 3, never the password (instance_storage.py).
+        probe(storage, count_runs=False)
     fast_run_history(home)
     with instance_lock(home):
         # Creating the instance creates (or migrates) every storage's tables: done once, under the lock.
-        instance = dg.DagsterInstance.get()
+        try:
+            instance = dg.DagsterInstance.get()
+        except Exception as error:
+            if storage.url is None:
+                raise
+            cause = scrubbed(" ".join(str(error.__cause__ or error).split()), storage.url)
+            raise InstanceUnavailable(storage, cause, "run `acorn doctor`") from None
     with instance:
         yield instance

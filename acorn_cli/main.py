@@ -400,7 +400,11 @@ def simulator(port: int, profile: str, request_log: Path | None, seed: int, time
 def doctor() -> None:
     """Check the config, the credentials, the token exchange and one cheap call per account.
 
-    Exit 0 when every check passed, 1 when one failed, 3 when the config cannot be loaded."""
+    Also says where the Dagster instance keeps its runs (SQLite in DAGSTER_HOME, or PostgreSQL) and whether
+    that PostgreSQL is reachable.
+
+    Exit 0 when every check passed, 1 when one failed, 3 when the config cannot be loaded or the instance's
+    PostgreSQL cannot be used."""
     from orchestration.outcomes import ExitCode as Exit
     from orchestration.paths import default_config_path
     from spapi.doctor import doctor_report
@@ -408,12 +412,45 @@ def doctor() -> None:
     report = doctor_report(
         default_config_path(), dict(os.environ), bundled=not os.environ.get("ACORN_CONFIG")
     )
-    for line in report.lines():
+    *lines, closing = report.lines()
+    for line in lines:
         click.echo(line)
+    instance_ok = _report_instance()
+    click.echo(closing if instance_ok else f"{closing}; the Dagster instance cannot be used (FAIL instance)")
     _report_leftovers()
+    if not instance_ok:
+        sys.exit(int(Exit.COULD_NOT_RUN))
     if not report.config_loaded:
         sys.exit(int(Exit.COULD_NOT_RUN))
     sys.exit(int(Exit.DATA_PROBLEM if report.failed else Exit.OK))
+
+
+def _report_instance() -> bool:
+    """One line on the Dagster instance's storage (README, "Scale-out"): SQLite in DAGSTER_HOME, or PostgreSQL
+    with whether it answers (its password never shown). False when that PostgreSQL cannot be used."""
+    from acorn_cli.instance_storage import InstanceUnavailable, instance_storage, probe
+    from spapi.doctor import Finding
+
+    storage = instance_storage()
+    if storage.url is None:
+        click.echo(Finding("instance", True, f"Dagster runs, events and schedules in {storage.shown}"))
+        return True
+    try:
+        found = probe(storage)
+    except InstanceUnavailable as error:
+        click.echo(
+            Finding("instance", False, f"{storage.shown} cannot be used: {error.cause}", advice=error.fix)
+        )
+        return False
+    runs = (
+        "no tables yet (the next acorn command creates them)" if found.runs is None else f"{found.runs} runs"
+    )
+    click.echo(
+        Finding(
+            "instance", True, f"Dagster runs, events and schedules in {storage.shown}: {found.server}, {runs}"
+        )
+    )
+    return True
 
 
 def _report_leftovers() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from postgres_server import fresh_database
 from silence_testkit import add_run, write_event_groups, write_settlements
 
 from orchestration.quality import silence
@@ -36,10 +37,24 @@ def config(*accounts: tuple[str, str], alerts: dict | None = None):
     return parse_config(document)
 
 
-@pytest.fixture
-def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as test_instance:
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    with fresh_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def instance(request: pytest.FixtureRequest) -> Iterator[dg.DagsterInstance]:
+    """The run history on SQLite (embedded) and on PostgreSQL (scale-out, README "Scale-out")."""
+    if request.param == "sqlite":
+        with dg.instance_for_test() as test_instance:
+            yield test_instance
+        return
+    storage = {"storage": {"postgres": {"postgres_url": request.getfixturevalue("postgres_url")}}}
+    with dg.instance_for_test(overrides=storage) as test_instance:
+        assert type(test_instance.run_storage).__name__ == "PostgresRunStorage"
         yield test_instance
+        test_instance.wipe()
 
 
 def by_account(findings: list[silence.SilenceFinding]) -> dict[tuple[str, str], silence.SilenceFinding]:
