@@ -4,6 +4,7 @@ import graphlib
 import json
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -17,8 +18,15 @@ from orchestration.configured_accounts import configured_accounts
 from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY
 from orchestration.resources import DataDirResource
 from orchestration.warehouse.lake_views import lake_datasets, register_lake_views
-from orchestration.warehouse.last_build import LastBuild, RecordedCheck, inputs_fingerprint
+from orchestration.warehouse.last_build import (
+    LastBuild,
+    RecordedCheck,
+    file_identity,
+    inputs_fingerprint,
+    read_last_build,
+)
 from orchestration.warehouse.metadata import with_table_metadata
+from orchestration.warehouse.model_definitions import changed_definitions, incremental_definitions
 from orchestration.warehouse.project import dbt_project, keep_partial_parse
 from orchestration.warehouse.publish import WarehouseBuild, build_and_publish
 from transforms import crash_points
@@ -85,12 +93,21 @@ def acorn_dbt_models(
             f"{paths.warehouse.name} in {build.timings.copy_seconds:.2f} s)"
         )
         preload_in_background()
+        definitions = incremental_definitions(dbt_project.manifest_path)
+        redefined = _redefined_since_last_build(paths.warehouse, definitions)
+        if redefined:
+            context.log.warning(
+                f"the definitions of {len(redefined)} incremental models changed since the warehouse was built "
+                f"({', '.join(redefined)}): rebuilding them from the whole lake (dbt build --full-refresh), so "
+                "no row keeps the old definition beside rows of the new one"
+            )
         views = register_lake_views(build.path, paths.lake)
         context.log.info(f"lake views registered: {', '.join(views)}")
         # The lake holds still while dbt reads it: a publish meanwhile waits (lake/layout.py).
         with reading(paths.root):
+            refresh = ["--full-refresh"] if redefined else []
             invocation = dbt.cli(
-                [*BUILD_ARGS, "--vars", build_vars(str(build.path), accounts)], context=context
+                [*BUILD_ARGS, *refresh, "--vars", build_vars(str(build.path), accounts)], context=context
             )
             # dbt holds the copy open read-write until it exits; the row counts and column schemas are read
             # after. The stream raises when dbt fails: the copy is then dropped, nothing published.
@@ -104,13 +121,30 @@ def acorn_dbt_models(
                 f"dbt build exited {invocation.process.returncode}; {paths.warehouse} left as it was"
             )
         keep_partial_parse(invocation.target_path)
-        _record(context, build, fingerprint, events)
+        _record(context, build, fingerprint, events, definitions)
         yield from with_table_metadata(events, build.path)
     context.log.info(f"published {paths.warehouse} (publish took {build.timings.publish_seconds:.2f} s)")
 
 
+def _redefined_since_last_build(warehouse: Path, definitions: dict[str, str]) -> list[str]:
+    """The incremental models to rebuild whole: those whose definition differs from the one the published
+    warehouse was built with (all of them when its record is missing or describes another file); none when
+    there is no warehouse yet (the first build builds every model whole anyway)."""
+    if not warehouse.exists():
+        return []
+    last = read_last_build(warehouse)
+    recorded = (
+        last.incremental_definitions if last and last.warehouse_identity == file_identity(warehouse) else None
+    )
+    return changed_definitions(recorded, definitions)
+
+
 def _record(
-    context: dg.AssetExecutionContext, build: WarehouseBuild, fingerprint: str, events: list[Any]
+    context: dg.AssetExecutionContext,
+    build: WarehouseBuild,
+    fingerprint: str,
+    events: list[Any],
+    definitions: dict[str, str],
 ) -> None:
     """What this build read and what its dbt tests found, written beside the warehouse once it is published.
 
@@ -126,6 +160,7 @@ def _record(
         checks=[
             RecordedCheck.from_result(event) for event in events if isinstance(event, dg.AssetCheckResult)
         ],
+        incremental_definitions=definitions,
     )
 
 

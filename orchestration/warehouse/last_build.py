@@ -130,6 +130,9 @@ class LastBuild:
     built_at: str
     warehouse_identity: list[int]
     checks: list[RecordedCheck]
+    # {incremental model: fingerprint of its definition} (model_definitions.py); None in a record written before
+    # it existed, which makes the next build rebuild the incremental models whole.
+    incremental_definitions: dict[str, str] | None = None
 
     def describes(self, warehouse: Path, fingerprint: str) -> bool:
         """True when `warehouse` is still the file this build published, built from `fingerprint`."""
@@ -150,6 +153,7 @@ def read_last_build(warehouse: Path) -> LastBuild | None:
             built_at=document["built_at"],
             warehouse_identity=list(document["warehouse_identity"]),
             checks=[RecordedCheck(**check) for check in document["checks"]],
+            incremental_definitions=document.get("incremental_definitions"),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

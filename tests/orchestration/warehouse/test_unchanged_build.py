@@ -11,9 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
 from orchestration.paths import REPO_ROOT
+from orchestration.warehouse.last_build import file_identity, record_path
 
 SAMPLES = REPO_ROOT / "tests" / "fixtures" / "shared" / "settlement-samples"
 
@@ -35,6 +37,11 @@ def _acorn(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=600,
         check=False,
     )
+
+
+def _settlement_id(settlement_file: Path) -> str:
+    """The settlement id of a settlement file: the first data row's first column."""
+    return settlement_file.read_text(encoding="utf-8", errors="replace").splitlines()[1].split("\t")[0]
 
 
 def _checks(report: dict[str, Any]) -> set[tuple[str, str, bool, str]]:
@@ -68,9 +75,32 @@ def test_a_build_with_nothing_new_reports_the_warehouse_unchanged(tmp_path: Path
     )
     assert "nothing new, warehouse unchanged" in _acorn(tmp_path, "build").stdout
 
+    # The published fees as an older definition of fct_fees left them: one fee row fewer, and the record says
+    # fct_fees was built by another definition (what an upgrade of ACORN or an edited fee taxonomy leaves).
+    with duckdb.connect(str(warehouse)) as connection:
+        expected_fees = connection.execute("select count(*), sum(amount) from marts.fct_fees").fetchone()
+        connection.execute("delete from marts.fct_fees where rowid = (select min(rowid) from marts.fct_fees)")
+    record_file = record_path(warehouse)
+    record = json.loads(record_file.read_text())
+    record["warehouse_identity"] = file_identity(warehouse)
+    record["incremental_definitions"]["model.acorn.fct_fees"] = "an older definition"
+    record_file.write_text(json.dumps(record))
+
     imported = _acorn(tmp_path, "import", "--account", "demo-na", str(later_file))
     assert imported.returncode in (0, 1), imported.stderr[-2000:]
-    rebuilt = json.loads(_acorn(tmp_path, "build", "--json").stdout)
+    rebuilding = _acorn(tmp_path, "build", "--json")
+    rebuilt = json.loads(rebuilding.stdout)
     assert rebuilt["warehouse_unchanged_since_run"] is None
     assert not [c for c in rebuilt["checks"] if "evaluated_in_run" in c["metadata"]]
     assert warehouse.stat().st_ino != published.st_ino
+    # The changed definition rebuilt the incremental models whole: the old settlements' fees are back, beside
+    # the new settlement's (an incremental build would have added only the new one's).
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        old_fees = connection.execute(
+            "select count(*), sum(amount) from marts.fct_fees where settlement_id <> ?",
+            [_settlement_id(later_file)],
+        ).fetchone()
+    assert old_fees == expected_fees
+    assert json.loads(record_file.read_text())["incremental_definitions"]["model.acorn.fct_fees"] != (
+        "an older definition"
+    )
