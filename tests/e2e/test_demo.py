@@ -336,9 +336,7 @@ ONE_VALUE_BY_DESIGN: dict[tuple[str, str], str] = {
         "shipment_contradicts",
     ): "the demo's shortage claims all contradict shipments",
 }
-SIMULATOR_GAP = "every real ShipmentEvent has one; the demo simulator does not emit it"
 NOT_IN_THE_DEMO: dict[tuple[str, str], str] = {
-    ("fct_financial_events", "seller_order_id"): "ShipmentEvent.SellerOrderId (financesV0): " + SIMULATOR_GAP,
     ("fct_financial_events", "marketplace_id"): (
         "MarketplaceId: only AffordabilityExpense, NetworkCommingling and SolutionProviderCredit events carry it "
         "(financesV0 model); the demo has none of them (marketplace_name is filled)"
