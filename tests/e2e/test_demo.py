@@ -344,12 +344,14 @@ NOT_IN_THE_DEMO: dict[tuple[str, str], str] = {
     (
         "fct_transactions",
         "refund_id",
-    ): "relatedIdentifier REFUND_ID (finances 2024-06-19): not in the simulator",
+    ): "relatedIdentifier REFUND_ID (finances 2024-06-19): the simulator's refunds name only their order",
     ("fct_transactions", "deferred_transaction_id"): (
-        "relatedIdentifier DEFERRED_TRANSACTION_ID (finances 2024-06-19): not in the simulator"
+        "relatedIdentifier DEFERRED_TRANSACTION_ID (finances 2024-06-19): the simulator defers a transaction in place "
+        "(DEFERRED, then DEFERRED_RELEASED), never as a separate release transaction"
     ),
     ("fct_transactions", "release_transaction_id"): (
-        "relatedIdentifier RELEASE_TRANSACTION_ID (finances 2024-06-19): not in the simulator"
+        "relatedIdentifier RELEASE_TRANSACTION_ID (finances 2024-06-19): the simulator defers a transaction in place "
+        "(DEFERRED, then DEFERRED_RELEASED), never as a separate release transaction"
     ),
     ("fct_vendor_invoice_lines", "other_variance_reasons"): (
         "varianceReasons of type OTHER (financesInvoices model): the demo's variances are PQV and PPV"
