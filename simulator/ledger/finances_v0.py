@@ -102,6 +102,9 @@ def _shipment_event(e: Entry, *, adjustment: bool) -> dict:
         items.append(item)
     return {
         "AmazonOrderId": e.order_id,
+        # As in recorded responses of Amazon-fulfilled orders (the eolabs fixture), the seller's order id is
+        # Amazon's when the seller set none.
+        "SellerOrderId": e.order_id,
         "MarketplaceName": MARKETPLACES[e.marketplace_id].name,
         "PostedDate": iso(e.release_at),
         "ShipmentItemAdjustmentList" if adjustment else "ShipmentItemList": items,

@@ -31,6 +31,11 @@ def test_every_payout_reconciles_and_every_account_is_a_dimension(warehouse: Pat
         warehouse, "select account_id, currencies, settlement_count from marts.dim_account order by 1"
     )
     assert accounts == [("acct-eu", "EUR", 4), ("acct-na", "CAD,USD", 5)]
+    # No config names them: each account's time zone is its region's (that of the marketplaces it is paid in).
+    assert _rows(warehouse, "select account_id, time_zone from marts.dim_account order by 1") == [
+        ("acct-eu", "Europe/Berlin"),
+        ("acct-na", "America/Los_Angeles"),
+    ]
 
 
 def test_marketplace_names_are_the_seeds_whatever_the_report_spelled(warehouse: Path) -> None:
@@ -84,6 +89,18 @@ def test_each_line_has_one_class_and_fees_and_refunds_are_those_classes(warehous
     )
     assert refund_fees[0] == ("Commission", Decimal("7.50"))
     assert [row[0] for row in refund_fees] == ["Commission", "RefundCommission"]
+    # The report gives the refund no quantity: fct_refunds carries the units on its Principal line, by the
+    # rule fct_sku_daily.units_refunded uses (int_settlement_refund_quantities), so the two agree.
+    refunded_units = _rows(
+        warehouse,
+        "select sum(quantity) filter (where amount_description = 'Principal'), "
+        "count(quantity) filter (where amount_description <> 'Principal') from marts.fct_refunds",
+    )
+    assert refunded_units[0][0] is not None and refunded_units[0][0] > 0
+    assert refunded_units[0][1] == 0
+    assert _rows(warehouse, "select sum(units_refunded) from marts.fct_sku_daily") == [
+        (refunded_units[0][0],)
+    ]
     reserve = _rows(
         warehouse,
         "select distinct line_class from marts.fct_settlement_lines "

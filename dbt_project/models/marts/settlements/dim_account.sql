@@ -34,6 +34,22 @@ configured_marketplaces as (
     inner join marketplaces on marketplaces.marketplace_id = ids.marketplace_id
 ),
 
+-- The account's effective time zone, the rule the dashboard (dashboard/timezones.py) uses: the config's
+-- reporting_time_zone, else the zone of its first configured marketplace that the marketplace_time_zones seed
+-- knows (the zone the books' month parts use for that marketplace), else its region's, else UTC.
+configured_positions as (
+    select account_id, unnest(ids) as marketplace_id, generate_subscripts(ids, 1) as position
+    from (select account_id, string_split(marketplace_ids, ',') as ids from configured)
+),
+
+first_marketplace_zones as (
+    select configured_positions.account_id, arg_min(time_zones.time_zone, configured_positions.position) as time_zone
+    from configured_positions
+    inner join {{ ref('marketplace_time_zones') }} as time_zones
+        on time_zones.marketplace_id = configured_positions.marketplace_id
+    group by configured_positions.account_id
+),
+
 observed as (
     select account_id from {{ ref('stg_lake_settlements__settlements') }}
     union select account_id from {{ ref('stg_lake_finance__transactions') }}
@@ -93,7 +109,19 @@ final as (
             from all_marketplaces as m
             where m.account_id = accounts.account_id
         ) as varchar) as marketplace_names,
-        cast(configured.time_zone as varchar) as time_zone,
+        cast(coalesce(
+            configured.time_zone,
+            first_marketplace_zones.time_zone,
+            case lower(coalesce(
+                configured.region,
+                (select min(m.region) from all_marketplaces as m where m.account_id = accounts.account_id)
+            ))
+                when 'na' then 'America/Los_Angeles'
+                when 'eu' then 'Europe/Berlin'
+                when 'fe' then 'Asia/Tokyo'
+            end,
+            'UTC'
+        ) as varchar) as time_zone,
         configured.account_id is not null as is_configured,
         cast(history.currencies as varchar) as currencies,
         cast(coalesce(history.settlement_count, 0) as bigint) as settlement_count,
@@ -104,6 +132,7 @@ final as (
     from accounts
     left join configured on configured.account_id = accounts.account_id
     left join history on history.account_id = accounts.account_id
+    left join first_marketplace_zones on first_marketplace_zones.account_id = accounts.account_id
 )
 
 select * from final

@@ -6,24 +6,37 @@ with lines as (
     where line_class = 'refund'
 ),
 
+changed_lines as (
+    select * from lines
+    {{ changed_settlements_only(ref('stg_lake_settlements__settlement_lines')) }}
+),
+
+-- The units a refund gave back (int_settlement_refund_quantities: the rule fct_sku_daily.units_refunded uses),
+-- on the refund's ItemPrice/Principal line; settlement reports leave refund lines' quantity empty.
+refund_quantities as (
+    select * from {{ ref('int_settlement_refund_quantities') }}
+),
+
 final as (
     select
-        settlement_id,
-        line_number,
+        lines.settlement_id,
+        lines.line_number,
         account_id,
         marketplace_name,
         posted_at,
         order_id,
         sku,
         transaction_type,
-        quantity,
+        cast(coalesce(refund_quantities.refunded_quantity, lines.quantity) as integer) as quantity,
         amount_type,
         amount_description,
         amount,
         currency,
         raw_sha256
-    from lines
-    {{ changed_settlements_only(ref('stg_lake_settlements__settlement_lines')) }}
+    from changed_lines as lines
+    left join refund_quantities
+        on refund_quantities.settlement_id = lines.settlement_id
+        and refund_quantities.line_number = lines.line_number
 )
 
 select * from final

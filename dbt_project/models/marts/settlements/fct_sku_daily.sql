@@ -16,23 +16,10 @@ settlement_lines as (
     select * from {{ ref('fct_settlement_lines') }}
 ),
 
--- Settlement reports give no quantity on refund lines: a refund of an order's SKU takes the quantity Amazon's
--- Finances refund transaction states for that order and SKU, else the quantity the order bought of it (its
--- Principal lines in the reports ACORN holds).
-order_quantities as (
-    select account_id, order_id, sku, sum(quantity) as quantity
-    from settlement_lines
-    where transaction_type = 'Order' and amount_type = 'ItemPrice' and amount_description = 'Principal'
-        and order_id is not null and quantity is not null
-    group by all
-),
-
-refund_transaction_quantities as (
-    select account_id, order_id, sku, max(quantity) as quantity
-    from {{ ref('fct_transactions') }}
-    where transaction_type = 'Refund' and breakdown_type = 'ProductCharges' and quantity is not null
-        and order_id is not null and sku is not null
-    group by all
+-- Units refunded: int_settlement_refund_quantities (the one rule for a refund's quantity, shared with
+-- fct_refunds).
+refund_quantities as (
+    select * from {{ ref('int_settlement_refund_quantities') }}
 ),
 
 lines as (
@@ -40,25 +27,14 @@ lines as (
         settlement_lines.*,
         settlement_lines.line_class = 'fee' as is_fct_fee,
         fee_lines.fee_category as fct_fee_category,
-        case
-            when settlement_lines.transaction_type = 'Refund' and settlement_lines.amount_type = 'ItemPrice'
-                and settlement_lines.amount_description = 'Principal'
-                then coalesce(
-                    settlement_lines.quantity, refund_transaction_quantities.quantity, order_quantities.quantity
-                )
-        end as refunded_quantity
+        refund_quantities.refunded_quantity
     from settlement_lines
     left join fee_lines
         on fee_lines.settlement_id = settlement_lines.settlement_id
         and fee_lines.line_number = settlement_lines.line_number
-    left join order_quantities
-        on order_quantities.account_id = settlement_lines.account_id
-        and order_quantities.order_id = settlement_lines.order_id
-        and order_quantities.sku = settlement_lines.sku
-    left join refund_transaction_quantities
-        on refund_transaction_quantities.account_id = settlement_lines.account_id
-        and refund_transaction_quantities.order_id = settlement_lines.order_id
-        and refund_transaction_quantities.sku = settlement_lines.sku
+    left join refund_quantities
+        on refund_quantities.settlement_id = settlement_lines.settlement_id
+        and refund_quantities.line_number = settlement_lines.line_number
     where settlement_lines.sku is not null
 ),
 

@@ -1,0 +1,46 @@
+-- The units each refund gave back, one rule for every mart (fct_sku_daily.units_refunded, fct_refunds.quantity).
+-- Settlement reports give no quantity on refund lines: a refund of an order's SKU takes the quantity Amazon's
+-- Finances refund transaction states for that order and SKU, else the quantity the order bought of it (its
+-- Principal lines in the reports ACORN holds). The quantity sits on the refund's ItemPrice/Principal line only,
+-- so summing it counts each refunded unit once.
+with settlement_lines as (
+    select * from {{ ref('fct_settlement_lines') }}
+),
+
+order_quantities as (
+    select account_id, order_id, sku, sum(quantity) as quantity
+    from settlement_lines
+    where transaction_type = 'Order' and amount_type = 'ItemPrice' and amount_description = 'Principal'
+        and order_id is not null and quantity is not null
+    group by all
+),
+
+refund_transaction_quantities as (
+    select account_id, order_id, sku, max(quantity) as quantity
+    from {{ ref('fct_transactions') }}
+    where transaction_type = 'Refund' and breakdown_type = 'ProductCharges' and quantity is not null
+        and order_id is not null and sku is not null
+    group by all
+),
+
+final as (
+    select
+        settlement_lines.settlement_id,
+        settlement_lines.line_number,
+        cast(coalesce(
+            settlement_lines.quantity, refund_transaction_quantities.quantity, order_quantities.quantity
+        ) as integer) as refunded_quantity
+    from settlement_lines
+    left join order_quantities
+        on order_quantities.account_id = settlement_lines.account_id
+        and order_quantities.order_id = settlement_lines.order_id
+        and order_quantities.sku = settlement_lines.sku
+    left join refund_transaction_quantities
+        on refund_transaction_quantities.account_id = settlement_lines.account_id
+        and refund_transaction_quantities.order_id = settlement_lines.order_id
+        and refund_transaction_quantities.sku = settlement_lines.sku
+    where settlement_lines.transaction_type = 'Refund' and settlement_lines.amount_type = 'ItemPrice'
+        and settlement_lines.amount_description = 'Principal' and settlement_lines.sku is not null
+)
+
+select * from final
