@@ -16,7 +16,7 @@ from lake.layout import reading
 from orchestration.books_settings import books_dbt_vars
 from orchestration.configured_accounts import configured_accounts
 from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY
-from orchestration.resources import DataDirResource
+from orchestration.resources import DataDirResource, business_now
 from orchestration.warehouse.lake_views import lake_datasets, register_lake_views
 from orchestration.warehouse.last_build import (
     LastBuild,
@@ -62,7 +62,20 @@ def build_vars(warehouse_path: str, accounts: list[dict[str, Any]] | None = None
     Passed on the command line rather than through the environment, so a run never writes os.environ. The path
     is the same on every build of a data dir (publish.py), so dbt's partial parse stays valid between builds.
     """
-    return json.dumps({"warehouse_path": warehouse_path, "accounts": accounts or [], **books_dbt_vars()})
+    return json.dumps(
+        {
+            "warehouse_path": warehouse_path,
+            "accounts": accounts or [],
+            **books_dbt_vars(),
+            **business_day_vars(),
+        }
+    )
+
+
+def business_day_vars() -> dict[str, str]:
+    """The business day the build ages vendor invoices against (days past due, days left to dispute): the
+    simulated day when the bundled simulator stands in for Amazon, else today (UTC)."""
+    return {"vendor_as_of_date": business_now().date().isoformat()}
 
 
 @dbt_assets(
@@ -82,7 +95,11 @@ def acorn_dbt_models(
     # The accounts (dim_account lists them) and the books' settings change what dbt builds: a change of them is
     # a change of the command.
     accounts = configured_accounts()
-    command = [*BUILD_ARGS, json.dumps({"accounts": accounts, **books_dbt_vars()}, sort_keys=True)]
+    # So is the business day invoices are aged against: a new day rebuilds once.
+    command = [
+        *BUILD_ARGS,
+        json.dumps({"accounts": accounts, **books_dbt_vars(), **business_day_vars()}, sort_keys=True),
+    ]
     fingerprint = inputs_fingerprint(paths.lake, lake_datasets(), dbt_project.project_dir, command)
     with build_and_publish(paths.warehouse, run_id=context.run_id, inputs_fingerprint=fingerprint) as build:
         if build.unchanged_since is not None:
