@@ -54,22 +54,21 @@ class AcornDbtTranslator(DagsterDbtTranslator):
         return f"warehouse_{fqn[1]}" if len(fqn) > 2 else "warehouse"
 
 
-def build_vars(warehouse_path: str, accounts: list[dict[str, Any]] | None = None) -> str:
-    """The `--vars` of a build: the warehouse file dbt writes (profiles.yml reads var warehouse_path), the
-    configured accounts (dim_account lists them) and the books' settings from the accounts config
-    (orchestration/books_settings.py).
+def build_settings() -> dict[str, Any]:
+    """What the config and the day say a build is: the configured accounts (dim_account lists them), the books'
+    settings (orchestration/books_settings.py) and the business day. Read once per build: the same values make
+    its fingerprint and its dbt vars, so a build never records one day or config and builds another."""
+    return {"accounts": configured_accounts(), **books_dbt_vars(), **business_day_vars()}
+
+
+def build_vars(warehouse_path: str, settings: dict[str, Any]) -> str:
+    """The `--vars` of a build: the warehouse file dbt writes (profiles.yml reads var warehouse_path) and the
+    build's settings.
 
     Passed on the command line rather than through the environment, so a run never writes os.environ. The path
     is the same on every build of a data dir (publish.py), so dbt's partial parse stays valid between builds.
     """
-    return json.dumps(
-        {
-            "warehouse_path": warehouse_path,
-            "accounts": accounts or [],
-            **books_dbt_vars(),
-            **business_day_vars(),
-        }
-    )
+    return json.dumps({"warehouse_path": warehouse_path, **settings})
 
 
 def business_day_vars() -> dict[str, str]:
@@ -92,14 +91,10 @@ def acorn_dbt_models(
     """dbt build into a private copy of the warehouse, published atomically once it succeeds
     (orchestration/warehouse/publish.py): readers never block the build, nor see a half-built warehouse."""
     paths = data.paths()
-    # The accounts (dim_account lists them) and the books' settings change what dbt builds: a change of them is
-    # a change of the command.
-    accounts = configured_accounts()
-    # So is the business day invoices are aged against: a new day rebuilds once.
-    command = [
-        *BUILD_ARGS,
-        json.dumps({"accounts": accounts, **books_dbt_vars(), **business_day_vars()}, sort_keys=True),
-    ]
+    # The accounts, the books' settings and the business day change what dbt builds: a change of them is a change
+    # of the command (a new day rebuilds once).
+    settings = build_settings()
+    command = [*BUILD_ARGS, json.dumps(settings, sort_keys=True)]
     fingerprint = inputs_fingerprint(paths.lake, lake_datasets(), dbt_project.project_dir, command)
     with build_and_publish(paths.warehouse, run_id=context.run_id, inputs_fingerprint=fingerprint) as build:
         if build.unchanged_since is not None:
@@ -124,7 +119,7 @@ def acorn_dbt_models(
         with reading(paths.root):
             refresh = ["--full-refresh"] if redefined else []
             invocation = dbt.cli(
-                [*BUILD_ARGS, *refresh, "--vars", build_vars(str(build.path), accounts)], context=context
+                [*BUILD_ARGS, *refresh, "--vars", build_vars(str(build.path), settings)], context=context
             )
             # dbt holds the copy open read-write until it exits; the row counts and column schemas are read
             # after. The stream raises when dbt fails: the copy is then dropped, nothing published.
