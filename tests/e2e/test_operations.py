@@ -1,7 +1,8 @@
 """Daily operation left unattended: exit codes, run status and origin in Dagster, progress, clear errors.
 
-One demo (`acorn demo`, as a person runs it) is shared by the tests below; each other command runs as its own
-process on the demo's data dir and Dagster home, and the Dagster instance is then read as the UI reads it.
+One demo (`acorn demo`, as a person runs it: the session's clean demo, copied) is shared by the tests below;
+each other command runs as its own process on the copy's data dir and Dagster home, and the Dagster instance is
+then read as the UI reads it.
 """
 
 from __future__ import annotations
@@ -16,14 +17,21 @@ import pytest
 from acorn_process import REPO_ROOT, acorn
 from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
 from dagster._core.workspace.load import location_origins_from_yaml_paths
+from demo_runs import copy_demo
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("operations")]
+# In the group of the session's clean demo (tests/e2e/conftest.py), which the tests here run on a copy of.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    workdir = tmp_path_factory.mktemp("operations")
-    return workdir, acorn(workdir, "demo")
+def demo(
+    tmp_path_factory: pytest.TempPathFactory, clean_demo: dict[str, object]
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The session's clean demo (`acorn demo`, as a person runs it), copied: the commands below add runs."""
+    workdir = copy_demo(clean_demo, tmp_path_factory.mktemp("operations"))
+    completed = clean_demo["completed"]
+    assert isinstance(completed, subprocess.CompletedProcess)
+    return workdir, completed
 
 
 def _instance(workdir: Path) -> dg.DagsterInstance:

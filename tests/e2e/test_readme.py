@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from acorn_process import REPO_ROOT, acorn, acorn_env
+from acorn_process import REPO_ROOT, acorn_env
 
 README = REPO_ROOT / "README.md"
 SECTION = "## Query the warehouse"
@@ -82,14 +82,14 @@ def test_the_parser_reads_fences_and_stops_at_the_next_section() -> None:
 
 
 @pytest.fixture(scope="module")
-def reader_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    """A repo root as a reader has it after `make demo`: the demo's warehouse in `data/`."""
+def reader_root(
+    tmp_path_factory: pytest.TempPathFactory, clean_demo: dict[str, object]
+) -> tuple[Path, dict[str, str]]:
+    """A repo root as a reader has it after `make demo`: the demo's warehouse in `data/` (the session's clean
+    demo; the blocks only read it)."""
     workdir = tmp_path_factory.mktemp("readme")
-    data_dir = workdir / "data"
-    env = acorn_env(workdir)
-    demo = acorn(workdir, "demo")
-    # Exit 1 means the demo ran and some ERROR checks failed (the demo's deliberate anomalies): data is there.
-    assert demo.returncode in (0, 1), demo.stdout[-3000:] + demo.stderr[-3000:]
+    data_dir = Path(str(clean_demo["data_dir"]))
+    env = acorn_env(Path(str(clean_demo["workdir"])))
     assert (data_dir / "warehouse.duckdb").is_file()
     root = workdir / "repo"
     root.mkdir()
