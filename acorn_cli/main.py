@@ -309,8 +309,13 @@ def build(as_json: bool) -> None:
 
     paths = data_paths().ensure()
     unchanged: list[LastBuild] = []
+    progress = RunProgress()
 
     def checks_alone_when_unchanged() -> RunSubset | None:
+        """Nothing new since the published warehouse was built: a run of the checks beside dbt alone. Its dbt
+        step would only say so and replay the recorded dbt test results, a few hundred Dagster events that each
+        cost a write to the run history; each dbt test keeps its evaluation by the build that made the
+        warehouse (in the UI too), and the command reports them from that build's record."""
         from acorn_cli.runs import RunSubset
         from orchestration.warehouse.assets import unchanged_since
 
@@ -318,9 +323,10 @@ def build(as_json: bool) -> None:
         if last is None:
             return None
         unchanged.append(last)
+        progress.line(f"  ✓ dbt build: nothing new since run {last.run_id}, warehouse unchanged, dbt not run")
         return RunSubset(assets=frozenset(), checks=frozenset(_checks_beside_dbt()))
 
-    with RunProgress() as progress:
+    with progress:
         report = run_job(
             "warehouse_build", command="build", on_event=progress, subset=checks_alone_when_unchanged
         )
