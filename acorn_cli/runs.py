@@ -199,15 +199,39 @@ def _code_location(instance: dg.DagsterInstance) -> Iterator[Any]:
         yield location
 
 
+@dataclass(frozen=True)
+class RunSubset:
+    """Part of a job, as the UI runs it when a person selects some of its assets or checks: these assets (none:
+    a run of checks alone) and these checks."""
+
+    assets: frozenset[dg.AssetKey]
+    checks: frozenset[dg.AssetCheckKey]
+
+
 def _create_run(
     instance: dg.DagsterInstance,
     location: Any,
     job_name: str,
     run_config: dict[str, Any],
     tags: dict[str, str],
+    subset: RunSubset | None = None,
 ) -> Any:
+    from dagster._core.definitions.selector import JobSubsetSelector
+
     [repository] = location.get_repositories().values()
-    remote_job = repository.get_full_job(job_name)
+    if subset is None:
+        remote_job = repository.get_full_job(job_name)
+    else:
+        remote_job = location.get_job(
+            JobSubsetSelector(
+                location_name=location.name,
+                repository_name=repository.name,
+                job_name=job_name,
+                op_selection=None,
+                asset_selection=subset.assets,
+                asset_check_selection=subset.checks,
+            )
+        )
     plan = location.get_execution_plan(
         remote_job, run_config, step_keys_to_execute=None, known_state=None, instance=instance
     )
@@ -227,8 +251,8 @@ def _create_run(
         parent_job_snapshot=remote_job.parent_job_snapshot,
         remote_job_origin=remote_job.get_remote_origin(),
         job_code_origin=remote_job.get_python_origin(),
-        asset_selection=None,
-        asset_check_selection=None,
+        asset_selection=None if subset is None else subset.assets,
+        asset_check_selection=None if subset is None else subset.checks,
         asset_graph=repository.asset_graph,
     )
 
@@ -241,8 +265,12 @@ def run_job(
     tags: Mapping[str, str] | None = None,
     verbose: bool = False,
     on_event: Callable[[Any], None] | None = None,
+    subset: Callable[[], RunSubset | None] | None = None,
 ) -> RunReport:
-    """Create `job_name`'s run on the instance in DAGSTER_HOME, execute it here, and report how it ended."""
+    """Create `job_name`'s run on the instance in DAGSTER_HOME, execute it here, and report how it ended.
+
+    `subset`, when given, is asked once what was left by interrupted runs is recovered and before the run is
+    created: the part of the job to run, or None for the whole job."""
     from dagster._core.execution.api import execute_run_iterator
     from dagster._utils.hosted_user_process import recon_job_from_origin
 
@@ -260,7 +288,8 @@ def run_job(
             stack.enter_context(contextlib.redirect_stdout(log_file))
             stack.enter_context(contextlib.redirect_stderr(log_file))
         location = stack.enter_context(_code_location(instance))
-        run = _create_run(instance, location, job_name, config, {COMMAND_TAG: command, **(tags or {})})
+        part = subset() if subset is not None else None
+        run = _create_run(instance, location, job_name, config, {COMMAND_TAG: command, **(tags or {})}, part)
         if on_event is not None:
             instance.add_event_listener(run.run_id, on_event)
         for _ in execute_run_iterator(recon_job_from_origin(run.job_code_origin), run, instance):
@@ -313,7 +342,7 @@ def _report(instance: dg.DagsterInstance, run_id: str, job_name: str, log_path: 
                     asset=evaluation.asset_key.to_user_string(),
                     passed=evaluation.passed,
                     severity=evaluation.severity.value,
-                    metadata={key: _plain(value) for key, value in evaluation.metadata.items()},
+                    metadata=plain_metadata(evaluation.metadata),
                     step_key=event.step_key,
                 )
             )
@@ -321,9 +350,9 @@ def _report(instance: dg.DagsterInstance, run_id: str, job_name: str, log_path: 
             materialization = event.step_materialization_data.materialization
             if materialization is None:
                 continue
-            materializations[materialization.asset_key.to_user_string()] = {
-                key: _plain(value) for key, value in materialization.metadata.items()
-            }
+            materializations[materialization.asset_key.to_user_string()] = plain_metadata(
+                materialization.metadata
+            )
         elif event.is_step_failure:
             failures.append(_failure(event))
     success = run is not None and run.status == dg.DagsterRunStatus.SUCCESS
@@ -345,6 +374,11 @@ def _failure(event: dg.DagsterEvent) -> StepFailure:
         message = re.sub(rf"^[\w.]*{re.escape(prefix)}", "", message.strip())
     # Dagster's own wrapper says only which op failed; the message of the cause is what a person acts on.
     return StepFailure(event.step_key or "run", message.strip(), tuple(c for c in classes if c))
+
+
+def plain_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """Dagster metadata as plain JSON-able Python, as the report carries it."""
+    return {key: _plain(value) for key, value in metadata.items()}
 
 
 def _plain(value: Any) -> Any:

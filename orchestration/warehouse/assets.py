@@ -16,6 +16,7 @@ from lake.layout import reading
 from orchestration.books_settings import books_dbt_vars
 from orchestration.configured_accounts import configured_accounts
 from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY
+from orchestration.paths import DataPaths
 from orchestration.resources import DataDirResource, business_now
 from orchestration.warehouse.lake_views import lake_datasets, register_lake_views
 from orchestration.warehouse.last_build import (
@@ -71,6 +72,24 @@ def build_vars(warehouse_path: str, settings: dict[str, Any]) -> str:
     return json.dumps({"warehouse_path": warehouse_path, **settings})
 
 
+def build_fingerprint(lake: Path, settings: dict[str, Any]) -> str:
+    """The fingerprint of what a build with `settings` would read (last_build.py). The accounts, the books'
+    settings and the business day change what dbt builds: a change of them is a change of the command (a new day
+    rebuilds once)."""
+    command = [*BUILD_ARGS, json.dumps(settings, sort_keys=True)]
+    return inputs_fingerprint(lake, lake_datasets(), dbt_project.project_dir, command)
+
+
+def unchanged_since(paths: DataPaths) -> LastBuild | None:
+    """The record of the build that made the published warehouse, when a build now would find nothing new (the
+    same fingerprint, the same published file); None when it would run dbt. Read without the writer lock: the
+    dbt step takes it and decides again, so this only tells a caller what to expect."""
+    last = read_last_build(paths.warehouse)
+    if last is None or not paths.warehouse.exists():
+        return None
+    return last if last.describes(paths.warehouse, build_fingerprint(paths.lake, build_settings())) else None
+
+
 def business_day_vars() -> dict[str, str]:
     """The business day the build ages vendor invoices against (days past due, days left to dispute): the
     simulated day when the bundled simulator stands in for Amazon, else today (UTC)."""
@@ -91,11 +110,8 @@ def acorn_dbt_models(
     """dbt build into a private copy of the warehouse, published atomically once it succeeds
     (orchestration/warehouse/publish.py): readers never block the build, nor see a half-built warehouse."""
     paths = data.paths()
-    # The accounts, the books' settings and the business day change what dbt builds: a change of them is a change
-    # of the command (a new day rebuilds once).
     settings = build_settings()
-    command = [*BUILD_ARGS, json.dumps(settings, sort_keys=True)]
-    fingerprint = inputs_fingerprint(paths.lake, lake_datasets(), dbt_project.project_dir, command)
+    fingerprint = build_fingerprint(paths.lake, settings)
     with build_and_publish(paths.warehouse, run_id=context.run_id, inputs_fingerprint=fingerprint) as build:
         if build.unchanged_since is not None:
             yield from _unchanged(context, build.unchanged_since)

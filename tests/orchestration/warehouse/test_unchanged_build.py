@@ -48,6 +48,26 @@ def _checks(report: dict[str, Any]) -> set[tuple[str, str, bool, str]]:
     return {(c["name"], c["asset"], c["passed"], c["severity"]) for c in report["checks"]}
 
 
+def _run_events(dagster_home: Path, run_id: str) -> dict[str, list[str]]:
+    """{event type: the step keys (checks: the check names) of the run's events of that type}."""
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    found: dict[str, list[str]] = {}
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+        for entry in instance.all_logs(run_id):
+            event = entry.dagster_event
+            if event is None:
+                continue
+            name = (
+                event.asset_check_evaluation_data.check_name
+                if event.event_type_value == "ASSET_CHECK_EVALUATION"
+                else event.step_key or ""
+            )
+            found.setdefault(event.event_type_value, []).append(name)
+    return found
+
+
 def test_a_build_with_nothing_new_reports_the_warehouse_unchanged(tmp_path: Path) -> None:
     samples = sorted(SAMPLES.glob("*"))
     first_files, later_file = samples[:-1], samples[-1]
@@ -72,6 +92,14 @@ def test_a_build_with_nothing_new_reports_the_warehouse_unchanged(tmp_path: Path
     assert (warehouse.stat().st_ino, warehouse.stat().st_mtime_ns) == (
         published.st_ino,
         published.st_mtime_ns,
+    )
+    # In Dagster the run holds what it did: the Python checks it evaluated again, no dbt step, no model
+    # materialised and no dbt test re-recorded (the UI keeps showing each test's evaluation by the build).
+    recorded = _run_events(tmp_path / "dagster_home", second["run_id"])
+    assert "ASSET_MATERIALIZATION" not in recorded
+    assert "acorn_dbt_models" not in recorded["STEP_START"]
+    assert sorted(recorded["ASSET_CHECK_EVALUATION"]) == sorted(
+        c["name"] for c in second["checks"] if "evaluated_in_run" not in c["metadata"]
     )
     assert "nothing new, warehouse unchanged" in _acorn(tmp_path, "build").stdout
 
