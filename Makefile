@@ -16,7 +16,7 @@ VENV := .venv
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON_FOR_UV) -m uv")
 STAMP := $(VENV)/.synced
 
-.PHONY: help install demo test test-fast test-dates lint typecheck fix ui docs dashboard bench clean
+.PHONY: help install demo test test-fast test-cluster test-dates lint typecheck fix ui docs dashboard bench clean
 help:
 	@echo "make demo   - install, start the SP-API simulator, run the whole pipeline, print a summary"
 	@echo "make test   - ruff, mypy, then pytest (today's date)"
@@ -62,6 +62,11 @@ fix: install
 
 test: lint
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
+
+# The scale-out tests (marker `cluster`, README "Scale-out"): the machine's PostgreSQL (127.0.0.1:5432) and moto's
+# S3 server on loopback; minutes, so not in `make test`.
+test-cluster: install
+	$(VENV)/bin/pytest -n 0 -m cluster
 
 test-fast: lint
 	$(VENV)/bin/pytest -n 2 --dist loadgroup -m "not slow"

@@ -418,8 +418,8 @@ def doctor() -> None:
     for line in lines:
         click.echo(line)
     instance_ok = _report_instance()
-    click.echo(closing if instance_ok else f"{closing}; the Dagster instance cannot be used (FAIL instance)")
     warehouse_ok = _report_warehouse()
+    click.echo(closing if instance_ok else f"{closing}; the Dagster instance cannot be used (FAIL instance)")
     _report_leftovers()
     if not instance_ok or not warehouse_ok:
         sys.exit(int(Exit.COULD_NOT_RUN))

@@ -36,6 +36,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -236,6 +237,68 @@ def _unavailable(warehouse: DuckLakeWarehouse, error: Exception) -> WarehouseCat
     )
 
 
+def open_catalog(
+    warehouse: DuckLakeWarehouse,
+    *,
+    read_only: bool = False,
+    snapshot: int | None = None,
+    config: Mapping[str, str | bool | int | float | list[str]] | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the catalog attached as `warehouse` (at `snapshot`, read-only, when
+    given) and in use; the caller closes it. Errors are `WarehouseCatalogUnavailable`, scrubbed of secrets."""
+    connection = duckdb.connect(config={**connection_config(), **(config or {})})
+    try:
+        connection.execute("set TimeZone = 'UTC'")
+        connection.execute("set enable_progress_bar = false")
+        for statement in warehouse.secret_sql():
+            connection.execute(statement)
+        connection.execute(attach_sql(read_only=read_only or snapshot is not None, snapshot=snapshot))
+        connection.execute(f"use {ALIAS}")
+    except duckdb.Error as error:
+        connection.close()
+        raise _unavailable(warehouse, error) from None
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+@dataclass(frozen=True)
+class PublishedBuild:
+    """The last published build: its snapshot, run and time."""
+
+    snapshot: int
+    run_id: str | None
+    published_at: datetime | None
+
+
+def published_build(warehouse: DuckLakeWarehouse) -> PublishedBuild:
+    """The catalog's last published build; `NoPublishedBuild` when there is none yet."""
+    connection = open_catalog(warehouse, read_only=True)
+    try:
+        snapshot = published_snapshot(connection)
+        if snapshot is None:
+            raise _no_published_build(warehouse)
+        rows = connection.execute(
+            f"select run_id, published_at from {BUILDS_TABLE} at (version => ?) "
+            "order by published_at desc limit 1",
+            [snapshot],
+        ).fetchall()
+    except duckdb.Error as error:
+        raise _unavailable(warehouse, error) from None
+    finally:
+        connection.close()
+    run_id, published_at = rows[0] if rows else (None, None)
+    return PublishedBuild(snapshot, run_id, published_at)
+
+
+def _no_published_build(warehouse: DuckLakeWarehouse) -> NoPublishedBuild:
+    return NoPublishedBuild(
+        f"No build is published in the warehouse's {warehouse.shown} yet: run `acorn build` (or `acorn run`) "
+        "with this configuration first."
+    )
+
+
 @contextlib.contextmanager
 def ducklake_connection(
     warehouse: DuckLakeWarehouse,
@@ -249,34 +312,12 @@ def ducklake_connection(
     `published=True` (readers): read-only at the last published build's snapshot (`NoPublishedBuild` when there
     is none); otherwise at the catalog's head. Errors are `WarehouseCatalogUnavailable`, scrubbed of secrets."""
     with tempfile.TemporaryDirectory(prefix="acorn-duckdb-spill-") as spill:
-        config: dict[str, str | bool | int | float | list[str]] = {
-            **connection_config(),
-            "temp_directory": spill,
-        }
+        config: dict[str, str | bool | int | float | list[str]] = {"temp_directory": spill}
         if memory_limit:
             config["memory_limit"] = memory_limit
-        connection = duckdb.connect(config=config)
+        snapshot = published_build(warehouse).snapshot if published else None
+        connection = open_catalog(warehouse, read_only=read_only, snapshot=snapshot, config=config)
         try:
-            try:
-                connection.execute("set TimeZone = 'UTC'")
-                connection.execute("set enable_progress_bar = false")
-                for statement in warehouse.secret_sql():
-                    connection.execute(statement)
-                if published:
-                    connection.execute(attach_sql(alias="acorn_catalog_head", read_only=True))
-                    snapshot = published_snapshot(connection, "acorn_catalog_head")
-                    connection.execute("detach acorn_catalog_head")
-                    if snapshot is None:
-                        raise NoPublishedBuild(
-                            f"No build is published in the warehouse's {warehouse.shown} yet: run `acorn build` "
-                            "(or `acorn run`) with this configuration first."
-                        )
-                    connection.execute(attach_sql(read_only=True, snapshot=snapshot))
-                else:
-                    connection.execute(attach_sql(read_only=read_only))
-                connection.execute(f"use {ALIAS}")
-            except duckdb.Error as error:
-                raise _unavailable(warehouse, error) from None
             yield connection
         finally:
             connection.close()
@@ -321,18 +362,9 @@ def retry_on_conflict(
 def catalog_status(warehouse: DuckLakeWarehouse) -> str:
     """What `acorn doctor` says of a reachable catalog: its last published build (run, time, snapshot), or that
     none is published yet. Raises `WarehouseCatalogUnavailable` (scrubbed) when it cannot be attached."""
-    with ducklake_connection(warehouse, read_only=True) as connection:
-        try:
-            snapshot = published_snapshot(connection)
-            if snapshot is None:
-                return "reachable, no build published yet (the next `acorn build` creates it)"
-            [(run_id, published_at)] = connection.execute(
-                f"select run_id, published_at from {BUILDS_TABLE} at (version => ?) "
-                "order by published_at desc limit 1",
-                [snapshot],
-            ).fetchall()
-        except duckdb.Error as error:
-            raise _unavailable(warehouse, error) from None
-    return (
-        f"last build published by run {run_id} at {published_at:%Y-%m-%d %H:%M:%S %Z} (snapshot {snapshot})"
-    )
+    try:
+        build = published_build(warehouse)
+    except NoPublishedBuild:
+        return "reachable, no build published yet (the next `acorn build` creates it)"
+    when = f"{build.published_at:%Y-%m-%d %H:%M:%S %Z}" if build.published_at else "?"
+    return f"last build published by run {build.run_id} at {when} (snapshot {build.snapshot})"
