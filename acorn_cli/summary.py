@@ -7,6 +7,7 @@ from pathlib import Path
 
 from acorn_cli.runs import CheckReport
 from orchestration.published_warehouse import read_only
+from orchestration.warehouse_catalog import configured_warehouse
 
 
 def mart_row_counts(warehouse: Path) -> dict[str, int]:
@@ -279,5 +280,6 @@ def render_summary(warehouse: Path, checks: list[CheckReport], *, expected: set[
     out += [f"  marts.{name}: {count}" for name, count in mart_row_counts(warehouse).items()]
     out += ["", "Checks:"]
     out += format_checks(checks, expected=expected)
-    out += ["", f"Warehouse: {warehouse}"]
+    catalog = configured_warehouse(warehouse)
+    out += ["", f"Warehouse: {catalog.shown if catalog else warehouse}"]
     return "\n".join(out)

@@ -11,6 +11,7 @@ Marked `cluster` (several minutes: a demo and two DuckLake builds): `make test-c
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import subprocess
@@ -27,6 +28,7 @@ import pytest
 from acorn_process import REPO_ROOT, acorn, start_acorn
 from demo_runs import run_demo
 from postgres_server import fresh_database
+from warehouse_marts import all_marts
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
@@ -41,6 +43,7 @@ def object_store() -> Iterator[str]:
     boto3 = pytest.importorskip("boto3")
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per S3 request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
@@ -71,34 +74,16 @@ def scale_out_env(object_store: str) -> Iterator[dict[str, str]]:
         }
 
 
-def _marts(connection: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
-    """Every mart's rows, sorted (the marts promise no order)."""
-    tables = [
-        name
-        for (name,) in connection.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' "
-            "and table_catalog = current_database() order by 1"
-        ).fetchall()
-    ]
-    return {
-        name: sorted(
-            connection.execute(f"select * from marts.{name}").fetchall(),
-            key=lambda row: tuple((value is None, str(value)) for value in row),
-        )
-        for name in tables
-    }
-
-
 def _catalog_marts(env: dict[str, str], data_dir: Path) -> dict[str, list[tuple[Any, ...]]]:
     """The marts as a reader in another process sees them: the last published build in the catalog."""
     script = (
         "import os, pickle, sys\n"
         "from pathlib import Path\n"
         "from orchestration.published_warehouse import read_only\n"
-        "sys.path.insert(0, 'tests/e2e')\n"
-        "from test_ducklake_warehouse import _marts\n"
+        "sys.path.insert(0, 'tests/helpers')\n"
+        "from warehouse_marts import all_marts\n"
         "with read_only(Path(os.environ['ACORN_DATA_DIR']) / 'warehouse.duckdb') as connection:\n"
-        "    sys.stdout.buffer.write(pickle.dumps(_marts(connection)))\n"
+        "    sys.stdout.buffer.write(pickle.dumps(all_marts(connection)))\n"
     )
     completed = subprocess.run(
         [sys.executable, "-c", script],
@@ -142,7 +127,7 @@ def test_the_demo_built_into_ducklake_equals_the_embedded_warehouse(
     demo = run_demo(tmp_path, "clean", {})
     data_dir = Path(str(demo["data_dir"]))
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as connection:
-        embedded = _marts(connection)
+        embedded = all_marts(connection)
     assert embedded["fct_payouts"] and embedded["fct_settlement_lines"]
     outputs: list[str] = []
 
