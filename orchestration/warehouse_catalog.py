@@ -190,10 +190,26 @@ def configured_warehouse(
 
 def extension_directory() -> Path:
     """A DuckDB extension folder holding the extension wheels' files (links), so DuckDB loads them from the
-    install and never downloads one. Inside the venv; created on first use, idempotent and safe concurrently."""
+    install and never downloads one. Inside the venv (or, where the venv is read-only, a folder of this user's
+    in the temporary directory); created on first use, idempotent and safe concurrently."""
+    for root in (
+        Path(sys.prefix) / "share" / "acorn" / "duckdb-extensions",
+        Path(tempfile.gettempdir()) / f"acorn-duckdb-extensions-{os.getuid()}",
+    ):
+        try:
+            _link_extensions(root)
+            return root
+        except PermissionError:
+            continue
+    raise WarehouseCatalogUnavailable(
+        f"no writable folder for DuckDB's extension links (tried {sys.prefix}/share/acorn and the temporary "
+        "directory). Fix: make one of them writable for this user."
+    )
+
+
+def _link_extensions(root: Path) -> None:
     version = "v" + duckdb.__version__
     [(platform,)] = duckdb.execute("pragma platform").fetchall()
-    root = Path(sys.prefix) / "share" / "acorn" / "duckdb-extensions"
     folder = root / version / platform
     for package, name in EXTENSIONS.items():
         target = folder / f"{name}.duckdb_extension"
@@ -205,13 +221,18 @@ def extension_directory() -> Path:
                 f"DuckDB's {package} extension is not installed (package duckdb-extension-{package}), which the "
                 "DuckLake warehouse needs. Fix: `make install` (uv sync) in the ACORN checkout."
             )
-        [source] = Path(spec.origin).parent.glob(f"extensions/{version}/{package}.duckdb_extension")
+        found = sorted(Path(spec.origin).parent.glob(f"extensions/{version}/{package}.duckdb_extension"))
+        if not found:
+            raise WarehouseCatalogUnavailable(
+                f"the installed duckdb-extension-{package} is not built for DuckDB {duckdb.__version__} (an extension "
+                "loads only into its own DuckDB release). Fix: `make install`, which installs matching versions."
+            )
+        source = found[0]
         folder.mkdir(parents=True, exist_ok=True)
         link = folder / f".{name}.{os.getpid()}.tmp"
         link.unlink(missing_ok=True)
         link.symlink_to(source)
         os.replace(link, target)
-    return root
 
 
 def connection_config() -> dict[str, str | bool]:
