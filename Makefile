@@ -16,11 +16,12 @@ VENV := .venv
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON_FOR_UV) -m uv")
 STAMP := $(VENV)/.synced
 
-.PHONY: help install demo test test-fast test-dates lint typecheck fix ui docs dashboard bench clean
+.PHONY: help install demo test test-fast test-cluster test-dates lint typecheck fix ui docs dashboard bench clean
 help:
 	@echo "make demo   - install, start the SP-API simulator, run the whole pipeline, print a summary"
 	@echo "make test   - ruff, mypy, then pytest (today's date)"
 	@echo "make test-fast - ruff, mypy, then pytest without the slow tests (end to end, real dbt builds, demo runs)"
+	@echo "make test-cluster - the scale-out tests: the machine's PostgreSQL and moto's S3 server on loopback (minutes)"
 	@echo "make test-dates - the simulator-driven tests at 12 dates over a year (month ends, 29 Feb, DST changes)"
 	@echo "make lint   - ruff (lint and format check) and mypy, nothing else"
 	@echo "make typecheck - mypy over every package"
@@ -63,8 +64,13 @@ fix: install
 test: lint
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
+# The scale-out tests (marker `cluster`, README "Scale-out"): the machine's PostgreSQL (127.0.0.1:5432) and moto's
+# S3 server on loopback; minutes, so not in `make test`.
+test-cluster: install
+	$(VENV)/bin/pytest -n 0 -m cluster
+
 test-fast: lint
-	$(VENV)/bin/pytest -n 2 --dist loadgroup -m "not slow"
+	$(VENV)/bin/pytest -n 2 --dist loadgroup -m "not slow and not cluster"
 
 # The date sweep: every test that talks to the simulator (or reads its ledger), replayed with ACORN_SIMULATOR_START
 # at month ends, 28/29 February, the US and EU daylight-saving changes (at the instant the clocks move), 31 December

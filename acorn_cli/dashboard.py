@@ -23,8 +23,10 @@ from orchestration.paths import data_paths
 def dashboard(port: int, address: str) -> None:
     """Income, money held, payouts, fees, refunds, checks and vendor orders from the published marts, read
     from a snapshot (a build is never blocked)."""
+    from orchestration.warehouse_catalog import configured_warehouse
+
     warehouse = data_paths().warehouse
-    if not warehouse.exists():
+    if configured_warehouse(warehouse) is None and not warehouse.exists():
         click.echo(
             f"no warehouse at {warehouse} yet: it shows once `acorn demo` or `acorn run` builds it", err=True
         )

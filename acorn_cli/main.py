@@ -465,8 +465,10 @@ def doctor() -> None:
     Also says where the Dagster instance keeps its runs (SQLite in DAGSTER_HOME, or PostgreSQL) and whether
     that PostgreSQL is reachable.
 
+    Also says where the warehouse is (the DuckDB file, or the DuckLake catalog and its last published build).
+
     Exit 0 when every check passed, 1 when one failed, 3 when the config cannot be loaded or the instance's
-    PostgreSQL cannot be used."""
+    PostgreSQL or the warehouse's DuckLake catalog cannot be used."""
     from orchestration.outcomes import ExitCode as Exit
     from orchestration.paths import default_config_path
     from spapi.doctor import doctor_report
@@ -478,9 +480,10 @@ def doctor() -> None:
     for line in lines:
         click.echo(line)
     instance_ok = _report_instance()
+    warehouse_ok = _report_warehouse()
     click.echo(closing if instance_ok else f"{closing}; the Dagster instance cannot be used (FAIL instance)")
     _report_leftovers()
-    if not instance_ok:
+    if not instance_ok or not warehouse_ok:
         sys.exit(int(Exit.COULD_NOT_RUN))
     if not report.config_loaded:
         sys.exit(int(Exit.COULD_NOT_RUN))
@@ -512,6 +515,26 @@ def _report_instance() -> bool:
             "instance", True, f"Dagster runs, events and schedules in {storage.shown}: {found.server}, {runs}"
         )
     )
+    return True
+
+
+def _report_warehouse() -> bool:
+    """One line on the warehouse (README, "Scale-out"): the DuckDB file, or the DuckLake catalog with its last
+    published build (its password and keys never shown). False when the catalog cannot be used."""
+    from orchestration.warehouse_catalog import CouldNotRun, catalog_status, configured_warehouse
+    from spapi.doctor import Finding
+
+    warehouse = data_paths().warehouse
+    try:
+        catalog = configured_warehouse(warehouse)
+        if catalog is None:
+            click.echo(Finding("warehouse", True, f"DuckDB file {warehouse} (embedded)"))
+            return True
+        status = catalog_status(catalog)
+    except CouldNotRun as error:
+        click.echo(Finding("warehouse", False, str(error)))
+        return False
+    click.echo(Finding("warehouse", True, f"{catalog.shown}: {status}"))
     return True
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
 from acorn_cli.runs import CheckReport
+from orchestration.published_warehouse import read_only
+from orchestration.warehouse_catalog import configured_warehouse
 
 
 def mart_row_counts(warehouse: Path) -> dict[str, int]:
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with read_only(warehouse) as connection:
         tables = [
             row[0]
             for row in connection.execute(
@@ -27,7 +27,7 @@ PAYOUT_COLUMNS = ("account", "marketplace", "settlement", "deposit", "amount", "
 def payout_lines(warehouse: Path) -> list[str]:
     """The payouts as a table with a header: one row per settlement, its marketplace beside it (two
     marketplaces of one account pay out separately, often on the same day)."""
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with read_only(warehouse) as connection:
         rows = connection.execute(
             """
             select account_id, marketplace_name, settlement_id, cast(deposit_at as date), total_amount, currency,
@@ -86,7 +86,7 @@ DEMO_CHECKED_ANOMALIES = frozenset(
 def deferred_lines(warehouse: Path, *, max_dates: int = 6) -> list[str]:
     """Money Amazon still holds (DD+7, B2B) per account and currency, and when it matures (from
     marts.rpt_deferred_schedule)."""
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with read_only(warehouse) as connection:
         present = connection.execute(
             "select count(*) from information_schema.tables "
             "where table_schema = 'marts' and table_name = 'rpt_deferred_schedule'"
@@ -119,7 +119,7 @@ def deferred_lines(warehouse: Path, *, max_dates: int = 6) -> list[str]:
 def forecast_lines(warehouse: Path) -> list[str]:
     """The open period's payout per account and marketplace (the unit Amazon pays): ACORN's estimate beside
     Amazon's expected payout for the same marketplace and period, where stated."""
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with read_only(warehouse) as connection:
         rows = connection.execute(
             """
             select account_id, marketplace_name, currency, cast(expected_deposit_at as date), expected_amount,
@@ -146,7 +146,7 @@ def forecast_lines(warehouse: Path) -> list[str]:
 def books_lines(warehouse: Path) -> list[str]:
     """Per account: the journals posted (settlement month parts, deferred and released money) and whether each
     settlement's journal equals its deposit (its bank or card line is its total-amount)."""
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with read_only(warehouse) as connection:
         rows = connection.execute(
             """
             with settlements as (
@@ -194,7 +194,7 @@ def books_lines(warehouse: Path) -> list[str]:
 def vendor_lines(warehouse: Path) -> list[str]:
     """Per vendor account and currency: money invoiced, paid, deducted, and at stake in shortage disputes
     (REJECTED invoices aside; the dispute candidates of rpt_vendor_shortage_claims)."""
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with read_only(warehouse) as connection:
         rows = connection.execute(
             """
             with invoices as (
@@ -223,7 +223,7 @@ def vendor_lines(warehouse: Path) -> list[str]:
 
 def scheduled_lines(warehouse: Path) -> list[str]:
     """Payouts Amazon announced that no settlement report covers yet (marts.fct_scheduled_payouts)."""
-    with duckdb.connect(str(warehouse), read_only=True) as connection:
+    with read_only(warehouse) as connection:
         present = connection.execute(
             "select count(*) from information_schema.tables "
             "where table_schema = 'marts' and table_name = 'fct_scheduled_payouts'"
@@ -280,5 +280,6 @@ def render_summary(warehouse: Path, checks: list[CheckReport], *, expected: set[
     out += [f"  marts.{name}: {count}" for name, count in mart_row_counts(warehouse).items()]
     out += ["", "Checks:"]
     out += format_checks(checks, expected=expected)
-    out += ["", f"Warehouse: {warehouse}"]
+    catalog = configured_warehouse(warehouse)
+    out += ["", f"Warehouse: {catalog.shown if catalog else warehouse}"]
     return "\n".join(out)

@@ -123,7 +123,7 @@ def _view() -> Iterator[View | None]:
         st.caption(
             f"Data last built {built:%Y-%m-%d %H:%M %Z}"
             + (f" by run {snapshot.run_id[:8]}" if snapshot.run_id else "")
-            + f" · read from a snapshot of {paths.warehouse}"
+            + f" · read from {'the DuckLake catalog' if snapshot.catalog else 'a snapshot of ' + str(paths.warehouse)}"
         )
         yield View(connection, snapshot, figures.Filters(currency, account, marketplace), time_zone, accounts)
 

@@ -7,6 +7,9 @@ copy made through an open file descriptor reads one inode from start to end even
 meanwhile) into a folder of its own and opens the copy read-only. A new build is picked up on the next page
 load: the published file's identity (inode, size, modification time) changed, so a new snapshot is taken and the
 old one removed. A build is never blocked, and never waits for the dashboard.
+
+With the warehouse in a DuckLake catalog (scale-out, orchestration/warehouse_catalog.py) nothing is copied: the
+snapshot is the catalog's last published build (its DuckLake snapshot), attached read-only at that version.
 """
 
 from __future__ import annotations
@@ -24,6 +27,13 @@ from pathlib import Path
 import duckdb
 
 from orchestration.warehouse.last_build import file_identity, record_path
+from orchestration.warehouse_catalog import (
+    DuckLakeWarehouse,
+    NoPublishedBuild,
+    configured_warehouse,
+    open_catalog,
+    published_build,
+)
 
 
 class NoWarehouse(RuntimeError):
@@ -38,8 +48,11 @@ class Snapshot:
     identity: tuple[int, ...]
     built_at: datetime  # UTC: from the build's record, else the published file's modification time
     run_id: str | None  # the Dagster run that built it, when recorded
+    catalog: DuckLakeWarehouse | None = None  # scale-out: `identity` is (the published DuckLake snapshot,)
 
     def connect(self) -> duckdb.DuckDBPyConnection:
+        if self.catalog is not None:
+            return open_catalog(self.catalog, snapshot=self.identity[0])
         return duckdb.connect(str(self.path), read_only=True)
 
 
@@ -67,6 +80,9 @@ class SnapshotStore:
 
     def current(self) -> Snapshot:
         """The snapshot of the warehouse as published now: the same object while the file is unchanged."""
+        catalog = configured_warehouse(self.warehouse)
+        if catalog is not None:
+            return self._published_in(catalog)
         with self._lock:
             if not self.warehouse.exists():
                 raise NoWarehouse(
@@ -87,4 +103,15 @@ class SnapshotStore:
             if previous is not None:
                 # Sessions still reading it keep their open files (Linux keeps an unlinked inode readable).
                 previous.path.unlink(missing_ok=True)
+            return self._current
+
+    def _published_in(self, catalog: DuckLakeWarehouse) -> Snapshot:
+        try:
+            build = published_build(catalog)
+        except NoPublishedBuild as error:
+            raise NoWarehouse(str(error)) from None
+        with self._lock:
+            if self._current is None or self._current.identity != (build.snapshot,):
+                built_at = build.published_at.astimezone(UTC) if build.published_at else datetime.now(UTC)
+                self._current = Snapshot(self.folder, (build.snapshot,), built_at, build.run_id, catalog)
             return self._current

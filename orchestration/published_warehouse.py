@@ -17,6 +17,7 @@ import duckdb
 
 from lake.memory import QUERY_MEMORY_LIMIT, bounded_connection
 from orchestration.outcomes import WarehouseLocked
+from orchestration.warehouse_catalog import configured_warehouse, ducklake_connection
 
 
 def is_lock_conflict(error: duckdb.Error) -> bool:
@@ -31,7 +32,13 @@ def read_only(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the published warehouse, bounded to `memory_limit` (lake/memory.py);
     `WarehouseLocked` (with DuckDB's message, which names the holding pid) when a program has it open
-    read-write."""
+    read-write. In scale-out (ACORN_WAREHOUSE_CATALOG_URL set) the DuckLake catalog at its last published build
+    instead, attached as `warehouse` and in use (orchestration/warehouse_catalog.py)."""
+    catalog = configured_warehouse(warehouse)
+    if catalog is not None:
+        with ducklake_connection(catalog, published=True, memory_limit=memory_limit) as connection:
+            yield connection
+        return
     with contextlib.ExitStack() as stack:
         try:
             connection = stack.enter_context(

@@ -21,7 +21,7 @@ from typing import Any
 
 import dagster as dg
 
-from lake.memory import bounded_connection
+from orchestration.published_warehouse import read_only
 from orchestration.resources import DataDirResource
 from orchestration.verdict import acorn_check
 
@@ -37,7 +37,7 @@ SAMPLE_SIZE = 10
 
 
 def _rows(data: DataDirResource, sql: str) -> list[dict[str, Any]]:
-    with bounded_connection(str(data.paths().warehouse), read_only=True) as connection:
+    with read_only(data.paths().warehouse) as connection:
         cursor = connection.execute(sql)
         names = [column[0] for column in cursor.description or []]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -24,6 +24,7 @@ from lake.memory import bounded_connection
 from orchestration.dbt_vars import dbt_var
 from orchestration.finances.assets import FINANCIAL_EVENTS_UNKNOWN, TRANSACTION_TOTALS
 from orchestration.finances.v0_landing import unknown_event_lists
+from orchestration.published_warehouse import read_only
 from orchestration.resources import DataDirResource
 from orchestration.verdict import acorn_check
 from spapi.windows import FINANCES_SAFE_LAG
@@ -115,7 +116,7 @@ def financial_events_unknown_types(data: DataDirResource) -> dg.AssetCheckResult
     "(each once it is final: transactions once a later one has landed, the group once it is closed).",
 )
 def settlement_sources_agree(data: DataDirResource) -> dg.AssetCheckResult:
-    with bounded_connection(str(_warehouse(data)), read_only=True) as connection:
+    with read_only(_warehouse(data)) as connection:
         rows = connection.execute(
             "select settlement_id, account_id, currency, report_total, summary_net_proceeds, "
             "released_transactions_total, event_group_total, sources_compared, sources_agree "
@@ -185,7 +186,7 @@ def deferred_comparison(connection: duckdb.DuckDBPyConnection) -> list[dict[str,
     "may differ by money posted in the minutes Amazon does not list yet (warning, verified next run).",
 )
 def deferred_balance_matches(data: DataDirResource) -> dg.AssetCheckResult:
-    with bounded_connection(str(_warehouse(data)), read_only=True) as connection:
+    with read_only(_warehouse(data)) as connection:
         compared = deferred_comparison(connection)
     failing = [row for row in compared if not row["matches"]]
     verified_failing = [row for row in failing if row["comparison"] == "verified"]
@@ -246,7 +247,7 @@ def overdue_deferrals(connection: duckdb.DuckDBPyConnection) -> list[dict[str, A
     "maturity date (Amazon should have released it).",
 )
 def deferred_release_overdue(data: DataDirResource) -> dg.AssetCheckResult:
-    with bounded_connection(str(_warehouse(data)), read_only=True) as connection:
+    with read_only(_warehouse(data)) as connection:
         overdue = overdue_deferrals(connection)
     metadata: dict[str, Any] = {
         "grace_days": DEFERRED_OVERDUE_GRACE_DAYS,

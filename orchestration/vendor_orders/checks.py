@@ -13,8 +13,8 @@ from typing import Any
 
 import dagster as dg
 
-from lake.memory import bounded_connection
 from orchestration.dbt_vars import dbt_var
+from orchestration.published_warehouse import read_only
 from orchestration.resources import DataDirResource
 from orchestration.verdict import acorn_check
 
@@ -28,7 +28,7 @@ SAMPLE_SIZE = 10
 
 
 def _rows(data: DataDirResource, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    with bounded_connection(str(data.paths().warehouse), read_only=True) as connection:
+    with read_only(data.paths().warehouse) as connection:
         return connection.execute(sql, params or []).fetchall()
 
 

@@ -18,6 +18,12 @@ from orchestration.configured_accounts import configured_accounts
 from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY
 from orchestration.paths import DataPaths
 from orchestration.resources import DataDirResource, business_now
+from orchestration.warehouse.ducklake_publish import (
+    DuckLakeBuild,
+    build_and_publish_ducklake,
+    last_published_record,
+    register_lake_views_in_catalog,
+)
 from orchestration.warehouse.lake_views import lake_datasets, register_lake_views
 from orchestration.warehouse.last_build import (
     LastBuild,
@@ -30,6 +36,7 @@ from orchestration.warehouse.metadata import with_table_metadata
 from orchestration.warehouse.model_definitions import changed_definitions, incremental_definitions
 from orchestration.warehouse.project import dbt_project, keep_partial_parse
 from orchestration.warehouse.publish import WarehouseBuild, build_and_publish
+from orchestration.warehouse_catalog import DuckLakeWarehouse, configured_warehouse
 from transforms import crash_points
 
 # Unit tests check the SQL, not the data: they run with the test suite (tests/dbt), not in every build.
@@ -39,6 +46,8 @@ BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 # process (`preload_in_background`), so importing GX (seconds of CPU) no longer adds to a build's time. The
 # blocking lake check still runs before dbt: the dbt step depends on it.
 DBT_STEP_PRIORITY = {PRIORITY_TAG: "1"}
+# profiles.yml's target for the DuckLake catalog (scale-out, orchestration/warehouse_catalog.py).
+DUCKLAKE_TARGET = "ducklake"
 
 
 class AcornDbtTranslator(DagsterDbtTranslator):
@@ -83,7 +92,10 @@ def build_fingerprint(lake: Path, settings: dict[str, Any]) -> str:
 def unchanged_since(paths: DataPaths) -> LastBuild | None:
     """The record of the build that made the published warehouse, when a build now would find nothing new (the
     same fingerprint, the same published file); None when it would run dbt. Read without the writer lock: the
-    dbt step takes it and decides again, so this only tells a caller what to expect."""
+    dbt step takes it and decides again, so this only tells a caller what to expect. Never with a DuckLake
+    catalog configured: a catalog build always runs dbt, whatever an embedded file beside it records."""
+    if configured_warehouse(paths.warehouse) is not None:
+        return None
     last = read_last_build(paths.warehouse)
     if last is None or not paths.warehouse.exists():
         return None
@@ -112,6 +124,10 @@ def acorn_dbt_models(
     paths = data.paths()
     settings = build_settings()
     fingerprint = build_fingerprint(paths.lake, settings)
+    catalog = configured_warehouse(paths.warehouse)
+    if catalog is not None:
+        yield from _build_in_catalog(context, dbt, catalog, paths.lake, paths.root, settings, fingerprint)
+        return
     with build_and_publish(paths.warehouse, run_id=context.run_id, inputs_fingerprint=fingerprint) as build:
         if build.unchanged_since is not None:
             yield from _unchanged(context, build.unchanged_since)
@@ -154,6 +170,64 @@ def acorn_dbt_models(
     context.log.info(f"published {paths.warehouse} (publish took {build.timings.publish_seconds:.2f} s)")
 
 
+def _build_in_catalog(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    catalog: DuckLakeWarehouse,
+    lake: Path,
+    data_root: Path,
+    settings: dict[str, Any],
+    fingerprint: str,
+) -> Iterator[Any]:
+    """Scale-out: dbt build straight into the DuckLake catalog, published by one commit once it succeeds
+    (orchestration/warehouse/ducklake_publish.py). Readers stay on the previous published snapshot meanwhile.
+    The embedded build's "nothing new" shortcut is not taken: a catalog build always runs dbt."""
+    with build_and_publish_ducklake(
+        catalog, run_id=context.run_id, schemas=["lake", *_dbt_schemas()], log=context.log.warning
+    ) as build:
+        context.log.info(f"building in the warehouse's {catalog.shown}")
+        preload_in_background()
+        definitions = incremental_definitions(dbt_project.manifest_path)
+        last = last_published_record(catalog)
+        redefined = changed_definitions(last.incremental_definitions if last else None, definitions)
+        if last is None:
+            redefined = []  # a first build (or one before records) builds every model whole anyway
+        if redefined:
+            context.log.warning(
+                f"the definitions of {len(redefined)} incremental models changed since the warehouse was built "
+                f"({', '.join(redefined)}): rebuilding them from the whole lake (dbt build --full-refresh)"
+            )
+        views = register_lake_views_in_catalog(catalog, lake, context.log.warning)
+        context.log.info(f"lake views registered: {', '.join(views)}")
+        with reading(data_root):
+            refresh = ["--full-refresh"] if redefined else []
+            invocation = dbt.cli(
+                [*BUILD_ARGS, *refresh, "--target", DUCKLAKE_TARGET, "--vars", build_vars("", settings)],
+                context=context,
+            )
+            events = []
+            for event in invocation.stream():
+                events.append(event)
+                crash_points.pause_at("dbt-build", catalog=catalog.shown)
+        if invocation.process.wait() != 0:
+            raise RuntimeError(
+                f"dbt build exited {invocation.process.returncode}; the warehouse's last published build stands"
+            )
+        _record(context, build, fingerprint, events, definitions)
+        yield from with_table_metadata(events, catalog)
+    context.log.info(f"published the build in the warehouse's {catalog.shown}")
+
+
+def _dbt_schemas() -> set[str]:
+    """Every schema a model or seed of the dbt project is built in (from its manifest)."""
+    manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+    return {
+        node["schema"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] in ("model", "seed", "snapshot")
+    }
+
+
 def _redefined_since_last_build(warehouse: Path, definitions: dict[str, str]) -> list[str]:
     """The incremental models to rebuild whole: those whose definition differs from the one the published
     warehouse was built with (all of them when its record is missing or describes another file); none when
@@ -169,7 +243,7 @@ def _redefined_since_last_build(warehouse: Path, definitions: dict[str, str]) ->
 
 def _record(
     context: dg.AssetExecutionContext,
-    build: WarehouseBuild,
+    build: WarehouseBuild | DuckLakeBuild,
     fingerprint: str,
     events: list[Any],
     definitions: dict[str, str],

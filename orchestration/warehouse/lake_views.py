@@ -37,24 +37,32 @@ def register_lake_views(
     During a build `warehouse` is the build's private copy (orchestration/warehouse/publish.py), never the
     published file, which readers may hold open read-only.
     """
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse)) as connection:
+        return create_lake_views(connection, lake, datasets)
+
+
+def create_lake_views(
+    connection: duckdb.DuckDBPyConnection, lake: Path, datasets: Mapping[str, pa.Schema] | None = None
+) -> list[str]:
+    """Create or replace the `lake.<dataset>` views in the database `connection` uses (a build's copy, or the
+    DuckLake catalog in scale-out, orchestration/warehouse_catalog.py)."""
     datasets = lake_datasets() if datasets is None else datasets
     empty_dir = lake / "_empty"
     empty_dir.mkdir(parents=True, exist_ok=True)
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
     created = []
-    with duckdb.connect(str(warehouse)) as connection:
-        connection.execute("create schema if not exists lake")
-        for name, schema in datasets.items():
-            if published_files(lake, name):
-                # A pattern, not a list: the view also sees partitions published after it was created.
-                pattern = published_pattern(lake, name)
-                select = scan_sql(name, f"'{_quote(pattern)}'")
-            else:
-                empty = empty_dir / f"{name}.parquet"
-                pq.write_table(schema.empty_table(), empty)
-                select = f"select * from read_parquet('{_quote(str(empty))}')"
-            connection.execute(f"create or replace view lake.{name} as {select}")
-            created.append(name)
+    connection.execute("create schema if not exists lake")
+    for name, schema in datasets.items():
+        if published_files(lake, name):
+            # A pattern, not a list: the view also sees partitions published after it was created.
+            pattern = published_pattern(lake, name)
+            select = scan_sql(name, f"'{_quote(pattern)}'")
+        else:
+            empty = empty_dir / f"{name}.parquet"
+            pq.write_table(schema.empty_table(), empty)
+            select = f"select * from read_parquet('{_quote(str(empty))}')"
+        connection.execute(f"create or replace view lake.{name} as {select}")
+        created.append(name)
     return created
 
 

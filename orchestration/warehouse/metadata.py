@@ -20,6 +20,7 @@ import duckdb
 
 from lake.memory import bounded_connection
 from orchestration.warehouse.project import dbt_project
+from orchestration.warehouse_catalog import DuckLakeWarehouse, ducklake_connection
 
 
 @functools.cache
@@ -53,13 +54,14 @@ def table_metadata(
     views = {
         (schema, table)
         for schema, table in connection.execute(
-            "select table_schema, table_name from information_schema.tables where table_type = 'VIEW'"
+            "select table_schema, table_name from information_schema.tables where table_type = 'VIEW' "
+            "and table_catalog = current_database()"
         ).fetchall()
     }
     columns: dict[tuple[str, str], list[dg.TableColumn]] = {}
     for schema, table, column, data_type in connection.execute(
         "select table_schema, table_name, column_name, data_type from information_schema.columns "
-        "order by table_schema, table_name, ordinal_position"
+        "where table_catalog = current_database() order by table_schema, table_name, ordinal_position"
     ).fetchall():
         if (schema, table) in wanted:
             columns.setdefault((schema, table), []).append(dg.TableColumn(column, data_type.lower()))
@@ -76,8 +78,9 @@ def table_metadata(
     return metadata
 
 
-def with_table_metadata(events: list[Any], warehouse: Path) -> Iterator[Any]:
-    """The dbt events, each model or seed `Output` carrying its row count and column schema in `warehouse`."""
+def with_table_metadata(events: list[Any], warehouse: Path | DuckLakeWarehouse) -> Iterator[Any]:
+    """The dbt events, each model or seed `Output` carrying its row count and column schema in `warehouse` (a
+    build's copy, or the DuckLake catalog at its head)."""
     manifest = dbt_project.manifest_path
     relations = _relations_by_unique_id(manifest, manifest.stat().st_mtime)
     outputs = {
@@ -85,7 +88,12 @@ def with_table_metadata(events: list[Any], warehouse: Path) -> Iterator[Any]:
         for event in events
         if isinstance(event, dg.Output) and "unique_id" in event.metadata
     }
-    with bounded_connection(str(warehouse), read_only=True) as connection:
+    connect = (
+        ducklake_connection(warehouse, read_only=True)
+        if isinstance(warehouse, DuckLakeWarehouse)
+        else bounded_connection(str(warehouse), read_only=True)
+    )
+    with connect as connection:
         metadata = table_metadata(
             connection, [relation for relation in outputs.values() if relation], count_views=False
         )

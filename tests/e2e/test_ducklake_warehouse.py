@@ -1,0 +1,185 @@
+"""The warehouse as a DuckLake catalog (README "Scale-out"), against the machine's PostgreSQL (a fresh database)
+and an S3 API served by moto on loopback, with real `acorn` processes and real dbt.
+
+The demo's lake, built into the catalog, equals the embedded warehouse the demo built, row for row and to the
+cent, in every mart; a second build replaces, never duplicates; while a build runs, a second build stops at once
+naming it and a reader sees the last published build, complete; `acorn doctor` names the catalog; and neither the
+catalog's password nor the object store's secret key appears in any output or file.
+
+Marked `cluster` (several minutes: a demo and two DuckLake builds): `make test-cluster`, not `make test`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from acorn_process import REPO_ROOT, acorn, start_acorn
+from demo_runs import run_demo
+from postgres_server import fresh_database
+from warehouse_marts import all_marts
+
+pytestmark = [pytest.mark.cluster, pytest.mark.slow]
+
+PASSWORD = f"pw-{uuid.uuid4().hex}"  # trust auth ignores it; it must never be shown
+SECRET_KEY = f"sk-{uuid.uuid4().hex}"
+BUCKET = "acorn-warehouse"
+
+
+@pytest.fixture(scope="module")
+def object_store() -> Iterator[str]:
+    """moto's S3 server on loopback, with an empty bucket; its endpoint URL."""
+    boto3 = pytest.importorskip("boto3")
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per S3 request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            aws_access_key_id="acorn-test",
+            aws_secret_access_key=SECRET_KEY,
+            region_name="us-east-1",
+        ).create_bucket(Bucket=BUCKET)
+        yield endpoint
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def scale_out_env(object_store: str) -> Iterator[dict[str, str]]:
+    with fresh_database(PASSWORD) as url:
+        yield {
+            "ACORN_WAREHOUSE_CATALOG_URL": url,
+            "ACORN_OBJECT_STORE_URL": f"s3://{BUCKET}/demo",
+            "ACORN_S3_ENDPOINT_URL": object_store,
+            "AWS_ACCESS_KEY_ID": "acorn-test",
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_REGION": "us-east-1",
+        }
+
+
+def _catalog_marts(env: dict[str, str], data_dir: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """The marts as a reader in another process sees them: the last published build in the catalog."""
+    script = (
+        "import os, pickle, sys\n"
+        "from pathlib import Path\n"
+        "from orchestration.published_warehouse import read_only\n"
+        "sys.path.insert(0, 'tests/helpers')\n"
+        "from warehouse_marts import all_marts\n"
+        "with read_only(Path(os.environ['ACORN_DATA_DIR']) / 'warehouse.duckdb') as connection:\n"
+        "    sys.stdout.buffer.write(pickle.dumps(all_marts(connection)))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO_ROOT,
+        env={**os.environ, **env, "ACORN_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        check=False,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr.decode()[-3000:]
+    marts: dict[str, list[tuple[Any, ...]]] = pickle.loads(completed.stdout)
+    return marts
+
+
+def _stored_objects(env: dict[str, str]) -> int:
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=env["ACORN_S3_ENDPOINT_URL"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name=env["AWS_REGION"],
+    )
+    return int(client.list_objects_v2(Bucket=BUCKET, Prefix="demo/warehouse/")["KeyCount"])
+
+
+def _assert_no_secret(texts: list[str], folders: list[Path]) -> None:
+    for secret in (PASSWORD, SECRET_KEY):
+        for text in texts:
+            assert secret not in text
+        for folder in folders:
+            for path in folder.rglob("*"):
+                if path.is_file() and not path.is_symlink():
+                    assert secret.encode() not in path.read_bytes(), f"{secret[:3]}… in {path}"
+
+
+def test_the_demo_built_into_ducklake_equals_the_embedded_warehouse(
+    scale_out_env: dict[str, str], tmp_path: Path
+) -> None:
+    demo = run_demo(tmp_path, "clean", {})
+    data_dir = Path(str(demo["data_dir"]))
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as connection:
+        embedded = all_marts(connection)
+    assert embedded["fct_payouts"] and embedded["fct_settlement_lines"]
+    outputs: list[str] = []
+
+    first = acorn(tmp_path, "build", env=scale_out_env)
+    outputs += [first.stdout, first.stderr]
+    # 1: the demo's deliberate ERROR on a drifted settlement file (the lake's check, as in an embedded rebuild).
+    assert first.returncode in (0, 1), first.stderr[-3000:]
+    assert "dbt build" in first.stderr and "✓ dbt build" in first.stderr, first.stderr[-3000:]
+    catalog = _catalog_marts(scale_out_env, data_dir)
+    assert catalog.keys() == embedded.keys()
+    for name, rows in embedded.items():
+        assert catalog[name] == rows, name
+    assert any(isinstance(value, Decimal) for value in catalog["fct_payouts"][0])  # money stays DECIMAL
+    assert _stored_objects(scale_out_env) > 0, "the catalog's Parquet files are not in the object store"
+
+    # A second build, stopped while dbt writes the catalog: a third build stops at once naming it, and a reader
+    # sees the first build's marts, complete.
+    marker = tmp_path / "paused.json"
+    paused = start_acorn(
+        tmp_path,
+        "build",
+        env={**scale_out_env, "ACORN_TEST_PAUSE_AT": "dbt-build", "ACORN_TEST_PAUSE_MARKER": str(marker)},
+    )
+    try:
+        deadline = time.monotonic() + 600
+        while not marker.exists():
+            assert paused.poll() is None, "the second build ended before dbt ran"
+            assert time.monotonic() < deadline, "the second build never reached dbt"
+            time.sleep(0.1)
+        refused = acorn(tmp_path, "build", env=scale_out_env)
+        outputs += [refused.stdout, refused.stderr]
+        assert refused.returncode == 3, refused.stderr[-3000:]
+        assert "Another build is writing the warehouse" in refused.stderr
+        assert f"acorn build pid {paused.pid}" in refused.stderr
+        during = _catalog_marts(scale_out_env, data_dir)
+        for name, rows in embedded.items():
+            assert during[name] == rows, name
+    finally:
+        marker.unlink(missing_ok=True)  # let it go on
+        out, err = paused.communicate(timeout=900)
+    outputs += [out, err]
+    assert paused.returncode in (0, 1), err[-3000:]
+
+    again = _catalog_marts(scale_out_env, data_dir)
+    for name, rows in embedded.items():
+        assert again[name] == rows, f"{name} after a second build"
+
+    doctor = acorn(tmp_path, "doctor", env=scale_out_env)
+    outputs += [doctor.stdout, doctor.stderr]
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    [line] = [line for line in doctor.stdout.splitlines() if line.startswith("ok   warehouse")]
+    assert "DuckLake catalog postgresql://postgres:***@127.0.0.1:5432/" in line
+    assert "last build published by run" in line
+
+    _assert_no_secret(outputs, [tmp_path, REPO_ROOT / "dbt_project" / "target"])
