@@ -3,11 +3,13 @@
 -- Finances refund transaction states for that order and SKU, else the quantity the order bought of it (its
 -- Principal lines in the reports ACORN holds). The quantity sits on the refund's ItemPrice/Principal line only,
 -- so summing it counts each refunded unit once.
-with settlement_lines as (
+-- `not materialized`: DuckDB would otherwise materialize a CTE read twice, whole, before a caller's filter (a
+-- build's new settlements) could narrow it.
+with settlement_lines as not materialized (
     select * from {{ ref('fct_settlement_lines') }}
 ),
 
-refund_lines as (
+refund_lines as not materialized (
     select * from settlement_lines
     where transaction_type = 'Refund' and amount_type = 'ItemPrice' and amount_description = 'Principal'
         and sku is not null

@@ -55,7 +55,9 @@ final as (
         sum(amount) filter (where is_fct_fee) as fees_total,
         sum(amount) filter (where line_class = 'refund') as refunds,
         sum(amount) as net_proceeds,
-        count(*) as line_count
+        count(*) as line_count,
+        -- fct_sku_daily rewrites the days of the settlements summed by this build (macros/sku_daily.sql).
+        cast('{{ invocation_id }}' as varchar) as built_in_invocation
     from lines
     group by settlement_id, account_id, marketplace_name, currency, sku, cast(posted_at as date)
 )

@@ -7,15 +7,38 @@
 -- other_amounts). Only the categories Amazon charges per item have a column of their own: storage,
 -- subscription, advertising and the other account-level charges carry no SKU (they are in fct_fees), and the
 -- rest of a SKU's fees are in fees_total.
+-- Incremental by day (macros/sku_daily.sql): a build rewrites the days of its new and re-issued settlements and
+-- any day whose refunded units changed, from the per-settlement sums; a full refresh builds every day the same
+-- way.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='posted_date',
+          on_schema_change='append_new_columns',
+          pre_hook="{{ delete_sku_daily_stale_days(ref('int_sku_daily_by_settlement'),
+                                                  ref('int_settlement_refund_quantities')) }}") }}
 {%- set categories = ['referral_commission', 'fulfilment', 'shipping'] %}
-with by_settlement as (
-    select * from {{ ref('int_sku_daily_by_settlement') }}
+with
+{%- if is_incremental() %}
+-- The days the pre-hook deleted (or that are new): those the per-settlement sums have and the mart does not.
+days as (
+    select distinct posted_date from {{ ref('int_sku_daily_by_settlement') }}
+    except
+    select distinct posted_date from {{ this }}
+),
+{%- endif %}
+
+by_settlement as (
+    select summed.* from {{ ref('int_sku_daily_by_settlement') }} as summed
+    {%- if is_incremental() %}
+    semi join days on summed.posted_date is not distinct from days.posted_date
+    {%- endif %}
 ),
 
 -- Units refunded: int_settlement_refund_quantities (the one rule for a refund's quantity, shared with
 -- fct_refunds), on the day and SKU of the refund's line.
 refund_quantities as (
-    select * from {{ ref('int_settlement_refund_quantities') }}
+    select refunds.* from {{ ref('int_settlement_refund_quantities') }} as refunds
+    {%- if is_incremental() %}
+    semi join days on cast(refunds.posted_at as date) is not distinct from days.posted_date
+    {%- endif %}
 ),
 
 -- The per-settlement sums (int_sku_daily_by_settlement) and the refunded units, added up per SKU and day.
