@@ -40,13 +40,11 @@ full outer join (
 where coalesce(refunded.units_refunded, 0) <> coalesce(stored.units_refunded, 0)
 {%- endmacro %}
 
-{#- Pre-hook of fct_sku_daily: delete the days to rewrite. -#}
+{#- Pre-hook of fct_sku_daily: delete the days to rewrite (the query runs once; a null day matches a null day). -#}
 {% macro delete_sku_daily_stale_days(by_settlement, refund_quantities) -%}
 {%- if is_incremental() -%}
 delete from {{ this }}
-where posted_date in (select posted_date from ({{ sku_daily_stale_days(by_settlement, refund_quantities) }}))
-    or (posted_date is null and exists (
-        select 1 from ({{ sku_daily_stale_days(by_settlement, refund_quantities) }}) as stale
-        where stale.posted_date is null))
+using ({{ sku_daily_stale_days(by_settlement, refund_quantities) }}) as stale(posted_date)
+where {{ this }}.posted_date is not distinct from stale.posted_date
 {%- endif -%}
 {%- endmacro %}
