@@ -12,8 +12,7 @@
   settlement_id and raw_sha256: the staged settlements (one row per settlement document, written with its lines
   by the same import), not the staged lines, so that finding the changes reads one row per settlement.
 -#}
-{% macro changed_settlement_ids(candidates, target=none) -%}
-{%- set target = this if target is none else target -%}
+{% macro changed_settlement_ids(candidates) -%}
 {%- if not execute or not is_incremental() -%}
 {{ return(none) }}
 {%- endif -%}
@@ -21,7 +20,7 @@
 select settlement_id from (
     select distinct settlement_id, raw_sha256 from {{ candidates }}
     except
-    select distinct settlement_id, raw_sha256 from {{ target }}
+    select distinct settlement_id, raw_sha256 from {{ this }}
 )
 where settlement_id is not null
 order by settlement_id
