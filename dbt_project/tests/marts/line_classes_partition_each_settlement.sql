@@ -2,11 +2,12 @@
 -- fct_refunds + the lines of every other class (sale, tax, promotion, reserve, reimbursement, transfer, other)
 -- add up exactly, to the cent, to fct_settlement_lines and to the report's total (fct_payouts.total_amount, when
 -- the payout reconciles), and every line is counted in exactly one class. A row per settlement that does not.
-with lines as (
+-- `not materialized`: read several times, these are cheaper to scan again than to materialize whole.
+with lines as not materialized (
     select settlement_id, line_number, line_class, amount from {{ ref('fct_settlement_lines') }}
 ),
 
-classed as (
+classed as not materialized (
     select settlement_id, line_number, 'fee' as line_class, amount from {{ ref('fct_fees') }}
     union all
     select settlement_id, line_number, 'refund', amount from {{ ref('fct_refunds') }}

@@ -10,7 +10,7 @@ with all_settlements as (
 
 settlements as (
     select * from all_settlements
-    {{ changed_settlements_only('all_settlements') }}
+    {{ changed_settlements_only(ref('stg_lake_settlements__settlements')) }}
 ),
 
 line_totals as (
@@ -19,7 +19,7 @@ line_totals as (
         sum(amount) as lines_total,
         count(*) as line_count
     from {{ ref('stg_lake_settlements__settlement_lines') }}
-    where settlement_id in (select settlement_id from settlements)
+    {{ changed_settlements_only(ref('stg_lake_settlements__settlements')) }}
     group by settlement_id
 ),
 

@@ -1,5 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='settlement_id',
-          on_schema_change='append_new_columns', pre_hook="{{ delete_changed_settlements() }}") }}
+          on_schema_change='append_new_columns', pre_hook="{{ delete_changed_settlements(ref('stg_lake_settlements__settlements')) }}") }}
+{%- set changed = changed_settlements_only(ref('stg_lake_settlements__settlements')) %}
 
 with lines as (
     select * from {{ ref('int_settlement_lines_classified') }}
@@ -8,31 +9,32 @@ with lines as (
 
 changed_lines as (
     select * from lines
-    {{ changed_settlements_only(ref('stg_lake_settlements__settlement_lines')) }}
+    {{ changed }}
 ),
 
 -- The units a refund gave back (int_settlement_refund_quantities: the rule fct_sku_daily.units_refunded uses),
 -- on the refund's ItemPrice/Principal line; settlement reports leave refund lines' quantity empty.
 refund_quantities as (
     select * from {{ ref('int_settlement_refund_quantities') }}
+    {{ changed }}
 ),
 
 final as (
     select
         lines.settlement_id,
         lines.line_number,
-        account_id,
-        marketplace_name,
-        posted_at,
-        order_id,
-        sku,
-        transaction_type,
+        lines.account_id,
+        lines.marketplace_name,
+        lines.posted_at,
+        lines.order_id,
+        lines.sku,
+        lines.transaction_type,
         cast(coalesce(refund_quantities.refunded_quantity, lines.quantity) as integer) as quantity,
-        amount_type,
-        amount_description,
-        amount,
-        currency,
-        raw_sha256
+        lines.amount_type,
+        lines.amount_description,
+        lines.amount,
+        lines.currency,
+        lines.raw_sha256
     from changed_lines as lines
     left join refund_quantities
         on refund_quantities.settlement_id = lines.settlement_id

@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='settlement_id',
-          on_schema_change='append_new_columns', pre_hook="{{ delete_changed_settlements() }}") }}
+          on_schema_change='append_new_columns', pre_hook="{{ delete_changed_settlements(ref('stg_lake_settlements__settlements')) }}") }}
 
 with lines as (
     select * from {{ ref('int_settlement_lines_classified') }}
@@ -28,7 +28,7 @@ final as (
         fee_category,
         raw_sha256
     from lines
-    {{ changed_settlements_only(ref('stg_lake_settlements__settlement_lines')) }}
+    {{ changed_settlements_only(ref('stg_lake_settlements__settlements')) }}
 )
 
 select * from final

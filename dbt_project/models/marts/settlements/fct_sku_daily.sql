@@ -7,66 +7,76 @@
 -- other_amounts). Only the categories Amazon charges per item have a column of their own: storage,
 -- subscription, advertising and the other account-level charges carry no SKU (they are in fct_fees), and the
 -- rest of a SKU's fees are in fees_total.
+-- Incremental by day (macros/sku_daily.sql): a build rewrites the days of its new and re-issued settlements and
+-- any day whose refunded units changed, from the per-settlement sums; a full refresh builds every day the same
+-- way.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='posted_date',
+          on_schema_change='append_new_columns',
+          pre_hook="{{ delete_sku_daily_stale_days(ref('int_sku_daily_by_settlement'),
+                                                  ref('int_settlement_refund_quantities')) }}") }}
 {%- set categories = ['referral_commission', 'fulfilment', 'shipping'] %}
-with fee_lines as (
-    select settlement_id, line_number, fee_category from {{ ref('fct_fees') }}
+with
+{%- if is_incremental() %}
+-- The days the pre-hook deleted (or that are new): those the per-settlement sums have and the mart does not.
+days as (
+    select distinct posted_date from {{ ref('int_sku_daily_by_settlement') }}
+    except
+    select distinct posted_date from {{ this }}
 ),
+{%- endif %}
 
-settlement_lines as (
-    select * from {{ ref('fct_settlement_lines') }}
+by_settlement as (
+    select summed.* from {{ ref('int_sku_daily_by_settlement') }} as summed
+    {%- if is_incremental() %}
+    semi join days on summed.posted_date is not distinct from days.posted_date
+    {%- endif %}
 ),
 
 -- Units refunded: int_settlement_refund_quantities (the one rule for a refund's quantity, shared with
--- fct_refunds).
+-- fct_refunds), on the day and SKU of the refund's line.
 refund_quantities as (
-    select * from {{ ref('int_settlement_refund_quantities') }}
+    select refunds.* from {{ ref('int_settlement_refund_quantities') }} as refunds
+    {%- if is_incremental() %}
+    semi join days on cast(refunds.posted_at as date) is not distinct from days.posted_date
+    {%- endif %}
 ),
 
-lines as (
-    select
-        settlement_lines.*,
-        settlement_lines.line_class = 'fee' as is_fct_fee,
-        fee_lines.fee_category as fct_fee_category,
-        refund_quantities.refunded_quantity
-    from settlement_lines
-    left join fee_lines
-        on fee_lines.settlement_id = settlement_lines.settlement_id
-        and fee_lines.line_number = settlement_lines.line_number
-    left join refund_quantities
-        on refund_quantities.settlement_id = settlement_lines.settlement_id
-        and refund_quantities.line_number = settlement_lines.line_number
-    where settlement_lines.sku is not null
-),
-
-rates as (
-    select * from {{ ref('int_fx_rates_to_reporting') }}
-),
-
+-- The per-settlement sums (int_sku_daily_by_settlement) and the refunded units, added up per SKU and day.
 daily as (
     select
         account_id,
         marketplace_name,
         currency,
         sku,
-        cast(posted_at as date) as posted_date,
-        cast(coalesce(sum(quantity) filter (
-            where transaction_type = 'Order' and amount_type = 'ItemPrice' and amount_description = 'Principal'
-        ), 0) as bigint) as units_sold,
-        cast(coalesce(sum(refunded_quantity), 0) as bigint) as units_refunded,
-        cast(coalesce(sum(amount) filter (
-            where transaction_type = 'Order' and amount_type = 'ItemPrice' and amount_description = 'Principal'
-        ), 0) as decimal(18, 2)) as principal,
+        posted_date,
+        cast(coalesce(sum(units_sold), 0) as bigint) as units_sold,
+        cast(coalesce(sum(units_refunded), 0) as bigint) as units_refunded,
+        cast(coalesce(sum(principal), 0) as decimal(18, 2)) as principal,
         {%- for category in categories %}
-        cast(coalesce(sum(amount) filter (
-            where is_fct_fee and fct_fee_category = '{{ category }}'
-        ), 0) as decimal(18, 2)) as fees_{{ category }},
+        cast(coalesce(sum(fees_{{ category }}), 0) as decimal(18, 2)) as fees_{{ category }},
         {%- endfor %}
-        cast(coalesce(sum(amount) filter (where is_fct_fee), 0) as decimal(18, 2)) as fees_total,
-        cast(coalesce(sum(amount) filter (where line_class = 'refund'), 0) as decimal(18, 2)) as refunds,
-        cast(sum(amount) as decimal(18, 2)) as net_proceeds,
-        count(*) as line_count
-    from lines
-    group by account_id, marketplace_name, currency, sku, cast(posted_at as date)
+        cast(coalesce(sum(fees_total), 0) as decimal(18, 2)) as fees_total,
+        cast(coalesce(sum(refunds), 0) as decimal(18, 2)) as refunds,
+        cast(sum(net_proceeds) as decimal(18, 2)) as net_proceeds,
+        cast(sum(line_count) as bigint) as line_count
+    from (
+        select
+            account_id, marketplace_name, currency, sku, posted_date, units_sold,
+            cast(null as integer) as units_refunded, principal,
+            {%- for category in categories %} fees_{{ category }},{% endfor %}
+            fees_total, refunds, net_proceeds, line_count
+        from by_settlement
+        union all by name
+        select
+            account_id, marketplace_name, currency, sku, cast(posted_at as date) as posted_date,
+            refunded_quantity as units_refunded
+        from refund_quantities
+    )
+    group by account_id, marketplace_name, currency, sku, posted_date
+),
+
+rates as (
+    select * from {{ ref('int_fx_rates_to_reporting') }}
 ),
 
 converted as (

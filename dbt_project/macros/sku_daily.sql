@@ -1,0 +1,50 @@
+{#-
+  fct_sku_daily is incremental by posted day: a build rewrites the days whose figures may have changed and keeps
+  the others. `sku_daily_stale_days()` is those days, as a query (run when the model runs, before its insert):
+    - every day of a settlement summed in this build (int_sku_daily_by_settlement rows of this invocation: new
+      and re-issued settlements);
+    - every day whose line count in the mart differs from the per-settlement sums' (a re-issue that dropped
+      its lines of a day: line counts only fall there, so no other change can hide it);
+    - every day where the units refunded the mart holds differ, per SKU, from what the refund rule says now
+      (int_settlement_refund_quantities: a refund's units can change when Amazon's Finances transactions or
+      another settlement's order arrive).
+  The pre-hook deletes those days; the model then inserts every day the per-settlement sums have and the mart
+  no longer has, so a day left with no line is simply gone.
+-#}
+{% macro sku_daily_stale_days(by_settlement, refund_quantities) -%}
+select posted_date from {{ by_settlement }} where built_in_invocation = '{{ invocation_id }}'
+union
+select coalesce(summed.posted_date, stored.posted_date)
+from (select posted_date, sum(line_count) as line_count from {{ by_settlement }} group by posted_date) as summed
+full outer join (select posted_date, sum(line_count) as line_count from {{ this }} group by posted_date) as stored
+    on summed.posted_date is not distinct from stored.posted_date
+where coalesce(summed.line_count, 0) <> coalesce(stored.line_count, 0)
+union
+select coalesce(refunded.posted_date, stored.posted_date)
+from (
+    select account_id, marketplace_name, currency, sku, cast(posted_at as date) as posted_date,
+        sum(refunded_quantity) as units_refunded
+    from {{ refund_quantities }}
+    group by all
+) as refunded
+full outer join (
+    select account_id, marketplace_name, currency, sku, posted_date, units_refunded
+    from {{ this }}
+    where units_refunded <> 0
+) as stored
+    on refunded.account_id is not distinct from stored.account_id
+    and refunded.marketplace_name is not distinct from stored.marketplace_name
+    and refunded.currency is not distinct from stored.currency
+    and refunded.sku is not distinct from stored.sku
+    and refunded.posted_date is not distinct from stored.posted_date
+where coalesce(refunded.units_refunded, 0) <> coalesce(stored.units_refunded, 0)
+{%- endmacro %}
+
+{#- Pre-hook of fct_sku_daily: delete the days to rewrite (the query runs once; a null day matches a null day). -#}
+{% macro delete_sku_daily_stale_days(by_settlement, refund_quantities) -%}
+{%- if is_incremental() -%}
+delete from {{ this }}
+using ({{ sku_daily_stale_days(by_settlement, refund_quantities) }}) as stale(posted_date)
+where {{ this }}.posted_date is not distinct from stale.posted_date
+{%- endif -%}
+{%- endmacro %}
