@@ -9,12 +9,7 @@
 -- changed, and every settlement when what the posting reads changed (posting_fingerprint: the rules, the
 -- fee taxonomy, the marketplaces, their time zones, the SKU groups and the books' vars), so changed rules give
 -- the new postings without redoing the history on every daily build.
-{#- A table built before posting_fingerprint existed is posted again whole. -#}
-{%- set done_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list
-    if is_incremental() else [] %}
-{#- The settlements to post: their CTEs, also run on their own on an incremental build (below). -#}
-{%- set settlement_ctes %}
-fingerprint as (
+with fingerprint as (
     select md5(concat_ws(
         chr(29),
         (select string_agg(concat_ws(chr(31), rule_id, source, transaction_type, amount_type, amount_description,
@@ -38,6 +33,9 @@ all_settlements as (
     select * from {{ ref('int_books_settlements') }}
 ),
 
+{#- A table built before posting_fingerprint existed is posted again whole. -#}
+{%- set done_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list
+    if is_incremental() else [] %}
 settlements as (
     select all_settlements.*
     from all_settlements
@@ -48,21 +46,11 @@ settlements as (
         and all_settlements.account_id = done.account_id
         and done.posting_fingerprint = (select posting_fingerprint from fingerprint)
     {%- endif %}
-)
-{%- endset %}
-with {{ settlement_ctes }},
+),
 
--- On an incremental build, the settlements to post as a list of literal ids, which DuckDB pushes into the lake's
--- Parquet scan (macros/changed_settlements.sql): a subquery would classify every line of the history first.
 lines as (
     select * from {{ ref('int_settlement_lines_classified') }}
-    {%- if is_incremental() and execute %}
-    {%- set ids = run_query('with ' ~ settlement_ctes ~ ' select distinct settlement_id from settlements')
-        .columns[0].values() | list %}
-    where {{ settlement_id_in(ids) }}
-    {%- else %}
     where settlement_id in (select settlement_id from settlements)
-    {%- endif %}
 ),
 
 sku_groups as (
