@@ -65,26 +65,29 @@ def backend_var(env: Mapping[str, str] | None = None) -> str:
     return BACKEND_VAR if (env.get(BACKEND_VAR) or "").strip() else BROKER_VAR
 
 
+def celery_executor_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The Celery executor's config: the broker and backend by variable name, and ACORN's Celery settings."""
+    return {
+        "broker": {"env": BROKER_VAR},
+        "backend": {"env": backend_var(env)},
+        "config_source": dict(CELERY_SETTINGS),
+    }
+
+
 def execution_run_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The `execution` part of a run's config for the configured executor."""
+    """The `execution` part of a run's config for the configured executor: in process for the embedded mode;
+    none on Celery, whose executor carries its configuration (so a run started in the UI gets the same)."""
     if executor_kind(env) == EMBEDDED:
         return {"execution": {"config": {"in_process": {}}}}
-    return {
-        "execution": {
-            "config": {
-                "broker": {"env": BROKER_VAR},
-                "backend": {"env": backend_var(env)},
-                "config_source": dict(CELERY_SETTINGS),
-            }
-        }
-    }
+    return {}
 
 
 def executor_definition(env: Mapping[str, str] | None = None) -> Any:
     """The Definitions' executor: None (Dagster's default, run in process by `acorn`) when embedded, else the
-    Celery executor. Imported only when chosen, so the embedded mode never loads Celery."""
+    Celery executor configured from the environment's variable names. Imported only when chosen, so the
+    embedded mode never loads Celery."""
     if executor_kind(env) == EMBEDDED:
         return None
     from dagster_celery import celery_executor
 
-    return celery_executor
+    return celery_executor.configured(celery_executor_config(env), name=CELERY)

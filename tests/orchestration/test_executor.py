@@ -9,6 +9,7 @@ import pytest
 from acorn_cli.workers import ExecutorUnavailable, execution_config, worker_argv
 from orchestration.executor import (
     ExecutorConfigError,
+    celery_executor_config,
     execution_run_config,
     executor_definition,
     executor_kind,
@@ -25,13 +26,15 @@ def test_embedded_is_the_default_and_runs_in_process() -> None:
 
 def test_celery_run_config_names_variables_never_urls() -> None:
     env = {"ACORN_EXECUTOR": "celery", "ACORN_CELERY_BROKER_URL": BROKER}
-    config = execution_run_config(env)["execution"]["config"]
+    # The executor carries its configuration (runs started by `acorn` and in the UI alike): no run config.
+    assert execution_run_config(env) == {}
+    config = celery_executor_config(env)
     assert config["broker"] == {"env": "ACORN_CELERY_BROKER_URL"}
     assert config["backend"] == {"env": "ACORN_CELERY_BROKER_URL"}  # Redis serves as its own result backend
     assert "s3cret" not in repr(config)
     assert config["config_source"]["worker_prefetch_multiplier"] == 1
-    separate = execution_run_config({**env, "ACORN_CELERY_BACKEND_URL": "redis://127.0.0.1:6379/14"})
-    assert separate["execution"]["config"]["backend"] == {"env": "ACORN_CELERY_BACKEND_URL"}
+    separate = celery_executor_config({**env, "ACORN_CELERY_BACKEND_URL": "redis://127.0.0.1:6379/14"})
+    assert separate["backend"] == {"env": "ACORN_CELERY_BACKEND_URL"}
     assert executor_definition(env).name == "celery"
 
 
