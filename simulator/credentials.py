@@ -1,6 +1,7 @@
 """What LWA issues and the SP-API origins check: access tokens, their expiry, and who they belong to.
 
-The simulator accepts any refresh token (the region port decides which demo account answers);
+The simulator accepts any refresh token (the region port decides which demo account answers, unless the token is
+the demo's refresh token of a simulated seller of that region: then that seller answers);
 a token's *grant* is a one-way fingerprint of the refresh token, so rate limits can be kept per caller without
 keeping the refresh token itself anywhere.
 """
