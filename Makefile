@@ -16,12 +16,13 @@ VENV := .venv
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON_FOR_UV) -m uv")
 STAMP := $(VENV)/.synced
 
-.PHONY: help install demo test test-fast test-cluster test-dates lint typecheck fix ui docs dashboard bench clean
+.PHONY: help install demo demo-cluster test test-fast test-cluster test-dates lint typecheck fix ui docs dashboard bench clean
 help:
 	@echo "make demo   - install, start the SP-API simulator, run the whole pipeline, print a summary"
 	@echo "make test   - ruff, mypy, then pytest (today's date)"
 	@echo "make test-fast - ruff, mypy, then pytest without the slow tests (end to end, real dbt builds, demo runs)"
-	@echo "make test-cluster - the scale-out tests: the machine's PostgreSQL and moto's S3 server on loopback (minutes)"
+	@echo "make demo-cluster - 20 simulated accounts on 3 Celery workers (PostgreSQL, Redis), compared with the embedded mode"
+	@echo "make test-cluster - the scale-out tests: Celery workers, PostgreSQL, Redis, a DuckLake warehouse on a loopback S3 (minutes)"
 	@echo "make test-dates - the simulator-driven tests at 12 dates over a year (month ends, 29 Feb, DST changes)"
 	@echo "make lint   - ruff (lint and format check) and mypy, nothing else"
 	@echo "make typecheck - mypy over every package"
@@ -46,6 +47,12 @@ install: $(STAMP)
 demo: install
 	$(VENV)/bin/acorn demo
 
+# Scale-out on this machine (README "Scale-out"): PostgreSQL on 127.0.0.1:5432 (trust auth, database `test`) and
+# Redis on 6379; CLUSTER_ARGS e.g. "--accounts 6 --workers 2 --work-dir /tmp/acorn-cluster".
+CLUSTER_ARGS ?=
+demo-cluster: install
+	$(VENV)/bin/python -m acorn_cli.cluster_demo $(CLUSTER_ARGS)
+
 # Every package mypy checks (its settings are in pyproject.toml).
 TYPED_PACKAGES := acorn_cli bench books dashboard expectations lake orchestration simulator spapi transforms
 
@@ -64,8 +71,8 @@ fix: install
 test: lint
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
 
-# The scale-out tests (marker `cluster`, README "Scale-out"): the machine's PostgreSQL (127.0.0.1:5432) and moto's
-# S3 server on loopback; minutes, so not in `make test`.
+# The scale-out tests (marker `cluster`, README "Scale-out"): Celery workers, the machine's PostgreSQL
+# (127.0.0.1:5432) and Redis (6379), moto's S3 server on loopback; minutes, so not in `make test` (.ci/run runs both).
 test-cluster: install
 	$(VENV)/bin/pytest -n 0 -m cluster
 

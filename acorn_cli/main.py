@@ -459,6 +459,18 @@ def simulator(port: int, profile: str, request_log: Path | None, seed: int, time
 
 
 @cli.command()
+@click.option("--name", help="The worker's name (default acorn-PID); shown in each step's events.")
+@click.option("--log-level", default="INFO", show_default=True, help="Celery's log level.")
+def worker(name: str | None, log_level: str) -> None:
+    """Execute run steps from the Celery broker (ACORN_EXECUTOR=celery; README, Scale-out), one at a time.
+
+    Start as many as the hosts allow, each with the runs' ACORN_* and DAGSTER_HOME environment."""
+    from acorn_cli.workers import exec_worker
+
+    exec_worker(name, log_level)
+
+
+@cli.command()
 def doctor() -> None:
     """Check the config, the credentials, the token exchange and one cheap call per account.
 

@@ -6,6 +6,9 @@ its job's page, in the Overview timeline and in each asset's history. It then ex
 in-process executor, as `execute_in_process` did), so the command can stream its progress and wait for it
 without a daemon or a code server.
 
+With `ACORN_EXECUTOR=celery` the steps are executed by Celery workers instead (acorn_cli/workers.py): this
+process then only submits them and records their events, as the UI's run worker would.
+
 How a run ended becomes an exit code (`orchestration.outcomes.ExitCode`): 3 when it could not do its work (a
 lock held, bad config, credentials refused, Amazon unreachable, or any step failure no data problem explains),
 1 when it ran but a file was refused or an ERROR check failed, 0 otherwise.
@@ -44,7 +47,6 @@ from orchestration.paths import REPO_ROOT
 
 WORKSPACE_FILE = REPO_ROOT / "workspace.yaml"
 OUTCOME_TAG = "acorn/outcome"
-IN_PROCESS: dict[str, Any] = {"execution": {"config": {"in_process": {}}}}
 LAKE_SETTLEMENT_LINES = "lake/settlement_lines"
 REFUSED_STATUSES = ("quarantined", "rejected")
 
@@ -274,7 +276,9 @@ def run_job(
     from dagster._core.execution.api import execute_run_iterator
     from dagster._utils.hosted_user_process import recon_job_from_origin
 
-    config: dict[str, Any] = {**IN_PROCESS, **(run_config or {})}
+    from acorn_cli.workers import execution_config
+
+    config: dict[str, Any] = {**execution_config(), **(run_config or {})}
     config.setdefault("loggers", {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}})
     log_path = run_log_path()
     log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration import books, finances, jobs, quality, settlements, vendor_orders, warehouse
+from orchestration.executor import executor_definition
 from orchestration.resources import DataDirResource, SpApiResource
 from orchestration.warehouse.project import DBT_EXECUTABLE, dbt_project
 from orchestration.warehouse.resource import AcornDbtCliResource
@@ -26,5 +27,6 @@ defs = dg.Definitions.merge(
     quality.defs,
     books.defs,
     jobs.defs,
-    dg.Definitions(resources=RESOURCES),
+    # Embedded: Dagster's default (acorn runs steps in process); ACORN_EXECUTOR=celery: steps on Celery workers.
+    dg.Definitions(resources=RESOURCES, executor=executor_definition()),
 )

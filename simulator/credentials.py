@@ -1,6 +1,7 @@
 """What LWA issues and the SP-API origins check: access tokens, their expiry, and who they belong to.
 
-The simulator accepts any refresh token (the region port decides which demo account answers);
+The simulator accepts any refresh token (the region port decides which demo account answers, unless the token is
+the demo's refresh token of a simulated seller of that region: then that seller answers);
 a token's *grant* is a one-way fingerprint of the refresh token, so rate limits can be kept per caller without
 keeping the refresh token itself anywhere.
 """
@@ -41,7 +42,7 @@ class AccessTokens:
 
     def issue(self, refresh_token: str) -> str:
         token = "Atza|" + secrets.token_urlsafe(48)
-        grant = hashlib.sha256(refresh_token.encode("utf-8")).hexdigest()[:16]
+        grant = token_grant(refresh_token)
         with self._lock:
             self._tokens[token] = IssuedToken(grant, self._clock.now() + ACCESS_TOKEN_LIFETIME)
         return token
@@ -63,3 +64,14 @@ class AccessTokens:
         with self._lock:
             if token in self._tokens:
                 self._tokens[token].revoked = True
+
+
+def token_grant(refresh_token: str) -> str:
+    """The one-way fingerprint of a refresh token that the simulator keeps instead of the token."""
+    return hashlib.sha256(refresh_token.encode("utf-8")).hexdigest()[:16]
+
+
+def demo_refresh_token(account_id: str) -> str:
+    """The refresh token ACORN's demo sends for `account_id` when no SPAPI_* variables are set (spapi's
+    bundled_simulator.demo_credentials): by it the simulator knows which of its accounts is calling."""
+    return f"Atzr|acorn-demo-{account_id}"

@@ -111,6 +111,7 @@ def start_simulator(
     clock: SimClock | None = None,
     slow_response_seconds: float = DEFAULT_SLOW_RESPONSE_SECONDS,
     rejected_prefix: str = DEFAULT_REJECTED_PREFIX,
+    simulated_sellers: int = 0,
 ) -> SimulatorHandle:
     """Start the LWA, SP-API (na, eu, fe) and documents origins on 127.0.0.1 and return once they listen.
 
@@ -119,11 +120,14 @@ def start_simulator(
     limits, token and URL expiry follow it); ledger/clock: inject your own (tests).
     slow_response_seconds: how long the hostile profile's one slow response waits (real seconds).
     rejected_prefix: LWA refuses refresh tokens / client ids starting with it.
+    simulated_sellers: seller accounts beside the demo's (sim-na-001, sim-eu-002, ...; the demo's refresh token
+    for an account selects it).
     """
     clock = clock or SimClock(time_scale=time_scale)
     state = SimulatorState(
         clock=clock,
-        ledger=ledger or Ledger(seed=seed, today=clock.data_now().date()),
+        ledger=ledger
+        or Ledger(seed=seed, today=clock.data_now().date(), simulated_sellers=simulated_sellers),
         faults=FaultPlan(profile, seed),
         request_log=RequestLog(request_log),
         signer=Signer(seed),

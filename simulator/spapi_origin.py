@@ -163,7 +163,7 @@ def _endpoint(state: SimulatorState, region: str, route: OperationRoute) -> Call
         if token_state == TokenCheck.EXPIRED:
             return error_response(403, "Unauthorized", errors.TOKEN_EXPIRED, headers)
 
-        account = state.ledger.account_for(region, route.account_kind)
+        account = state.ledger.account_for(region, route.account_kind, token.grant)
         if account is None:  # e.g. a vendor operation where this region has no vendor: the role is missing
             return error_response(403, "Unauthorized", errors.ACCESS_DENIED, headers)
 

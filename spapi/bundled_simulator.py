@@ -1,7 +1,9 @@
 """The bundled simulator standing in for Amazon: whether a config asks for it, starting it, and the credentials
 the demo sends it. One place for `acorn run`/`acorn demo` (the Dagster resource) and `acorn doctor`.
 
-A config enables it with a `[simulator]` table (`enabled = true`, optional `seed` and `time_scale`). The
+A config enables it with a `[simulator]` table (`enabled = true`, optional `seed`, `time_scale` and
+`simulated_sellers`: that many seller accounts beside the demo's, sim-na-001, sim-eu-002, ..., for many-account
+runs such as the cluster demo). The
 simulator accepts any credentials, so the demo needs no SPAPI_* variables.
 """
 
@@ -42,6 +44,7 @@ def start_bundled_simulator(
         request_log=request_log,
         seed=int(settings.get("seed", 7)),
         clock=SimClock(start=start, time_scale=float(settings.get("time_scale", 1.0))),
+        simulated_sellers=int(settings.get("simulated_sellers", 0)),
     )
 
 

@@ -31,10 +31,17 @@ for _name, _value in {
 SLOW_FOLDERS = (REPO_ROOT / "tests" / "e2e",)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if any(item.path.is_relative_to(folder) for folder in SLOW_FOLDERS):
             item.add_marker(pytest.mark.slow)
+    # The cluster tests need PostgreSQL and Redis and take minutes: only a run that asks for them (`-m cluster`,
+    # make test-cluster) collects them, so `make test` and `make test-fast` stay as they were.
+    if "cluster" not in (config.option.markexpr or ""):
+        left_out = [item for item in items if item.get_closest_marker("cluster")]
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = [item for item in items if not item.get_closest_marker("cluster")]
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass
 from datetime import time
 from decimal import ROUND_HALF_UP, Decimal
@@ -233,9 +235,49 @@ EXPECTED_PAYOUT_MARKETPLACES = frozenset(
 )
 
 
-def all_accounts() -> list[SimAccount]:
-    return [seller.account for seller in SELLERS] + [VENDOR]
+def all_accounts(simulated_sellers: int = 0) -> list[SimAccount]:
+    return (
+        [seller.account for seller in SELLERS]
+        + [VENDOR]
+        + [seller.account for seller in simulated_seller_profiles(simulated_sellers)]
+    )
+
+
+# Many-account runs (the cluster demo, README "Scale-out"): seller accounts sim-na-001, sim-eu-002, ... alternate
+# between the two regions' demo sellers, whose marketplaces, calendar and catalogue each one copies. Their data
+# differs from their template's (every id and draw is seeded by the account id), so no two share a settlement.
+SIMULATED_SELLER = re.compile(r"^sim-(na|eu)-(\d{3,})$")
+_TEMPLATES = {"na": "demo-na", "eu": "demo-eu"}
+
+
+def simulated_seller_id(number: int) -> str:
+    """The id of the `number`-th simulated seller (1-based): odd numbers in na, even in eu."""
+    return f"sim-{'na' if number % 2 else 'eu'}-{number:03d}"
+
+
+def simulated_seller_profiles(count: int) -> list[SellerProfile]:
+    return [_simulated_profile(simulated_seller_id(number)) for number in range(1, count + 1)]
+
+
+def _simulated_profile(account_id: str) -> SellerProfile:
+    match = SIMULATED_SELLER.match(account_id)
+    if match is None:
+        raise ValueError(f"{account_id!r} is no simulated seller id (sim-na-001, sim-eu-002, ...)")
+    template = next(s for s in SELLERS if s.account.account_id == _TEMPLATES[match.group(1)])
+    number = int(match.group(2))
+    return dataclasses.replace(
+        template,
+        account=dataclasses.replace(
+            template.account,
+            account_id=account_id,
+            selling_partner_id=f"A{number:04d}SIM{match.group(1).upper()}SELLR",
+        ),
+        account_tail=f"{(int(template.account_tail) + number) % 10000:04d}",
+    )
 
 
 def seller_profile(account_id: str) -> SellerProfile | None:
-    return next((s for s in SELLERS if s.account.account_id == account_id), None)
+    found = next((s for s in SELLERS if s.account.account_id == account_id), None)
+    if found is None and SIMULATED_SELLER.match(account_id):
+        return _simulated_profile(account_id)
+    return found

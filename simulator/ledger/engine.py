@@ -7,6 +7,7 @@ from decimal import Decimal
 from functools import cache
 
 from simulator.clock import default_start
+from simulator.credentials import demo_refresh_token, token_grant
 from simulator.ledger import anomalies as anomaly_catalog
 from simulator.ledger import (
     finances_2024,
@@ -35,11 +36,17 @@ class Ledger:
     about 30 days after ``today`` (visible only once the simulator clock reaches it).
     """
 
-    def __init__(self, *, seed: int = 7, today: date | None = None) -> None:
-        """Build the whole history in memory; ``today`` (UTC date the simulator starts) defaults to today."""
+    def __init__(self, *, seed: int = 7, today: date | None = None, simulated_sellers: int = 0) -> None:
+        """Build the whole history in memory; ``today`` (UTC date the simulator starts) defaults to today;
+        ``simulated_sellers`` more seller accounts beside the demo's (sim-na-001, sim-eu-002, ...)."""
         self.seed = seed
         self.today = today or default_start().date()
-        self._settlements = build_history(seed, self.today)
+        self.simulated_sellers = simulated_sellers
+        self._settlements = build_history(seed, self.today, simulated_sellers)
+        # Which account a caller is: the grant (fingerprint) of the refresh token the demo sends for it.
+        self._by_grant = {
+            token_grant(demo_refresh_token(a.account_id)): a for a in all_accounts(simulated_sellers)
+        }
         self._anomalies = anomaly_catalog.place(self._settlements, self.today)
         self._vendor, self._invoices = vendor_invoices.build_invoices(
             vendor_orders.build_purchase_orders(seed, self.today), seed, self.today
@@ -53,11 +60,17 @@ class Ledger:
     # -- accounts ------------------------------------------------------------------------------------------
 
     def accounts(self) -> list[SimAccount]:
-        """Every demo account: sellers demo-na, demo-eu (demo-jp when built) and the vendor demo-vendor."""
-        return all_accounts()
+        """Every demo account: sellers demo-na, demo-eu (demo-jp when built), the vendor demo-vendor, and the
+        simulated sellers asked for."""
+        return all_accounts(self.simulated_sellers)
 
-    def account_for(self, region: str, kind: str) -> SimAccount | None:
-        """The account answering on a regional host: one seller and at most one vendor per region."""
+    def account_for(self, region: str, kind: str, grant: str | None = None) -> SimAccount | None:
+        """The account answering on a regional host: the one whose demo refresh token obtained the caller's
+        access token (`grant`) when it is of this region and kind, else the region's demo seller or vendor
+        (any other credentials: the demo accepts whatever it is sent)."""
+        known = self._by_grant.get(grant or "")
+        if known is not None and known.region == region and known.kind == kind:
+            return known
         return next((a for a in all_accounts() if a.region == region and a.kind == kind), None)
 
     def _seller(self, account_id: str) -> list[Settlement]:

@@ -18,7 +18,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from simulator.ledger.catalog import MARKETPLACES, SELLERS, Marketplace, Product, SellerProfile
+from simulator.ledger.catalog import (
+    MARKETPLACES,
+    SELLERS,
+    Marketplace,
+    Product,
+    SellerProfile,
+    simulated_seller_profiles,
+)
 from simulator.ledger.model import Entry, Line, Period, Settlement, V0Slot
 
 PERIOD_LENGTH = timedelta(days=14)
@@ -765,11 +772,12 @@ def _b2b_outstanding(h: _MarketplaceHistory, today: date) -> None:
     h.entries.append(order)
 
 
-def build_history(seed: int, today: date) -> dict[str, list[Settlement]]:
-    """Every seller account's settlements (oldest first) with the entries released in each."""
+def build_history(seed: int, today: date, simulated_sellers: int = 0) -> dict[str, list[Settlement]]:
+    """Every seller account's settlements (oldest first) with the entries released in each (the demo's sellers,
+    then `simulated_sellers` more: catalog.simulated_seller_profiles)."""
     result: dict[str, list[Settlement]] = {}
     reference = datetime.combine(today, time(12, 0), tzinfo=UTC)
-    for profile in SELLERS:
+    for profile in (*SELLERS, *simulated_seller_profiles(simulated_sellers)):
         calendar = Calendar(profile.period_time_of_day)
         open_index = calendar.index_of(reference)
         first_index = open_index - CLOSED_PERIODS_BEFORE_TODAY

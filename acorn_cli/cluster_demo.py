@@ -1,0 +1,563 @@
+"""`make demo-cluster`: the daily job for many simulated accounts on Celery workers, compared with the embedded mode.
+
+What it does (README "Scale-out"), every part real and on this machine:
+1. writes an accounts config of N simulated sellers alternating between na and eu (the bundled simulator
+   generates each one's history: `[simulator] simulated_sellers`);
+2. creates a fresh PostgreSQL database for the Dagster instance and empties one Redis database for the broker;
+3. starts W Celery worker processes (`acorn worker`), runs `acorn run` with ACORN_EXECUTOR=celery (extraction,
+   landing, the warehouse build and every check), then stops the workers;
+4. runs the same accounts in the embedded mode (in process, SQLite instance) in another data dir;
+5. compares the two warehouses table by table, row for row (as multisets: a row counted twice is a difference),
+   money columns exactly (DECIMAL, compared as stored).
+It prints the time of each mode and the steps each worker executed, and exits 0 only when the warehouses are
+identical and both runs ended alike (the simulated accounts carry the demo's deliberate anomalies, so both end
+with the same failed checks, exit 1); 1 when they differ; 3 when a part could not be started.
+
+`--kill-worker-at STEP` SIGKILLs the worker executing the first step whose key contains STEP, interrupts that
+run (the run cannot finish without the step), starts a replacement worker and runs the job again: the re-run must
+converge to the embedded warehouse with nothing counted twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from orchestration.outcomes import ExitCode
+
+ADMIN_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379"
+ACORN = Path(sys.executable).with_name("acorn")
+# Schemas of the warehouse whose tables are compared (everything dbt builds that analysts read or marts use).
+COMPARED_SCHEMAS = ("staging", "intermediate", "marts")
+# Columns that name the run which wrote a row, so they differ between any two runs whatever the data: the books
+# record the run that posted each line. Every other column is compared.
+RUN_IDENTITY_COLUMNS = frozenset({"posted_in_run"})
+# Per-region templates of the simulated sellers (spapi config): the demo sellers' marketplaces and event sources.
+REGION_ACCOUNT = {
+    "na": {"marketplaces": ["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"], "event_source": "both"},
+    "eu": {"marketplaces": ["A1PA6795UKMFR9", "A13V1IB3VIYZZH"], "event_source": "transactions"},
+}
+
+
+class CouldNotStart(RuntimeError):
+    """A part of the cluster (PostgreSQL, Redis, a worker) could not be started or reached."""
+
+
+def accounts_config(accounts: int, *, seed: int = 7, time_scale: float = 60) -> str:
+    """The TOML of `accounts` simulated sellers (sim-na-001, sim-eu-002, ...) on the bundled simulator."""
+    from simulator.ledger.catalog import simulated_seller_id
+
+    lines = [
+        "# Written by acorn_cli/cluster_demo.py: simulated sellers on the bundled simulator.",
+        "[simulator]",
+        "enabled = true",
+        f"seed = {seed}",
+        f"time_scale = {time_scale}",
+        f"simulated_sellers = {accounts}",
+    ]
+    for number in range(1, accounts + 1):
+        account_id = simulated_seller_id(number)
+        region = account_id.split("-")[1]
+        template = REGION_ACCOUNT[region]
+        lines += [
+            "",
+            "[[accounts]]",
+            f'id = "{account_id}"',
+            'kind = "seller"',
+            f'region = "{region}"',
+            f"marketplaces = {json.dumps(template['marketplaces'])}",
+            f'event_source = "{template["event_source"]}"',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+@contextlib.contextmanager
+def fresh_postgres_database(admin_url: str = ADMIN_POSTGRES_URL) -> Iterator[str]:
+    """A new database on the server of `admin_url` for this run's Dagster instance; dropped afterwards."""
+    import psycopg2
+
+    name = f"acorn_cluster_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg2.connect(admin_url, connect_timeout=5)
+    except psycopg2.OperationalError as error:
+        raise CouldNotStart(
+            f"PostgreSQL for the Dagster instance cannot be reached: {error}".strip()
+        ) from None
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'create database "{name}"')
+    base, _, _ = admin_url.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'drop database if exists "{name}" with (force)')
+        admin.close()
+
+
+def empty_redis_database(url: str) -> None:
+    """Empty the broker's Redis database, so no task of an earlier run is taken by this run's workers."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=5).flushdb()
+    except redis.RedisError as error:
+        raise CouldNotStart(f"Redis for the Celery broker cannot be used at {url}: {error}") from None
+
+
+@dataclass
+class Worker:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+@dataclass
+class ModeResult:
+    mode: str
+    exit_code: int
+    seconds: float
+    report: dict[str, Any]
+    steps_by_worker: dict[str, int] = field(default_factory=dict)
+
+
+class Cluster:
+    """W worker processes on one broker and one PostgreSQL instance, sharing an environment with the runs."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env = env
+        self.logs = logs
+        self.workers: list[Worker] = []
+        self._started = 0
+
+    def start(self, count: int, *, timeout: float = 60) -> None:
+        """Start `count` more workers and wait until each is ready to take steps."""
+        new: list[Worker] = []
+        for _ in range(count):
+            self._started += 1
+            name = f"cluster-w{self._started}"
+            log = self.logs / f"{name}.log"
+            process = subprocess.Popen(
+                [str(ACORN), "worker", "--name", name],
+                env=self.env,
+                stdout=log.open("wb"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            new.append(Worker(name, process, log))
+        self.workers += new
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(b"ready." in w.log.read_bytes() for w in new if w.process.poll() is None):
+                dead = [w.name for w in new if w.process.poll() is not None]
+                if dead:
+                    raise CouldNotStart(f"worker(s) {', '.join(dead)} exited on start (see {self.logs})")
+                return
+            time.sleep(0.5)
+        raise CouldNotStart(f"the Celery workers were not ready within {timeout:.0f} s (see {self.logs})")
+
+    def kill(self, name: str) -> None:
+        worker = next(w for w in self.workers if w.name == name)
+        worker.process.send_signal(signal.SIGKILL)
+        worker.process.wait()
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            if worker.process.poll() is None:
+                worker.process.send_signal(signal.SIGTERM)
+        for worker in self.workers:
+            try:
+                worker.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait()
+
+
+def _run_acorn(env: Mapping[str, str], log: Path) -> tuple[int, dict[str, Any], float]:
+    started = time.monotonic()
+    with log.open("wb") as stderr:
+        done = subprocess.run(
+            [str(ACORN), "run", "--json"], env=dict(env), stdout=subprocess.PIPE, stderr=stderr, check=False
+        )
+    seconds = time.monotonic() - started
+    try:
+        report = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        report = {"problems": [f"no JSON report (see {log})"]}
+    return done.returncode, report, seconds
+
+
+def steps_by_worker(postgres_url: str, run_id: str | None = None) -> dict[str, int]:
+    """How many steps each Celery worker executed, from the engine events the workers recorded on the instance
+    (of `run_id`, else of every run)."""
+    import psycopg2
+
+    counts: dict[str, int] = {}
+    with (
+        contextlib.closing(psycopg2.connect(postgres_url, connect_timeout=5)) as connection,
+        connection.cursor() as cursor,
+    ):
+        query = "select event from event_logs where dagster_event_type = 'ENGINE_EVENT' and event like %s"
+        params: list[str] = ["%in celery worker%"]
+        if run_id:
+            query += " and run_id = %s"
+            params.append(run_id)
+        cursor.execute(query, params)
+        for (text,) in cursor.fetchall():
+            worker = _celery_worker_of(text)
+            if worker:
+                counts[worker] = counts.get(worker, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _celery_worker_of(event_json: str) -> str | None:
+    """The "Celery worker" metadata entry of a serialised engine event (its hostname, `name@host`)."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if value.get("label") == "Celery worker":
+                entry = value.get("entry_data") or value.get("value") or {}
+                text = entry.get("text") if isinstance(entry, dict) else entry
+                if isinstance(text, str):
+                    found.append(text)
+            metadata = value.get("metadata")
+            if isinstance(metadata, dict) and isinstance(metadata.get("Celery worker"), dict):
+                text = metadata["Celery worker"].get("text")
+                if isinstance(text, str):
+                    found.append(text)
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    walk(json.loads(event_json))
+    return found[0].split("@")[0] if found else None
+
+
+def running_step_worker(postgres_url: str, step_fragment: str) -> tuple[str, str] | None:
+    """(worker name, step key) of the first step whose key contains `step_fragment` that a worker has started."""
+    import psycopg2
+
+    with (
+        contextlib.closing(psycopg2.connect(postgres_url, connect_timeout=5)) as connection,
+        connection.cursor() as cursor,
+    ):
+        try:
+            cursor.execute(
+                "select step_key, event from event_logs where dagster_event_type = 'ENGINE_EVENT' "
+                "and event like %s and step_key like %s order by id",
+                ["%in celery worker%", f"%{step_fragment}%"],
+            )
+        except psycopg2.errors.UndefinedTable:
+            return None  # the run has not created the instance's tables yet
+        for step_key, text in cursor.fetchall():
+            worker = _celery_worker_of(text)
+            if worker:
+                return worker, step_key
+    return None
+
+
+def compare_warehouses(left: Path, right: Path) -> list[str]:
+    """Every difference between two warehouse files: tables only one has, and per table the rows one has more
+    often than the other (EXCEPT ALL both ways: a duplicated row is a difference). Empty when identical."""
+    import duckdb
+
+    differences: list[str] = []
+    with contextlib.closing(duckdb.connect()) as connection:
+        connection.execute(f"attach '{left}' as l (read_only)")
+        connection.execute(f"attach '{right}' as r (read_only)")
+
+        def tables(catalog: str) -> set[str]:
+            rows = connection.execute(
+                "select table_schema || '.' || table_name from information_schema.tables "
+                "where table_catalog = ? and table_schema in ? and table_type = 'BASE TABLE'",
+                [catalog, list(COMPARED_SCHEMAS)],
+            ).fetchall()
+            return {row[0] for row in rows}
+
+        left_tables, right_tables = tables("l"), tables("r")
+        differences += [
+            f"{name}: only in the cluster's warehouse" for name in sorted(left_tables - right_tables)
+        ]
+        differences += [
+            f"{name}: only in the embedded warehouse" for name in sorted(right_tables - left_tables)
+        ]
+        for name in sorted(left_tables & right_tables):
+            schema, table = name.split(".")
+            columns = ", ".join(
+                f'"{row[0]}"'
+                for row in connection.execute(
+                    "select column_name from information_schema.columns where table_catalog = 'l' "
+                    "and table_schema = ? and table_name = ? order by ordinal_position",
+                    [schema, table],
+                ).fetchall()
+                if row[0] not in RUN_IDENTITY_COLUMNS
+            )
+            counts = connection.execute(
+                f"select (select count(*) from l.{name}), (select count(*) from r.{name}), "
+                f"(select count(*) from (select {columns} from l.{name} except all "
+                f"select {columns} from r.{name})), "
+                f"(select count(*) from (select {columns} from r.{name} except all "
+                f"select {columns} from l.{name}))"
+            ).fetchone()
+            assert counts is not None
+            rows_left, rows_right, only_left, only_right = counts
+            if only_left or only_right:
+                differences.append(
+                    f"{name}: {rows_left} rows in the cluster's warehouse, {rows_right} in the embedded one; "
+                    f"{only_left} only in the cluster's, {only_right} only in the embedded one"
+                )
+    return differences
+
+
+def table_rows(warehouse: Path) -> dict[str, int]:
+    import duckdb
+
+    with contextlib.closing(duckdb.connect(str(warehouse), read_only=True)) as connection:
+        names = [
+            row[0]
+            for row in connection.execute(
+                "select table_schema || '.' || table_name from information_schema.tables "
+                "where table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
+            ).fetchall()
+        ]
+        return {name: int(connection.execute(f"select count(*) from {name}").fetchone()[0]) for name in names}  # type: ignore[index]
+
+
+def base_env(work: Path, config: Path, day: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("ACORN_", "DAGSTER_HOME", "ACORN_CELERY"))
+    }
+    env.update(
+        {
+            "ACORN_CONFIG": str(config),
+            "ACORN_SIMULATOR_START": day,
+            "DAGSTER_DISABLE_TELEMETRY": "1",
+            "DO_NOT_TRACK": "1",
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+            "GX_ANALYTICS_ENABLED": "false",
+        }
+    )
+    return env
+
+
+@dataclass
+class ClusterOutcome:
+    cluster: ModeResult
+    embedded: ModeResult
+    differences: list[str]
+    rows: dict[str, int]
+    interrupted: ModeResult | None = None
+    killed: str | None = None
+
+    @property
+    def identical(self) -> bool:
+        return not self.differences and self.cluster.exit_code == self.embedded.exit_code
+
+    @property
+    def exit_code(self) -> int:
+        if (
+            self.cluster.exit_code == ExitCode.COULD_NOT_RUN
+            or self.embedded.exit_code == ExitCode.COULD_NOT_RUN
+        ):
+            return int(ExitCode.COULD_NOT_RUN)
+        return 0 if self.identical else 1
+
+
+def run_cluster_demo(
+    *,
+    accounts: int,
+    workers: int,
+    work: Path,
+    redis_db: int,
+    admin_postgres_url: str = ADMIN_POSTGRES_URL,
+    kill_worker_at: str | None = None,
+    say: Any = print,
+) -> ClusterOutcome:
+    """Both modes over the same simulated accounts and day, and the comparison of their warehouses."""
+    work.mkdir(parents=True, exist_ok=True)
+    config = work / "accounts.toml"
+    config.write_text(accounts_config(accounts), encoding="utf-8")
+    day = datetime.now(UTC).strftime("%Y-%m-%dT00:00:00Z")  # one simulated day for both modes
+    logs = work / "logs"
+    logs.mkdir(exist_ok=True)
+    broker = f"{REDIS_URL}/{redis_db}"
+    empty_redis_database(broker)
+
+    with fresh_postgres_database(admin_postgres_url) as postgres_url:
+        cluster_env = {
+            **base_env(work, config, day),
+            "DAGSTER_HOME": str(work / "cluster-home"),
+            "ACORN_DATA_DIR": str(work / "cluster-data"),
+            "ACORN_EXECUTOR": "celery",
+            "ACORN_CELERY_BROKER_URL": broker,
+            "ACORN_DAGSTER_POSTGRES_URL": postgres_url,
+        }
+        Path(cluster_env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+        cluster = Cluster(cluster_env, logs)
+        interrupted: ModeResult | None = None
+        killed: str | None = None
+        try:
+            say(f"cluster: starting {workers} Celery workers (broker {broker}, instance on PostgreSQL)")
+            cluster.start(workers)
+            if kill_worker_at:
+                interrupted, killed = _interrupted_run(
+                    cluster, cluster_env, postgres_url, kill_worker_at, logs, say
+                )
+                cluster.start(1)  # the replacement of the killed worker
+            say(f"cluster: acorn run for {accounts} accounts on {len(cluster.workers)} workers")
+            code, report, seconds = _run_acorn(cluster_env, logs / "cluster-run.log")
+            cluster_result = ModeResult(
+                "celery", code, seconds, report, steps_by_worker(postgres_url, report.get("run_id"))
+            )
+        finally:
+            cluster.stop()
+        empty_redis_database(broker)
+
+    say(f"embedded: acorn run for {accounts} accounts in process")
+    embedded_env = {
+        **base_env(work, config, day),
+        "DAGSTER_HOME": str(work / "embedded-home"),
+        "ACORN_DATA_DIR": str(work / "embedded-data"),
+    }
+    Path(embedded_env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    code, report, seconds = _run_acorn(embedded_env, logs / "embedded-run.log")
+    embedded_result = ModeResult("in_process", code, seconds, report)
+
+    cluster_warehouse = Path(cluster_env["ACORN_DATA_DIR"]) / "warehouse.duckdb"
+    embedded_warehouse = Path(embedded_env["ACORN_DATA_DIR"]) / "warehouse.duckdb"
+    missing = [str(p) for p in (cluster_warehouse, embedded_warehouse) if not p.exists()]
+    differences = [f"no warehouse at {p}" for p in missing] or compare_warehouses(
+        cluster_warehouse, embedded_warehouse
+    )
+    rows = {} if missing else table_rows(embedded_warehouse)
+    return ClusterOutcome(cluster_result, embedded_result, differences, rows, interrupted, killed)
+
+
+def _interrupted_run(
+    cluster: Cluster, env: dict[str, str], postgres_url: str, step: str, logs: Path, say: Any
+) -> tuple[ModeResult, str]:
+    """Start `acorn run`, SIGKILL the worker executing the first step matching `step` while it runs, then
+    interrupt the run (SIGTERM: Dagster's Celery executor revokes its tasks and the run ends failed)."""
+    started = time.monotonic()
+    log = logs / "interrupted-run.log"
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [str(ACORN), "run", "--json"], env=env, stdout=subprocess.PIPE, stderr=stderr
+        )
+        found = None
+        deadline = time.monotonic() + 600
+        try:
+            while found is None and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.5)
+                found = running_step_worker(postgres_url, step)
+        finally:
+            if found is None:
+                process.kill()
+                process.wait()
+        if found is None:
+            raise CouldNotStart(f"no worker started a step matching {step!r} (see {log})")
+        worker, step_key = found
+        time.sleep(1.0)  # into the step's work, not its start
+        say(f"cluster: SIGKILL {worker} while it executes {step_key}")
+        cluster.kill(worker)
+        time.sleep(2.0)
+        process.send_signal(signal.SIGTERM)
+        try:
+            out, _ = process.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, _ = process.communicate()
+    try:
+        report = json.loads(out)
+    except json.JSONDecodeError:
+        report = {}
+    say(f"cluster: the interrupted run ended with exit code {process.returncode}")
+    return ModeResult("celery-interrupted", process.returncode, time.monotonic() - started, report), worker
+
+
+def print_outcome(outcome: ClusterOutcome, accounts: int, workers: int) -> None:
+    cluster, embedded = outcome.cluster, outcome.embedded
+    print(f"accounts: {accounts} simulated sellers (na and eu)")
+    if outcome.killed:
+        interrupted = outcome.interrupted
+        code = interrupted.exit_code if interrupted else "?"
+        print(
+            f"killed:   {outcome.killed} (SIGKILL mid-step); the interrupted run ended with exit code {code}"
+        )
+    used = (
+        ", ".join(f"{name}: {count} steps" for name, count in cluster.steps_by_worker.items()) or "none seen"
+    )
+    print(
+        f"celery:   {cluster.seconds:7.1f} s, exit {cluster.exit_code}, {workers} workers started; used {used}"
+    )
+    print(f"embedded: {embedded.seconds:7.1f} s, exit {embedded.exit_code}")
+    print(
+        "marts rows: " + ", ".join(f"{name.split('.')[-1]}={count}" for name, count in outcome.rows.items())
+    )
+    if outcome.identical:
+        print("warehouses: identical (every staging, intermediate and marts table, row for row)")
+    else:
+        print("warehouses: DIFFERENT")
+        for line in outcome.differences:
+            print(f"  - {line}")
+        if cluster.exit_code != embedded.exit_code:
+            print(f"  - exit codes differ: celery {cluster.exit_code}, embedded {embedded.exit_code}")
+    for mode in (cluster, embedded):
+        for problem in mode.report.get("problems") or []:
+            print(f"  {mode.mode}: {problem}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--accounts", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument(
+        "--redis-db", type=int, default=11, help="the Redis database the broker uses (emptied)"
+    )
+    parser.add_argument("--postgres-admin-url", default=ADMIN_POSTGRES_URL)
+    parser.add_argument(
+        "--work-dir", type=Path, help="keep data dirs and logs here (default: a temporary dir)"
+    )
+    parser.add_argument("--kill-worker-at", help="SIGKILL the worker executing the first step matching this")
+    args = parser.parse_args(argv)
+    with contextlib.ExitStack() as stack:
+        work = args.work_dir or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="acorn-cluster-"))
+        )
+        try:
+            outcome = run_cluster_demo(
+                accounts=args.accounts,
+                workers=args.workers,
+                work=work,
+                redis_db=args.redis_db,
+                admin_postgres_url=args.postgres_admin_url,
+                kill_worker_at=args.kill_worker_at,
+            )
+        except CouldNotStart as error:
+            print(f"could not run: {error}", file=sys.stderr)
+            return int(ExitCode.COULD_NOT_RUN)
+        print_outcome(outcome, args.accounts, args.workers)
+        return outcome.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
