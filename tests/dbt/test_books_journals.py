@@ -19,7 +19,9 @@ from dbt_runner import run_dbt
 from orchestration.warehouse.lake_views import register_lake_views
 from transforms.settlement import import_settlement_file
 
-pytestmark = pytest.mark.slow
+# One worker builds the books once for every test here (a module fixture would be built again on each worker
+# that gets one of them, and again whenever another module's test runs between two of them).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("books_journals")]
 
 D = Decimal
 V2_COLUMNS = (
@@ -211,7 +213,7 @@ def _build(workdir: Path, data_dir: Path, keep_as: str, *args: str) -> Path:
     return Path(shutil.copyfile(workdir / "warehouse.duckdb", workdir / keep_as / "warehouse.duckdb"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def books(tmp_path_factory: pytest.TempPathFactory, shared_fixtures: Path) -> Iterator[Books]:
     root = tmp_path_factory.mktemp("books")
     data_dir, files = root / "data", root / "files"

@@ -10,10 +10,11 @@ import duckdb
 import pytest
 from small_lake import build_warehouse, demo_settlements
 
-pytestmark = pytest.mark.slow
+# One worker builds the warehouse once for every test here (see tests/dbt/test_books_journals.py).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("warehouse_build")]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_warehouse(tmp_path_factory.mktemp("warehouse"), demo_settlements())
 

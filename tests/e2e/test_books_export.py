@@ -30,7 +30,7 @@ def _workdir(clean_demo: dict[str, object]) -> Path:
     return Path(str(clean_demo["data_dir"])).parent
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def rates(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A rate for every demo currency into USD, dated before any simulator date."""
     path = tmp_path_factory.mktemp("rates") / "rates.csv"
@@ -40,7 +40,8 @@ def rates(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
+# Session-scoped like the demo it reads: once per worker, whatever the order of the group's tests.
+@pytest.fixture(scope="session")
 def exports(clean_demo: dict[str, object], rates: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One export per format of every account at once (as `acorn books export` without --account writes it),
     each account's files named after it."""

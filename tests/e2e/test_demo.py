@@ -26,7 +26,7 @@ FAKE_SECRETS = {
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, like clean_demo (tests/e2e/conftest.py)
 def hostile_demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     return run_demo(tmp_path_factory.mktemp("hostile"), "hostile", FAKE_SECRETS)
 

@@ -23,7 +23,7 @@ from demo_runs import copy_demo
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo(
     tmp_path_factory: pytest.TempPathFactory, clean_demo: dict[str, object]
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:

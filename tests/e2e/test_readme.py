@@ -81,7 +81,7 @@ def test_the_parser_reads_fences_and_stops_at_the_next_section() -> None:
     assert section_blocks(text) == [Block("sh", "echo hi\n", 4), Block("python", "print(1)\n", 8)]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def reader_root(
     tmp_path_factory: pytest.TempPathFactory, clean_demo: dict[str, object]
 ) -> tuple[Path, dict[str, str]]:

@@ -128,7 +128,9 @@ class FinancePipeline:
     built_at: datetime
 
 
-@pytest.fixture(scope="module")
+# Session-scoped: the tests that use them share the xdist group "finance_pipeline" (one worker), and a module
+# fixture would be built again whenever that worker runs another module's test between two of them.
+@pytest.fixture(scope="session")
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FinancePipeline]:
     root = tmp_path_factory.mktemp("finance_pipeline")
     with landing_on_simulator(root) as landing:
@@ -181,7 +183,7 @@ def _settlement_of(transaction: dict) -> str | None:
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def period_end_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PeriodEndRuns]:
     root = tmp_path_factory.mktemp("period_end_pipeline")
     account_id, settlement_id, end = just_closed_settlement(default_start())

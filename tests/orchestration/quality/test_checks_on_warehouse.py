@@ -17,10 +17,11 @@ from orchestration.quality import checks
 from orchestration.resources import DataDirResource
 from orchestration.verdict import evaluate
 
-pytestmark = pytest.mark.slow
+# One worker builds the warehouse once for every test here (see tests/dbt/test_books_journals.py).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("checks_on_warehouse")]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dg.AssetCheckResult]:
     workdir = tmp_path_factory.mktemp("quality")
     settlements = demo_settlements()
