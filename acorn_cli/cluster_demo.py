@@ -44,8 +44,9 @@ ACORN = Path(sys.executable).with_name("acorn")
 # Schemas of the warehouse whose tables are compared (everything dbt builds that analysts read or marts use).
 COMPARED_SCHEMAS = ("staging", "intermediate", "marts")
 # Columns that name the run which wrote a row, so they differ between any two runs whatever the data: the books
-# record the run that posted each line. Every other column is compared.
-RUN_IDENTITY_COLUMNS = frozenset({"posted_in_run"})
+# record the run that posted each line, and the per-settlement SKU sums the dbt invocation that summed them.
+# Every other column is compared.
+RUN_IDENTITY_COLUMNS = frozenset({"posted_in_run", "built_in_invocation"})
 # Per-region templates of the simulated sellers (spapi config): the demo sellers' marketplaces and event sources.
 REGION_ACCOUNT = {
     "na": {"marketplaces": ["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"], "event_source": "both"},
