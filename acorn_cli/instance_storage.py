@@ -18,17 +18,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import click
 
 from orchestration.outcomes import ExitCode
+from orchestration.shown_urls import MASK, SECRET_QUERY_KEYS
+from orchestration.shown_urls import redacted as shown_url
 
 POSTGRES_URL_VAR = "ACORN_DAGSTER_POSTGRES_URL"
 CONNECT_TIMEOUT_SECONDS = 5
-MASK = "***"
 URL_SHAPE = "postgresql://USER:PASSWORD@HOST:5432/DATABASE"
-_SECRET_QUERY_KEYS = frozenset({"password", "sslpassword"})
 
 
 @dataclass(frozen=True)
@@ -57,20 +57,7 @@ def instance_storage(env: Mapping[str, str] | None = None) -> InstanceStorage:
 
 def redacted(url: str) -> str:
     """`url` with its password (in the user part or as a `password=` parameter) replaced by ***."""
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc
-        if "@" in netloc:
-            user, _, host = netloc.rpartition("@")
-            name, has_password, _ = user.partition(":")
-            netloc = f"{name}:{MASK}@{host}" if has_password else netloc
-        query = urlencode(
-            [(k, MASK if k.lower() in _SECRET_QUERY_KEYS else v) for k, v in parse_qsl(parts.query)],
-            safe="*",
-        )
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
-    except ValueError:
-        return f"(a URL that cannot be parsed, in {POSTGRES_URL_VAR})"
+    return shown_url(url, POSTGRES_URL_VAR)
 
 
 def _secrets(url: str) -> list[str]:
@@ -81,7 +68,7 @@ def _secrets(url: str) -> list[str]:
         user = parts.netloc.rpartition("@")[0]
         if ":" in user:
             found.append(user.partition(":")[2])
-        found += [v for k, v in parse_qsl(parts.query) if k.lower() in _SECRET_QUERY_KEYS]
+        found += [v for k, v in parse_qsl(parts.query) if k.lower() in SECRET_QUERY_KEYS]
     except ValueError:
         pass
     # A password with an unencoded "@" is split elsewhere by the driver: each piece is a secret too.

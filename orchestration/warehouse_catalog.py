@@ -39,11 +39,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import duckdb
 
 from orchestration.outcomes import CouldNotRun
+from orchestration.shown_urls import MASK
+from orchestration.shown_urls import redacted as shown_url
 
 CATALOG_URL_VAR = "ACORN_WAREHOUSE_CATALOG_URL"
 OBJECT_STORE_URL_VAR = "ACORN_OBJECT_STORE_URL"
@@ -58,7 +60,6 @@ OBJECT_STORE_SECRET = "acorn_object_store"
 BUILDS_TABLE = "acorn_meta.builds"
 PUBLISHED_MESSAGE = "acorn build published"
 EXTENSIONS = {"ducklake": "ducklake", "postgres": "postgres_scanner", "httpfs": "httpfs"}
-MASK = "***"
 CONNECT_TIMEOUT_SECONDS = 5
 
 
@@ -71,13 +72,8 @@ class NoPublishedBuild(CouldNotRun):
 
 
 def redacted(url: str) -> str:
-    """`url` with its password replaced by ***."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    user, _, host = parts.netloc.rpartition("@")
-    name, has_password, _ = user.partition(":")
-    return urlunsplit(parts._replace(netloc=f"{name}:{MASK}@{host}" if has_password else parts.netloc))
+    """`url` with its password (in the user part or as a `password=` parameter) replaced by ***."""
+    return shown_url(url, CATALOG_URL_VAR)
 
 
 @dataclass(frozen=True)
