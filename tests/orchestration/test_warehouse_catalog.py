@@ -15,6 +15,7 @@ from orchestration.warehouse_catalog import (
     configured_warehouse,
     connection_config,
     is_conflict,
+    redacted,
     retry_on_conflict,
 )
 
@@ -108,3 +109,9 @@ def test_conflicting_commits_are_retried_a_bounded_number_of_times() -> None:
         return "committed"
 
     assert retry_on_conflict(settles, what="publishing", log=logged.append, attempts=3) == "committed"
+
+
+def test_the_catalog_url_is_shown_without_its_password_wherever_it_is_given() -> None:
+    assert redacted(URL) == "postgresql://acorn:***@db.example.internal:5433/acorn_wh"
+    in_parameters = redacted("postgresql://acorn@db:5432/acorn_wh?sslmode=require&password=s3cr3t-catalog")
+    assert "s3cr3t-catalog" not in in_parameters and "sslmode=require" in in_parameters
