@@ -42,10 +42,10 @@ class ExecutorUnavailable(click.ClickException):
 
 
 def shown_broker(url: str) -> str:
-    """The broker URL safe to print: its password replaced by ***."""
-    from acorn_cli.instance_storage import redacted
+    """The broker URL safe to print: its password replaced by *** (an unparsable one named by its setting)."""
+    from orchestration.shown_urls import redacted
 
-    return redacted(url)
+    return redacted(url, BROKER_VAR)
 
 
 def execution_config() -> dict[str, Any]:
