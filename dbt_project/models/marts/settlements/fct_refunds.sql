@@ -1,5 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='settlement_id',
-          on_schema_change='append_new_columns', pre_hook="{{ delete_changed_settlements(ref('stg_lake_settlements__settlements')) }}") }}
+          on_schema_change='append_new_columns', pre_hook="{{ delete_changed_settlements(ref('stg_lake_settlements__settlements')) }}",
+          post_hook="{{ update_refund_quantities(ref('int_settlement_refund_quantities')) }}") }}
 {%- set changed = changed_settlements_only(ref('stg_lake_settlements__settlements')) %}
 
 with lines as (
