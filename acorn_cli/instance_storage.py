@@ -12,19 +12,19 @@ run"), rather than dagster-postgres's retries and a traceback.
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import urlsplit
 
 import click
 
 from orchestration.outcomes import ExitCode
-from orchestration.shown_urls import MASK, SECRET_QUERY_KEYS
 from orchestration.shown_urls import redacted as shown_url
+from orchestration.shown_urls import scrubbed as scrub
+from orchestration.shown_urls import url_secrets
 
 POSTGRES_URL_VAR = "ACORN_DAGSTER_POSTGRES_URL"
 CONNECT_TIMEOUT_SECONDS = 5
@@ -60,34 +60,9 @@ def redacted(url: str) -> str:
     return shown_url(url, POSTGRES_URL_VAR)
 
 
-def _secrets(url: str) -> list[str]:
-    """The strings of `url` that must not be shown: the URL itself and its password, as written and decoded."""
-    found = [url]
-    try:
-        parts = urlsplit(url)
-        user = parts.netloc.rpartition("@")[0]
-        if ":" in user:
-            found.append(user.partition(":")[2])
-        found += [v for k, v in parse_qsl(parts.query) if k.lower() in SECRET_QUERY_KEYS]
-    except ValueError:
-        pass
-    # A password with an unencoded "@" is split elsewhere by the driver: each piece is a secret too.
-    found += [piece for secret in found[1:] for piece in secret.split("@") if len(piece) >= 3]
-    with contextlib.suppress(Exception):
-        from sqlalchemy.engine import make_url
-
-        found.append(make_url(url).password or "")
-    variants = {variant for secret in found for variant in (secret, unquote(secret), quote(secret, safe=""))}
-    return sorted((v for v in variants if v), key=len, reverse=True)
-
-
 def scrubbed(text: str, url: str | None) -> str:
     """`text` (an error message) with the URL and its password masked."""
-    if not url:
-        return text
-    for secret in _secrets(url):
-        text = text.replace(secret, MASK)
-    return text
+    return scrub(text, url_secrets(url)) if url else text
 
 
 class InstanceUnavailable(click.ClickException):

@@ -39,13 +39,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import duckdb
 
 from orchestration.outcomes import CouldNotRun
-from orchestration.shown_urls import MASK
 from orchestration.shown_urls import redacted as shown_url
+from orchestration.shown_urls import scrubbed as scrub
+from orchestration.shown_urls import url_secrets
 
 CATALOG_URL_VAR = "ACORN_WAREHOUSE_CATALOG_URL"
 OBJECT_STORE_URL_VAR = "ACORN_OBJECT_STORE_URL"
@@ -94,27 +95,24 @@ class DuckLakeWarehouse:
 
     def secrets(self) -> list[str]:
         """Every string that must never be shown: the catalog URL, its password, the object store's keys."""
-        found = [self.catalog_url]
-        password = urlsplit(self.catalog_url).password
-        if password:
-            found += [password, unquote(password), quote(password, safe="")]
+        found = url_secrets(self.catalog_url)
         found += [value for key, value in self.s3_credentials.items() if key != "region" and value]
         return sorted({secret for secret in found if len(secret) >= 3}, key=len, reverse=True)
 
     def scrubbed(self, text: str) -> str:
-        for secret in self.secrets():
-            text = text.replace(secret, MASK)
-        return text
+        return scrub(text, self.secrets())
 
     def secret_sql(self) -> list[str]:
         """The CREATE SECRET statements a connection runs before attaching (temporary: this process only)."""
         parts = urlsplit(self.catalog_url)
+        # libpq takes the password from the user part or from a `password=` parameter; so does the secret.
+        in_query = [value for key, value in parse_qsl(parts.query) if key.lower() == "password"]
         catalog = {
             "host": parts.hostname or "localhost",
             "port": str(parts.port or 5432),
             "database": unquote(parts.path.lstrip("/")),
             "user": unquote(parts.username or ""),
-            "password": unquote(parts.password or ""),
+            "password": unquote(parts.password or "") or (in_query[0] if in_query else ""),
         }
         statements = [
             f"create or replace secret {CATALOG_SECRET} (type postgres, "

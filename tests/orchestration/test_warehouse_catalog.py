@@ -115,3 +115,13 @@ def test_the_catalog_url_is_shown_without_its_password_wherever_it_is_given() ->
     assert redacted(URL) == "postgresql://acorn:***@db.example.internal:5433/acorn_wh"
     in_parameters = redacted("postgresql://acorn@db:5432/acorn_wh?sslmode=require&password=s3cr3t-catalog")
     assert "s3cr3t-catalog" not in in_parameters and "sslmode=require" in in_parameters
+
+
+def test_a_password_given_as_a_parameter_is_used_and_never_shown(tmp_path: Path) -> None:
+    url = "postgresql://acorn@db:5432/acorn_wh?sslmode=require&password=s3cr3t%40catalog"
+    warehouse = configured_warehouse(tmp_path / "warehouse.duckdb", {"ACORN_WAREHOUSE_CATALOG_URL": url})
+    assert warehouse is not None
+    assert "password 's3cr3t@catalog'" in "\n".join(warehouse.secret_sql())
+    error = f"connection to {url} failed: password s3cr3t@catalog (s3cr3t%40catalog) refused"
+    scrubbed = warehouse.scrubbed(error)
+    assert "s3cr3t" not in scrubbed and "refused" in scrubbed
