@@ -117,7 +117,7 @@ def _view() -> Iterator[View | None]:
         for key, value in (("account", account), ("marketplace", marketplace)):
             if value is None and key in st.query_params:
                 del st.query_params[key]
-        time_zone = view_time_zone(accounts, account)
+        time_zone = view_time_zone(figures.account_time_zones(connection), account)
         built = snapshot.built_at.astimezone(ZoneInfo(time_zone))
         sidebar.caption(f"Times in {time_zone}.")
         st.caption(

@@ -82,6 +82,16 @@ def accounts(connection: duckdb.DuckDBPyConnection) -> list[str]:
     ]
 
 
+def account_time_zones(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Each account's display zone as the warehouse decided it (`marts.dim_account.time_zone`)."""
+    if not table_exists(connection, "dim_account"):
+        return {}
+    rows = connection.execute(
+        "select account_id, time_zone from marts.dim_account where account_id is not null"
+    )
+    return {account_id: zone for account_id, zone in rows.fetchall()}
+
+
 def currencies(connection: duckdb.DuckDBPyConnection, account: str | None) -> list[str]:
     """The currencies the account (or any account) has money in: settlements, deferred money, vendor orders."""
     sources = ["fct_settlement_lines", "rpt_deferred_schedule", "fct_vendor_po_lines"]

@@ -10,7 +10,7 @@ import pytest
 
 from dashboard.server import streamlit_command, streamlit_environment
 from dashboard.snapshot import NoWarehouse, SnapshotStore
-from dashboard.timezones import account_time_zone, view_time_zone
+from dashboard.timezones import view_time_zone
 from spapi.config import AccountConfig
 
 
@@ -66,15 +66,15 @@ def test_the_server_listens_on_loopback_with_telemetry_off() -> None:
     ] == ("0.0.0.0")
 
 
-def test_times_are_shown_in_the_account_zone_or_its_marketplace() -> None:
-    us = AccountConfig(id="us", region="na", marketplaces=("ATVPDKIKX0DER",))
-    de = AccountConfig(id="de", region="eu", marketplaces=("A1PA6795UKMFR9",))
-    tokyo = AccountConfig(id="jp", region="fe", marketplaces=(), reporting_time_zone="Asia/Tokyo")
-    assert account_time_zone(us) == "America/Los_Angeles"
-    assert account_time_zone(de) == "Europe/Berlin"
-    assert account_time_zone(tokyo) == "Asia/Tokyo"
-    assert view_time_zone([us, de], "de") == "Europe/Berlin"
-    assert view_time_zone([us, de], None) == "UTC"  # two zones: neither is "the" zone
+def test_a_page_shows_its_account_zone_and_utc_when_accounts_disagree() -> None:
+    zones = {"us": "America/Los_Angeles", "de": "Europe/Berlin"}
+    assert view_time_zone(zones, "de") == "Europe/Berlin"
+    assert view_time_zone(zones, None) == "UTC"  # two zones: neither is "the" zone
+    assert view_time_zone({"us": "America/Los_Angeles"}, None) == "America/Los_Angeles"
+    assert view_time_zone(zones, "not-built-yet") == "UTC"
+
+
+def test_an_unknown_reporting_time_zone_is_refused_by_the_config() -> None:
     with pytest.raises(ValueError, match="unknown time zone"):
         AccountConfig(id="x", region="na", reporting_time_zone="Mars/Olympus")
 

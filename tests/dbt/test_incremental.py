@@ -94,7 +94,7 @@ def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
     # incremental build rewrote that quantity as a full refresh computes it.
     late_refund = [row for row in incremental["fct_refunds"] if row[5] == "111-9-7"]
     assert len(late_refund) == 1 and late_refund[0][8] == 2
-    assert [row for row in first["fct_refunds"] if row[5] == "111-9-7"][0][8] is None
+    assert next(row for row in first["fct_refunds"] if row[5] == "111-9-7")[8] is None
     assert incremental == full
     assert _units_refunded(warehouse, "SKU-C") == [(refund_day.date(), 2)]
     assert incremental != first

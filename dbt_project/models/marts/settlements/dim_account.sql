@@ -34,7 +34,7 @@ configured_marketplaces as (
     inner join marketplaces on marketplaces.marketplace_id = ids.marketplace_id
 ),
 
--- The account's effective time zone, the rule the dashboard (dashboard/timezones.py) uses: the config's
+-- The account's effective time zone, which the dashboard shows its times in: the config's
 -- reporting_time_zone, else the zone of its first configured marketplace that the marketplace_time_zones seed
 -- knows (the zone the books' month parts use for that marketplace), else its region's, else UTC.
 configured_positions as (
