@@ -3,7 +3,9 @@
 One AP_INVENTORY invoice per purchase order with accepted units, issued when the vendor ships (two days before
 the first delivery), for the accepted quantities at the PO's net costs. Amazon matches it against its receipts
 two days after the last delivery, queues it for payment five days before it is due (NET60 from issue) and pays it
-on the due date. Between those moments the invoice is IN_PROGRESS; once paid it is PAID.
+on the due date. Between those moments the invoice is IN_PROGRESS; once paid it is PAID. One invoice matched and
+not yet due (not a quick-pay or rejected one) is queued from its matching on, as an invoice approved early for
+the payment run of its due date is, so that the demo shows money queued for payment whatever day it is.
 
 Some invoices get a role (chosen by their timing relative to ``today``, so that the demo shows every status):
 
@@ -79,6 +81,13 @@ class VendorInvoice:
     lines: tuple[InvoiceLine, ...]
     role: str | None = None
     service_charge: tuple[str, Decimal] | None = None  # (serviceChargeType, amount) netted as Other
+    queued_at_match: bool = (
+        False  # approved early: queued for payment from matching, not five days before due
+    )
+
+    @property
+    def queued_at(self) -> datetime:
+        return self.matched_at if self.queued_at_match else self.paid_at - QUEUE_BEFORE_DUE
 
     @property
     def identifier(self) -> str:
@@ -163,9 +172,19 @@ def build_invoices(
             chosen = rng.choice(eligible)
             roles[chosen.number] = name
             candidates.remove(chosen)
+    # Queued for payment all of today whatever the date: one open invoice due after today, approved early (an
+    # invoice five days from its due date is queued too, but some days have none).
+    queueable = [
+        i
+        for i in open_
+        if roles.get(i.number) not in ("quick_pay", "rejected") and i.due_at >= midnight + timedelta(days=1)
+    ]
+    early = {rng.choice(queueable).number} if queueable else set()
     lost: dict[tuple[str, int], int] = {}
     shaped = []
     for invoice in invoices:
+        if invoice.number in early:
+            invoice = replace(invoice, queued_at_match=True)
         role = roles.get(invoice.number)
         if role is None:
             shaped.append(invoice)
@@ -252,7 +271,7 @@ def settlement(invoice: VendorInvoice, now: datetime) -> Settlement:
     held = sum((x.amount - sum(_line_deductions(x), zero) for x in invoice.lines if x.held), zero)
     payable = invoice.amount - deducted
     if now < invoice.paid_at:
-        queue_at = invoice.paid_at - QUEUE_BEFORE_DUE
+        queue_at = invoice.queued_at
         queued = payable if now >= queue_at and invoice.role != "quick_pay" else zero
         status = "PARTIALLY_DEDUCTED" if deducted else "IN_PROGRESS"
         last = max(invoice.matched_at, queue_at) if queued else invoice.matched_at

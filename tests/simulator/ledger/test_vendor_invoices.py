@@ -183,3 +183,18 @@ def test_shipments_are_the_invoiced_pos_asns(ledger: Ledger, invoices) -> None: 
                 assert shipped[(asn, asin)] == item["quantity"]
     assert kinds[True] and kinds[False]
     assert ledger.shipments("demo-na", NOW) == []
+
+
+def test_money_is_queued_for_payment_whatever_the_day(invoices) -> None:  # type: ignore[no-untyped-def]
+    # Amazon queues an invoice five days before it is due, and some days no invoice is that close: one invoice
+    # approved early keeps the demo showing money queued for payment (a mart column that would otherwise be all
+    # zero on those days). Checked at NOW (the date sweep's day too) and over every 11th day of a year.
+    assert any(_settled(header).get("QueuedForPayment", 0) > 0 for header, _ in invoices)
+    for days in range(0, 366, 11):
+        now = NOW + timedelta(days=days)
+        ledger = Ledger(seed=7, today=now.date())
+        headers = ledger.invoice_headers("demo-vendor", now)
+        queued = [h for h in headers if _settled(h).get("QueuedForPayment", 0) > 0]
+        assert queued, f"nothing queued for payment on {now:%Y-%m-%d}"
+        for header in queued:
+            assert header["invoiceStatus"] in ("IN_PROGRESS", "PARTIALLY_DEDUCTED")
