@@ -40,7 +40,9 @@ class SuiteOutcome:
 @cache
 def _context() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
+    from expectations.gx_import import great_expectations
+
+    gx = great_expectations()
 
     context = gx.get_context(mode="ephemeral")
     # Progress bars would spill into Dagster's captured logs.
@@ -72,7 +74,9 @@ def new_suite(name: str, expectations: list[Any]) -> Any:
     Passing the expectations to the constructor (instead of `add_expectation`) keeps GX from looking for a
     persisted suite, which would need an active data context.
     """
-    import great_expectations as gx
+    from expectations.gx_import import great_expectations
+
+    gx = great_expectations()
 
     return gx.ExpectationSuite(name=name, expectations=expectations)
 
