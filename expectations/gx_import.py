@@ -39,8 +39,14 @@ class _DeferredModule(ModuleType):
             if type(self) is _DeferredModule:
                 spec = self.__spec__
                 assert spec is not None and spec.loader is not None
-                self.__class__ = ModuleType
-                spec.loader.exec_module(self)
+                self.__class__ = ModuleType  # type: ignore[assignment]  # a plain module from here on
+                try:
+                    spec.loader.exec_module(self)
+                except BaseException:
+                    sys.modules.pop(
+                        spec.name, None
+                    )  # as a failed import leaves it: absent, tried again next time
+                    raise
         return getattr(self, attr)
 
 
