@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from spapi.config import Config
 
 PROFILES = click.Choice(["clean", "hostile"])
+# Set by `acorn build` for the process it starts again when it must run dbt after all (acorn_cli/dbt_core.py).
+WITH_DBT_CORE = "ACORN_BUILD_WITH_DBT_CORE"
 
 
 @click.group()
@@ -255,6 +257,7 @@ def import_path_argument(path: Path) -> str:
 )
 def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattribute: bool) -> None:
     """Import settlement files downloaded from Seller Central (exit 1 if any is quarantined or rejected)."""
+    from acorn_cli.dbt_core import import_dagster_dbt_without_dbt_core
     from acorn_cli.progress import RunProgress
     from acorn_cli.runs import run_job
     from orchestration.settlements.assets import SETTLEMENT_LINES, outcomes_from_metadata
@@ -285,6 +288,7 @@ def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattri
             }
         },
     }
+    import_dagster_dbt_without_dbt_core()  # an import runs no dbt (acorn_cli/dbt_core.py)
     with RunProgress() as progress:
         report = run_job("settlement_import", run_config, command="import", on_event=progress)
     metadata = report.materializations.get(SETTLEMENT_LINES.to_user_string())
@@ -304,10 +308,14 @@ def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattri
 )
 def build(as_json: bool) -> None:
     """Refresh the marts from the lake (dbt build) and run every check."""
+    from acorn_cli.dbt_core import ReloadWithDbtCore, dbt_core_hidden, import_dagster_dbt_without_dbt_core
     from acorn_cli.progress import RunProgress
     from acorn_cli.runs import run_job
+    from orchestration.warehouse.inputs import unchanged_since
 
     paths = data_paths().ensure()
+    if not os.environ.get(WITH_DBT_CORE) and unchanged_since(paths) is not None:
+        import_dagster_dbt_without_dbt_core()  # nothing new: no dbt step (acorn_cli/dbt_core.py)
     unchanged: list[LastBuild] = []
     progress = RunProgress()
 
@@ -317,19 +325,25 @@ def build(as_json: bool) -> None:
         cost a write to the run history; each dbt test keeps its evaluation by the build that made the
         warehouse (in the UI too), and the command reports them from that build's record."""
         from acorn_cli.runs import RunSubset
-        from orchestration.warehouse.assets import unchanged_since
 
         last = unchanged_since(paths)
         if last is None:
+            if dbt_core_hidden():
+                raise ReloadWithDbtCore  # the lake changed since this process chose to load no dbt-core
             return None
         unchanged.append(last)
         progress.line(f"  ✓ dbt build: nothing new since run {last.run_id}, warehouse unchanged, dbt not run")
         return RunSubset(assets=frozenset(), checks=frozenset(_checks_beside_dbt()))
 
-    with progress:
-        report = run_job(
-            "warehouse_build", command="build", on_event=progress, subset=checks_alone_when_unchanged
-        )
+    try:
+        with progress:
+            report = run_job(
+                "warehouse_build", command="build", on_event=progress, subset=checks_alone_when_unchanged
+            )
+    except ReloadWithDbtCore:
+        # Before its run was created: start again, as a process that loads dbt-core and runs dbt.
+        command = [sys.executable, "-m", "acorn_cli.main", "build", *(["--json"] if as_json else [])]
+        os.execve(sys.executable, command, {**os.environ, WITH_DBT_CORE: "1"})  # noqa: S606 (no shell)
     if unchanged:
         report.checks += _recorded_dbt_tests(unchanged[0])
     _report_build(report, as_json, unchanged_since=unchanged[0].run_id if unchanged else None)
@@ -614,6 +628,9 @@ cli.add_command(dashboard)
 
 
 def main() -> None:
+    from acorn_cli.dbt_core import own_process
+
+    own_process()
     cli()
 
 

@@ -18,9 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-import duckdb
 
-from lake import read as lake_read
 from orchestration.paths import data_paths
 
 # Countries where an invoice to Amazon must carry tax details (VAT or GST): the EU marketplaces', the UK's,
@@ -101,6 +99,10 @@ class PoLine:
 
 def _lake_facts(lake: Path) -> tuple[dict[str, list[PoLine]], set[str], str | None]:
     """PO lines by PO number, invoice numbers used, and the country the POs ship to (when the lake knows it)."""
+    import duckdb  # here, not at the top: every `acorn` command imports this module
+
+    from lake import read as lake_read
+
     with duckdb.connect() as connection:
         has_items = lake_read.register(connection, lake, "vendor_po_items", "po_items")
         has_status = lake_read.register(connection, lake, "vendor_po_item_status", "po_status")

@@ -78,7 +78,9 @@ def score_payouts(payouts: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD
 
 
 def build_suite(threshold: float = DEFAULT_THRESHOLD) -> Any:
-    import great_expectations as gx
+    from expectations.gx_import import great_expectations
+
+    gx = great_expectations()
 
     return new_suite(
         CHECK_NAME,

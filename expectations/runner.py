@@ -40,7 +40,9 @@ class SuiteOutcome:
 @cache
 def _context() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
+    from expectations.gx_import import great_expectations
+
+    gx = great_expectations()
 
     context = gx.get_context(mode="ephemeral")
     # Progress bars would spill into Dagster's captured logs.
@@ -72,25 +74,38 @@ def new_suite(name: str, expectations: list[Any]) -> Any:
     Passing the expectations to the constructor (instead of `add_expectation`) keeps GX from looking for a
     persisted suite, which would need an active data context.
     """
-    import great_expectations as gx
+    from expectations.gx_import import great_expectations
+
+    gx = great_expectations()
 
     return gx.ExpectationSuite(name=name, expectations=expectations)
+
+
+@cache
+def _frames_source() -> Any:
+    """The context's pandas data source for frames, created once per process."""
+    return _context().data_sources.add_or_update_pandas("acorn_frames")
+
+
+@cache
+def _whole_frame(suite_name: str) -> Any:
+    """The batch definition (a whole DataFrame, given at validation) that validates `suite_name`'s frames,
+    created once per process and suite: GX writes its whole config anew on every data source, asset or batch
+    definition it adds, which cost each validation about as much as the validation."""
+    source = _frames_source()
+    asset_name = f"frame_{suite_name}"
+    try:
+        asset = source.get_asset(asset_name)
+    except LookupError:
+        asset = source.add_dataframe_asset(asset_name)
+    batch_definitions = {definition.name: definition for definition in asset.batch_definitions}
+    return batch_definitions.get("whole") or asset.add_batch_definition_whole_dataframe("whole")
 
 
 def validate_dataframe(suite: Any, frame: pd.DataFrame) -> SuiteOutcome:
     """Validate `frame` against `suite` (an ExpectationSuite, not yet added to any context)."""
     with _lock:
-        context = _context()
-        source = context.data_sources.add_or_update_pandas("acorn_frames")
-        asset_name = f"frame_{suite.name}"
-        try:
-            asset = source.get_asset(asset_name)
-        except LookupError:
-            asset = source.add_dataframe_asset(asset_name)
-        batch_definitions = {definition.name: definition for definition in asset.batch_definitions}
-        batch_definition = batch_definitions.get("whole") or asset.add_batch_definition_whole_dataframe(
-            "whole"
-        )
+        batch_definition = _whole_frame(suite.name)
         result = batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(
             suite, result_format="SUMMARY"
         )

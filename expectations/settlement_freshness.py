@@ -38,7 +38,9 @@ def score_accounts(payouts: pd.DataFrame, *, now: datetime) -> pd.DataFrame:
 
 
 def build_suite(max_age_days: float) -> Any:
-    import great_expectations as gx
+    from expectations.gx_import import great_expectations
+
+    gx = great_expectations()
 
     return new_suite(
         CHECK_NAME,

@@ -20,7 +20,9 @@ KEY = ["settlement_id", "line_number"]
 
 
 def build_suite() -> Any:
-    import great_expectations as gx
+    from expectations.gx_import import great_expectations
+
+    gx = great_expectations()
 
     from expectations.runner import new_suite
 

@@ -31,7 +31,9 @@ def score_payouts(payouts: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_suite() -> Any:
-    import great_expectations as gx
+    from expectations.gx_import import great_expectations
+
+    gx = great_expectations()
 
     return new_suite(
         CHECK_NAME, [gx.expectations.ExpectColumnValuesToBeInSet(column="reconciles", value_set=[True])]

@@ -119,7 +119,9 @@ def score_settlements(settlements: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_suite() -> Any:
-    import great_expectations as gx
+    from expectations.gx_import import great_expectations
+
+    gx = great_expectations()
 
     return new_suite(
         CHECK_NAME, [gx.expectations.ExpectColumnValuesToBeInSet(column="is_drifted", value_set=[False])]

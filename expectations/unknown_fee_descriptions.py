@@ -20,7 +20,9 @@ SEVERITY: Severity = "WARN"
 
 
 def build_suite() -> Any:
-    import great_expectations as gx
+    from expectations.gx_import import great_expectations
+
+    gx = great_expectations()
 
     return new_suite(
         CHECK_NAME,

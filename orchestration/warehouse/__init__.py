@@ -1,7 +1,24 @@
-"""Warehouse domain: the dbt project (staging → intermediate → marts) in data/warehouse.duckdb."""
+"""Warehouse domain: the dbt project (staging → intermediate → marts) in data/warehouse.duckdb.
 
-import dagster as dg
+`defs` (the dbt assets) is made on first use, not when the package is imported: a module of this package that
+does not need dbt (the build's inputs, inputs.py; its record, last_build.py) is read without importing
+dagster-dbt (see acorn_cli/dbt_core.py)."""
 
-from orchestration.warehouse.assets import acorn_dbt_models
+from __future__ import annotations
 
-defs = dg.Definitions(assets=[acorn_dbt_models])
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+
+def __getattr__(name: str) -> dg.Definitions:
+    if name != "defs":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import dagster as dg
+
+    from orchestration.warehouse.assets import acorn_dbt_models
+
+    defs = dg.Definitions(assets=[acorn_dbt_models])
+    globals()["defs"] = defs
+    return defs

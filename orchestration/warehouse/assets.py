@@ -13,23 +13,20 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from expectations.runner import preload_in_background
 from lake.layout import reading
-from orchestration.books_settings import books_dbt_vars
-from orchestration.configured_accounts import configured_accounts
 from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY
-from orchestration.paths import DataPaths
-from orchestration.resources import DataDirResource, business_now
+from orchestration.resources import DataDirResource
 from orchestration.warehouse.ducklake_publish import (
     DuckLakeBuild,
     build_and_publish_ducklake,
     last_published_record,
     register_lake_views_in_catalog,
 )
-from orchestration.warehouse.lake_views import lake_datasets, register_lake_views
+from orchestration.warehouse.inputs import BUILD_ARGS, build_fingerprint, build_settings, build_vars
+from orchestration.warehouse.lake_views import register_lake_views
 from orchestration.warehouse.last_build import (
     LastBuild,
     RecordedCheck,
     file_identity,
-    inputs_fingerprint,
     read_last_build,
 )
 from orchestration.warehouse.metadata import with_table_metadata
@@ -39,8 +36,6 @@ from orchestration.warehouse.publish import WarehouseBuild, build_and_publish
 from orchestration.warehouse_catalog import DuckLakeWarehouse, configured_warehouse
 from transforms import crash_points
 
-# Unit tests check the SQL, not the data: they run with the test suite (tests/dbt), not in every build.
-BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 # Among the steps ready to run, the dbt build goes first: the Python checks that would otherwise run before it
 # (the lake's non-blocking checks) need GX, which this step imports on a thread while dbt works in its own
 # process (`preload_in_background`), so importing GX (seconds of CPU) no longer adds to a build's time. The
@@ -62,50 +57,6 @@ class AcornDbtTranslator(DagsterDbtTranslator):
         fqn = dbt_resource_props.get("fqn", [])
         # fqn is [project, folder, ..., name]: models sit in staging/intermediate/marts, seeds at the top.
         return f"warehouse_{fqn[1]}" if len(fqn) > 2 else "warehouse"
-
-
-def build_settings() -> dict[str, Any]:
-    """What the config and the day say a build is: the configured accounts (dim_account lists them), the books'
-    settings (orchestration/books_settings.py) and the business day. Read once per build: the same values make
-    its fingerprint and its dbt vars, so a build never records one day or config and builds another."""
-    return {"accounts": configured_accounts(), **books_dbt_vars(), **business_day_vars()}
-
-
-def build_vars(warehouse_path: str, settings: dict[str, Any]) -> str:
-    """The `--vars` of a build: the warehouse file dbt writes (profiles.yml reads var warehouse_path) and the
-    build's settings.
-
-    Passed on the command line rather than through the environment, so a run never writes os.environ. The path
-    is the same on every build of a data dir (publish.py), so dbt's partial parse stays valid between builds.
-    """
-    return json.dumps({"warehouse_path": warehouse_path, **settings})
-
-
-def build_fingerprint(lake: Path, settings: dict[str, Any]) -> str:
-    """The fingerprint of what a build with `settings` would read (last_build.py). The accounts, the books'
-    settings and the business day change what dbt builds: a change of them is a change of the command (a new day
-    rebuilds once)."""
-    command = [*BUILD_ARGS, json.dumps(settings, sort_keys=True)]
-    return inputs_fingerprint(lake, lake_datasets(), dbt_project.project_dir, command)
-
-
-def unchanged_since(paths: DataPaths) -> LastBuild | None:
-    """The record of the build that made the published warehouse, when a build now would find nothing new (the
-    same fingerprint, the same published file); None when it would run dbt. Read without the writer lock: the
-    dbt step takes it and decides again, so this only tells a caller what to expect. Never with a DuckLake
-    catalog configured: a catalog build always runs dbt, whatever an embedded file beside it records."""
-    if configured_warehouse(paths.warehouse) is not None:
-        return None
-    last = read_last_build(paths.warehouse)
-    if last is None or not paths.warehouse.exists():
-        return None
-    return last if last.describes(paths.warehouse, build_fingerprint(paths.lake, build_settings())) else None
-
-
-def business_day_vars() -> dict[str, str]:
-    """The business day the build ages vendor invoices against (days past due, days left to dispute): the
-    simulated day when the bundled simulator stands in for Amazon, else today (UTC)."""
-    return {"vendor_as_of_date": business_now().date().isoformat()}
 
 
 @dbt_assets(
