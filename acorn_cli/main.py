@@ -118,6 +118,27 @@ def _spapi_accounts(selected: tuple[str, ...]) -> list[str]:
     return list(selected)
 
 
+def _partition_tags(accounts: list[str] | None) -> dict[str, str]:
+    """The run tags of a run over these accounts' partitions (None: every account); several accounts must be
+    one range of the config's order (a run covers one partition range), else a usage error."""
+    from orchestration.account_partitions import partition_tags
+
+    try:
+        return partition_tags(accounts)
+    except ValueError as error:
+        raise click.BadParameter(
+            f"{error}: give one --account per run, or neighbours in the config's order, or none for all",
+            param_hint="--account",
+        ) from error
+
+
+def _import_partition_tags(account: str | None, *, reattribute: bool) -> dict[str, str]:
+    """An import for `--account` is a run of that account's partition. Without it (the account is known only once
+    each file is read) or with --reattribute (the settlement leaves the account it was under), a run over every
+    account's partition."""
+    return _partition_tags([account] if account is not None and not reattribute else None)
+
+
 def _claim_simulated_day() -> None:
     """Exit 3 when the data dir holds the bundled simulator's data of another simulated day (it would fail
     checks on data no real account serves); record the day otherwise. Nothing for a config that talks to Amazon."""
@@ -168,6 +189,7 @@ def demo(profile: str, request_log: Path | None, verbose: bool, as_json: bool) -
             "acorn_daily",
             {"resources": {"spapi": _spapi_config(profile, request_log)}},
             command="demo",
+            tags=_partition_tags(None),
             verbose=verbose,
             on_event=progress,
         )
@@ -286,7 +308,13 @@ def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattri
         },
     }
     with RunProgress() as progress:
-        report = run_job("settlement_import", run_config, command="import", on_event=progress)
+        report = run_job(
+            "settlement_import",
+            run_config,
+            command="import",
+            tags=_import_partition_tags(account, reattribute=reattribute),
+            on_event=progress,
+        )
     metadata = report.materializations.get(SETTLEMENT_LINES.to_user_string())
     outcomes = outcomes_from_metadata(metadata) if metadata is not None else []
     if not as_json:
@@ -415,9 +443,10 @@ def run(accounts: tuple[str, ...], as_json: bool, verbose: bool) -> None:
     paths = data_paths().ensure()
     _claim_simulated_day()
     spapi = _spapi_config()
+    # The accounts' partitions: one account, a run of its partition; none given, one run over every account's.
+    tags = _partition_tags(selected or None)
     if selected:
-        spapi["config"]["accounts_selected"] = selected  # type: ignore[index]
-    tags = {ACCOUNTS_TAG: ",".join(selected)} if selected else {}  # the silence alert reads it
+        tags[ACCOUNTS_TAG] = ",".join(selected)  # the silence alert reads it
     click.echo(f"ACORN run: {', '.join(selected) or 'every account'}, data in {paths.root}", err=True)
     with RunProgress() as progress:
         report = run_job(
