@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from spapi.config import Config
 
 PROFILES = click.Choice(["clean", "hostile"])
+BACKFILL_SINCE_TAG = "acorn/backfill_since"
 
 
 @click.group()
@@ -459,6 +461,57 @@ def run(accounts: tuple[str, ...], as_json: bool, verbose: bool) -> None:
         )
     if report.exit_code != ExitCode.COULD_NOT_RUN:
         alert_after_run(report, selected)
+    if not as_json:
+        from acorn_cli.summary import format_checks
+
+        click.echo("\n".join(format_checks(report.checks)))
+    _finish(report, as_json=as_json)
+
+
+@cli.command()
+@click.option("--account", required=True, help="The account to re-read (its partition).")
+@click.option(
+    "--since",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Re-read from this day (UTC) to today.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object: outcome, problems, every check."
+)
+@click.option("--verbose", is_flag=True, help="Show Dagster's step logs.")
+def backfill(account: str, since: datetime, as_json: bool, verbose: bool) -> None:
+    """Re-read one account from Amazon since DATE (the daily job on its partition), then build and check.
+
+    The Finances and vendor assets look back to DATE: transactions posted, event groups ended, purchase orders and
+    invoices changed since then are read again and merged into the account's lake partitions (unchanged rows keep
+    their bytes); settlement reports reach back as far as Amazon keeps them (90 days). No other account is read
+    or rewritten. Exit codes as for `acorn run`.
+    """
+    from acorn_cli.progress import RunProgress
+    from acorn_cli.runs import run_job
+    from orchestration.account_partitions import backfill_run_config
+    from orchestration.quality.silence import ACCOUNTS_TAG
+    from orchestration.resources import business_now
+
+    _loaded_config()
+    [selected] = _spapi_accounts((account,))
+    today = business_now().date()
+    if since.date() > today:
+        raise click.BadParameter(f"{since.date()} is after today ({today})", param_hint="--since")
+    paths = data_paths().ensure()
+    _claim_simulated_day()
+    run_config = {"resources": {"spapi": _spapi_config()}, **backfill_run_config(since.date(), today)}
+    tags = {
+        **_partition_tags([selected]),
+        ACCOUNTS_TAG: selected,
+        BACKFILL_SINCE_TAG: since.date().isoformat(),
+    }
+    click.echo(f"ACORN backfill: {selected} since {since.date()}, data in {paths.root}", err=True)
+    with RunProgress() as progress:
+        report = run_job(
+            "acorn_daily", run_config, command="backfill", tags=tags, verbose=verbose, on_event=progress
+        )
     if not as_json:
         from acorn_cli.summary import format_checks
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import dagster as dg
@@ -153,3 +154,20 @@ def waiting_logger(context: dg.AssetExecutionContext, account_id: str) -> Callab
         context.log.info(f"{account_id}: waiting for the account's SP-API lock, held by {holder}")
 
     return said
+
+
+def backfill_run_config(since: date, today: date) -> dict[str, Any]:
+    """The daily job's run config that makes one account's run re-read everything from `since` to `today`:
+    the Finances and vendor assets' `lookback_days` reach back to `since` (their `history_days`, the first
+    listing's reach, at least as far)."""
+    days = (today - since).days + 1
+    finances = {"lookback_days": days, "history_days": max(days, 180)}
+    vendor = {"lookback_days": days}
+    return {
+        "ops": {
+            "finances_v0": {"config": finances},
+            "finances_transactions": {"config": finances},
+            "vendor_purchase_orders": {"config": vendor},
+            "vendor_invoices": {"config": vendor},
+        }
+    }
