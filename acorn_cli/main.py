@@ -37,7 +37,7 @@ def cli() -> None:
     """ACORN: Amazon seller and vendor finance data, reconciled to the cent.
 
     \b
-    Exit codes (demo, run, import, build):
+    Exit codes (demo, run, backfill, import, build):
       0  all good
       1  a file was quarantined or rejected, or an ERROR check failed
       2  usage error

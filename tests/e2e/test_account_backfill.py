@@ -20,12 +20,16 @@ pytestmark = [pytest.mark.slow]
 TRANSACTIONS = dg.AssetKey(["lake", "transactions"])
 
 
-def _files_of(lake: Path, account: str) -> dict[str, tuple[str, int]]:
+def _files(lake: Path) -> dict[str, tuple[str, int]]:
+    """Each lake file: its bytes' digest and when it was last written."""
     return {
         str(path.relative_to(lake)): (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
         for path in sorted(lake.rglob("*.parquet"))
-        if f"account_id={account}" in str(path)
     }
+
+
+def _files_of(lake: Path, account: str) -> dict[str, tuple[str, int]]:
+    return {path: state for path, state in _files(lake).items() if f"account_id={account}" in path}
 
 
 def test_a_backfill_rereads_one_account_from_its_date_and_touches_no_other(tmp_path: Path) -> None:
@@ -34,6 +38,9 @@ def test_a_backfill_rereads_one_account_from_its_date_and_touches_no_other(tmp_p
     assert daily.returncode in (0, 1), daily.stdout[-2000:] + daily.stderr[-3000:]
     others = {account: _files_of(lake, account) for account in ("demo-na", "demo-vendor")}
     assert all(others.values())
+    # Every file outside demo-eu's own account partitions: the others' and the settlements' (demo-eu's are
+    # landed already, and a settlement document is read once).
+    outside = {path: state for path, state in _files(lake).items() if "account_id=demo-eu" not in path}
 
     since = simulated_start().date() - timedelta(days=60)
     backfill = acorn(tmp_path, "backfill", "--account", "demo-eu", "--since", since.isoformat(), "--json")
@@ -41,6 +48,9 @@ def test_a_backfill_rereads_one_account_from_its_date_and_touches_no_other(tmp_p
     assert backfill.returncode == daily.returncode, backfill.stdout[-2000:] + backfill.stderr[-3000:]
     assert json.loads(backfill.stdout)["exit_code"] == daily.returncode
     assert {account: _files_of(lake, account) for account in others} == others
+    assert {
+        path: state for path, state in _files(lake).items() if "account_id=demo-eu" not in path
+    } == outside
 
     with dg.DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
         runs = list(instance.get_runs(dg.RunsFilter(job_name="acorn_daily")))
