@@ -11,6 +11,10 @@ Either way the raw bytes are archived first (content-addressed), then parsed; a 
 Imported files land for `account_id` when the run config names one (it must be a seller account of the config,
 checked before anything is archived), else for the account their marketplaces point to
 (`orchestration/settlements/accounts.py`); `reattribute` moves a settlement already landed for another account.
+
+Partitioned by account (orchestration/account_partitions.py): from the SP-API, a run reads the seller accounts of
+its partitions; an import for `account_id` must be a run of that account's partition (`acorn import --account`),
+and an import that infers the account, or reattributes, is a run over every account's partition.
 """
 
 import json
