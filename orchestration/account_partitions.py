@@ -142,8 +142,8 @@ def finish_accounts(context: dg.AssetExecutionContext, run: AccountsRun, keys: S
             )
     first = next(iter(run.failed.values()))
     raise AccountsFailed(
-        f"{len(run.failed)} account(s) failed: {', '.join(run.failed)} ({type(first).__name__}: {first}); "
-        f"landed: {', '.join(run.done) or 'none'}"
+        f"{len(run.failed)} account(s) failed: {', '.join(run.failed)}; landed: {', '.join(run.done) or 'none'} "
+        f"(the first failure, of {next(iter(run.failed))}, is the cause)"
     ) from first
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from acorn_cli.runs import _failure
 from orchestration.account_partitions import (
     ACCOUNT_PARTITIONS,
     RANGE_END_TAG,
@@ -128,7 +129,14 @@ def test_a_failing_account_leaves_the_others_landed_and_a_rerun_of_one_touches_n
         failed = _v0_run(data, instance, tags=both, failing="demo-eu")
         assert not failed.success
         [failure] = [e for e in failed.all_events if e.is_step_failure]
-        assert "demo-eu" in str(failure.step_failure_data.error)  # type: ignore[union-attr]
+        # The report `acorn run` prints names the failed account, then the cause, which sets the exit code.
+        reported = _failure(failure)
+        assert reported.could_not_run
+        headline = reported.headline()
+        assert headline.startswith(
+            "finances_v0: SpApiServerError: 1 account(s) failed: demo-eu; landed: demo-na"
+        )
+        assert "simulated outage of demo-eu" in headline
         # demo-na landed, and is recorded as such; demo-eu has nothing, and is not.
         assert _files_of(lake, "demo-na") and not _files_of(lake, "demo-eu")
         assert _materialized_partitions(instance, groups) == {"demo-na"}
