@@ -43,7 +43,14 @@ class FailingSpApi(SpApiResource):
     @contextmanager
     def client(self, account: AccountConfig, on_wait: object = None) -> Iterator:  # type: ignore[override]
         if account.id == self.failing_account:
-            raise SpApiServerError(f"simulated outage of {account.id}")
+            raise SpApiServerError(
+                "listFinancialEventGroups",
+                account.id,
+                503,
+                "ServiceUnavailable",
+                f"simulated outage of {account.id}",
+                None,
+            )
         with super().client(account) as client:
             yield client
 
