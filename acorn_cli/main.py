@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 PROFILES = click.Choice(["clean", "hostile"])
 # Set by `acorn build` for the process it starts again when it must run dbt after all (acorn_cli/dbt_core.py).
 WITH_DBT_CORE = "ACORN_BUILD_WITH_DBT_CORE"
+BACKFILL_SINCE_TAG = "acorn/backfill_since"
 
 
 @click.group()
@@ -37,7 +39,7 @@ def cli() -> None:
     """ACORN: Amazon seller and vendor finance data, reconciled to the cent.
 
     \b
-    Exit codes (demo, run, import, build):
+    Exit codes (demo, run, backfill, import, build):
       0  all good
       1  a file was quarantined or rejected, or an ERROR check failed
       2  usage error
@@ -120,6 +122,27 @@ def _spapi_accounts(selected: tuple[str, ...]) -> list[str]:
     return list(selected)
 
 
+def _partition_tags(accounts: list[str] | None) -> dict[str, str]:
+    """The run tags of a run over these accounts' partitions (None: every account); several accounts must be
+    one range of the config's order (a run covers one partition range), else a usage error."""
+    from orchestration.account_partitions import partition_tags
+
+    try:
+        return partition_tags(accounts)
+    except ValueError as error:
+        raise click.BadParameter(
+            f"{error}: give one --account per run, or neighbours in the config's order, or none for all",
+            param_hint="--account",
+        ) from error
+
+
+def _import_partition_tags(account: str | None, *, reattribute: bool) -> dict[str, str]:
+    """An import for `--account` is a run of that account's partition. Without it (the account is known only once
+    each file is read) or with --reattribute (the settlement leaves the account it was under), a run over every
+    account's partition."""
+    return _partition_tags([account] if account is not None and not reattribute else None)
+
+
 def _claim_simulated_day() -> None:
     """Exit 3 when the data dir holds the bundled simulator's data of another simulated day (it would fail
     checks on data no real account serves); record the day otherwise. Nothing for a config that talks to Amazon."""
@@ -170,6 +193,7 @@ def demo(profile: str, request_log: Path | None, verbose: bool, as_json: bool) -
             "acorn_daily",
             {"resources": {"spapi": _spapi_config(profile, request_log)}},
             command="demo",
+            tags=_partition_tags(None),
             verbose=verbose,
             on_event=progress,
         )
@@ -290,7 +314,13 @@ def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattri
     }
     import_dagster_dbt_without_dbt_core()  # an import runs no dbt (acorn_cli/dbt_core.py)
     with RunProgress() as progress:
-        report = run_job("settlement_import", run_config, command="import", on_event=progress)
+        report = run_job(
+            "settlement_import",
+            run_config,
+            command="import",
+            tags=_import_partition_tags(account, reattribute=reattribute),
+            on_event=progress,
+        )
     metadata = report.materializations.get(SETTLEMENT_LINES.to_user_string())
     outcomes = outcomes_from_metadata(metadata) if metadata is not None else []
     if not as_json:
@@ -429,9 +459,10 @@ def run(accounts: tuple[str, ...], as_json: bool, verbose: bool) -> None:
     paths = data_paths().ensure()
     _claim_simulated_day()
     spapi = _spapi_config()
+    # The accounts' partitions: one account, a run of its partition; none given, one run over every account's.
+    tags = _partition_tags(selected or None)
     if selected:
-        spapi["config"]["accounts_selected"] = selected  # type: ignore[index]
-    tags = {ACCOUNTS_TAG: ",".join(selected)} if selected else {}  # the silence alert reads it
+        tags[ACCOUNTS_TAG] = ",".join(selected)  # the silence alert reads it
     click.echo(f"ACORN run: {', '.join(selected) or 'every account'}, data in {paths.root}", err=True)
     with RunProgress() as progress:
         report = run_job(
@@ -444,6 +475,57 @@ def run(accounts: tuple[str, ...], as_json: bool, verbose: bool) -> None:
         )
     if report.exit_code != ExitCode.COULD_NOT_RUN:
         alert_after_run(report, selected)
+    if not as_json:
+        from acorn_cli.summary import format_checks
+
+        click.echo("\n".join(format_checks(report.checks)))
+    _finish(report, as_json=as_json)
+
+
+@cli.command()
+@click.option("--account", required=True, help="The account to re-read (its partition).")
+@click.option(
+    "--since",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Re-read from this day (UTC) to today.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object: outcome, problems, every check."
+)
+@click.option("--verbose", is_flag=True, help="Show Dagster's step logs.")
+def backfill(account: str, since: datetime, as_json: bool, verbose: bool) -> None:
+    """Re-read one account from Amazon since DATE (the daily job on its partition), then build and check.
+
+    The Finances and vendor assets look back to DATE: transactions posted, event groups ended, purchase orders and
+    invoices changed since then are read again and merged into the account's lake partitions (unchanged rows keep
+    their bytes); settlement reports reach back as far as Amazon keeps them (90 days). No other account is read
+    or rewritten. Exit codes as for `acorn run`.
+    """
+    from acorn_cli.progress import RunProgress
+    from acorn_cli.runs import run_job
+    from orchestration.account_partitions import backfill_run_config
+    from orchestration.quality.silence import ACCOUNTS_TAG
+    from orchestration.resources import business_now
+
+    _loaded_config()
+    [selected] = _spapi_accounts((account,))
+    today = business_now().date()
+    if since.date() > today:
+        raise click.BadParameter(f"{since.date()} is after today ({today})", param_hint="--since")
+    paths = data_paths().ensure()
+    _claim_simulated_day()
+    run_config = {"resources": {"spapi": _spapi_config()}, **backfill_run_config(since.date(), today)}
+    tags = {
+        **_partition_tags([selected]),
+        ACCOUNTS_TAG: selected,
+        BACKFILL_SINCE_TAG: since.date().isoformat(),
+    }
+    click.echo(f"ACORN backfill: {selected} since {since.date()}, data in {paths.root}", err=True)
+    with RunProgress() as progress:
+        report = run_job(
+            "acorn_daily", run_config, command="backfill", tags=tags, verbose=verbose, on_event=progress
+        )
     if not as_json:
         from acorn_cli.summary import format_checks
 

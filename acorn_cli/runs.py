@@ -368,16 +368,26 @@ def _failure(event: dg.DagsterEvent) -> StepFailure:
     error = data.error if data is not None else None
     classes: list[str] = []
     deepest = error
+    accounts = None
     while error is not None:
         classes.append(error.cls_name or "")
+        if error.cls_name == "AccountsFailed":
+            accounts = error
         deepest = error
         error = error.cause or error.context
-    message = deepest.message if deepest is not None else "failed"
-    prefix = f"{deepest.cls_name}: " if deepest is not None and deepest.cls_name else None
-    if prefix:  # "dagster._core.definitions.events.Failure: text" -> "text"
-        message = re.sub(rf"^[\w.]*{re.escape(prefix)}", "", message.strip())
+    message = _own_message(deepest) if deepest is not None else "failed"
+    if accounts is not None:  # which accounts of a run over several failed, then the first one's cause
+        message = f"{_own_message(accounts)}\n{message}"
     # Dagster's own wrapper says only which op failed; the message of the cause is what a person acts on.
     return StepFailure(event.step_key or "run", message.strip(), tuple(c for c in classes if c))
+
+
+def _own_message(error: Any) -> str:
+    """An error's message without its class's name ("dagster._core.definitions.events.Failure: text" -> "text")."""
+    message = str(error.message).strip()
+    if error.cls_name:
+        message = re.sub(rf"^[\w.]*{re.escape(error.cls_name + ': ')}", "", message)
+    return message.strip()
 
 
 def plain_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:

@@ -63,6 +63,12 @@ def preload_in_background() -> threading.Thread:
         with _lock:
             _context()
 
+    # GX imports SQLAlchemy's ORM; Dagster's run storage uses it from the step's own thread meanwhile, and a
+    # module half-initialised by the other thread fails there ("partially initialized module
+    # 'sqlalchemy.orm.exc'"), seen when the step had nothing to land and the next step began at once. Import it
+    # here first (Dagster's storage needs it in this process anyway).
+    import sqlalchemy.orm  # noqa: F401
+
     thread = threading.Thread(target=load, name="acorn-gx-preload", daemon=True)
     thread.start()
     return thread

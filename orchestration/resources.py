@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from pydantic import PrivateAttr
 from orchestration.interrupted_runs import claim_run
 from orchestration.paths import DataPaths, data_paths, default_config_path
 from simulator.clock import start_override
+from spapi.account_lock import account_lock
 from spapi.bundled_simulator import (
     claim_simulated_day,
     demo_credentials,
@@ -32,6 +33,9 @@ from spapi.bundled_simulator import (
 from spapi.client import ClientOptions, SpApiClient
 from spapi.config import AccountConfig, load_config, resolve_endpoints
 from spapi.credentials import LwaCredentials, credentials_from_env
+
+# Where the per-account SP-API locks live, inside the data dir every worker shares.
+ACCOUNT_LOCKS_DIR = ".acorn-locks"
 
 
 class DataDirResource(dg.ConfigurableResource):
@@ -96,7 +100,8 @@ class SpApiResource(dg.ConfigurableResource):
     config_path: str = ""
     simulator_profile: str = "clean"
     simulator_request_log: str = ""
-    # Only these account ids (`acorn run --account`); empty: every account in the config.
+    # Only these account ids; empty: every account in the config. The extraction assets ignore it: they land the
+    # accounts of their run's partitions (orchestration/account_partitions.py).
     accounts_selected: list[str] = []  # noqa: RUF012 (Dagster config fields are copied per run)
 
     _simulator: Any = PrivateAttr(default=None)
@@ -126,6 +131,10 @@ class SpApiResource(dg.ConfigurableResource):
     def uses_simulator(self) -> bool:
         return self._simulator is not None
 
+    def all_accounts(self) -> list[AccountConfig]:
+        """Every account of the config, whatever `accounts_selected` says (the run's partitions choose)."""
+        return list(load_config(self.resolved_config_path()).accounts)
+
     def accounts(self, kind: str | None = None) -> list[AccountConfig]:
         accounts = load_config(self.resolved_config_path()).accounts
         chosen = set(self.accounts_selected)
@@ -147,10 +156,18 @@ class SpApiResource(dg.ConfigurableResource):
         return datetime.now(UTC)
 
     @contextmanager
-    def client(self, account: AccountConfig) -> Iterator[SpApiClient]:
+    def client(
+        self, account: AccountConfig, on_wait: Callable[[str], None] | None = None
+    ) -> Iterator[SpApiClient]:
+        """The account's client, open only while this process holds the account's lock (spapi/account_lock.py):
+        two processes (workers, a UI run beside a cron run) never call one account at once. `on_wait` is told
+        who holds it when this process has to wait."""
         endpoints = resolve_endpoints(account, self._overrides or None)
         options = ClientOptions(now=self.now)
-        with SpApiClient(
-            account, self.credentials_for(account), endpoints=endpoints, options=options
-        ) as client:
+        with (
+            account_lock(data_paths().root / ACCOUNT_LOCKS_DIR, account.id, on_wait),
+            SpApiClient(
+                account, self.credentials_for(account), endpoints=endpoints, options=options
+            ) as client,
+        ):
             yield client

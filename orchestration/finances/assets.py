@@ -15,11 +15,19 @@ import dagster as dg
 import duckdb
 
 from lake.read import register
+from orchestration.account_partitions import (
+    ACCOUNT_PARTITIONS,
+    each_account,
+    finish_accounts,
+    run_accounts,
+    waiting_logger,
+)
 from orchestration.clock import amazon_now
 from orchestration.finances import transactions_landing as tx
 from orchestration.finances import v0_landing as v0
 from orchestration.lake_metadata import lake_materialization
 from orchestration.resources import DataDirResource, SpApiResource
+from spapi.config import AccountConfig
 from transforms.archive import RawArchive
 
 SPAPI_FINANCES_V0 = dg.AssetKey(["spapi", "finances_v0"])
@@ -42,6 +50,24 @@ EXPECTED_PAYOUTS = dg.AssetKey(["lake", tx.EXPECTED_PAYOUTS])
 LAKE_SETTLEMENTS = dg.AssetKey(["lake", "settlements"])
 
 GROUP = "finances"
+V0_KEYS = [FINANCIAL_EVENT_GROUPS, FINANCIAL_EVENT_GROUP_HISTORY, FINANCIAL_EVENTS, FINANCIAL_EVENTS_UNKNOWN]
+TRANSACTIONS_KEYS = [
+    TRANSACTIONS,
+    TRANSACTION_TOTALS,
+    TRANSACTION_SUBTOTALS,
+    TRANSACTION_STATUS_HISTORY,
+    BALANCES,
+]
+
+
+def _seller(account: AccountConfig) -> bool:
+    return account.kind == "seller"
+
+
+def _reads_transactions(account: AccountConfig) -> bool:
+    """The 2024-06-19 operations apply to seller accounts whose event_source reads them."""
+    return account.kind == "seller" and account.reads_transactions
+
 
 external_specs = [
     dg.AssetSpec(
@@ -111,14 +137,16 @@ def _archive(data: DataDirResource) -> tuple[Path, RawArchive]:
         ),
     ],
     can_subset=False,
+    partitions_def=ACCOUNT_PARTITIONS,
 )
 def finances_v0(
     context: dg.AssetExecutionContext, config: FinanceRunConfig, spapi: SpApiResource, data: DataDirResource
 ) -> Iterator[dg.MaterializeResult]:
     lake, archive = _archive(data)
-    outcomes = []
-    for account in spapi.accounts(kind="seller"):
-        with spapi.client(account) as client:
+    run = run_accounts(context, spapi.all_accounts(), _seller)
+
+    def land(account: AccountConfig) -> v0.V0Outcome:
+        with spapi.client(account, on_wait=waiting_logger(context, account.id)) as client:
             outcome = v0.land_v0(
                 client,
                 account,
@@ -132,10 +160,14 @@ def finances_v0(
             f"{account.id}: {outcome.groups_listed} groups listed, {len(outcome.groups_read)} re-read, "
             f"{outcome.event_rows} event rows"
         )
-        outcomes.append(outcome)
+        return outcome
+
+    outcomes = [outcome for _, outcome in each_account(context, run, land)]
+    finish_accounts(context, run, V0_KEYS)
     summary = {
         "accounts": dg.MetadataValue.json([asdict(o) for o in outcomes]),
         "lake_path": dg.MetadataValue.path(str(lake)),
+        **run.metadata(),
     }
     yield lake_materialization(
         lake,
@@ -188,17 +220,16 @@ def finances_v0(
         ),
     ],
     can_subset=False,
+    partitions_def=ACCOUNT_PARTITIONS,
 )
 def finances_transactions(
     context: dg.AssetExecutionContext, config: FinanceRunConfig, spapi: SpApiResource, data: DataDirResource
 ) -> Iterator[dg.MaterializeResult]:
     lake, archive = _archive(data)
-    outcomes = []
-    balance_rows = 0
-    for account in spapi.accounts(kind="seller"):
-        if not account.reads_transactions:
-            continue
-        with spapi.client(account) as client:
+    run = run_accounts(context, spapi.all_accounts(), _reads_transactions)
+
+    def land(account: AccountConfig) -> tuple[tx.TransactionsOutcome, int]:
+        with spapi.client(account, on_wait=waiting_logger(context, account.id)) as client:
             now = amazon_now(client)
             outcome = tx.land_transactions(
                 client,
@@ -209,12 +240,17 @@ def finances_transactions(
                 lookback_days=config.lookback_days,
                 history_days=config.history_days,
             )
-            balance_rows += tx.land_balances(client, account, lake=lake, archive=archive, now=now)
+            balances = tx.land_balances(client, account, lake=lake, archive=archive, now=now)
         context.log.info(
             f"{account.id}: {outcome.transactions_seen} transactions read, {outcome.transactions_total} kept "
             f"({outcome.status_counts})"
         )
-        outcomes.append(outcome)
+        return outcome, balances
+
+    landed = [result for _, result in each_account(context, run, land)]
+    finish_accounts(context, run, TRANSACTIONS_KEYS)
+    outcomes = [outcome for outcome, _ in landed]
+    balance_rows = sum(balances for _, balances in landed)
     yield lake_materialization(
         lake,
         TRANSACTIONS,
@@ -222,6 +258,7 @@ def finances_transactions(
             "accounts": dg.MetadataValue.json([asdict(o) for o in outcomes]),
             "leaf_rows": sum(o.leaf_rows for o in outcomes),
             "lake_path": dg.MetadataValue.path(str(lake)),
+            **run.metadata(),
         },
     )
     yield lake_materialization(
@@ -247,20 +284,24 @@ def finances_transactions(
         ),
     ],
     can_subset=False,
+    partitions_def=ACCOUNT_PARTITIONS,
 )
 def finances_settlement_summaries(
     context: dg.AssetExecutionContext, spapi: SpApiResource, data: DataDirResource
 ) -> Iterator[dg.MaterializeResult]:
     lake, archive = _archive(data)
-    added = 0
-    for account in spapi.accounts(kind="seller"):
-        if not account.reads_transactions:
-            continue
+    run = run_accounts(context, spapi.all_accounts(), _reads_transactions)
+
+    def land(account: AccountConfig) -> int:
         settlement_ids = known_settlement_ids(lake, account.id)
-        with spapi.client(account) as client:
-            added += tx.land_settlement_summaries(client, account, settlement_ids, lake=lake, archive=archive)
+        with spapi.client(account, on_wait=waiting_logger(context, account.id)) as client:
+            added = tx.land_settlement_summaries(client, account, settlement_ids, lake=lake, archive=archive)
         context.log.info(f"{account.id}: {len(settlement_ids)} settlements known")
-    yield lake_materialization(lake, SETTLEMENT_SUMMARIES, {"summaries_added": added})
+        return added
+
+    added = sum(count for _, count in each_account(context, run, land))
+    finish_accounts(context, run, [SETTLEMENT_SUMMARIES, SETTLEMENT_SUMMARY_BREAKDOWNS])
+    yield lake_materialization(lake, SETTLEMENT_SUMMARIES, {"summaries_added": added, **run.metadata()})
     yield lake_materialization(lake, SETTLEMENT_SUMMARY_BREAKDOWNS, {"lake_path": str(lake)})
 
 
@@ -271,18 +312,25 @@ def finances_settlement_summaries(
     "latest run; partition account_id=<id>.",
     group_name=GROUP,
     kinds={"parquet"},
+    partitions_def=ACCOUNT_PARTITIONS,
 )
-def finances_expected_payouts(spapi: SpApiResource, data: DataDirResource) -> dg.MaterializeResult:
+def finances_expected_payouts(
+    context: dg.AssetExecutionContext, spapi: SpApiResource, data: DataDirResource
+) -> dg.MaterializeResult:
     lake, archive = _archive(data)
-    rows: dict[str, int] = {}
-    for account in spapi.accounts(kind="seller"):
-        if not account.reads_transactions:
-            continue
-        with spapi.client(account) as client:
-            written = tx.land_expected_payouts(client, account, lake=lake, archive=archive)
-        if written is not None:
-            rows[account.id] = written
-    return lake_materialization(lake, EXPECTED_PAYOUTS, {"rows_by_account": dg.MetadataValue.json(rows)})
+    run = run_accounts(context, spapi.all_accounts(), _reads_transactions)
+
+    def land(account: AccountConfig) -> int | None:
+        with spapi.client(account, on_wait=waiting_logger(context, account.id)) as client:
+            return tx.land_expected_payouts(client, account, lake=lake, archive=archive)
+
+    rows = {
+        account.id: written for account, written in each_account(context, run, land) if written is not None
+    }
+    finish_accounts(context, run, [EXPECTED_PAYOUTS])
+    return lake_materialization(
+        lake, EXPECTED_PAYOUTS, {"rows_by_account": dg.MetadataValue.json(rows), **run.metadata()}
+    )
 
 
 def known_settlement_ids(lake: Path, account_id: str) -> list[str]:

@@ -11,6 +11,10 @@ Either way the raw bytes are archived first (content-addressed), then parsed; a 
 Imported files land for `account_id` when the run config names one (it must be a seller account of the config,
 checked before anything is archived), else for the account their marketplaces point to
 (`orchestration/settlements/accounts.py`); `reattribute` moves a settlement already landed for another account.
+
+Partitioned by account (orchestration/account_partitions.py): from the SP-API, a run reads the seller accounts of
+its partitions; an import for `account_id` must be a run of that account's partition (`acorn import --account`),
+and an import that infers the account, or reattributes, is a run over every account's partition.
 """
 
 import json
@@ -24,11 +28,21 @@ import dagster as dg
 
 from expectations.runner import preload_in_background
 from lake.layout import writing
+from orchestration.account_partitions import (
+    ACCOUNT_PARTITIONS,
+    AccountsRun,
+    each_account,
+    finish_accounts,
+    run_accounts,
+    run_partition_keys,
+    waiting_logger,
+)
 from orchestration.lake_metadata import lake_materialization
 from orchestration.outcomes import CouldNotRun
 from orchestration.resources import DataDirResource, SpApiResource
 from orchestration.settlements.accounts import AccountDirectory, import_accounts
 from orchestration.settlements.landed import landed_documents
+from spapi.config import AccountConfig
 from spapi.errors import ConfigError
 from transforms.settlement import ImportOutcome, import_settlement_file
 
@@ -80,6 +94,7 @@ class SettlementSourceConfig(dg.Config):
         ),
     ],
     can_subset=False,
+    partitions_def=ACCOUNT_PARTITIONS,
 )
 def settlement_reports(
     context: dg.AssetExecutionContext,
@@ -91,10 +106,17 @@ def settlement_reports(
     # The lake checks after this step validate with GX; importing it meanwhile costs no wall time (landing
     # is DuckDB's work, outside the interpreter).
     preload_in_background()
+    run: AccountsRun | None = None
     if config.import_files:
         accounts = _import_accounts(spapi)
         if config.account_id is not None:
             accounts.check(config.account_id)  # UnknownAccount before any file is archived
+            partitions = run_partition_keys(context)
+            if partitions is not None and config.account_id not in partitions:
+                raise CouldNotRun(
+                    f"the files are imported for {config.account_id}, which is not among this run's partitions "
+                    f"({', '.join(partitions)}): run the import for partition {config.account_id}"
+                )
         elif config.reattribute:
             raise ValueError("reattribute needs account_id: the account the settlements move to")
         outcomes = [
@@ -108,7 +130,14 @@ def settlement_reports(
             for name in config.import_files
         ]
     else:
-        outcomes = list(_fetch_from_spapi(context, spapi, paths.root))
+        run = run_accounts(context, spapi.all_accounts(), lambda account: account.kind == "seller")
+        outcomes = [
+            outcome
+            for _, landed in each_account(
+                context, run, lambda account: list(_fetch_from_spapi(context, spapi, account, paths.root))
+            )
+            for outcome in landed
+        ]
 
     for outcome in outcomes:
         log = (
@@ -126,7 +155,10 @@ def settlement_reports(
         "rows_imported": sum(o.rows for o in outcomes if o.status == "imported"),
         "outcomes": dg.MetadataValue.json([o.to_json() for o in outcomes]),
         "lake_path": dg.MetadataValue.path(str(paths.lake)),
+        **(run.metadata() if run is not None else {}),
     }
+    if run is not None:
+        finish_accounts(context, run, [SETTLEMENT_LINES, SETTLEMENTS])
     yield lake_materialization(paths.lake, SETTLEMENT_LINES, summary)
     yield lake_materialization(
         paths.lake,
@@ -184,37 +216,36 @@ def _import_accounts(spapi: SpApiResource) -> AccountDirectory:
 
 
 def _fetch_from_spapi(
-    context: dg.AssetExecutionContext, spapi: SpApiResource, data_dir: Path
+    context: dg.AssetExecutionContext, spapi: SpApiResource, account: AccountConfig, data_dir: Path
 ) -> Iterator[ImportOutcome]:
     already = landed_documents(data_dir)
     created_since = spapi.now() - REPORT_RETENTION
     scratch = data_dir / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
-    for account in spapi.accounts(kind="seller"):
-        with spapi.client(account) as client:
-            for page in client.iter_reports(SETTLEMENT_REPORT_TYPES, created_since=created_since):
-                for report in page.items:
-                    document_id = report.get("reportDocumentId")
-                    source = f"spapi:{account.id}:report/{report['reportId']}"
-                    if not document_id or source in already:
-                        continue
-                    # (the writers lock: the clean-up of interrupted runs leaves this download alone)
-                    with writing(data_dir):
-                        downloaded = client.download_report_document(document_id, scratch)
-                        try:
-                            outcome = import_settlement_file(
-                                downloaded.path,
-                                data_dir=data_dir,
-                                account_id=account.id,
-                                origin=source,
-                                charset_hint=downloaded.charset,
-                                document_created_at=_parse_time(report.get("createdTime")),
-                                display_name=f"{account.id}/{report['reportId']}",
-                            )
-                        finally:
-                            downloaded.path.unlink(missing_ok=True)
-                    yield outcome
-        context.log.info(f"{account.id}: settlement reports checked")
+    with spapi.client(account, on_wait=waiting_logger(context, account.id)) as client:
+        for page in client.iter_reports(SETTLEMENT_REPORT_TYPES, created_since=created_since):
+            for report in page.items:
+                document_id = report.get("reportDocumentId")
+                source = f"spapi:{account.id}:report/{report['reportId']}"
+                if not document_id or source in already:
+                    continue
+                # (the writers lock: the clean-up of interrupted runs leaves this download alone)
+                with writing(data_dir):
+                    downloaded = client.download_report_document(document_id, scratch)
+                    try:
+                        outcome = import_settlement_file(
+                            downloaded.path,
+                            data_dir=data_dir,
+                            account_id=account.id,
+                            origin=source,
+                            charset_hint=downloaded.charset,
+                            document_created_at=_parse_time(report.get("createdTime")),
+                            display_name=f"{account.id}/{report['reportId']}",
+                        )
+                    finally:
+                        downloaded.path.unlink(missing_ok=True)
+                yield outcome
+    context.log.info(f"{account.id}: settlement reports checked")
 
 
 def _parse_time(value: object) -> datetime | None:

@@ -10,6 +10,7 @@ import json
 
 import dagster as dg
 
+from orchestration.account_partitions import partition_tags
 from orchestration.resources import DataDirResource
 
 SENSOR_NAME = "settlement_inbox_sensor"
@@ -40,7 +41,8 @@ def settlement_inbox_sensor(context: dg.SensorEvaluationContext, data: DataDirRe
             dg.RunRequest(
                 run_key=f"{path.name}:{fingerprint}",
                 run_config={"ops": {"settlement_reports": {"config": {"import_files": [str(path)]}}}},
-                tags={"acorn/source": "inbox"},
+                # The file's account is known once it is read: a run over every account's partition.
+                tags={"acorn/source": "inbox", **partition_tags()},
             )
         )
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))

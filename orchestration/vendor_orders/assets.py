@@ -6,10 +6,18 @@ from dataclasses import asdict
 
 import dagster as dg
 
+from orchestration.account_partitions import (
+    ACCOUNT_PARTITIONS,
+    each_account,
+    finish_accounts,
+    run_accounts,
+    waiting_logger,
+)
 from orchestration.clock import amazon_now
 from orchestration.lake_metadata import lake_materialization
 from orchestration.resources import DataDirResource, SpApiResource
 from orchestration.vendor_orders import invoices_landing, landing
+from spapi.config import AccountConfig
 from transforms.archive import RawArchive
 
 SPAPI_VENDOR_ORDERS = dg.AssetKey(["spapi", "vendor_orders_v1"])
@@ -18,6 +26,11 @@ VENDOR_PO_ITEMS = dg.AssetKey(["lake", landing.ITEMS])
 VENDOR_PO_ITEM_STATUS = dg.AssetKey(["lake", landing.ITEM_STATUS])
 
 GROUP = "vendor_orders"
+
+
+def _vendor(account: AccountConfig) -> bool:
+    return account.kind == "vendor"
+
 
 spapi_vendor_orders = dg.AssetSpec(
     SPAPI_VENDOR_ORDERS,
@@ -59,15 +72,17 @@ def _spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
         ),
     ],
     can_subset=False,
+    partitions_def=ACCOUNT_PARTITIONS,
 )
 def vendor_purchase_orders(
     context: dg.AssetExecutionContext, config: VendorRunConfig, spapi: SpApiResource, data: DataDirResource
 ) -> Iterator[dg.MaterializeResult]:
     paths = data.paths()
     archive = RawArchive(paths.raw)
-    outcomes = []
-    for account in spapi.accounts(kind="vendor"):
-        with spapi.client(account) as client:
+    run = run_accounts(context, spapi.all_accounts(), _vendor)
+
+    def land(account: AccountConfig) -> landing.VendorOutcome:
+        with spapi.client(account, on_wait=waiting_logger(context, account.id)) as client:
             outcome = landing.land_vendor_orders(
                 client,
                 account,
@@ -79,7 +94,10 @@ def vendor_purchase_orders(
         context.log.info(
             f"{account.id}: {outcome.orders_read} POs and {outcome.statuses_read} item statuses read"
         )
-        outcomes.append(outcome)
+        return outcome
+
+    outcomes = [outcome for _, outcome in each_account(context, run, land)]
+    finish_accounts(context, run, [VENDOR_PO_HEADERS, VENDOR_PO_ITEMS, VENDOR_PO_ITEM_STATUS])
     yield lake_materialization(
         paths.lake,
         VENDOR_PO_HEADERS,
@@ -87,6 +105,7 @@ def vendor_purchase_orders(
             "accounts": dg.MetadataValue.json([asdict(o) for o in outcomes]),
             "orders_read": sum(o.orders_read for o in outcomes),
             "lake_path": dg.MetadataValue.path(str(paths.lake)),
+            **run.metadata(),
         },
     )
     yield lake_materialization(paths.lake, VENDOR_PO_ITEMS, {"lake_path": str(paths.lake)})
@@ -140,15 +159,17 @@ def _invoice_spec(key: dg.AssetKey, description: str) -> dg.AssetSpec:
         ),
     ],
     can_subset=False,
+    partitions_def=ACCOUNT_PARTITIONS,
 )
 def vendor_invoices(
     context: dg.AssetExecutionContext, config: VendorRunConfig, spapi: SpApiResource, data: DataDirResource
 ) -> Iterator[dg.MaterializeResult]:
     paths = data.paths()
     archive = RawArchive(paths.raw)
-    outcomes = []
-    for account in spapi.accounts(kind="vendor"):
-        with spapi.client(account) as client:
+    run = run_accounts(context, spapi.all_accounts(), _vendor)
+
+    def land(account: AccountConfig) -> invoices_landing.InvoiceOutcome:
+        with spapi.client(account, on_wait=waiting_logger(context, account.id)) as client:
             outcome = invoices_landing.land_vendor_invoices(
                 client,
                 account,
@@ -170,13 +191,21 @@ def vendor_invoices(
             f"{account.id}: {outcome.headers_read} invoice headers read, {outcome.invoices_changed} new or "
             f"changed, {outcome.lines_read} lines"
         )
-        outcomes.append(outcome)
+        return outcome
+
+    outcomes = [outcome for _, outcome in each_account(context, run, land)]
+    finish_accounts(
+        context,
+        run,
+        [VENDOR_INVOICES, VENDOR_INVOICE_LINES, VENDOR_INVOICE_STATUS_HISTORY, VENDOR_SHIPMENT_ITEMS],
+    )
     yield lake_materialization(
         paths.lake,
         VENDOR_INVOICES,
         {
             "accounts": dg.MetadataValue.json([asdict(o) for o in outcomes]),
             "invoices_changed": sum(o.invoices_changed for o in outcomes),
+            **run.metadata(),
         },
     )
     yield lake_materialization(

@@ -29,7 +29,8 @@ def test_definitions_validate() -> None:
 
 
 def definitions_snapshot(defs: dg.Definitions) -> dict[str, Any]:
-    """The names the code location exposes, sorted: asset keys, asset checks, jobs, schedules, sensors."""
+    """The names the code location exposes, sorted: asset keys, asset checks, jobs, schedules, sensors, and
+    which assets are partitioned."""
     graph = defs.resolve_asset_graph()
     repository = defs.get_repository_def()
     return {
@@ -43,6 +44,11 @@ def definitions_snapshot(defs: dg.Definitions) -> dict[str, Any]:
             for schedule in sorted(repository.schedule_defs, key=lambda schedule: schedule.name)
         },
         "sensors": sorted(sensor.name for sensor in repository.sensor_defs),
+        # The assets partitioned by account (orchestration/account_partitions.py): one account's run, re-run or
+        # backfill touches no other's data.
+        "partitioned_by_account": sorted(
+            key.to_user_string() for key in graph.get_all_asset_keys() if graph.get(key).is_partitioned
+        ),
     }
 
 

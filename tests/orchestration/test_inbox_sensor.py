@@ -41,7 +41,13 @@ def test_each_dropped_file_is_requested_once_and_again_when_it_changes(tmp_path:
     first = _tick(tmp_path, None)
     assert _files(first) == ["a.txt", "b.txt"]
     requests = first.run_requests or []
-    assert all(request.tags == {"acorn/source": "inbox"} for request in requests)
+    # A file's account is known once it is read: each import is a run over every account's partition.
+    every_account = {
+        "acorn/source": "inbox",
+        "dagster/asset_partition_range_start": "demo-na",
+        "dagster/asset_partition_range_end": "demo-vendor",
+    }
+    assert all(request.tags == every_account for request in requests)
     assert len({request.run_key for request in requests}) == 2
     assert set(json.loads(first.cursor or "{}")) == {"a.txt", "b.txt"}
 
