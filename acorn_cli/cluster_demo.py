@@ -434,6 +434,17 @@ class ClusterOutcome:
         return 0 if self.identical else 1
 
 
+def secret_leaks(work: Path, secret: str) -> list[str]:
+    """Every file under `work` (data dirs, Dagster homes, logs) holding the object store's secret key: it must stay
+    in the processes' environments."""
+    needle = secret.encode()
+    return [
+        f"the object store's secret key is written in {path}"
+        for path in sorted(work.rglob("*"))
+        if path.is_file() and not path.is_symlink() and needle in path.read_bytes()
+    ]
+
+
 def run_cluster_demo(
     *,
     accounts: int,
@@ -516,6 +527,7 @@ def run_cluster_demo(
                 differences = [f"the cluster's DuckLake warehouse cannot be read: {error}"]
         rows = table_rows(embedded_warehouse) if embedded_warehouse.exists() else {}
         store_counts, store_problems = check_object_store(cluster_env)
+        store_problems += secret_leaks(work, store.secret_key)
     return ClusterOutcome(
         cluster_result,
         embedded_result,
