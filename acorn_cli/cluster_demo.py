@@ -3,15 +3,22 @@
 What it does (README "Scale-out"), every part real and on this machine:
 1. writes an accounts config of N simulated sellers alternating between na and eu (the bundled simulator
    generates each one's history: `[simulator] simulated_sellers`);
-2. creates a fresh PostgreSQL database for the Dagster instance and empties one Redis database for the broker;
+2. starts moto's S3 server on loopback (the object store), creates two fresh PostgreSQL databases (the Dagster
+   instance and the warehouse's DuckLake catalog) and empties one Redis database for the broker;
 3. starts W Celery worker processes (`acorn worker`), runs `acorn run` with ACORN_EXECUTOR=celery (extraction,
-   landing, the warehouse build and every check), then stops the workers;
-4. runs the same accounts in the embedded mode (in process, SQLite instance) in another data dir;
-5. compares the two warehouses table by table, row for row (as multisets: a row counted twice is a difference),
-   money columns exactly (DECIMAL, compared as stored).
+   landing, the warehouse build and every check), then stops the workers: the warehouse is built as a DuckLake
+   catalog (ACORN_WAREHOUSE_CATALOG_URL) with its Parquet on the object store (ACORN_OBJECT_STORE_URL s3://...),
+   and every raw object the workers archive is copied there too (transforms/archive.py);
+4. runs the same accounts in the embedded mode (in process, SQLite instance, the warehouse file) in another data
+   dir;
+5. compares the DuckLake warehouse's last published build with the embedded warehouse file table by table, row for
+   row (as multisets: a row counted twice is a difference), money columns exactly (DECIMAL, compared as stored),
+   and checks the raw archive's copy on the object store against the workers' local archive (every manifest row,
+   every object downloaded and hashed).
 It prints the time of each mode and the steps each worker executed, and exits 0 only when the warehouses are
-identical and both runs ended alike (the simulated accounts carry the demo's deliberate anomalies, so both end
-with the same failed checks, exit 1); 1 when they differ; 3 when a part could not be started.
+identical, the archive's copy is complete and both runs ended alike (the simulated accounts carry the demo's
+deliberate anomalies, so both end with the same failed checks, exit 1); 1 when they differ; 3 when a part could
+not be started.
 
 `--kill-worker-at STEP` SIGKILLs the worker executing the first step whose key contains STEP, interrupts that
 run (the run cannot finish without the step), starts a replacement worker and runs the job again: the re-run must
@@ -36,10 +43,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from acorn_cli.loopback_s3 import LoopbackS3Unavailable, loopback_s3
 from orchestration.outcomes import ExitCode
 
 ADMIN_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379"
+# The loopback object store's bucket and the prefix the cluster's data go under (warehouse/ and raw/).
+BUCKET = "acorn-cluster"
+STORE_PREFIX = "cluster"
 ACORN = Path(sys.executable).with_name("acorn")
 # Schemas of the warehouse whose tables are compared (everything dbt builds that analysts read or marts use).
 COMPARED_SCHEMAS = ("staging", "intermediate", "marts")
@@ -88,7 +99,8 @@ def accounts_config(accounts: int, *, seed: int = 7, time_scale: float = 60) -> 
 
 @contextlib.contextmanager
 def fresh_postgres_database(admin_url: str = ADMIN_POSTGRES_URL) -> Iterator[str]:
-    """A new database on the server of `admin_url` for this run's Dagster instance; dropped afterwards."""
+    """A new database on the server of `admin_url` for this run (the Dagster instance, the warehouse's catalog);
+    dropped afterwards."""
     import psycopg2
 
     name = f"acorn_cluster_{uuid.uuid4().hex[:12]}"
@@ -96,7 +108,7 @@ def fresh_postgres_database(admin_url: str = ADMIN_POSTGRES_URL) -> Iterator[str
         admin = psycopg2.connect(admin_url, connect_timeout=5)
     except psycopg2.OperationalError as error:
         raise CouldNotStart(
-            f"PostgreSQL for the Dagster instance cannot be reached: {error}".strip()
+            f"PostgreSQL for the Dagster instance and the catalog cannot be reached: {error}".strip()
         ) from None
     admin.autocommit = True
     with admin.cursor() as cursor:
@@ -274,25 +286,29 @@ def running_step_worker(postgres_url: str, step_fragment: str) -> tuple[str, str
     return None
 
 
-def compare_warehouses(left: Path, right: Path) -> list[str]:
-    """Every difference between two warehouse files: tables only one has, and per table the rows one has more
-    often than the other (EXCEPT ALL both ways: a duplicated row is a difference). Empty when identical."""
-    import duckdb
+def compare_warehouses(cluster_env: Mapping[str, str], embedded: Path) -> list[str]:
+    """Every difference between the DuckLake warehouse `cluster_env` configures (its last published build) and the
+    embedded warehouse file: tables only one has, and per table the rows one has more often than the other
+    (EXCEPT ALL both ways: a duplicated row is a difference). Empty when identical."""
+    from orchestration.warehouse_catalog import ALIAS, configured_warehouse, ducklake_connection
 
+    catalog = configured_warehouse(env=cluster_env)
+    if catalog is None:
+        return ["the cluster's environment configures no DuckLake warehouse"]
+    left = ALIAS
     differences: list[str] = []
-    with contextlib.closing(duckdb.connect()) as connection:
-        connection.execute(f"attach '{left}' as l (read_only)")
-        connection.execute(f"attach '{right}' as r (read_only)")
+    with ducklake_connection(catalog, published=True) as connection:
+        connection.execute(f"attach '{embedded}' as r (read_only)")
 
-        def tables(catalog: str) -> set[str]:
+        def tables(database: str) -> set[str]:
             rows = connection.execute(
                 "select table_schema || '.' || table_name from information_schema.tables "
                 "where table_catalog = ? and table_schema in ? and table_type = 'BASE TABLE'",
-                [catalog, list(COMPARED_SCHEMAS)],
+                [database, list(COMPARED_SCHEMAS)],
             ).fetchall()
             return {row[0] for row in rows}
 
-        left_tables, right_tables = tables("l"), tables("r")
+        left_tables, right_tables = tables(left), tables("r")
         differences += [
             f"{name}: only in the cluster's warehouse" for name in sorted(left_tables - right_tables)
         ]
@@ -304,18 +320,18 @@ def compare_warehouses(left: Path, right: Path) -> list[str]:
             columns = ", ".join(
                 f'"{row[0]}"'
                 for row in connection.execute(
-                    "select column_name from information_schema.columns where table_catalog = 'l' "
+                    "select column_name from information_schema.columns where table_catalog = ? "
                     "and table_schema = ? and table_name = ? order by ordinal_position",
-                    [schema, table],
+                    [left, schema, table],
                 ).fetchall()
                 if row[0] not in RUN_IDENTITY_COLUMNS
             )
             counts = connection.execute(
-                f"select (select count(*) from l.{name}), (select count(*) from r.{name}), "
-                f"(select count(*) from (select {columns} from l.{name} except all "
+                f"select (select count(*) from {left}.{name}), (select count(*) from r.{name}), "
+                f"(select count(*) from (select {columns} from {left}.{name} except all "
                 f"select {columns} from r.{name})), "
                 f"(select count(*) from (select {columns} from r.{name} except all "
-                f"select {columns} from l.{name}))"
+                f"select {columns} from {left}.{name}))"
             ).fetchone()
             assert counts is not None
             rows_left, rows_right, only_left, only_right = counts
@@ -324,7 +340,36 @@ def compare_warehouses(left: Path, right: Path) -> list[str]:
                     f"{name}: {rows_left} rows in the cluster's warehouse, {rows_right} in the embedded one; "
                     f"{only_left} only in the cluster's, {only_right} only in the embedded one"
                 )
+        if not left_tables:
+            differences.append("the cluster's DuckLake warehouse has no table")
     return differences
+
+
+def check_object_store(cluster_env: Mapping[str, str]) -> tuple[dict[str, int], list[str]]:
+    """The object store's part of the cluster run: how many raw objects, manifest rows and warehouse files it
+    holds, and what its copy of the raw archive lacks of the workers' local one (every object hashed)."""
+    from transforms.archive import ObjectStoreCopy, RawArchive
+
+    store = ObjectStoreCopy.from_env(cluster_env)
+    if store is None:
+        return {}, ["the cluster's environment configures no object store"]
+    archive = RawArchive(Path(cluster_env["ACORN_DATA_DIR"]) / "raw", store)
+    problems = store.verify(archive)
+    local = {row["sha256"] for row in archive.manifest()}
+    if not local:
+        problems.append("the workers archived no raw object")
+    from pyarrow import fs
+
+    warehouse = store.base.removesuffix("/raw") + "/warehouse"
+    infos = store.filesystem.get_file_info(fs.FileSelector(warehouse, recursive=True, allow_not_found=True))
+    counts = {
+        "raw objects": len(store.object_keys()),
+        "manifest rows": len(store.rows()),
+        "warehouse files": sum(1 for info in infos if info.type == fs.FileType.File),
+    }
+    if not counts["warehouse files"]:
+        problems.append(f"no warehouse file under s3://{warehouse}/")
+    return counts, problems
 
 
 def table_rows(warehouse: Path) -> dict[str, int]:
@@ -368,10 +413,16 @@ class ClusterOutcome:
     rows: dict[str, int]
     interrupted: ModeResult | None = None
     killed: str | None = None
+    store_counts: dict[str, int] = field(default_factory=dict)
+    store_problems: list[str] = field(default_factory=list)
 
     @property
     def identical(self) -> bool:
-        return not self.differences and self.cluster.exit_code == self.embedded.exit_code
+        return (
+            not self.differences
+            and not self.store_problems
+            and self.cluster.exit_code == self.embedded.exit_code
+        )
 
     @property
     def exit_code(self) -> int:
@@ -381,6 +432,17 @@ class ClusterOutcome:
         ):
             return int(ExitCode.COULD_NOT_RUN)
         return 0 if self.identical else 1
+
+
+def secret_leaks(work: Path, secret: str) -> list[str]:
+    """Every file under `work` (data dirs, Dagster homes, logs) holding the object store's secret key: it must stay
+    in the processes' environments."""
+    needle = secret.encode()
+    return [
+        f"the object store's secret key is written in {path}"
+        for path in sorted(work.rglob("*"))
+        if path.is_file() and not path.is_symlink() and needle in path.read_bytes()
+    ]
 
 
 def run_cluster_demo(
@@ -403,54 +465,79 @@ def run_cluster_demo(
     broker = f"{REDIS_URL}/{redis_db}"
     empty_redis_database(broker)
 
-    with fresh_postgres_database(admin_postgres_url) as postgres_url:
+    with contextlib.ExitStack() as stack:
+        try:
+            # The secret key is this run's own (moto accepts any): it stays in the processes' environments.
+            store = stack.enter_context(loopback_s3(BUCKET, f"sk-{uuid.uuid4().hex}"))
+        except LoopbackS3Unavailable as error:
+            raise CouldNotStart(str(error)) from None
+        instance_url = stack.enter_context(fresh_postgres_database(admin_postgres_url))
+        catalog_url = stack.enter_context(fresh_postgres_database(admin_postgres_url))
         cluster_env = {
             **base_env(work, config, day),
             "DAGSTER_HOME": str(work / "cluster-home"),
             "ACORN_DATA_DIR": str(work / "cluster-data"),
             "ACORN_EXECUTOR": "celery",
             "ACORN_CELERY_BROKER_URL": broker,
-            "ACORN_DAGSTER_POSTGRES_URL": postgres_url,
+            "ACORN_DAGSTER_POSTGRES_URL": instance_url,
+            "ACORN_WAREHOUSE_CATALOG_URL": catalog_url,
+            **store.env(STORE_PREFIX),
         }
         Path(cluster_env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
         cluster = Cluster(cluster_env, logs)
         interrupted: ModeResult | None = None
         killed: str | None = None
         try:
-            say(f"cluster: starting {workers} Celery workers (broker {broker}, instance on PostgreSQL)")
+            say(
+                f"cluster: starting {workers} Celery workers (broker {broker}, instance and DuckLake catalog on "
+                f"PostgreSQL, object store s3://{BUCKET}/{STORE_PREFIX} at {store.endpoint_url})"
+            )
             cluster.start(workers)
             if kill_worker_at:
                 interrupted, killed = _interrupted_run(
-                    cluster, cluster_env, postgres_url, kill_worker_at, logs, say
+                    cluster, cluster_env, instance_url, kill_worker_at, logs, say
                 )
                 cluster.start(1)  # the replacement of the killed worker
             say(f"cluster: acorn run for {accounts} accounts on {len(cluster.workers)} workers")
             code, report, seconds = _run_acorn(cluster_env, logs / "cluster-run.log")
             cluster_result = ModeResult(
-                "celery", code, seconds, report, steps_by_worker(postgres_url, report.get("run_id"))
+                "celery", code, seconds, report, steps_by_worker(instance_url, report.get("run_id"))
             )
         finally:
             cluster.stop()
         empty_redis_database(broker)
 
-    say(f"embedded: acorn run for {accounts} accounts in process")
-    embedded_env = {
-        **base_env(work, config, day),
-        "DAGSTER_HOME": str(work / "embedded-home"),
-        "ACORN_DATA_DIR": str(work / "embedded-data"),
-    }
-    Path(embedded_env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-    code, report, seconds = _run_acorn(embedded_env, logs / "embedded-run.log")
-    embedded_result = ModeResult("in_process", code, seconds, report)
+        say(f"embedded: acorn run for {accounts} accounts in process")
+        embedded_env = {
+            **base_env(work, config, day),
+            "DAGSTER_HOME": str(work / "embedded-home"),
+            "ACORN_DATA_DIR": str(work / "embedded-data"),
+        }
+        Path(embedded_env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+        code, report, seconds = _run_acorn(embedded_env, logs / "embedded-run.log")
+        embedded_result = ModeResult("in_process", code, seconds, report)
 
-    cluster_warehouse = Path(cluster_env["ACORN_DATA_DIR"]) / "warehouse.duckdb"
-    embedded_warehouse = Path(embedded_env["ACORN_DATA_DIR"]) / "warehouse.duckdb"
-    missing = [str(p) for p in (cluster_warehouse, embedded_warehouse) if not p.exists()]
-    differences = [f"no warehouse at {p}" for p in missing] or compare_warehouses(
-        cluster_warehouse, embedded_warehouse
+        embedded_warehouse = Path(embedded_env["ACORN_DATA_DIR"]) / "warehouse.duckdb"
+        if not embedded_warehouse.exists():
+            differences = [f"no warehouse at {embedded_warehouse}"]
+        else:
+            try:
+                differences = compare_warehouses(cluster_env, embedded_warehouse)
+            except Exception as error:  # no published build, an unreadable catalog: a difference, shown
+                differences = [f"the cluster's DuckLake warehouse cannot be read: {error}"]
+        rows = table_rows(embedded_warehouse) if embedded_warehouse.exists() else {}
+        store_counts, store_problems = check_object_store(cluster_env)
+        store_problems += secret_leaks(work, store.secret_key)
+    return ClusterOutcome(
+        cluster_result,
+        embedded_result,
+        differences,
+        rows,
+        interrupted,
+        killed,
+        store_counts,
+        store_problems,
     )
-    rows = {} if missing else table_rows(embedded_warehouse)
-    return ClusterOutcome(cluster_result, embedded_result, differences, rows, interrupted, killed)
 
 
 def _interrupted_run(
@@ -514,12 +601,22 @@ def print_outcome(outcome: ClusterOutcome, accounts: int, workers: int) -> None:
     print(
         "marts rows: " + ", ".join(f"{name.split('.')[-1]}={count}" for name, count in outcome.rows.items())
     )
+    print(
+        "object store: "
+        + (", ".join(f"{count} {name}" for name, count in outcome.store_counts.items()) or "nothing read")
+    )
     if outcome.identical:
-        print("warehouses: identical (every staging, intermediate and marts table, row for row)")
+        print(
+            "warehouses: identical (the DuckLake catalog's published build and the embedded file: every staging, "
+            "intermediate and marts table, row for row); the raw archive's copy on the object store is complete "
+            "(every object hashed)"
+        )
     else:
         print("warehouses: DIFFERENT")
         for line in outcome.differences:
             print(f"  - {line}")
+        for line in outcome.store_problems:
+            print(f"  - object store: {line}")
         if cluster.exit_code != embedded.exit_code:
             print(f"  - exit codes differ: celery {cluster.exit_code}, embedded {embedded.exit_code}")
     for mode in (cluster, embedded):

@@ -15,6 +15,24 @@ Layout under the root (`<data>/raw`):
 
 Settlement reports are kept by Amazon for 90 days only, so this archive can be a seller's only copy: nothing
 here deletes or rewrites an object.
+
+Scale-out (README "Scale-out"): when `ACORN_OBJECT_STORE_URL` is an `s3://bucket/prefix` URL, every object is
+also kept on that S3-compatible store (`ACORN_S3_ENDPOINT_URL` for one other than AWS's; credentials from the
+standard `AWS_*` variables, never logged), by `ObjectStoreCopy`. The local archive stays the source of truth (the
+parsers read its files, and its manifest is what `describe` answers); the store holds a verified copy that no
+host's disk loss takes away:
+
+- `<prefix>/raw/objects/<sha[:2]>/<sha>`: the bytes, once per sha256 (a key that exists with the right size is
+  not written again). An upload goes to `<prefix>/raw/.tmp/<uuid>` first, its size is checked, then it is
+  copied server-side to its key and the temporary key deleted: a key under `objects/` is only ever a complete
+  object, whatever kills the writer (an exception mid-stream would otherwise complete a partial object).
+- `<prefix>/raw/manifest/<sha>/<row>.json`: one small object per manifest row, written once, after the bytes
+  (`archived.json` for the row that archived it, `reattributed-<time>.json` for each re-attribution), the same
+  way. Keys are never rewritten and no object holds two writers' rows, so any number of writers on any number
+  of hosts cannot corrupt the manifest; a row present means its bytes are there too.
+- The bytes are sent before anything is parsed from them: `put_bytes` (API pages) before it returns, and
+  `stage_file` (settlement files) before the import parses the staged copy. A writer that dies after the local
+  commit and before the copy is caught up by the next archiving of the same bytes, or by `copy_missing`.
 """
 
 from __future__ import annotations
@@ -27,12 +45,17 @@ import json
 import os
 import tempfile
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from pyarrow import fs as pyarrow_fs
 
 from lake.layout import writing
 from transforms import crash_points
@@ -73,10 +96,14 @@ class StagedObject:
 
 
 class RawArchive:
-    def __init__(self, root: Path) -> None:
+    """The archive under `root`; with `store` (default: the one ACORN_OBJECT_STORE_URL configures, None in the
+    embedded mode) every object and manifest row is copied there too."""
+
+    def __init__(self, root: Path, store: ObjectStoreCopy | bool | None = True) -> None:
         self.root = Path(root)
         self.objects = self.root / "objects"
         self.manifest_path = self.root / "manifest.jsonl"
+        self.store: ObjectStoreCopy | None = ObjectStoreCopy.from_env() if store is True else (store or None)
 
     def path_for(self, sha256: str) -> Path:
         return self.objects / sha256[:2] / sha256
@@ -120,6 +147,12 @@ class RawArchive:
             raise
         finally:
             os.close(fd)
+        if self.store is not None:
+            try:
+                self.store.put_object(sha, tmp, size)  # before anything is parsed from it
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
         return StagedObject(tmp, sha, size)
 
     def commit(
@@ -194,7 +227,21 @@ class RawArchive:
                 "reattributed_at": datetime.now(UTC).isoformat(timespec="microseconds"),
             }
             _append_row(manifest, row)
+        if self.store is not None:
+            self.store.put_row(row)
         return True
+
+    def copy_missing(self) -> int:
+        """Copy to the object store every object and manifest row it lacks (after a writer died between the local
+        commit and the copy, or for an archive made before the store was configured); the number of rows copied.
+        Idempotent."""
+        if self.store is None:
+            return 0
+        copied = 0
+        for row in self.manifest():
+            if self.store.keep(self.path_for(row["sha256"]), row):
+                copied += 1
+        return copied
 
     def _commit(
         self, tmp: Path, sha: str, size: int, *, kind: str, source: str, meta: Mapping[str, str] | None
@@ -214,14 +261,22 @@ class RawArchive:
         with self._manifest_lock() as manifest:
             if target.exists():
                 tmp.unlink(missing_ok=True)
-                if not _manifest_has(manifest, sha):
+                first = _first_row(manifest, sha)
+                if first is None:
                     _append_row(manifest, row)
-                return ArchivedObject(sha, target, size, is_new=False)
-            os.replace(tmp, target)
-            with contextlib.suppress(OSError):
-                os.chmod(target, 0o444)  # a reminder, not a guarantee: archived bytes are never rewritten
-            _append_row(manifest, row)
-        return ArchivedObject(sha, target, size, is_new=True)
+                    first = row
+                archived = ArchivedObject(sha, target, size, is_new=False)
+            else:
+                os.replace(tmp, target)
+                with contextlib.suppress(OSError):
+                    os.chmod(target, 0o444)  # a reminder, not a guarantee: archived bytes are never rewritten
+                _append_row(manifest, row)
+                first = row
+                archived = ArchivedObject(sha, target, size, is_new=True)
+        if self.store is not None:
+            # Outside the lock: uploads from many writers go side by side; the row after the bytes.
+            self.store.keep(target, first)
+        return archived
 
     @contextlib.contextmanager
     def _manifest_lock(self) -> Iterator[IO[bytes]]:
@@ -237,10 +292,17 @@ class RawArchive:
                 fcntl.flock(manifest.fileno(), fcntl.LOCK_UN)
 
 
-def _manifest_has(manifest: IO[bytes], sha: str) -> bool:
+def _first_row(manifest: IO[bytes], sha: str) -> dict | None:
+    """The first complete manifest row of `sha` (the one that archived it), or None."""
     needle = f'"sha256": "{sha}"'.encode()
     manifest.seek(0)
-    return any(raw.endswith(b"\n") and needle in raw for raw in manifest)
+    for raw in manifest:
+        if raw.endswith(b"\n") and needle in raw:
+            with contextlib.suppress(ValueError):
+                row = json.loads(raw)
+                if isinstance(row, dict) and row.get("sha256") == sha:
+                    return row
+    return None
 
 
 def _append_row(manifest: IO[bytes], row: dict) -> None:
@@ -324,3 +386,194 @@ def _drop_cached(fd: int, offset: int, length: int) -> None:
     if fadvise is not None:
         with contextlib.suppress(OSError):
             fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
+
+
+OBJECT_STORE_URL_VAR = "ACORN_OBJECT_STORE_URL"
+S3_ENDPOINT_VAR = "ACORN_S3_ENDPOINT_URL"
+# The first manifest row of an object (the one that archived it); re-attributions follow it, by key order.
+ARCHIVED_ROW = "archived"
+UPLOAD_CHUNK = 8 << 20
+
+
+class ArchiveCopyError(RuntimeError):
+    """The object store refused or lost an upload; the message names the key, never a credential."""
+
+
+class ObjectStoreCopy:
+    """The raw archive's copy on S3-compatible object storage (see the module's docstring): objects by sha256 and
+    one write-once object per manifest row, under `s3://<bucket>/<prefix>/raw/`."""
+
+    def __init__(
+        self, filesystem: pyarrow_fs.FileSystem, base: str, *, secrets: tuple[str, ...] = ()
+    ) -> None:
+        self.filesystem = filesystem
+        self.base = base.strip("/")  # bucket/prefix/raw
+        self._secrets = tuple(secret for secret in secrets if len(secret) >= 3)
+
+    @property
+    def url(self) -> str:
+        return f"s3://{self.base}/"
+
+    def __repr__(self) -> str:
+        return f"ObjectStoreCopy({self.url})"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ObjectStoreCopy | None:
+        """The copy `ACORN_OBJECT_STORE_URL` configures when it is an s3:// URL; None otherwise (embedded, or a
+        folder: the local archive is then the only one)."""
+        env = os.environ if env is None else env
+        url = (env.get(OBJECT_STORE_URL_VAR) or "").strip()
+        if not url.startswith("s3://"):
+            return None
+        parts = urlsplit(url)
+        if not parts.netloc:
+            raise ArchiveCopyError(f"{OBJECT_STORE_URL_VAR} names no bucket: {url!r} (s3://bucket/prefix)")
+        from pyarrow import fs
+
+        options: dict[str, Any] = {}
+        endpoint = (env.get(S3_ENDPOINT_VAR) or "").strip()
+        if endpoint:
+            split = urlsplit(endpoint)
+            options["endpoint_override"] = split.netloc + split.path.rstrip("/")
+            options["scheme"] = split.scheme or "https"
+            options["force_virtual_addressing"] = False
+        key, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
+        token = env.get("AWS_SESSION_TOKEN")
+        if key and secret:  # else pyarrow's default chain (instance profile, ~/.aws)
+            options.update(access_key=key, secret_key=secret, session_token=token or None)
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+        if region:
+            options["region"] = region
+        base = parts.netloc + "/" + parts.path.strip("/")
+        return cls(
+            fs.S3FileSystem(**options),
+            base.rstrip("/") + "/raw",
+            secrets=tuple(value for value in (key, secret, token) if value),
+        )
+
+    def object_key(self, sha256: str) -> str:
+        return f"{self.base}/objects/{sha256[:2]}/{sha256}"
+
+    def row_key(self, row: Mapping[str, Any]) -> str:
+        reattributed = row.get("reattributed_at")
+        name = f"reattributed-{reattributed}" if reattributed else ARCHIVED_ROW
+        return f"{self.base}/manifest/{row['sha256']}/{name}.json"
+
+    def size_of(self, key: str) -> int | None:
+        """The size of the object at `key`, None when there is none."""
+        from pyarrow import fs
+
+        info = self._call(self.filesystem.get_file_info, key)
+        return info.size if info.type == fs.FileType.File else None
+
+    def keep(self, path: Path, row: Mapping[str, Any]) -> bool:
+        """Make sure the store has the object at local `path` and its manifest `row`; whether anything was sent.
+        The row's presence stands for both (it is written after the bytes), so an object already kept costs one
+        metadata request."""
+        if self.size_of(self.row_key(row)) is not None:
+            return False
+        self.put_object(str(row["sha256"]), path, int(row["size"]))
+        self.put_row(row)
+        return True
+
+    def put_object(self, sha256: str, path: Path, size: int) -> bool:
+        """Upload the bytes at `path` under their sha256 unless a complete object is there; whether sent."""
+        key = self.object_key(sha256)
+        if self.size_of(key) == size:
+            return False
+
+        def chunks() -> Iterator[bytes]:
+            with open(path, "rb") as stream:
+                sent = 0
+                while chunk := stream.read(UPLOAD_CHUNK):
+                    yield chunk
+                    sent += len(chunk)
+                    crash_points.pause_at("archive-upload", key=key, sent=sent)  # test hook
+
+        self._publish(key, chunks(), size)
+        return True
+
+    def put_row(self, row: Mapping[str, Any]) -> bool:
+        """Write one manifest row as its own object (write-once: an existing key is left as it is)."""
+        key = self.row_key(row)
+        if self.size_of(key) is not None:
+            return False
+        data = json.dumps(dict(row), sort_keys=True).encode()
+        self._publish(key, iter([data]), len(data))
+        return True
+
+    def rows(self) -> list[dict]:
+        """Every manifest row in the store, by key (per object: the archiving row, then re-attributions)."""
+        from pyarrow import fs
+
+        selector = fs.FileSelector(f"{self.base}/manifest", recursive=True, allow_not_found=True)
+        infos = self._call(self.filesystem.get_file_info, selector)
+        keys = sorted(info.path for info in infos if info.type == fs.FileType.File)
+        return [json.loads(self.read(key)) for key in keys]
+
+    def object_keys(self) -> list[str]:
+        from pyarrow import fs
+
+        selector = fs.FileSelector(f"{self.base}/objects", recursive=True, allow_not_found=True)
+        infos = self._call(self.filesystem.get_file_info, selector)
+        return sorted(info.path for info in infos if info.type == fs.FileType.File)
+
+    def read(self, key: str) -> bytes:
+        with self._call(self.filesystem.open_input_stream, key) as stream:
+            return bytes(stream.read())
+
+    def verify(self, archive: RawArchive) -> list[str]:
+        """What the store's copy lacks of `archive` (empty when complete): every local manifest row has its row
+        object in the store, and every object is there with the same size and the same sha256 (downloaded and
+        hashed)."""
+        problems: list[str] = []
+        stored_rows = {self.row_key(row): row for row in self.rows()}
+        seen: set[str] = set()
+        for row in archive.manifest():
+            key = self.row_key(row)
+            stored = stored_rows.get(key)
+            # Another host may have archived the same bytes first: its row (another source and time) is the
+            # store's archiving row, so the row must be there and name the same bytes.
+            if stored is None or (stored["sha256"], stored["size"]) != (row["sha256"], row["size"]):
+                problems.append(f"manifest row {key} missing or naming other bytes")
+            sha = row["sha256"]
+            if sha in seen:
+                continue
+            seen.add(sha)
+            object_key = self.object_key(sha)
+            if self.size_of(object_key) != row["size"]:
+                problems.append(f"object {object_key} missing or of another size")
+                continue
+            digest = hashlib.sha256()
+            with self._call(self.filesystem.open_input_stream, object_key) as stream:
+                while chunk := stream.read(UPLOAD_CHUNK):
+                    digest.update(chunk)
+            if digest.hexdigest() != sha:
+                problems.append(f"object {object_key} does not hash to its name")
+        return problems
+
+    def _publish(self, key: str, chunks: Iterator[bytes], size: int) -> None:
+        """Upload to a temporary key, check its size, then copy it to `key` server-side and delete the
+        temporary one: `key` appears complete or not at all."""
+        tmp = f"{self.base}/.tmp/{uuid.uuid4().hex}"
+        try:
+            with self._call(self.filesystem.open_output_stream, tmp) as out:
+                for chunk in chunks:
+                    out.write(chunk)
+            uploaded = self.size_of(tmp)
+            if uploaded != size:
+                raise ArchiveCopyError(f"upload of {key} has {uploaded} bytes, not {size}: not published")
+            self._call(self.filesystem.move, tmp, key)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.filesystem.delete_file(tmp)
+            raise
+
+    def _call(self, function: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return function(*args)
+        except OSError as error:
+            text = str(error)
+            for secret in self._secrets:
+                text = text.replace(secret, "***")
+            raise ArchiveCopyError(f"the raw archive's copy on {self.url} failed: {text}") from None

@@ -17,6 +17,7 @@ import pandas as pd
 
 from lake.memory import QUERY_MEMORY_LIMIT
 from orchestration.published_warehouse import read_only
+from orchestration.warehouse_catalog import configured_warehouse
 
 PAYOUTS_SQL = """
 select settlement_id, account_id, currency, period_start_at, period_end_at, deposit_at, total_amount,
@@ -60,7 +61,10 @@ def payouts(warehouse: Path) -> pd.DataFrame:
 
 
 def settlement_amounts(warehouse: Path) -> pd.DataFrame:
-    """Per settlement amounts (two checks read them: computed once per published warehouse file)."""
+    """Per settlement amounts (two checks read them: computed once per published warehouse file; read each time
+    from a DuckLake catalog, which has no file to key the cache by)."""
+    if configured_warehouse(warehouse) is not None:
+        return read_warehouse(warehouse, SETTLEMENT_AMOUNTS_SQL)
     status = warehouse.stat()
     identity = (str(warehouse), status.st_size, status.st_mtime_ns, status.st_ino)
     if identity not in _amounts_cache:

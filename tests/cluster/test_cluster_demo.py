@@ -1,11 +1,14 @@
 """The scale-out mode's proof on this machine (README "Scale-out"): the daily job for many simulated accounts with its
-steps on 3 Celery worker processes (Redis broker, Dagster instance in a fresh PostgreSQL database) builds the same
-warehouse, row for row and to the cent, as the embedded mode; and so does a re-run after one worker was killed
-with SIGKILL in the middle of a step, with nothing counted twice.
+steps on 3 Celery worker processes (Redis broker, Dagster instance in a fresh PostgreSQL database) builds, as a
+DuckLake catalog in another fresh PostgreSQL database with its Parquet on moto's S3 server on loopback, the same
+warehouse, row for row and to the cent, as the embedded mode builds into its file; every raw object the workers
+archived is on the object store too (each one downloaded and hashed); and so it is after a re-run that follows
+one worker killed with SIGKILL in the middle of a step, with nothing counted twice.
 
 Marked `cluster`: left out of `make test` (it needs PostgreSQL on 127.0.0.1:5432 and Redis on 6379, and takes
 minutes); `make test-cluster` runs it. Scaled down from `make demo-cluster` in accounts only as far as time asks
-(4 sellers, both regions), never in moving parts: 3 workers, the broker, PostgreSQL, dbt and every check.
+(4 sellers, both regions), never in moving parts: 3 workers, the broker, PostgreSQL, the object store, DuckLake,
+dbt and every check.
 """
 
 from __future__ import annotations
@@ -29,6 +32,11 @@ def _assert_identical(outcome: ClusterOutcome) -> None:
     # Every simulated account reached the marts, in both regions' currencies.
     assert outcome.rows["marts.dim_account"] == ACCOUNTS
     assert outcome.rows["marts.fct_settlement_lines"] > 0
+    # The cluster's data were on the object store: the catalog's Parquet and a complete copy of the raw archive.
+    assert outcome.store_problems == []
+    assert outcome.store_counts["warehouse files"] > 0
+    assert outcome.store_counts["raw objects"] > 0
+    assert outcome.store_counts["manifest rows"] >= outcome.store_counts["raw objects"]
 
 
 def test_celery_workers_build_the_embedded_warehouse(tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ Marked `cluster` (several minutes: a demo and two DuckLake builds): `make test-c
 
 from __future__ import annotations
 
-import logging
 import os
 import pickle
 import subprocess
@@ -30,6 +29,8 @@ from demo_runs import run_demo
 from postgres_server import fresh_database
 from warehouse_marts import all_marts
 
+from acorn_cli.loopback_s3 import LoopbackS3, loopback_s3
+
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
 PASSWORD = f"pw-{uuid.uuid4().hex}"  # trust auth ignores it; it must never be shown
@@ -38,40 +39,17 @@ BUCKET = "acorn-warehouse"
 
 
 @pytest.fixture(scope="module")
-def object_store() -> Iterator[str]:
-    """moto's S3 server on loopback, with an empty bucket; its endpoint URL."""
-    boto3 = pytest.importorskip("boto3")
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per S3 request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            aws_access_key_id="acorn-test",
-            aws_secret_access_key=SECRET_KEY,
-            region_name="us-east-1",
-        ).create_bucket(Bucket=BUCKET)
-        yield endpoint
-    finally:
-        server.stop()
+def object_store() -> Iterator[LoopbackS3]:
+    """moto's S3 server on loopback, with an empty bucket (acorn_cli/loopback_s3.py, shared with the cluster demo)."""
+    pytest.importorskip("moto")
+    with loopback_s3(BUCKET, SECRET_KEY) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
-def scale_out_env(object_store: str) -> Iterator[dict[str, str]]:
+def scale_out_env(object_store: LoopbackS3) -> Iterator[dict[str, str]]:
     with fresh_database(PASSWORD) as url:
-        yield {
-            "ACORN_WAREHOUSE_CATALOG_URL": url,
-            "ACORN_OBJECT_STORE_URL": f"s3://{BUCKET}/demo",
-            "ACORN_S3_ENDPOINT_URL": object_store,
-            "AWS_ACCESS_KEY_ID": "acorn-test",
-            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-            "AWS_REGION": "us-east-1",
-        }
+        yield {"ACORN_WAREHOUSE_CATALOG_URL": url, **object_store.env("demo")}
 
 
 def _catalog_marts(env: dict[str, str], data_dir: Path) -> dict[str, list[tuple[Any, ...]]]:
