@@ -57,7 +57,13 @@ def preload_in_background() -> threading.Thread:
 
     Importing GX takes seconds of CPU; a step that first lands a file (DuckDB, which releases the GIL and leaves
     the interpreter idle) starts this beforehand, so the checks that follow find GX ready. `validate_dataframe`
-    waits for it (same lock), so nothing is created twice."""
+    waits for it (same lock), so nothing is created twice.
+
+    `sqlalchemy.orm`, which GX imports, is imported here first, on the calling thread: importing it registers
+    SQLAlchemy's inspector for every object before the module is complete, and Dagster's event log on the run's
+    thread (SQLAlchemy Core: `select(1)` inspects its argument) would use it half-imported and fail with
+    "'int' object has no attribute '_sa_instance_state'"."""
+    import sqlalchemy.orm  # noqa: F401 (imported for its side effect, see above)
 
     def load() -> None:
         with _lock:
