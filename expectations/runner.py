@@ -62,18 +62,12 @@ def preload_in_background() -> threading.Thread:
     `sqlalchemy.orm`, which GX imports, is imported here first, on the calling thread: importing it registers
     SQLAlchemy's inspector for every object before the module is complete, and Dagster's event log on the run's
     thread (SQLAlchemy Core: `select(1)` inspects its argument) would use it half-imported and fail with
-    "'int' object has no attribute '_sa_instance_state'"."""
+    "'int' object has no attribute '_sa_instance_state'" or "partially initialized module 'sqlalchemy.orm.exc'"."""
     import sqlalchemy.orm  # noqa: F401 (imported for its side effect, see above)
 
     def load() -> None:
         with _lock:
             _context()
-
-    # GX imports SQLAlchemy's ORM; Dagster's run storage uses it from the step's own thread meanwhile, and a
-    # module half-initialised by the other thread fails there ("partially initialized module
-    # 'sqlalchemy.orm.exc'"), seen when the step had nothing to land and the next step began at once. Import it
-    # here first (Dagster's storage needs it in this process anyway).
-    import sqlalchemy.orm  # noqa: F401
 
     thread = threading.Thread(target=load, name="acorn-gx-preload", daemon=True)
     thread.start()
