@@ -70,10 +70,11 @@ def great_expectations() -> ModuleType:
     """The `great_expectations` module, imported (once per process) with `DEFERRED_MODULES` deferred."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     with _lock:
-        if not _prepared and "great_expectations" not in sys.modules:
-            for name in DEFERRED_MODULES:
-                _defer(name)
-        _prepared.append(True)
+        if not _prepared:
+            _prepared.append(True)
+            if "great_expectations" not in sys.modules:
+                for name in DEFERRED_MODULES:
+                    _defer(name)
     # The import system, not a look-up in sys.modules: a thread importing GX meanwhile (the preload) holds the
     # module's lock, and this waits for it rather than use a half-initialised module.
     return importlib.import_module("great_expectations")

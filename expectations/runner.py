@@ -6,7 +6,6 @@ from DuckDB/Parquet into pandas and validated there. One ephemeral context per p
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
 from functools import cache
@@ -39,7 +38,6 @@ class SuiteOutcome:
 
 @cache
 def _context() -> Any:
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     from expectations.gx_import import great_expectations
 
     gx = great_expectations()
