@@ -43,14 +43,13 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import duckdb
 
+from lake.object_store import object_store_settings
 from orchestration.outcomes import CouldNotRun
 from orchestration.shown_urls import redacted as shown_url
 from orchestration.shown_urls import scrubbed as scrub
 from orchestration.shown_urls import url_secrets
 
 CATALOG_URL_VAR = "ACORN_WAREHOUSE_CATALOG_URL"
-OBJECT_STORE_URL_VAR = "ACORN_OBJECT_STORE_URL"
-S3_ENDPOINT_VAR = "ACORN_S3_ENDPOINT_URL"
 # The name the catalog is attached under, in builds (dbt's `database`) and for readers (`use warehouse`).
 ALIAS = "warehouse"
 # The DuckDB secrets a connection creates (temporary: in that process's memory only).
@@ -159,8 +158,9 @@ def configured_warehouse(
             f"{CATALOG_URL_VAR} must be a PostgreSQL URL, postgresql://USER:PASSWORD@HOST:5432/DATABASE; it is "
             f"{redacted(url)!r}. Fix the variable, or unset it to use the embedded warehouse file."
         )
-    store = (env.get(OBJECT_STORE_URL_VAR) or "").strip()
-    if store.startswith("s3://"):
+    object_store = object_store_settings(env)
+    store = object_store.url
+    if object_store.is_s3:
         data_path: str | None = store.rstrip("/") + "/warehouse/"
     elif store:
         data_path = str(Path(store).resolve() / "warehouse") + "/"
@@ -168,17 +168,11 @@ def configured_warehouse(
         data_path = str(warehouse_file.resolve().with_name(warehouse_file.name + ".ducklake.files")) + "/"
     else:
         data_path = None
-    credentials = {
-        "key_id": env.get("AWS_ACCESS_KEY_ID", ""),
-        "secret": env.get("AWS_SECRET_ACCESS_KEY", ""),
-        "session_token": env.get("AWS_SESSION_TOKEN", ""),
-        "region": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
-    }
     return DuckLakeWarehouse(
         catalog_url=url,
         data_path=data_path,
-        s3_endpoint_url=(env.get(S3_ENDPOINT_VAR) or "").strip() or None,
-        s3_credentials={key: value for key, value in credentials.items() if value},
+        s3_endpoint_url=object_store.endpoint_url,
+        s3_credentials=dict(object_store.credentials),
     )
 
 

@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from pyarrow import fs as pyarrow_fs
 
 from lake.layout import writing
+from lake.object_store import OBJECT_STORE_URL_VAR, object_store_settings
 from transforms import crash_points
 from transforms.jsonl import append_line
 
@@ -388,8 +389,6 @@ def _drop_cached(fd: int, offset: int, length: int) -> None:
             fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
 
 
-OBJECT_STORE_URL_VAR = "ACORN_OBJECT_STORE_URL"
-S3_ENDPOINT_VAR = "ACORN_S3_ENDPOINT_URL"
 # The first manifest row of an object (the one that archived it); re-attributions follow it, by key order.
 ARCHIVED_ROW = "archived"
 UPLOAD_CHUNK = 8 << 20
@@ -421,9 +420,9 @@ class ObjectStoreCopy:
     def from_env(cls, env: Mapping[str, str] | None = None) -> ObjectStoreCopy | None:
         """The copy `ACORN_OBJECT_STORE_URL` configures when it is an s3:// URL; None otherwise (embedded, or a
         folder: the local archive is then the only one)."""
-        env = os.environ if env is None else env
-        url = (env.get(OBJECT_STORE_URL_VAR) or "").strip()
-        if not url.startswith("s3://"):
+        settings = object_store_settings(os.environ if env is None else env)
+        url = settings.url
+        if not settings.is_s3:
             return None
         parts = urlsplit(url)
         if not parts.netloc:
@@ -431,25 +430,21 @@ class ObjectStoreCopy:
         from pyarrow import fs
 
         options: dict[str, Any] = {}
-        endpoint = (env.get(S3_ENDPOINT_VAR) or "").strip()
-        if endpoint:
-            split = urlsplit(endpoint)
-            options["endpoint_override"] = split.netloc + split.path.rstrip("/")
-            options["scheme"] = split.scheme or "https"
+        if settings.endpoint is not None:
+            options["scheme"], options["endpoint_override"] = settings.endpoint
             options["force_virtual_addressing"] = False
-        key, secret = env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")
-        token = env.get("AWS_SESSION_TOKEN")
-        if key and secret:  # else pyarrow's default chain (instance profile, ~/.aws)
-            options.update(access_key=key, secret_key=secret, session_token=token or None)
-        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-        if region:
-            options["region"] = region
+        credentials = settings.credentials
+        # Without a key pair, pyarrow's default chain (instance profile, ~/.aws).
+        if credentials.get("key_id") and credentials.get("secret"):
+            options.update(
+                access_key=credentials["key_id"],
+                secret_key=credentials["secret"],
+                session_token=credentials.get("session_token"),
+            )
+        if credentials.get("region"):
+            options["region"] = credentials["region"]
         base = parts.netloc + "/" + parts.path.strip("/")
-        return cls(
-            fs.S3FileSystem(**options),
-            base.rstrip("/") + "/raw",
-            secrets=tuple(value for value in (key, secret, token) if value),
-        )
+        return cls(fs.S3FileSystem(**options), base.rstrip("/") + "/raw", secrets=tuple(settings.secrets()))
 
     def object_key(self, sha256: str) -> str:
         return f"{self.base}/objects/{sha256[:2]}/{sha256}"

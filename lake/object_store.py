@@ -1,0 +1,55 @@
+"""Where scale-out keeps its files: the object store's settings, read from the environment in one place for every
+user of them (the DuckLake warehouse's data path and the raw archive's copy).
+
+- `ACORN_OBJECT_STORE_URL`: `s3://bucket/prefix`, or a local folder;
+- `ACORN_S3_ENDPOINT_URL`: the endpoint of a store other than AWS S3 (MinIO, Ceph, moto);
+- the standard `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` (or
+  `AWS_DEFAULT_REGION`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+OBJECT_STORE_URL_VAR = "ACORN_OBJECT_STORE_URL"
+S3_ENDPOINT_VAR = "ACORN_S3_ENDPOINT_URL"
+
+
+@dataclass(frozen=True)
+class ObjectStoreSettings:
+    url: str  # ACORN_OBJECT_STORE_URL, stripped; "" when unset
+    endpoint_url: str | None
+    # key_id, secret, session_token, region: only those set (repr hides them).
+    credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def is_s3(self) -> bool:
+        return self.url.startswith("s3://")
+
+    @property
+    def endpoint(self) -> tuple[str, str] | None:
+        """The endpoint's scheme and host (with any path), e.g. ("http", "127.0.0.1:9000"); None for AWS S3."""
+        if not self.endpoint_url:
+            return None
+        parts = urlsplit(self.endpoint_url)
+        return parts.scheme or "https", parts.netloc + parts.path.rstrip("/")
+
+    def secrets(self) -> list[str]:
+        """The credentials that must never be shown (the region is not one)."""
+        return [value for key, value in self.credentials.items() if key != "region"]
+
+
+def object_store_settings(env: Mapping[str, str]) -> ObjectStoreSettings:
+    credentials = {
+        "key_id": env.get("AWS_ACCESS_KEY_ID", ""),
+        "secret": env.get("AWS_SECRET_ACCESS_KEY", ""),
+        "session_token": env.get("AWS_SESSION_TOKEN", ""),
+        "region": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
+    }
+    return ObjectStoreSettings(
+        url=(env.get(OBJECT_STORE_URL_VAR) or "").strip(),
+        endpoint_url=(env.get(S3_ENDPOINT_VAR) or "").strip() or None,
+        credentials={key: value for key, value in credentials.items() if value},
+    )
