@@ -100,9 +100,6 @@ class SpApiResource(dg.ConfigurableResource):
     config_path: str = ""
     simulator_profile: str = "clean"
     simulator_request_log: str = ""
-    # Only these account ids; empty: every account in the config. The extraction assets ignore it: they land the
-    # accounts of their run's partitions (orchestration/account_partitions.py).
-    accounts_selected: list[str] = []  # noqa: RUF012 (Dagster config fields are copied per run)
 
     _simulator: Any = PrivateAttr(default=None)
     _overrides: dict[str, str] = PrivateAttr(default_factory=dict)
@@ -131,18 +128,11 @@ class SpApiResource(dg.ConfigurableResource):
     def uses_simulator(self) -> bool:
         return self._simulator is not None
 
-    def all_accounts(self) -> list[AccountConfig]:
-        """Every account of the config, whatever `accounts_selected` says (the run's partitions choose)."""
-        return list(load_config(self.resolved_config_path()).accounts)
-
     def accounts(self, kind: str | None = None) -> list[AccountConfig]:
+        """Every account of the config (of `kind` when given); a run's partitions choose which ones it lands
+        (orchestration/account_partitions.py)."""
         accounts = load_config(self.resolved_config_path()).accounts
-        chosen = set(self.accounts_selected)
-        return [
-            account
-            for account in accounts
-            if (kind is None or account.kind == kind) and (not chosen or account.id in chosen)
-        ]
+        return [account for account in accounts if kind is None or account.kind == kind]
 
     def credentials_for(self, account: AccountConfig) -> LwaCredentials:
         fallback = demo_credentials(account.id) if self.uses_simulator else None

@@ -143,7 +143,7 @@ def finances_v0(
     context: dg.AssetExecutionContext, config: FinanceRunConfig, spapi: SpApiResource, data: DataDirResource
 ) -> Iterator[dg.MaterializeResult]:
     lake, archive = _archive(data)
-    run = run_accounts(context, spapi.all_accounts(), _seller)
+    run = run_accounts(context, spapi.accounts(), _seller)
 
     def land(account: AccountConfig) -> v0.V0Outcome:
         with spapi.client(account, on_wait=waiting_logger(context, account.id)) as client:
@@ -226,7 +226,7 @@ def finances_transactions(
     context: dg.AssetExecutionContext, config: FinanceRunConfig, spapi: SpApiResource, data: DataDirResource
 ) -> Iterator[dg.MaterializeResult]:
     lake, archive = _archive(data)
-    run = run_accounts(context, spapi.all_accounts(), _reads_transactions)
+    run = run_accounts(context, spapi.accounts(), _reads_transactions)
 
     def land(account: AccountConfig) -> tuple[tx.TransactionsOutcome, int]:
         with spapi.client(account, on_wait=waiting_logger(context, account.id)) as client:
@@ -290,7 +290,7 @@ def finances_settlement_summaries(
     context: dg.AssetExecutionContext, spapi: SpApiResource, data: DataDirResource
 ) -> Iterator[dg.MaterializeResult]:
     lake, archive = _archive(data)
-    run = run_accounts(context, spapi.all_accounts(), _reads_transactions)
+    run = run_accounts(context, spapi.accounts(), _reads_transactions)
 
     def land(account: AccountConfig) -> int:
         settlement_ids = known_settlement_ids(lake, account.id)
@@ -318,7 +318,7 @@ def finances_expected_payouts(
     context: dg.AssetExecutionContext, spapi: SpApiResource, data: DataDirResource
 ) -> dg.MaterializeResult:
     lake, archive = _archive(data)
-    run = run_accounts(context, spapi.all_accounts(), _reads_transactions)
+    run = run_accounts(context, spapi.accounts(), _reads_transactions)
 
     def land(account: AccountConfig) -> int | None:
         with spapi.client(account, on_wait=waiting_logger(context, account.id)) as client:

@@ -130,7 +130,7 @@ def settlement_reports(
             for name in config.import_files
         ]
     else:
-        run = run_accounts(context, spapi.all_accounts(), lambda account: account.kind == "seller")
+        run = run_accounts(context, spapi.accounts(), lambda account: account.kind == "seller")
         outcomes = [
             outcome
             for _, landed in each_account(

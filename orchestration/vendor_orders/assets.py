@@ -79,7 +79,7 @@ def vendor_purchase_orders(
 ) -> Iterator[dg.MaterializeResult]:
     paths = data.paths()
     archive = RawArchive(paths.raw)
-    run = run_accounts(context, spapi.all_accounts(), _vendor)
+    run = run_accounts(context, spapi.accounts(), _vendor)
 
     def land(account: AccountConfig) -> landing.VendorOutcome:
         with spapi.client(account, on_wait=waiting_logger(context, account.id)) as client:
@@ -166,7 +166,7 @@ def vendor_invoices(
 ) -> Iterator[dg.MaterializeResult]:
     paths = data.paths()
     archive = RawArchive(paths.raw)
-    run = run_accounts(context, spapi.all_accounts(), _vendor)
+    run = run_accounts(context, spapi.accounts(), _vendor)
 
     def land(account: AccountConfig) -> invoices_landing.InvoiceOutcome:
         with spapi.client(account, on_wait=waiting_logger(context, account.id)) as client:
