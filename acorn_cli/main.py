@@ -9,7 +9,7 @@ import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -450,30 +450,46 @@ def run(accounts: tuple[str, ...], as_json: bool, verbose: bool) -> None:
     The same job as the 06:00 schedule (`acorn_daily`), recorded on the Dagster instance like a run started in
     the UI. Also exits 1 when an account has gone quiet (see `[alerts]` in the config).
     """
+    _loaded_config()  # a config that does not load is exit 3 before anything starts
+    _run_daily_job("run", _spapi_accounts(accounts), as_json=as_json, verbose=verbose, alert=True)
+
+
+def _run_daily_job(
+    command: str,
+    selected: list[str],
+    *,
+    as_json: bool,
+    verbose: bool,
+    alert: bool,
+    ops_config: dict[str, Any] | None = None,
+    tags: dict[str, str] | None = None,
+    heading: str = "",
+) -> None:
+    """The daily job (`acorn_daily`) over the selected accounts' partitions (none: every account), reported and
+    ended as `acorn run` does; `alert`: then the silence alert (exit 1 when an account has gone quiet)."""
     from acorn_cli.progress import RunProgress
     from acorn_cli.runs import run_job
     from orchestration.quality.silence import ACCOUNTS_TAG
 
-    _loaded_config()  # a config that does not load is exit 3 before anything starts
-    selected = _spapi_accounts(accounts)
     paths = data_paths().ensure()
     _claim_simulated_day()
     spapi = _spapi_config()
     # The accounts' partitions: one account, a run of its partition; none given, one run over every account's.
-    tags = _partition_tags(selected or None)
+    run_tags = {**_partition_tags(selected or None), **(tags or {})}
     if selected:
-        tags[ACCOUNTS_TAG] = ",".join(selected)  # the silence alert reads it
-    click.echo(f"ACORN run: {', '.join(selected) or 'every account'}, data in {paths.root}", err=True)
+        run_tags[ACCOUNTS_TAG] = ",".join(selected)  # the silence alert reads it
+    heading = heading or ", ".join(selected) or "every account"
+    click.echo(f"ACORN {command}: {heading}, data in {paths.root}", err=True)
     with RunProgress() as progress:
         report = run_job(
             "acorn_daily",
-            {"resources": {"spapi": spapi}},
-            command="run",
-            tags=tags,
+            {"resources": {"spapi": spapi}, **(ops_config or {})},
+            command=command,
+            tags=run_tags,
             verbose=verbose,
             on_event=progress,
         )
-    if report.exit_code != ExitCode.COULD_NOT_RUN:
+    if alert and report.exit_code != ExitCode.COULD_NOT_RUN:
         alert_after_run(report, selected)
     if not as_json:
         from acorn_cli.summary import format_checks
@@ -502,10 +518,7 @@ def backfill(account: str, since: datetime, as_json: bool, verbose: bool) -> Non
     their bytes); settlement reports reach back as far as Amazon keeps them (90 days). No other account is read
     or rewritten. Exit codes as for `acorn run`.
     """
-    from acorn_cli.progress import RunProgress
-    from acorn_cli.runs import run_job
     from orchestration.account_partitions import backfill_run_config
-    from orchestration.quality.silence import ACCOUNTS_TAG
     from orchestration.resources import business_now
 
     _loaded_config()
@@ -513,24 +526,16 @@ def backfill(account: str, since: datetime, as_json: bool, verbose: bool) -> Non
     today = business_now().date()
     if since.date() > today:
         raise click.BadParameter(f"{since.date()} is after today ({today})", param_hint="--since")
-    paths = data_paths().ensure()
-    _claim_simulated_day()
-    run_config = {"resources": {"spapi": _spapi_config()}, **backfill_run_config(since.date(), today)}
-    tags = {
-        **_partition_tags([selected]),
-        ACCOUNTS_TAG: selected,
-        BACKFILL_SINCE_TAG: since.date().isoformat(),
-    }
-    click.echo(f"ACORN backfill: {selected} since {since.date()}, data in {paths.root}", err=True)
-    with RunProgress() as progress:
-        report = run_job(
-            "acorn_daily", run_config, command="backfill", tags=tags, verbose=verbose, on_event=progress
-        )
-    if not as_json:
-        from acorn_cli.summary import format_checks
-
-        click.echo("\n".join(format_checks(report.checks)))
-    _finish(report, as_json=as_json)
+    _run_daily_job(
+        "backfill",
+        [selected],
+        as_json=as_json,
+        verbose=verbose,
+        alert=False,
+        ops_config=backfill_run_config(since.date(), today),
+        tags={BACKFILL_SINCE_TAG: since.date().isoformat()},
+        heading=f"{selected} since {since.date()}",
+    )
 
 
 @cli.command()
