@@ -37,7 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,6 +146,11 @@ class ModeResult:
     seconds: float
     report: dict[str, Any]
     steps_by_worker: dict[str, int] = field(default_factory=dict)
+    # `acorn run` on Celery is one run per account, then the build (README, Scale-out): each account's steps by
+    # worker, and the seconds from the first account run's start to the last one's end, then of the build.
+    account_steps: dict[str, dict[str, int]] = field(default_factory=dict)
+    extraction_seconds: float | None = None
+    build_seconds: float | None = None
 
 
 class Cluster:
@@ -214,27 +219,74 @@ def _run_acorn(env: Mapping[str, str], log: Path) -> tuple[int, dict[str, Any], 
     return done.returncode, report, seconds
 
 
-def steps_by_worker(postgres_url: str, run_id: str | None = None) -> dict[str, int]:
+def steps_by_worker(postgres_url: str, run_ids: Sequence[str] | None = None) -> dict[str, int]:
     """How many steps each Celery worker executed, from the engine events the workers recorded on the instance
-    (of `run_id`, else of every run)."""
+    (of `run_ids`, else of every run)."""
+    counts: dict[str, int] = {}
+    for placed in _placed_steps(postgres_url, run_ids):
+        counts[placed.worker] = counts.get(placed.worker, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def account_steps_by_worker(postgres_url: str, run_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """For each account run among `run_ids` (tagged `acorn/account`): how many of its steps each worker executed."""
+    placed_by_account: dict[str, dict[str, int]] = {}
+    for placed in _placed_steps(postgres_url, run_ids):
+        if placed.account:
+            workers = placed_by_account.setdefault(placed.account, {})
+            workers[placed.worker] = workers.get(placed.worker, 0) + 1
+    return dict(sorted(placed_by_account.items()))
+
+
+@dataclass(frozen=True)
+class PlacedStep:
+    run_id: str
+    step_key: str
+    worker: str
+    account: str | None  # the run's `acorn/account` tag: the account of a one-account run
+
+
+def _placed_steps(postgres_url: str, run_ids: Sequence[str] | None) -> list[PlacedStep]:
+    """Each step a Celery worker said it executed (its engine event naming the worker), of `run_ids` or all."""
     import psycopg2
 
-    counts: dict[str, int] = {}
     with (
         contextlib.closing(psycopg2.connect(postgres_url, connect_timeout=5)) as connection,
         connection.cursor() as cursor,
     ):
-        query = "select event from event_logs where dagster_event_type = 'ENGINE_EVENT' and event like %s"
-        params: list[str] = ["%in celery worker%"]
-        if run_id:
-            query += " and run_id = %s"
-            params.append(run_id)
+        query = (
+            "select e.run_id, e.step_key, e.event, t.value from event_logs e left join run_tags t "
+            "on t.run_id = e.run_id and t.key = 'acorn/account' "
+            "where e.dagster_event_type = 'ENGINE_EVENT' and e.event like %s"
+        )
+        params: list[Any] = ["%in celery worker%"]
+        if run_ids:
+            query += " and e.run_id = any(%s)"
+            params.append(list(run_ids))
         cursor.execute(query, params)
-        for (text,) in cursor.fetchall():
-            worker = _celery_worker_of(text)
-            if worker:
-                counts[worker] = counts.get(worker, 0) + 1
-    return dict(sorted(counts.items()))
+        rows = cursor.fetchall()
+    placed = []
+    for run_id, step_key, text, account in rows:
+        worker = _celery_worker_of(text)
+        if worker:
+            placed.append(PlacedStep(run_id, step_key or "", worker, account))
+    return placed
+
+
+def run_spans(postgres_url: str, run_ids: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """(start, end) in epoch seconds of each of `run_ids` that started and ended, from the instance's runs."""
+    import psycopg2
+
+    with (
+        contextlib.closing(psycopg2.connect(postgres_url, connect_timeout=5)) as connection,
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "select run_id, start_time, end_time from runs where run_id = any(%s) and start_time is not null "
+            "and end_time is not null",
+            [list(run_ids)],
+        )
+        return {run_id: (float(start), float(end)) for run_id, start, end in cursor.fetchall()}
 
 
 def _celery_worker_of(event_json: str) -> str | None:
@@ -500,9 +552,7 @@ def run_cluster_demo(
                 cluster.start(1)  # the replacement of the killed worker
             say(f"cluster: acorn run for {accounts} accounts on {len(cluster.workers)} workers")
             code, report, seconds = _run_acorn(cluster_env, logs / "cluster-run.log")
-            cluster_result = ModeResult(
-                "celery", code, seconds, report, steps_by_worker(instance_url, report.get("run_id"))
-            )
+            cluster_result = _cluster_result(instance_url, code, seconds, report)
         finally:
             cluster.stop()
         empty_redis_database(broker)
@@ -538,6 +588,22 @@ def run_cluster_demo(
         store_counts,
         store_problems,
     )
+
+
+def _cluster_result(instance_url: str, code: int, seconds: float, report: dict[str, Any]) -> ModeResult:
+    """The Celery run's result with where its steps ran: every run of the command (its report's `runs`)."""
+    runs = list(report.get("runs") or ([report["run_id"]] if report.get("run_id") else []))
+    result = ModeResult("celery", code, seconds, report, steps_by_worker(instance_url, runs or None))
+    if len(runs) > 1:
+        result.account_steps = account_steps_by_worker(instance_url, runs)
+        spans = run_spans(instance_url, runs)
+        accounts = [spans[run] for run in runs[:-1] if run in spans]
+        if accounts:
+            result.extraction_seconds = max(end for _, end in accounts) - min(start for start, _ in accounts)
+        if runs[-1] in spans and len(accounts) == len(runs) - 1:
+            start, end = spans[runs[-1]]
+            result.build_seconds = end - start
+    return result
 
 
 def _interrupted_run(
@@ -597,6 +663,17 @@ def print_outcome(outcome: ClusterOutcome, accounts: int, workers: int) -> None:
     print(
         f"celery:   {cluster.seconds:7.1f} s, exit {cluster.exit_code}, {workers} workers started; used {used}"
     )
+    if cluster.extraction_seconds is not None:
+        build = f"{cluster.build_seconds:.1f} s" if cluster.build_seconds is not None else "not run"
+        spread = sum(len(workers) > 0 for workers in cluster.account_steps.values())
+        print(
+            f"          {len(cluster.account_steps)} account runs in {cluster.extraction_seconds:.1f} s "
+            f"({spread} with steps seen on workers), then the build run in {build}; accounts per worker: "
+            + ", ".join(
+                f"{worker}: {sum(worker in workers for workers in cluster.account_steps.values())}"
+                for worker in cluster.steps_by_worker
+            )
+        )
     print(f"embedded: {embedded.seconds:7.1f} s, exit {embedded.exit_code}")
     print(
         "marts rows: " + ", ".join(f"{name.split('.')[-1]}={count}" for name, count in outcome.rows.items())

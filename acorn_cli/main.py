@@ -143,6 +143,16 @@ def _import_partition_tags(account: str | None, *, reattribute: bool) -> dict[st
     return _partition_tags([account] if account is not None and not reattribute else None)
 
 
+def _steps_on_celery() -> bool:
+    """Whether ACORN_EXECUTOR puts the steps on Celery workers (a wrong setting is refused when the run starts)."""
+    from orchestration.executor import CELERY, ExecutorConfigError, executor_kind
+
+    try:
+        return executor_kind() == CELERY
+    except ExecutorConfigError:
+        return False
+
+
 def _claim_simulated_day() -> None:
     """Exit 3 when the data dir holds the bundled simulator's data of another simulated day (it would fail
     checks on data no real account serves); record the day otherwise. Nothing for a config that talks to Amazon."""
@@ -468,7 +478,8 @@ def _run_daily_job(
     """The daily job (`acorn_daily`) over the selected accounts' partitions (none: every account), reported and
     ended as `acorn run` does; `alert`: then the silence alert (exit 1 when an account has gone quiet)."""
     from acorn_cli.progress import RunProgress
-    from acorn_cli.runs import run_job
+    from acorn_cli.runs import run_job, run_job_per_account
+    from orchestration.account_partitions import account_partition_keys
     from orchestration.quality.silence import ACCOUNTS_TAG
 
     paths = data_paths().ensure()
@@ -480,15 +491,36 @@ def _run_daily_job(
         run_tags[ACCOUNTS_TAG] = ",".join(selected)  # the silence alert reads it
     heading = heading or ", ".join(selected) or "every account"
     click.echo(f"ACORN {command}: {heading}, data in {paths.root}", err=True)
+    accounts = selected or account_partition_keys()
     with RunProgress() as progress:
-        report = run_job(
-            "acorn_daily",
-            {"resources": {"spapi": spapi}, **(ops_config or {})},
-            command=command,
-            tags=run_tags,
-            verbose=verbose,
-            on_event=progress,
-        )
+        if len(accounts) > 1 and _steps_on_celery():
+            # On Celery workers: one run per account's partition, at once, so the accounts' steps spread over the
+            # workers (one run over them all makes each asset one step looping over every account), then one run
+            # of the build and the checks; one report (README, Scale-out: per-account runs).
+            report = run_job_per_account(
+                "acorn_daily",
+                {"resources": {"spapi": spapi}},
+                command=command,
+                accounts=accounts,
+                account_tags=lambda account: {
+                    **_partition_tags([account]),
+                    ACCOUNTS_TAG: account,
+                    **(tags or {}),
+                },
+                account_run_config=ops_config,
+                tags=run_tags,
+                verbose=verbose,
+                on_event=progress,
+            )
+        else:
+            report = run_job(
+                "acorn_daily",
+                {"resources": {"spapi": spapi}, **(ops_config or {})},
+                command=command,
+                tags=run_tags,
+                verbose=verbose,
+                on_event=progress,
+            )
     if alert and report.exit_code != ExitCode.COULD_NOT_RUN:
         alert_after_run(report, selected)
     if not as_json:

@@ -26,7 +26,7 @@ import dataclasses
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -117,6 +117,9 @@ class RunReport:
     extra_problems: list[str] = field(default_factory=list)  # e.g. silence alerts added by `acorn run`
     # Checks the data is known to fail (the demo's deliberate anomalies): shown, but not a problem.
     expected_failures: set[str] = field(default_factory=set)
+    # The runs this report sums up, each with its own report (`acorn run` on Celery: one run per account, then
+    # the build); empty for a report of one run.
+    parts: list[RunReport] = field(default_factory=list)
 
     @property
     def failed_error_checks(self) -> list[CheckReport]:
@@ -178,6 +181,7 @@ class RunReport:
             "problems": self.problems(),
             "failure": "; ".join(f.headline(2) for f in self.unexplained_failures) or None,
             "checks": [check.to_json() for check in self.checks],
+            **({"runs": [part.run_id for part in self.parts]} if self.parts else {}),
         }
 
 
@@ -259,6 +263,44 @@ def _create_run(
     )
 
 
+@contextlib.contextmanager
+def _session(verbose: bool) -> Iterator[tuple[dg.DagsterInstance, Any, Path | None]]:
+    """The instance (what interrupted runs left recovered), the console output sent to the run log unless
+    `verbose`, and the workspace's code location loaded here."""
+    log_path = run_log_path()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        instance = stack.enter_context(dagster_instance())
+        for line in recover_interrupted(instance):
+            print(line, file=sys.stderr)
+        if not verbose:
+            # The full step logs stay available (here and in the UI) without burying the progress and summary.
+            log_file = stack.enter_context(log_path.open("w", encoding="utf-8"))
+            stack.enter_context(contextlib.redirect_stdout(log_file))
+            stack.enter_context(contextlib.redirect_stderr(log_file))
+        location = stack.enter_context(_code_location(instance))
+        yield instance, location, None if verbose else log_path
+
+
+def _run_config(run_config: dict[str, Any] | None, verbose: bool) -> dict[str, Any]:
+    from acorn_cli.workers import execution_config
+
+    config: dict[str, Any] = {**execution_config(), **(run_config or {})}
+    config.setdefault("loggers", {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}})
+    return config
+
+
+def _execute(instance: dg.DagsterInstance, run: Any, on_event: Callable[[Any], None] | None) -> None:
+    """Execute a created run here (its steps on the configured executor) until it ends."""
+    from dagster._core.execution.api import execute_run_iterator
+    from dagster._utils.hosted_user_process import recon_job_from_origin
+
+    if on_event is not None:
+        instance.add_event_listener(run.run_id, on_event)
+    for _ in execute_run_iterator(recon_job_from_origin(run.job_code_origin), run, instance):
+        pass
+
+
 def run_job(
     job_name: str,
     run_config: dict[str, Any] | None = None,
@@ -273,33 +315,143 @@ def run_job(
 
     `subset`, when given, is asked once what was left by interrupted runs is recovered and before the run is
     created: the part of the job to run, or None for the whole job."""
-    from dagster._core.execution.api import execute_run_iterator
-    from dagster._utils.hosted_user_process import recon_job_from_origin
-
-    from acorn_cli.workers import execution_config
-
-    config: dict[str, Any] = {**execution_config(), **(run_config or {})}
-    config.setdefault("loggers", {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}})
-    log_path = run_log_path()
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.ExitStack() as stack:
-        instance = stack.enter_context(dagster_instance())
-        for line in recover_interrupted(instance):
-            print(line, file=sys.stderr)
-        if not verbose:
-            # The full step logs stay available (here and in the UI) without burying the progress and summary.
-            log_file = stack.enter_context(log_path.open("w", encoding="utf-8"))
-            stack.enter_context(contextlib.redirect_stdout(log_file))
-            stack.enter_context(contextlib.redirect_stderr(log_file))
-        location = stack.enter_context(_code_location(instance))
+    config = _run_config(run_config, verbose)
+    with _session(verbose) as (instance, location, log_path):
         part = subset() if subset is not None else None
         run = _create_run(instance, location, job_name, config, {COMMAND_TAG: command, **(tags or {})}, part)
-        if on_event is not None:
-            instance.add_event_listener(run.run_id, on_event)
-        for _ in execute_run_iterator(recon_job_from_origin(run.job_code_origin), run, instance):
-            pass
-        report = _report(instance, run.run_id, job_name, None if verbose else log_path)
-        return report
+        _execute(instance, run, on_event)
+        return _report(instance, run.run_id, job_name, log_path)
+
+
+def daily_parts(job: Any) -> tuple[RunSubset, RunSubset]:
+    """An asset job split in two: its account-partitioned assets (the extraction and landing, without their
+    checks), and the rest (the unpartitioned assets, the warehouse build, and every check of the job)."""
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    assets = job.selection.resolve(graph)
+    partitioned = frozenset(key for key in assets if graph.get(key).partitions_def is not None)
+    checks = frozenset(job.selection.resolve_checks(graph))
+    return RunSubset(partitioned, frozenset()), RunSubset(frozenset(assets) - partitioned, checks)
+
+
+def run_job_per_account(
+    job_name: str,
+    run_config: dict[str, Any],
+    *,
+    command: str,
+    accounts: Sequence[str],
+    account_tags: Callable[[str], Mapping[str, str]],
+    account_run_config: Mapping[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
+    verbose: bool = False,
+    on_event: Callable[[Any], None] | None = None,
+) -> RunReport:
+    """`job_name` over several accounts as the UI's backfill runs it, so that their steps spread over the
+    Celery workers: one run per account of the job's account-partitioned assets (`account_tags(account)`:
+    its partition), all executed at once, then, when every one succeeded, one run of the rest of the job (the
+    build and every check; `tags`). One report for them all: the exit code is the worst of the runs', a failed
+    account's cause comes first, and the others' accounts stay landed and recorded.
+
+    `account_run_config` (e.g. a backfill's ops config) goes to the account runs only."""
+    import threading
+
+    from dagster._utils.interrupts import capture_interrupts, check_captured_interrupt
+
+    from orchestration.jobs import daily_job
+
+    if job_name != daily_job.name:
+        raise ValueError(f"only {daily_job.name} runs per account, not {job_name}")
+    extraction, rest = daily_parts(daily_job)
+    config = _run_config(run_config, verbose)
+    account_config = {**config, **(account_run_config or {})}
+    with _session(verbose) as (instance, location, log_path), capture_interrupts():
+        at_once = _no_logging_reconfiguration(instance)
+        # SIGINT or SIGTERM (Dagster maps it to SIGINT here) sets the flag every run's executor checks on each
+        # tick: each revokes its tasks and ends; the rest then does not start.
+        runs = [
+            _create_run(
+                instance,
+                location,
+                job_name,
+                account_config,
+                {COMMAND_TAG: command, **account_tags(account)},
+                extraction,
+            )
+            for account in accounts
+        ]
+        errors: list[BaseException] = []
+
+        def execute(run: Any) -> None:
+            try:
+                _execute(instance, run, on_event)
+            except BaseException as error:  # raised again below, in the command's thread
+                errors.append(error)
+
+        threads = [
+            threading.Thread(target=execute, args=(run,), name=f"run-{run.run_id[:8]}") for run in runs
+        ]
+        for thread in threads:
+            thread.start()
+            if not at_once:
+                thread.join()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        reports = [_report(instance, run.run_id, job_name, log_path) for run in runs]
+        landed = all(report.dagster_success for report in reports)
+        if landed and not check_captured_interrupt():
+            build = _create_run(
+                instance, location, job_name, config, {COMMAND_TAG: command, **(tags or {})}, rest
+            )
+            _execute(instance, build, on_event)
+            reports.append(_report(instance, build.run_id, job_name, log_path))
+            return combined_report(reports)
+        # As in one run, a landing that failed skips the build: the warehouse is not built from a partial lake.
+        return combined_report(reports, built=False)
+
+
+def _no_logging_reconfiguration(instance: dg.DagsterInstance) -> bool:
+    """Let several runs execute in threads of this process. Dagster creates each run's log manager with
+    `instance.get_handlers()`, which calls `logging.config.dictConfig` even when the instance configures no
+    Python log handlers (`python_logs` in dagster.yaml; ACORN sets none): dictConfig holds the logging module's
+    lock while it flushes every handler, and another run's thread emitting an event holds its handler's lock
+    while it asks for the module's, so two runs deadlocked at once (seen). Without `python_logs` handlers the
+    answer is none, so this instance gives that answer without reconfiguring logging. False when dagster.yaml
+    does configure handlers: then the runs execute one after the other."""
+    if instance.get_python_log_dagster_handler_config():
+        return False
+    instance.get_yaml_python_handlers = list  # type: ignore[method-assign]
+    return True
+
+
+def combined_report(reports: Sequence[RunReport], *, built: bool = True) -> RunReport:
+    """One report for several runs of one command: every check, failure and landing of them all. It is named
+    after the last run (the build, or the last account's run when the build did not start); `parts` keeps
+    each run's own report. `built`: False when the last run was not the build (it did not start), which
+    makes the whole a failure even when every run that did start succeeded (an interrupted command)."""
+    materializations: dict[str, dict[str, Any]] = {}
+    for report in reports:
+        for key, metadata in report.materializations.items():
+            before = materializations.get(key)
+            if before is None:
+                materializations[key] = dict(metadata)
+                continue
+            # The settlement files' outcomes of every account (the report lists refused files from them).
+            outcomes = [*(before.get("outcomes") or []), *(metadata.get("outcomes") or [])]
+            materializations[key] = {**before, **metadata, "outcomes": outcomes}
+    last = reports[-1]
+    return RunReport(
+        run_id=last.run_id,
+        job_name=last.job_name,
+        dagster_success=built and all(report.dagster_success for report in reports),
+        checks=[check for report in reports for check in report.checks],
+        materializations=materializations,
+        failures=[failure for report in reports for failure in report.failures],
+        log_path=last.log_path,
+        parts=list(reports),
+    )
 
 
 def recover_interrupted(instance: dg.DagsterInstance) -> list[str]:
@@ -317,9 +469,12 @@ def recover_interrupted(instance: dg.DagsterInstance) -> list[str]:
 def record_outcome(report: RunReport) -> None:
     """Tag the run with how it ended (`acorn/outcome`), so the runs list says it beside Dagster's status."""
     # What the data says, whatever a command expected of it (the demo expects its deliberate anomalies).
-    outcome = dataclasses.replace(report, expected_failures=set()).outcome
     with dg.DagsterInstance.get() as instance:
-        instance.add_run_tags(report.run_id, {OUTCOME_TAG: outcome})
+        # Each run of a command that made several (`acorn run` per account on Celery) by its own outcome, then
+        # the last, which the report is named after, by the whole command's.
+        for part in [*report.parts, report]:
+            outcome = dataclasses.replace(part, expected_failures=set()).outcome
+            instance.add_run_tags(part.run_id, {OUTCOME_TAG: outcome})
 
 
 def _report(instance: dg.DagsterInstance, run_id: str, job_name: str, log_path: Path | None) -> RunReport:
