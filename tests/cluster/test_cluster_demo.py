@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from acorn_cli.cluster_demo import ClusterOutcome, run_cluster_demo
+from simulator.ledger.catalog import simulated_seller_id
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
@@ -47,6 +48,12 @@ def test_celery_workers_build_the_embedded_warehouse(tmp_path: Path) -> None:
     assert set(used) <= {f"cluster-w{n}" for n in range(1, WORKERS + 1)}
     assert len(used) >= 2, used
     assert sum(used.values()) >= 10, used
+    # `acorn run` was one run per account, then the build; every account's steps ran on the workers, which
+    # between them took steps of several accounts.
+    accounts = outcome.cluster.account_steps
+    assert sorted(accounts) == sorted(simulated_seller_id(n) for n in range(1, ACCOUNTS + 1)), accounts
+    assert len(outcome.cluster.report["runs"]) == ACCOUNTS + 1
+    assert len({worker for workers in accounts.values() for worker in workers}) >= 2, accounts
 
 
 def test_a_worker_killed_mid_step_and_a_rerun_converge(tmp_path: Path) -> None:
