@@ -552,7 +552,7 @@ def run_cluster_demo(
                 cluster.start(1)  # the replacement of the killed worker
             say(f"cluster: acorn run for {accounts} accounts on {len(cluster.workers)} workers")
             code, report, seconds = _run_acorn(cluster_env, logs / "cluster-run.log")
-            cluster_result = _cluster_result(instance_url, code, seconds, report)
+            cluster_result = _cluster_result(instance_url, code, seconds, report, accounts)
         finally:
             cluster.stop()
         empty_redis_database(broker)
@@ -590,17 +590,22 @@ def run_cluster_demo(
     )
 
 
-def _cluster_result(instance_url: str, code: int, seconds: float, report: dict[str, Any]) -> ModeResult:
-    """The Celery run's result with where its steps ran: every run of the command (its report's `runs`)."""
+def _cluster_result(
+    instance_url: str, code: int, seconds: float, report: dict[str, Any], accounts: int
+) -> ModeResult:
+    """The Celery run's result with where its steps ran: every run of the command (its report's `runs`: one per
+    account, then the build's when every account landed)."""
     runs = list(report.get("runs") or ([report["run_id"]] if report.get("run_id") else []))
     result = ModeResult("celery", code, seconds, report, steps_by_worker(instance_url, runs or None))
     if len(runs) > 1:
         result.account_steps = account_steps_by_worker(instance_url, runs)
         spans = run_spans(instance_url, runs)
-        accounts = [spans[run] for run in runs[:-1] if run in spans]
-        if accounts:
-            result.extraction_seconds = max(end for _, end in accounts) - min(start for start, _ in accounts)
-        if runs[-1] in spans and len(accounts) == len(runs) - 1:
+        account_spans = [spans[run] for run in runs[:accounts] if run in spans]
+        if account_spans:
+            result.extraction_seconds = max(end for _, end in account_spans) - min(
+                start for start, _ in account_spans
+            )
+        if len(runs) == accounts + 1 and runs[-1] in spans:
             start, end = spans[runs[-1]]
             result.build_seconds = end - start
     return result
