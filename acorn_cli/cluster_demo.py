@@ -8,7 +8,8 @@ What it does (README "Scale-out"), every part real and on this machine:
 3. starts W Celery worker processes (`acorn worker`), runs `acorn run` with ACORN_EXECUTOR=celery (extraction,
    landing, the warehouse build and every check), then stops the workers: the warehouse is built as a DuckLake
    catalog (ACORN_WAREHOUSE_CATALOG_URL) with its Parquet on the object store (ACORN_OBJECT_STORE_URL s3://...),
-   and every raw object the workers archive is copied there too (transforms/archive.py);
+   and every raw object the workers archive is copied there too (transforms/archive.py), as is every lake
+   partition they land (lake/store.py), which the catalog's `lake.*` views read;
 4. runs the same accounts in the embedded mode (in process, SQLite instance, the warehouse file) in another data
    dir;
 5. compares the DuckLake warehouse's last published build with the embedded warehouse file table by table, row for
@@ -421,7 +422,40 @@ def check_object_store(cluster_env: Mapping[str, str]) -> tuple[dict[str, int], 
     }
     if not counts["warehouse files"]:
         problems.append(f"no warehouse file under s3://{warehouse}/")
-    return counts, problems
+    lake_counts, lake_problems = check_lake_on_store(cluster_env)
+    return {**counts, **lake_counts}, problems + lake_problems
+
+
+def check_lake_on_store(cluster_env: Mapping[str, str]) -> tuple[dict[str, int], list[str]]:
+    """The lake on the object store (lake/store.py): every partition of the workers' local lake is there, its
+    pointer naming the same bytes (sha256), and how many objects and partitions it holds."""
+    import hashlib
+
+    from lake.layout import published_files
+    from lake.store import LakeStore
+    from orchestration.warehouse.lake_views import lake_datasets
+
+    store = LakeStore.from_env(cluster_env)
+    if store is None:
+        return {}, ["the cluster's environment configures no lake on the object store"]
+    lake = Path(cluster_env["ACORN_DATA_DIR"]) / "lake"
+    stored = store.partitions()
+    problems = []
+    for dataset in lake_datasets():
+        for path in published_files(lake, dataset):
+            pointer = (
+                store.pointer(dataset, path.parent.name)
+                if path.parent.name in stored.get(dataset, ())
+                else None
+            )
+            if pointer is None or pointer["sha256"] != hashlib.sha256(path.read_bytes()).hexdigest():
+                problems.append(
+                    f"lake partition {dataset}/{path.parent.name} missing or stale on {store.url}"
+                )
+    partitions = sum(len(names) for names in stored.values())
+    if not partitions:
+        problems.append(f"no lake partition under {store.url}")
+    return {"lake objects": store.object_count(), "lake partitions": partitions}, problems
 
 
 def table_rows(warehouse: Path) -> dict[str, int]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from datetime import datetime
@@ -18,7 +17,7 @@ from acorn_cli.dashboard import dashboard
 from acorn_cli.environment import prepare_environment
 from acorn_cli.vendor import vendor
 from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY, ExitCode
-from orchestration.paths import DBT_PROJECT_DIR, REPO_ROOT, data_paths
+from orchestration.paths import REPO_ROOT, data_paths
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -727,18 +726,16 @@ def ui(port: int) -> None:
 
 @cli.command()
 @click.option("--port", type=int, default=8080, show_default=True)
-def docs(port: int) -> None:
-    """Generate the dbt docs offline and serve them on 127.0.0.1."""
-    paths = data_paths().ensure()
-    env = {**os.environ, "ACORN_WAREHOUSE_PATH": str(paths.warehouse)}
-    dbt = [sys.executable, "-m", "dbt.cli.main"]
-    common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    subprocess.run([*dbt, "docs", "generate", *common], check=True, env=env)
-    subprocess.run(
-        [*dbt, "docs", "serve", *common, "--host", "127.0.0.1", "--port", str(port), "--no-browser"],
-        check=True,
-        env=env,
-    )
+@click.option(
+    "--no-serve", is_flag=True, help="Only generate the docs (dbt_project/target/), do not serve them."
+)
+def docs(port: int, no_serve: bool) -> None:
+    """Generate the dbt docs offline and serve them on 127.0.0.1.
+
+    In scale-out (ACORN_WAREHOUSE_CATALOG_URL set) from the DuckLake catalog at its last published build."""
+    from acorn_cli.docs import docs_command
+
+    docs_command(data_paths().ensure().warehouse, port=port, serve=not no_serve)
 
 
 cli.add_command(books)

@@ -1,5 +1,5 @@
 """Where scale-out keeps its files: the object store's settings, read from the environment in one place for every
-user of them (the DuckLake warehouse's data path and the raw archive's copy).
+user of them (the DuckLake warehouse's data path, the raw archive's copy and the lake's copy, lake/store.py).
 
 - `ACORN_OBJECT_STORE_URL`: `s3://bucket/prefix`, or a local folder;
 - `ACORN_S3_ENDPOINT_URL`: the endpoint of a store other than AWS S3 (MinIO, Ceph, moto);
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 OBJECT_STORE_URL_VAR = "ACORN_OBJECT_STORE_URL"
@@ -53,3 +54,33 @@ def object_store_settings(env: Mapping[str, str]) -> ObjectStoreSettings:
         endpoint_url=(env.get(S3_ENDPOINT_VAR) or "").strip() or None,
         credentials={key: value for key, value in credentials.items() if value},
     )
+
+
+def s3_filesystem(settings: ObjectStoreSettings) -> Any:
+    """A pyarrow S3 file system for `settings` (an s3:// store): the endpoint's scheme and host with path-style
+    addressing for a store other than AWS S3, the key pair when one is set (else pyarrow's default chain:
+    instance profile, ~/.aws), the region when one is set."""
+    from pyarrow import fs
+
+    options: dict[str, Any] = {}
+    if settings.endpoint is not None:
+        options["scheme"], options["endpoint_override"] = settings.endpoint
+        options["force_virtual_addressing"] = False
+    credentials = settings.credentials
+    if credentials.get("key_id") and credentials.get("secret"):
+        options.update(
+            access_key=credentials["key_id"],
+            secret_key=credentials["secret"],
+            session_token=credentials.get("session_token"),
+        )
+    if credentials.get("region"):
+        options["region"] = credentials["region"]
+    return fs.S3FileSystem(**options)
+
+
+def s3_base(settings: ObjectStoreSettings) -> str:
+    """`bucket/prefix` of an s3:// store URL (no scheme, no trailing slash); "" when it names no bucket."""
+    parts = urlsplit(settings.url)
+    if not parts.netloc:
+        return ""
+    return (parts.netloc + "/" + parts.path.strip("/")).rstrip("/")

@@ -3,7 +3,9 @@
 A lake dataset is `data/lake/<dataset>/<partition>/part-0.parquet` (one folder level, which is what the
 warehouse's lake views read). A partition is replaced atomically (written in `<data>/staging/`, where no
 reader looks, then `os.replace`d into place: lake/layout.py) and only when its bytes change, so a
-re-run that finds nothing new leaves every file, and its mtime, untouched. Rows are sorted by the dataset's key
+re-run that finds nothing new leaves every file, and its mtime, untouched. In scale-out (an s3://
+`ACORN_OBJECT_STORE_URL`) each partition is also published to the object store, replaced atomically for its
+readers there too (lake/store.py). Rows are sorted by the dataset's key
 before writing and the Parquet writer settings are fixed, so equal rows always give equal bytes.
 """
 
@@ -21,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lake.layout import data_dir_of, flush_to_disk, published_files, publishing, staging_file, writing
+from lake.store import LakeStore
 from transforms import crash_points
 
 PART_FILE = "part-0.parquet"
@@ -76,13 +79,18 @@ def write_partition(
     """Replace one partition with `table` (sorted by `sort_keys`); an empty table removes the partition."""
     folder = lake / dataset / partition
     target = folder / PART_FILE
+    store = LakeStore.from_env()  # scale-out: the lake's copy on the object store (None in embedded mode)
     if table.num_rows == 0:
         existed = folder.exists()
         if existed:
             shutil.rmtree(folder)
+        if store is not None:
+            store.remove(dataset, partition)
         return PartitionWrite(dataset, partition, 0, existed, target)
     payload = parquet_bytes(sort_table(table, sort_keys))
     if target.exists() and target.read_bytes() == payload:
+        if store is not None:  # unchanged here; the store catches up if a killed landing left it behind
+            store.publish(dataset, partition, payload, table.num_rows)
         return PartitionWrite(dataset, partition, table.num_rows, False, target)
     folder.mkdir(parents=True, exist_ok=True)
     data_dir = data_dir_of(lake)
@@ -99,6 +107,10 @@ def write_partition(
         except BaseException:
             scratch.unlink(missing_ok=True)
             raise
+    if store is not None:
+        # After the local publish: a landing killed in between leaves the store's previous version whole,
+        # and its next landing of this partition (same bytes, "unchanged" here) publishes it.
+        store.publish(dataset, partition, payload, table.num_rows)
     return PartitionWrite(dataset, partition, table.num_rows, True, target)
 
 

@@ -32,6 +32,7 @@ __all__ = [
     "register",
     "relation",
     "scan_sql",
+    "url_list",
 ]
 
 SETTLEMENT_LINES = "settlement_lines"
@@ -69,6 +70,11 @@ def scan_sql(dataset: str, files: str, *, provenance: bool = False) -> str:
 def file_list(files: list[Path]) -> str:
     """`files` as a DuckDB list literal, for SQL that cannot take a parameter (a view, a relation)."""
     return "[" + ", ".join(_literal(str(path)) for path in files) + "]"
+
+
+def url_list(urls: list[str]) -> str:
+    """URLs (s3://...) as a DuckDB list literal, like `file_list`."""
+    return "[" + ", ".join(_literal(url) for url in urls) + "]"
 
 
 def relation(

@@ -6,6 +6,9 @@ environment (inherited from the `acorn` command), never from dbt's command line 
 - `update_connection_config`: DuckDB's start-up settings (dbt's `config_options`), extensions from the install
   with automatic installs off. Set any later (dbt's `settings`) and the ATTACH would try to download them;
 - `configure_connection`: the temporary DuckDB secrets the profile's `attach: ducklake:acorn_warehouse` names.
+  With `ACORN_WAREHOUSE_SNAPSHOT` set (`acorn docs`: the last published build's snapshot) it attaches the catalog
+  itself, read-only at that snapshot, so the profile's `ATTACH IF NOT EXISTS` finds it attached and dbt reads
+  exactly what readers read, never a build in progress.
 
 It sits outside the `orchestration.warehouse` package on purpose: importing that package imports dagster-dbt,
 which resets dbt's global flags inside the running dbt (`'Namespace' object has no attribute 'STORE_FAILURES'`).
@@ -13,15 +16,20 @@ which resets dbt's global flags inside the running dbt (`'Namespace' object has 
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from orchestration.warehouse_catalog import (
     WarehouseCatalogUnavailable,
+    attach_sql,
     configured_warehouse,
     connection_config,
 )
+
+# The snapshot dbt reads the catalog at (`acorn docs`); unset, the catalog's head (a build writes there).
+SNAPSHOT_VAR = "ACORN_WAREHOUSE_SNAPSHOT"
 
 
 class Plugin(BasePlugin):
@@ -37,3 +45,6 @@ class Plugin(BasePlugin):
             )
         for statement in warehouse.secret_sql():
             conn.execute(statement)
+        snapshot = os.environ.get(SNAPSHOT_VAR, "").strip()
+        if snapshot:
+            conn.execute(attach_sql(read_only=True, snapshot=int(snapshot)))

@@ -52,13 +52,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from pyarrow import fs as pyarrow_fs
 
 from lake.layout import writing
-from lake.object_store import OBJECT_STORE_URL_VAR, object_store_settings
+from lake.object_store import OBJECT_STORE_URL_VAR, object_store_settings, s3_base, s3_filesystem
 from transforms import crash_points
 from transforms.jsonl import append_line
 
@@ -421,30 +420,14 @@ class ObjectStoreCopy:
         """The copy `ACORN_OBJECT_STORE_URL` configures when it is an s3:// URL; None otherwise (embedded, or a
         folder: the local archive is then the only one)."""
         settings = object_store_settings(os.environ if env is None else env)
-        url = settings.url
         if not settings.is_s3:
             return None
-        parts = urlsplit(url)
-        if not parts.netloc:
-            raise ArchiveCopyError(f"{OBJECT_STORE_URL_VAR} names no bucket: {url!r} (s3://bucket/prefix)")
-        from pyarrow import fs
-
-        options: dict[str, Any] = {}
-        if settings.endpoint is not None:
-            options["scheme"], options["endpoint_override"] = settings.endpoint
-            options["force_virtual_addressing"] = False
-        credentials = settings.credentials
-        # Without a key pair, pyarrow's default chain (instance profile, ~/.aws).
-        if credentials.get("key_id") and credentials.get("secret"):
-            options.update(
-                access_key=credentials["key_id"],
-                secret_key=credentials["secret"],
-                session_token=credentials.get("session_token"),
+        base = s3_base(settings)
+        if not base:
+            raise ArchiveCopyError(
+                f"{OBJECT_STORE_URL_VAR} names no bucket: {settings.url!r} (s3://bucket/prefix)"
             )
-        if credentials.get("region"):
-            options["region"] = credentials["region"]
-        base = parts.netloc + "/" + parts.path.strip("/")
-        return cls(fs.S3FileSystem(**options), base.rstrip("/") + "/raw", secrets=tuple(settings.secrets()))
+        return cls(s3_filesystem(settings), base + "/raw", secrets=tuple(settings.secrets()))
 
     def object_key(self, sha256: str) -> str:
         return f"{self.base}/objects/{sha256[:2]}/{sha256}"

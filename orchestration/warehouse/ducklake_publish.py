@@ -33,8 +33,9 @@ from typing import Any
 
 import duckdb
 
+from lake.store import LakeStore
 from orchestration.outcomes import WarehouseLocked
-from orchestration.warehouse.lake_views import create_lake_views
+from orchestration.warehouse.lake_views import create_lake_views, create_store_lake_views, lake_datasets
 from orchestration.warehouse.last_build import LastBuild, RecordedCheck
 from orchestration.warehouse_catalog import (
     BUILDS_TABLE,
@@ -128,13 +129,25 @@ def build_and_publish_ducklake(
 def register_lake_views_in_catalog(
     warehouse: DuckLakeWarehouse, lake: Path, log: Callable[[str], None]
 ) -> list[str]:
-    """The `lake.<dataset>` views, created in the catalog in one commit (they name the lake's Parquet files on
-    this host's disk: the build reads them; readers elsewhere query the marts)."""
+    """The `lake.<dataset>` views, created in the catalog in one commit.
+
+    With the lake on the object store (an s3:// ACORN_OBJECT_STORE_URL, lake/store.py) they read its current
+    files there, so any host can build and any reader can query them; what this host's lake holds and the store
+    lacks (a lake landed before the store was configured) is copied first. Otherwise they name the lake's
+    Parquet files on this host's disk (the build reads them; readers elsewhere query the marts)."""
+    store = LakeStore.from_env()
+    if store is not None:
+        copied = store.copy_missing(lake, lake_datasets())
+        if copied:
+            log(f"copied {copied} lake partitions this host holds and the object store lacked to {store.url}")
 
     def attempt() -> list[str]:
         with ducklake_connection(warehouse) as connection:
             connection.execute("begin")
-            views = create_lake_views(connection, lake)
+            if store is not None:
+                views = create_store_lake_views(connection, store)
+            else:
+                views = create_lake_views(connection, lake)
             connection.execute("commit")
             return views
 

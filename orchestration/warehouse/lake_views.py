@@ -3,6 +3,11 @@
 Views (not copies) keep one truth: the published Parquet files (lake/layout.py, never a staged one), read as
 every lake reader reads them (lake/read.py). A dataset with no partition yet reads an empty file with the
 dataset's schema, so dbt and analysts see an empty table rather than an error on a fresh data dir.
+
+In scale-out with the lake on the object store (lake/store.py), the DuckLake catalog's views read the store
+instead (`create_store_lake_views`): each names its dataset's current files as s3:// URLs, listed from the
+partitions' pointers when the build starts, so the build reads one consistent version of every partition and no
+file on the build host's disk; DuckDB reads them through the catalog connection's S3 secret.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lake.read import published_files, published_pattern, scan_sql
+from lake.read import published_files, published_pattern, scan_sql, url_list
+from lake.store import LakeStore
 
 
 def lake_datasets() -> dict[str, pa.Schema]:
@@ -61,6 +67,26 @@ def create_lake_views(
             empty = empty_dir / f"{name}.parquet"
             pq.write_table(schema.empty_table(), empty)
             select = f"select * from read_parquet('{_quote(str(empty))}')"
+        connection.execute(f"create or replace view lake.{name} as {select}")
+        created.append(name)
+    return created
+
+
+def create_store_lake_views(
+    connection: duckdb.DuckDBPyConnection, store: LakeStore, datasets: Mapping[str, pa.Schema] | None = None
+) -> list[str]:
+    """Create or replace the `lake.<dataset>` views over the lake's current files on the object store (the
+    connection needs an S3 secret for it: the DuckLake catalog's connections have one)."""
+    datasets = lake_datasets() if datasets is None else datasets
+    current = store.current_files()
+    created = []
+    connection.execute("create schema if not exists lake")
+    for name, schema in datasets.items():
+        urls = current.get(name)
+        if urls:
+            select = scan_sql(name, url_list(urls))
+        else:
+            select = f"select * from read_parquet('{_quote(store.empty_url(name, schema))}')"
         connection.execute(f"create or replace view lake.{name} as {select}")
         created.append(name)
     return created

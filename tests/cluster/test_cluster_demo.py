@@ -33,11 +33,15 @@ def _assert_identical(outcome: ClusterOutcome) -> None:
     # Every simulated account reached the marts, in both regions' currencies.
     assert outcome.rows["marts.dim_account"] == ACCOUNTS
     assert outcome.rows["marts.fct_settlement_lines"] > 0
-    # The cluster's data were on the object store: the catalog's Parquet and a complete copy of the raw archive.
+    # The cluster's data were on the object store: the catalog's Parquet, a complete copy of the raw archive and
+    # the lake.
     assert outcome.store_problems == []
     assert outcome.store_counts["warehouse files"] > 0
     assert outcome.store_counts["raw objects"] > 0
     assert outcome.store_counts["manifest rows"] >= outcome.store_counts["raw objects"]
+    # The lake too: every partition the workers landed is there, each a file and its pointer at least.
+    assert outcome.store_counts["lake partitions"] > 0
+    assert outcome.store_counts["lake objects"] >= 2 * outcome.store_counts["lake partitions"]
 
 
 def test_celery_workers_build_the_embedded_warehouse(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ Marked `cluster` (several minutes: a demo and two DuckLake builds): `make test-c
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import subprocess
@@ -76,7 +77,30 @@ def _catalog_marts(env: dict[str, str], data_dir: Path) -> dict[str, list[tuple[
     return marts
 
 
-def _stored_objects(env: dict[str, str]) -> int:
+def _catalog_query(env: dict[str, str], data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
+    """`sql` run by a reader in another process at the catalog's last published build, with `data_dir` as its
+    data dir (an empty one: a host without the lake)."""
+    script = (
+        "import os, pickle, sys\n"
+        "from pathlib import Path\n"
+        "from orchestration.published_warehouse import read_only\n"
+        "with read_only(Path(os.environ['ACORN_DATA_DIR']) / 'warehouse.duckdb') as connection:\n"
+        "    sys.stdout.buffer.write(pickle.dumps(connection.execute(sys.argv[1]).fetchall()))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script, sql],
+        cwd=REPO_ROOT,
+        env={**os.environ, **env, "ACORN_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        check=False,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr.decode()[-3000:]
+    rows: list[tuple[Any, ...]] = pickle.loads(completed.stdout)
+    return rows
+
+
+def _stored_objects(env: dict[str, str], folder: str = "warehouse") -> int:
     import boto3
 
     client = boto3.client(
@@ -86,7 +110,7 @@ def _stored_objects(env: dict[str, str]) -> int:
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
         region_name=env["AWS_REGION"],
     )
-    return int(client.list_objects_v2(Bucket=BUCKET, Prefix="demo/warehouse/")["KeyCount"])
+    return int(client.list_objects_v2(Bucket=BUCKET, Prefix=f"demo/{folder}/")["KeyCount"])
 
 
 def _assert_no_secret(texts: list[str], folders: list[Path]) -> None:
@@ -120,6 +144,25 @@ def test_the_demo_built_into_ducklake_equals_the_embedded_warehouse(
         assert catalog[name] == rows, name
     assert any(isinstance(value, Decimal) for value in catalog["fct_payouts"][0])  # money stays DECIMAL
     assert _stored_objects(scale_out_env) > 0, "the catalog's Parquet files are not in the object store"
+    # The lake is on the store too (the demo landed it before the store was set: the build copied it), and the
+    # catalog's lake views read it there: a reader on a host without the lake reads the same rows.
+    assert _stored_objects(scale_out_env, "lake") > 0, "the lake's Parquet is not in the object store"
+    lake_counts = (
+        "select (select count(*) from lake.settlement_lines), (select count(*) from lake.settlements), "
+        "(select count(*) from lake.transactions)"
+    )
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as connection:
+        local_counts = connection.execute(lake_counts).fetchall()
+    assert local_counts[0][0] > 0
+    elsewhere = tmp_path / "a-host-without-the-lake"
+    elsewhere.mkdir()
+    assert _catalog_query(scale_out_env, elsewhere, lake_counts) == local_counts
+    [(view_sql,)] = _catalog_query(
+        scale_out_env,
+        elsewhere,
+        "select sql from duckdb_views() where schema_name = 'lake' and view_name = 'settlements'",
+    )
+    assert "s3://" in view_sql and str(data_dir) not in view_sql
 
     # A second build, stopped while dbt writes the catalog: a third build stops at once naming it, and a reader
     # sees the first build's marts, complete.
@@ -159,5 +202,17 @@ def test_the_demo_built_into_ducklake_equals_the_embedded_warehouse(
     [line] = [line for line in doctor.stdout.splitlines() if line.startswith("ok   warehouse")]
     assert "DuckLake catalog postgresql://postgres:***@127.0.0.1:5432/" in line
     assert "last build published by run" in line
+
+    # `acorn docs` documents the catalog at its last published build (generated only: no server here).
+    catalog_json = REPO_ROOT / "dbt_project" / "target" / "catalog.json"
+    catalog_json.unlink(missing_ok=True)
+    docs = acorn(tmp_path, "docs", "--no-serve", env=scale_out_env)
+    outputs += [docs.stdout, docs.stderr]
+    assert docs.returncode == 0, docs.stderr[-3000:]
+    assert "at its last published build" in docs.stderr
+    documented = json.loads(catalog_json.read_text(encoding="utf-8"))
+    nodes = {node["metadata"]["name"] for node in documented["nodes"].values()}
+    assert {"fct_payouts", "fct_settlement_lines"} <= nodes
+    assert documented["nodes"]["model.acorn.fct_payouts"]["metadata"]["database"] == "warehouse"
 
     _assert_no_secret(outputs, [tmp_path, REPO_ROOT / "dbt_project" / "target"])

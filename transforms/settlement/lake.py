@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 
 from lake.layout import flush_to_disk, new_staging_dir, publishing
 from lake.read import file_list, scan_sql
+from lake.store import LakeStore
 from transforms import crash_points
 from transforms.jsonl import read_records
 from transforms.settlement.schema import SETTLEMENT_LINES_SCHEMA
@@ -256,6 +257,13 @@ def publish(lake: Path, staging: Path) -> bool:
         flush_to_disk(target, target.parent if new_partition else None)
         if dataset == LINES:
             crash_points.pause_at("publish", settlement_id=settlement_id)
+    store = LakeStore.from_env()
+    if store is not None:
+        # Scale-out: the store's partitions follow the lake's, lines first and the settlements row (the commit
+        # marker) last. Still under the journal: a publish killed before this finishes is carried out again
+        # (recovery), and mirroring is idempotent.
+        for dataset in (LINES, SETTLEMENTS):
+            store.mirror(lake, dataset, partition_dir(lake, dataset, settlement_id).name, PART)
     done = _logged_publish_records(lake, journal["publish_id"])
     for record in journal["log"]:
         if record.get("event") not in done:
