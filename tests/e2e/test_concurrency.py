@@ -20,6 +20,7 @@ import duckdb
 import pytest
 from acorn_process import SAMPLES, acorn, start_acorn
 from data_state import settlement_line_counts
+from pause_hook import pause_env, wait_until_paused
 
 from bench.settlement_import import generate
 from transforms.recovery import find_leftovers
@@ -35,15 +36,8 @@ def _stopped_at(workdir: Path, point: str, *args: str) -> tuple[subprocess.Popen
     """Start `acorn ARGS` with the hook at `point` and wait until it stops there: (the process, its marker)."""
     workdir.mkdir(parents=True, exist_ok=True)
     marker = workdir / f"paused-{point}.json"
-    env = {"ACORN_TEST_PAUSE_AT": point, "ACORN_TEST_PAUSE_MARKER": str(marker)}
-    process = start_acorn(workdir, *args, env=env)
-    deadline = time.monotonic() + 300
-    while not marker.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            output = "".join(process.communicate(timeout=60)) if process.poll() is not None else ""
-            process.kill()
-            raise AssertionError(f"acorn {args[0]} never reached {point}: {output[-3000:]}")
-        time.sleep(0.05)
+    process = start_acorn(workdir, *args, env=pause_env(point, marker))
+    wait_until_paused(process, marker, point, timeout=300)
     return process, marker
 
 
