@@ -23,6 +23,7 @@ import duckdb
 import pytest
 from acorn_process import acorn, start_acorn
 from data_state import runs_with_failures, settlement_line_counts
+from pause_hook import pause_env, wait_until_paused
 
 from bench.settlement_import import generate
 from transforms.recovery import find_leftovers
@@ -49,8 +50,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crash")]
 
 def _acorn(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     started = time.monotonic()
-    try:
-        return acorn(workdir, *args, timeout=300)
+    try:  # acorn_process's timeout (15 min): a loaded machine takes minutes per build, 300 s was not enough
+        return acorn(workdir, *args)
     finally:
         print(f"acorn {args[0]} in {workdir.name}: {time.monotonic() - started:.1f} s")
 
@@ -62,12 +63,11 @@ def _import(workdir: Path, *files: Path) -> tuple[dict, str]:
     return json.loads(result.stdout), result.stderr
 
 
-def _kill_at(workdir: Path, point: str, file: Path) -> dict:
+def _kill_at(workdir: Path, point: str, file: Path) -> dict[str, object]:
     """Start `acorn import FILE` with the hook at `point`, wait until it stops there, SIGKILL it and reap it."""
     workdir.mkdir(parents=True, exist_ok=True)
     marker = workdir / f"paused-{point}.json"
     log = workdir / f"killed-{point}.log"
-    env = {"ACORN_TEST_PAUSE_AT": point, "ACORN_TEST_PAUSE_MARKER": str(marker)}
     with open(log, "w") as output:
         process = start_acorn(
             workdir,
@@ -75,20 +75,15 @@ def _kill_at(workdir: Path, point: str, file: Path) -> dict:
             "--account",
             ACCOUNT,
             str(file),
-            env=env,
+            env=pause_env(point, marker),
             stdout=output,
             stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 180
-            while not marker.exists():
-                assert process.poll() is None, f"ended before {point}: {log.read_text()[-3000:]}"
-                assert time.monotonic() < deadline, f"never reached {point}"
-                time.sleep(0.05)
+            return wait_until_paused(process, marker, point, timeout=180, log=log)
         finally:
             process.send_signal(signal.SIGKILL)
             process.wait()
-    return json.loads(marker.read_text())
 
 
 def _versions_log(data: Path) -> list[dict]:

@@ -16,7 +16,6 @@ import os
 import pickle
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -27,6 +26,7 @@ import duckdb
 import pytest
 from acorn_process import REPO_ROOT, acorn, start_acorn
 from demo_runs import run_demo
+from pause_hook import pause_env, wait_until_paused
 from postgres_server import fresh_database
 from warehouse_marts import all_marts
 
@@ -170,14 +170,10 @@ def test_the_demo_built_into_ducklake_equals_the_embedded_warehouse(
     paused = start_acorn(
         tmp_path,
         "build",
-        env={**scale_out_env, "ACORN_TEST_PAUSE_AT": "dbt-build", "ACORN_TEST_PAUSE_MARKER": str(marker)},
+        env={**scale_out_env, **pause_env("dbt-build", marker)},
     )
     try:
-        deadline = time.monotonic() + 600
-        while not marker.exists():
-            assert paused.poll() is None, "the second build ended before dbt ran"
-            assert time.monotonic() < deadline, "the second build never reached dbt"
-            time.sleep(0.1)
+        wait_until_paused(paused, marker, "dbt-build", timeout=600)
         refused = acorn(tmp_path, "build", env=scale_out_env)
         outputs += [refused.stdout, refused.stderr]
         assert refused.returncode == 3, refused.stderr[-3000:]

@@ -15,7 +15,6 @@ import json
 import os
 import signal
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from acorn_process import SAMPLES, acorn, start_acorn
+from pause_hook import pause_env, wait_until_paused
 from postgres_server import SERVER, fresh_database
 
 SAMPLE = SAMPLES / "xieyi138_US_v2_synthetic_settlement-sample.txt"
@@ -41,7 +41,7 @@ def database() -> Iterator[str]:
 def _kill_import_at_staged(workdir: Path, env: dict[str, str]) -> None:
     """`acorn import` stopped (test hook) with its run STARTED, then SIGKILLed with its children."""
     marker = workdir / "paused.json"
-    pause = {**env, "ACORN_TEST_PAUSE_AT": "staged", "ACORN_TEST_PAUSE_MARKER": str(marker)}
+    pause = {**env, **pause_env("staged", marker)}
     process = start_acorn(
         workdir,
         "import",
@@ -54,11 +54,7 @@ def _kill_import_at_staged(workdir: Path, env: dict[str, str]) -> None:
         own_process_group=True,
     )
     try:
-        deadline = time.monotonic() + 180
-        while not marker.exists():
-            assert process.poll() is None, "the import ended before its pause point"
-            assert time.monotonic() < deadline, "the import never reached its pause point"
-            time.sleep(0.05)
+        wait_until_paused(process, marker, "staged", timeout=180)
     finally:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()

@@ -15,13 +15,13 @@ import os
 import signal
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import dagster as dg
 import pytest
 from acorn_process import acorn, start_acorn
 from data_state import marts_rows, runs_with_failures
+from pause_hook import pause_env, wait_until_paused
 
 from transforms.recovery import find_leftovers
 
@@ -31,25 +31,25 @@ POINTS = ["finances-landing", "dbt-build", "warehouse-publish"]
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("run_crash")]
 
 
-def _kill_at(workdir: Path, point: str) -> dict:
+def _kill_at(workdir: Path, point: str) -> dict[str, object]:
     """Start `acorn run` with the hook at `point`, wait until it stops there, SIGKILL it with its children."""
     workdir.mkdir(parents=True, exist_ok=True)
     marker = workdir / f"paused-{point}.json"
-    env = {"ACORN_TEST_PAUSE_AT": point, "ACORN_TEST_PAUSE_MARKER": str(marker)}
-    with open(workdir / f"killed-{point}.log", "w") as log:
+    log = workdir / f"killed-{point}.log"
+    with open(log, "w") as output:
         process = start_acorn(
-            workdir, *RUN, env=env, stdout=log, stderr=subprocess.STDOUT, own_process_group=True
+            workdir,
+            *RUN,
+            env=pause_env(point, marker),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            own_process_group=True,
         )
         try:
-            deadline = time.monotonic() + 600
-            while not marker.exists():
-                assert process.poll() is None, f"ended before {point}: {(workdir / log.name).read_text()}"
-                assert time.monotonic() < deadline, f"never reached {point}"
-                time.sleep(0.05)
+            return wait_until_paused(process, marker, point, timeout=600, log=log)
         finally:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-    return json.loads(marker.read_text())
 
 
 def test_runs_killed_at_every_point_recover_to_a_clean_runsmarts_rows(tmp_path: Path) -> None:

@@ -6,18 +6,17 @@ mid-upload, a writer killed with SIGKILL mid-upload), and a re-run that converge
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pause_hook import pause_env, wait_until_paused
 
 from acorn_cli.loopback_s3 import LoopbackS3, loopback_s3
 from transforms.archive import ArchiveCopyError, ObjectStoreCopy, RawArchive
@@ -128,17 +127,12 @@ def test_a_writer_killed_mid_upload_leaves_no_partial_object_and_the_rerun_keeps
         env={
             **os.environ,
             **env,
-            "ACORN_TEST_PAUSE_AT": "archive-upload",
-            "ACORN_TEST_PAUSE_MARKER": str(marker),
+            **pause_env("archive-upload", marker),
         },
     )
     try:
-        deadline = time.monotonic() + 120
-        while not marker.exists():
-            assert writer.poll() is None, "the writer ended before it uploaded"
-            assert time.monotonic() < deadline, "the writer never reached the upload"
-            time.sleep(0.05)
-        assert json.loads(marker.read_text())["sent"] == 8 << 20  # stopped with one chunk of three sent
+        paused = wait_until_paused(writer, marker, "archive-upload", timeout=120)
+        assert paused["sent"] == 8 << 20  # stopped with one chunk of three sent
     finally:
         writer.send_signal(signal.SIGKILL)
         writer.wait()
