@@ -106,3 +106,60 @@ where source_kind = 'transaction'
     )
 {%- endif -%}
 {%- endmacro %}
+
+
+{#- The posting fingerprint of int_books_settlement_lines_posted: a digest of everything posting reads besides the
+    lines (the rules, the fee taxonomy, the marketplaces, their time zones, the SKU groups and the books' vars), as
+    a one-row select of `posting_fingerprint`. -#}
+{% macro books_posting_fingerprint() -%}
+select md5(concat_ws(
+        chr(29),
+        (select string_agg(concat_ws(chr(31), rule_id, source, transaction_type, amount_type, amount_description,
+                fee_category, marketplace, fulfilment_channel, sku_group, category, account_key, tax_key,
+                description, rule_version), chr(30) order by rule_id)
+            from {{ ref('int_books_posting_rules') }}),
+        (select string_agg(concat_ws(chr(31), source, amount_type, amount_description, fee_category), chr(30)
+                order by source, amount_type, amount_description)
+            from {{ ref('fee_taxonomy') }}),
+        (select string_agg(concat_ws(chr(31), marketplace_id, marketplace_name, country_code, default_currency,
+                time_zone), chr(30) order by marketplace_id)
+            from {{ ref('int_books_marketplaces') }}),
+        (select string_agg(concat_ws(chr(31), account_id, sku, sku_group), chr(30) order by account_id, sku)
+            from {{ ref('posting_rules_sku_groups') }}),
+        '{{ tojson(var("books_reporting_time_zones", {})) }}',
+        '{{ var("books_post_sales_tax", true) }}'
+    )) as posting_fingerprint
+{%- endmacro %}
+
+{#- On an incremental build of int_books_settlement_lines_posted, the ids of the settlements to post (again): those
+    without a posted line of the same document (raw_sha256), account and posting fingerprint. Every such
+    settlement is a row of int_books_settlements, which has one row per staged settlement with the same id,
+    raw_sha256 and account (coalesced to 'unassigned'), read here from the staged settlements, one row each, so
+    that finding them reads neither the lines nor their marketplaces. -#}
+{% macro books_settlements_to_post() -%}
+{%- set query -%}
+with fingerprint as (
+    {{ books_posting_fingerprint() }}
+),
+
+staged as (
+    select settlement_id, raw_sha256, coalesce(account_id, 'unassigned') as account_id
+    from {{ ref('stg_lake_settlements__settlements') }}
+),
+
+done as (
+    select distinct settlement_id, raw_sha256, account_id, posting_fingerprint from {{ this }}
+)
+
+select staged.settlement_id
+from staged
+anti join done
+    on staged.settlement_id = done.settlement_id
+    and staged.raw_sha256 is not distinct from done.raw_sha256
+    and staged.account_id = done.account_id
+    and done.posting_fingerprint = (select posting_fingerprint from fingerprint)
+where staged.settlement_id is not null
+order by staged.settlement_id
+{%- endset -%}
+{{ return(run_query(query).columns[0].values() | list) }}
+{%- endmacro %}

@@ -1,5 +1,5 @@
-"""Incremental line facts, payouts, per-settlement amounts and SKU-day sums equal a full refresh, after a new
-settlement and a re-issue with fewer lines."""
+"""Incremental line facts, payouts, per-settlement amounts, SKU-day sums and the books' postings and journals
+equal a full refresh, after a new settlement and a re-issue with fewer lines."""
 
 from __future__ import annotations
 
@@ -20,8 +20,14 @@ LINE_FACTS = (
     "marts.fct_payouts",
     "intermediate.int_settlement_amounts",
     "intermediate.int_sku_daily_by_settlement",
-    # A table, rebuilt from int_sku_daily_by_settlement on every build.
+    # Incremental by day, from int_sku_daily_by_settlement.
     "marts.fct_sku_daily",
+    # The books: settlement lines posted incrementally by settlement (the settlements to post found first as
+    # literal ids), their journal lines and lineage.
+    "intermediate.int_books_settlement_lines_posted",
+    "intermediate.int_books_settlement_journal_lines",
+    "marts.fct_journal_lines",
+    "marts.fct_journal_line_sources",
 )
 # Seeds and models only: the equality below is the test (dbt's data tests run in test_warehouse_build).
 SELECT = [
@@ -32,6 +38,8 @@ SELECT = [
     "+fct_payouts",
     "+int_settlement_amounts",
     "+fct_sku_daily",
+    "+fct_journal_lines",
+    "+fct_journal_line_sources",
     "--resource-type",
     "seed",
     "--resource-type",
@@ -39,8 +47,11 @@ SELECT = [
 ]
 
 
-# Which dbt invocation summed a row: bookkeeping for fct_sku_daily, different in every build by design.
-BOOKKEEPING = {"intermediate.int_sku_daily_by_settlement": "exclude (built_in_invocation)"}
+# Which dbt invocation summed (posted) a row: bookkeeping for fct_sku_daily, different in every build by design.
+BOOKKEEPING = {
+    "intermediate.int_sku_daily_by_settlement": "exclude (built_in_invocation)",
+    "intermediate.int_books_settlement_lines_posted": "exclude (posted_in_run)",
+}
 
 
 def _snapshot(warehouse: Path) -> dict[str, list[tuple]]:

@@ -9,48 +9,36 @@
 -- changed, and every settlement when what the posting reads changed (posting_fingerprint: the rules, the
 -- fee taxonomy, the marketplaces, their time zones, the SKU groups and the books' vars), so changed rules give
 -- the new postings without redoing the history on every daily build.
+-- depends_on: {{ ref('stg_lake_settlements__settlements') }} (books_settlements_to_post reads it)
 with fingerprint as (
-    select md5(concat_ws(
-        chr(29),
-        (select string_agg(concat_ws(chr(31), rule_id, source, transaction_type, amount_type, amount_description,
-                fee_category, marketplace, fulfilment_channel, sku_group, category, account_key, tax_key,
-                description, rule_version), chr(30) order by rule_id)
-            from {{ ref('int_books_posting_rules') }}),
-        (select string_agg(concat_ws(chr(31), source, amount_type, amount_description, fee_category), chr(30)
-                order by source, amount_type, amount_description)
-            from {{ ref('fee_taxonomy') }}),
-        (select string_agg(concat_ws(chr(31), marketplace_id, marketplace_name, country_code, default_currency,
-                time_zone), chr(30) order by marketplace_id)
-            from {{ ref('int_books_marketplaces') }}),
-        (select string_agg(concat_ws(chr(31), account_id, sku, sku_group), chr(30) order by account_id, sku)
-            from {{ ref('posting_rules_sku_groups') }}),
-        '{{ tojson(var("books_reporting_time_zones", {})) }}',
-        '{{ var("books_post_sales_tax", true) }}'
-    )) as posting_fingerprint
+    {{ books_posting_fingerprint() }}
 ),
 
 all_settlements as (
     select * from {{ ref('int_books_settlements') }}
 ),
 
-{#- A table built before posting_fingerprint existed is posted again whole. -#}
+{#- A table built before posting_fingerprint existed is posted again whole. The settlements to post are found
+    first, as literal ids (books_settlements_to_post), so that DuckDB pushes them into the lake's scans: the lines
+    of the history are neither read nor classified, nor their marketplaces resolved, on a daily build. -#}
 {%- set done_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list
     if is_incremental() else [] %}
+{%- set to_post = books_settlements_to_post() if is_incremental() and 'posting_fingerprint' in done_columns
+    else none %}
 settlements as (
     select all_settlements.*
     from all_settlements
-    {%- if is_incremental() and 'posting_fingerprint' in done_columns %}
-    anti join (select distinct settlement_id, raw_sha256, account_id, posting_fingerprint from {{ this }}) as done
-        on all_settlements.settlement_id = done.settlement_id
-        and all_settlements.raw_sha256 is not distinct from done.raw_sha256
-        and all_settlements.account_id = done.account_id
-        and done.posting_fingerprint = (select posting_fingerprint from fingerprint)
+    {%- if to_post is not none %}
+    where {{ settlement_id_in(to_post, 'all_settlements.settlement_id') }}
     {%- endif %}
 ),
 
 lines as (
     select * from {{ ref('int_settlement_lines_classified') }}
     where settlement_id in (select settlement_id from settlements)
+    {%- if to_post is not none %}
+        and {{ settlement_id_in(to_post) }}
+    {%- endif %}
 ),
 
 sku_groups as (

@@ -5,14 +5,24 @@ with settlements as (
     select * from {{ ref('stg_lake_settlements__settlements') }}
 ),
 
-lines as (
-    select settlement_id, marketplace_name
-    from {{ ref('stg_lake_settlements__settlement_lines') }}
-    where marketplace_name is not null
-),
-
 marketplaces as (
     select * from {{ ref('int_books_marketplaces') }}
+),
+
+-- The lines' marketplace names resolve only the settlements whose report names no known marketplace (the first
+-- choice below), so only their lines are counted: usually none. The names are read from the lake as stored:
+-- the staged lines' canonical spelling (macros/canonical_marketplace_name.sql) differs from it only in case,
+-- which the match below ignores, and canonicalizing every line of the history cost more than this whole view.
+unnamed as (
+    select settlements.settlement_id
+    from settlements
+    anti join marketplaces on lower(settlements.marketplace_name) = lower(marketplaces.marketplace_name)
+),
+
+lines as (
+    select cast(settlement_id as varchar) as settlement_id, cast(marketplace_name as varchar) as marketplace_name
+    from {{ source('lake_settlements', 'settlement_lines') }}
+    where marketplace_name is not null and cast(settlement_id as varchar) in (select settlement_id from unnamed)
 ),
 
 by_line_name as (
