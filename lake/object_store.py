@@ -9,12 +9,16 @@ user of them (the DuckLake warehouse's data path, the raw archive's copy and the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import uuid
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 OBJECT_STORE_URL_VAR = "ACORN_OBJECT_STORE_URL"
+# Where an upload goes before its server-side copy to its key (a bucket lifecycle rule expires what is left).
+TMP_FOLDER = ".tmp"
 S3_ENDPOINT_VAR = "ACORN_S3_ENDPOINT_URL"
 
 
@@ -84,3 +88,59 @@ def s3_base(settings: ObjectStoreSettings) -> str:
     if not parts.netloc:
         return ""
     return (parts.netloc + "/" + parts.path.strip("/")).rstrip("/")
+
+
+class ObjectStoreArea:
+    """One area of an s3:// store (`bucket/prefix/<area>`), written the same way by each of its users (the raw
+    archive's copy, transforms/archive.py; the lake's copy, lake/store.py): an object appears under its key
+    complete or not at all, and an error names the key, never a credential. `error` is the user's exception and
+    `description` what it calls the area in messages."""
+
+    error: ClassVar[type[RuntimeError]] = RuntimeError
+    description: ClassVar[str] = "the object store"
+
+    def __init__(self, filesystem: Any, base: str, *, secrets: Iterable[str] = ()) -> None:
+        self.filesystem = filesystem
+        self.base = base.strip("/")  # bucket/prefix/<area>
+        self._secrets = tuple(secret for secret in secrets if len(secret) >= 3)
+
+    @property
+    def url(self) -> str:
+        return f"s3://{self.base}/"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url})"
+
+    def size_of(self, key: str) -> int | None:
+        """The size of the object at `key`, None when there is none."""
+        from pyarrow import fs
+
+        info = self._call(self.filesystem.get_file_info, key)
+        return info.size if info.type == fs.FileType.File else None
+
+    def _publish(self, key: str, chunks: Iterable[bytes], size: int) -> None:
+        """Upload to a temporary key, check its size, then copy it to `key` server-side and delete the temporary
+        one: `key` appears complete (replacing what it held at once) or not at all. Written straight to its key,
+        an upload interrupted by an exception would be completed with the bytes sent so far."""
+        tmp = f"{self.base}/{TMP_FOLDER}/{uuid.uuid4().hex}"
+        try:
+            with self._call(self.filesystem.open_output_stream, tmp) as out:
+                for chunk in chunks:
+                    out.write(chunk)
+            uploaded = self.size_of(tmp)
+            if uploaded != size:
+                raise self.error(f"upload of s3://{key} has {uploaded} bytes, not {size}: not published")
+            self._call(self.filesystem.move, tmp, key)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.filesystem.delete_file(tmp)
+            raise
+
+    def _call(self, function: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return function(*args)
+        except OSError as error:
+            text = str(error)
+            for secret in self._secrets:
+                text = text.replace(secret, "***")
+            raise self.error(f"{self.description} on {self.url} failed: {text}") from None

@@ -29,13 +29,11 @@ here runs and embedded mode costs nothing more.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import io
 import json
-import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,12 +43,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lake.layout import published_files
-from lake.object_store import OBJECT_STORE_URL_VAR, object_store_settings, s3_base, s3_filesystem
+from lake.object_store import (
+    OBJECT_STORE_URL_VAR,
+    TMP_FOLDER,
+    ObjectStoreArea,
+    object_store_settings,
+    s3_base,
+    s3_filesystem,
+)
 
 LAKE_FOLDER = "lake"
 POINTER = "current.json"
 EMPTY = "_empty"
-TMP = ".tmp"
 # Pointers read at once when listing the lake (each a small GET).
 READ_THREADS = 8
 
@@ -59,20 +63,11 @@ class LakeStoreError(RuntimeError):
     """The object store refused a lake request; the message names the key, never a credential."""
 
 
-class LakeStore:
+class LakeStore(ObjectStoreArea):
     """The lake's copy on an S3-compatible store, under `s3://<bucket>/<prefix>/lake/` (see the module)."""
 
-    def __init__(self, filesystem: Any, base: str, *, secrets: Iterable[str] = ()) -> None:
-        self.filesystem = filesystem
-        self.base = base.strip("/")  # bucket/prefix/lake
-        self._secrets = tuple(secret for secret in secrets if len(secret) >= 3)
-
-    @property
-    def url(self) -> str:
-        return f"s3://{self.base}/"
-
-    def __repr__(self) -> str:
-        return f"LakeStore({self.url})"
+    error = LakeStoreError
+    description = "the lake's copy"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LakeStore | None:
@@ -106,7 +101,7 @@ class LakeStore:
         if current is not None and current.get("sha256") == sha256:
             return False
         key = self.data_key(dataset, partition, sha256)
-        if self._size_of(key) != len(payload):
+        if self.size_of(key) != len(payload):
             self._put(key, payload)
         pointer = {
             "dataset": dataset,
@@ -129,7 +124,7 @@ class LakeStore:
     def remove(self, dataset: str, partition: str) -> bool:
         """Remove the partition for readers (its pointer; its files stay); whether it had one."""
         key = self.pointer_key(dataset, partition)
-        if self._size_of(key) is None:
+        if self.size_of(key) is None:
             return False
         self._call(self.filesystem.delete_file, key)
         return True
@@ -162,7 +157,7 @@ class LakeStore:
         pq.write_table(schema.empty_table(), sink)
         payload = sink.getvalue()
         key = f"{self.base}/{EMPTY}/{dataset}-{hashlib.sha256(payload).hexdigest()[:16]}.parquet"
-        if self._size_of(key) != len(payload):
+        if self.size_of(key) != len(payload):
             self._put(key, payload)
         return f"s3://{key}"
 
@@ -170,7 +165,7 @@ class LakeStore:
 
     def pointer(self, dataset: str, partition: str) -> dict[str, Any] | None:
         key = self.pointer_key(dataset, partition)
-        if self._size_of(key) is None:
+        if self.size_of(key) is None:
             return None
         found: dict[str, Any] = json.loads(self._read(key))
         return found
@@ -221,47 +216,17 @@ class LakeStore:
         return sum(
             1
             for info in infos
-            if info.type == fs.FileType.File and not info.path.startswith(f"{self.base}/{TMP}/")
+            if info.type == fs.FileType.File and not info.path.startswith(f"{self.base}/{TMP_FOLDER}/")
         )
 
     # Requests.
-
-    def _size_of(self, key: str) -> int | None:
-        from pyarrow import fs
-
-        info = self._call(self.filesystem.get_file_info, key)
-        return info.size if info.type == fs.FileType.File else None
 
     def _read(self, key: str) -> bytes:
         with self._call(self.filesystem.open_input_stream, key) as stream:
             return bytes(stream.read())
 
     def _put(self, key: str, payload: bytes) -> None:
-        """Upload to a temporary key, check its size, then copy it to `key` server-side and delete the
-        temporary one: `key` appears complete (replacing what it held at once) or not at all."""
-        tmp = f"{self.base}/{TMP}/{uuid.uuid4().hex}"
-        try:
-            with self._call(self.filesystem.open_output_stream, tmp) as out:
-                out.write(payload)
-            uploaded = self._size_of(tmp)
-            if uploaded != len(payload):
-                raise LakeStoreError(
-                    f"upload of s3://{key} has {uploaded} bytes, not {len(payload)}: not published"
-                )
-            self._call(self.filesystem.move, tmp, key)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                self.filesystem.delete_file(tmp)
-            raise
-
-    def _call(self, function: Callable[..., Any], *args: Any) -> Any:
-        try:
-            return function(*args)
-        except OSError as error:
-            text = str(error)
-            for secret in self._secrets:
-                text = text.replace(secret, "***")
-            raise LakeStoreError(f"the lake's copy on {self.url} failed: {text}") from None
+        self._publish(key, [payload], len(payload))
 
 
 @functools.lru_cache(maxsize=4)

@@ -45,19 +45,21 @@ import json
 import os
 import tempfile
 import threading
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from pyarrow import fs as pyarrow_fs
+from typing import IO, Any
 
 from lake.layout import writing
-from lake.object_store import OBJECT_STORE_URL_VAR, object_store_settings, s3_base, s3_filesystem
+from lake.object_store import (
+    OBJECT_STORE_URL_VAR,
+    ObjectStoreArea,
+    object_store_settings,
+    s3_base,
+    s3_filesystem,
+)
 from transforms import crash_points
 from transforms.jsonl import append_line
 
@@ -397,23 +399,12 @@ class ArchiveCopyError(RuntimeError):
     """The object store refused or lost an upload; the message names the key, never a credential."""
 
 
-class ObjectStoreCopy:
+class ObjectStoreCopy(ObjectStoreArea):
     """The raw archive's copy on S3-compatible object storage (see the module's docstring): objects by sha256 and
     one write-once object per manifest row, under `s3://<bucket>/<prefix>/raw/`."""
 
-    def __init__(
-        self, filesystem: pyarrow_fs.FileSystem, base: str, *, secrets: tuple[str, ...] = ()
-    ) -> None:
-        self.filesystem = filesystem
-        self.base = base.strip("/")  # bucket/prefix/raw
-        self._secrets = tuple(secret for secret in secrets if len(secret) >= 3)
-
-    @property
-    def url(self) -> str:
-        return f"s3://{self.base}/"
-
-    def __repr__(self) -> str:
-        return f"ObjectStoreCopy({self.url})"
+    error = ArchiveCopyError
+    description = "the raw archive's copy"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ObjectStoreCopy | None:
@@ -436,13 +427,6 @@ class ObjectStoreCopy:
         reattributed = row.get("reattributed_at")
         name = f"reattributed-{reattributed}" if reattributed else ARCHIVED_ROW
         return f"{self.base}/manifest/{row['sha256']}/{name}.json"
-
-    def size_of(self, key: str) -> int | None:
-        """The size of the object at `key`, None when there is none."""
-        from pyarrow import fs
-
-        info = self._call(self.filesystem.get_file_info, key)
-        return info.size if info.type == fs.FileType.File else None
 
     def keep(self, path: Path, row: Mapping[str, Any]) -> bool:
         """Make sure the store has the object at local `path` and its manifest `row`; whether anything was sent.
@@ -529,29 +513,3 @@ class ObjectStoreCopy:
             if digest.hexdigest() != sha:
                 problems.append(f"object {object_key} does not hash to its name")
         return problems
-
-    def _publish(self, key: str, chunks: Iterator[bytes], size: int) -> None:
-        """Upload to a temporary key, check its size, then copy it to `key` server-side and delete the
-        temporary one: `key` appears complete or not at all."""
-        tmp = f"{self.base}/.tmp/{uuid.uuid4().hex}"
-        try:
-            with self._call(self.filesystem.open_output_stream, tmp) as out:
-                for chunk in chunks:
-                    out.write(chunk)
-            uploaded = self.size_of(tmp)
-            if uploaded != size:
-                raise ArchiveCopyError(f"upload of {key} has {uploaded} bytes, not {size}: not published")
-            self._call(self.filesystem.move, tmp, key)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                self.filesystem.delete_file(tmp)
-            raise
-
-    def _call(self, function: Callable[..., Any], *args: Any) -> Any:
-        try:
-            return function(*args)
-        except OSError as error:
-            text = str(error)
-            for secret in self._secrets:
-                text = text.replace(secret, "***")
-            raise ArchiveCopyError(f"the raw archive's copy on {self.url} failed: {text}") from None

@@ -114,7 +114,7 @@ def test_a_landing_publishes_its_partition_and_replaces_it_atomically(
         rows = reader.execute(f"select id, amount from read_parquet('{url}') order by id").fetchall()
     assert rows == [("1", Decimal("1.10")), ("3", Decimal("3.33"))]
     # The superseded file stays for a reader that listed it before the switch.
-    assert store._size_of(store.data_key("payments", "account_id=a", pointer["sha256"])) == len(local)
+    assert store.size_of(store.data_key("payments", "account_id=a", pointer["sha256"])) == len(local)
 
     # An empty table removes the partition for readers.
     write_partition(lake, "payments", "account_id=a", SCHEMA.empty_table())
@@ -159,7 +159,7 @@ def test_a_failed_upload_publishes_nothing_and_names_no_secret(tmp_path: Path, e
 
     with pytest.raises(LakeStoreError, match="not 10000"):
         store._put(key, Broken(b"{}"))
-    assert store._size_of(key) is None and store.object_count() == 0
+    assert store.size_of(key) is None and store.object_count() == 0
 
     broken = LakeStore.from_env({**env, "ACORN_OBJECT_STORE_URL": "s3://no-such-bucket/x"})
     assert broken is not None
