@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from moto_store import module_server
+
+from acorn_cli.loopback_s3 import LoopbackS3
 
 MoneyObject = tuple[str, Decimal, str | None]
 
@@ -62,3 +65,9 @@ def money_walker() -> Callable[..., Iterator[MoneyObject]]:
 @pytest.fixture(scope="session")
 def exact_loader() -> Callable[[Path], Any]:
     return load_exact
+
+
+@pytest.fixture(scope="module")
+def s3(request: pytest.FixtureRequest) -> Iterator[LoopbackS3]:
+    """moto's S3 server on loopback for the test module (the object-store copies' tests)."""
+    yield from module_server(request)

@@ -16,20 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from moto_store import SECRET_KEY
 from pause_hook import pause_env, wait_until_paused
 
-from acorn_cli.loopback_s3 import LoopbackS3, loopback_s3
+from acorn_cli.loopback_s3 import LoopbackS3
 from transforms.archive import ArchiveCopyError, ObjectStoreCopy, RawArchive
 
-SECRET_KEY = f"sk-{uuid.uuid4().hex}"
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def s3() -> Iterator[LoopbackS3]:
-    pytest.importorskip("moto")
-    with loopback_s3("acorn-raw", SECRET_KEY) as server:
-        yield server
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ follow its local publish, and the warehouse's `lake.*` views read the store's fi
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,25 +14,18 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from moto_store import SECRET_KEY
 
-from acorn_cli.loopback_s3 import LoopbackS3, loopback_s3
+from acorn_cli.loopback_s3 import LoopbackS3
 from lake.partitions import parquet_bytes, write_partition
 from lake.store import LakeStore, LakeStoreError
 from orchestration.warehouse.lake_views import create_store_lake_views
 from orchestration.warehouse_catalog import DuckLakeWarehouse, connection_config
 from transforms.settlement import import_settlement_file
 
-SECRET_KEY = f"sk-{uuid.uuid4().hex}"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = REPO_ROOT / "tests/fixtures/shared/settlement-samples/xieyi138_US_v2_synthetic_settlement-sample.txt"
 SCHEMA = pa.schema([("account_id", pa.string()), ("id", pa.string()), ("amount", pa.decimal128(18, 2))])
-
-
-@pytest.fixture(scope="module")
-def s3() -> Iterator[LoopbackS3]:
-    pytest.importorskip("moto")
-    with loopback_s3("acorn-lake", SECRET_KEY) as server:
-        yield server
 
 
 @pytest.fixture
