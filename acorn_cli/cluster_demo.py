@@ -154,6 +154,22 @@ class ModeResult:
     build_seconds: float | None = None
 
 
+def worker_env(env: Mapping[str, str], name: str) -> dict[str, str]:
+    """A worker's environment: the cluster's, with a data dir and a Dagster home of its own (no two workers, nor
+    the `acorn run` process, share a disk: the object store and PostgreSQL are what they share)."""
+    work = Path(env["ACORN_DATA_DIR"]).parent
+    return {
+        **env,
+        "ACORN_DATA_DIR": str(work / f"{name}-data"),
+        "DAGSTER_HOME": str(work / f"{name}-home"),
+    }
+
+
+def worker_data_dirs(env: Mapping[str, str]) -> list[Path]:
+    """The data dirs the cluster's workers used (one each, `worker_env`)."""
+    return sorted(Path(env["ACORN_DATA_DIR"]).parent.glob("cluster-w*-data"))
+
+
 class Cluster:
     """W worker processes on one broker and one PostgreSQL instance, sharing an environment with the runs."""
 
@@ -170,9 +186,11 @@ class Cluster:
             self._started += 1
             name = f"cluster-w{self._started}"
             log = self.logs / f"{name}.log"
+            env = worker_env(self.env, name)
+            Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
             process = subprocess.Popen(
                 [str(ACORN), "worker", "--name", name],
-                env=self.env,
+                env=env,
                 stdout=log.open("wb"),
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -406,9 +424,12 @@ def check_object_store(cluster_env: Mapping[str, str]) -> tuple[dict[str, int], 
     store = ObjectStoreCopy.from_env(cluster_env)
     if store is None:
         return {}, ["the cluster's environment configures no object store"]
-    archive = RawArchive(Path(cluster_env["ACORN_DATA_DIR"]) / "raw", store)
-    problems = store.verify(archive)
-    local = {row["sha256"] for row in archive.manifest()}
+    problems: list[str] = []
+    local: set[str] = set()
+    for data_dir in worker_data_dirs(cluster_env):  # each worker's own archive
+        archive = RawArchive(data_dir / "raw", store)
+        problems += store.verify(archive)
+        local |= {row["sha256"] for row in archive.manifest()}
     if not local:
         problems.append("the workers archived no raw object")
     from pyarrow import fs
@@ -438,20 +459,22 @@ def check_lake_on_store(cluster_env: Mapping[str, str]) -> tuple[dict[str, int],
     store = LakeStore.from_env(cluster_env)
     if store is None:
         return {}, ["the cluster's environment configures no lake on the object store"]
-    lake = Path(cluster_env["ACORN_DATA_DIR"]) / "lake"
     stored = store.partitions()
     problems = []
-    for dataset in lake_datasets():
-        for path in published_files(lake, dataset):
-            pointer = (
-                store.pointer(dataset, path.parent.name)
-                if path.parent.name in stored.get(dataset, ())
-                else None
-            )
-            if pointer is None or pointer["sha256"] != hashlib.sha256(path.read_bytes()).hexdigest():
-                problems.append(
-                    f"lake partition {dataset}/{path.parent.name} missing or stale on {store.url}"
-                )
+    # Each worker's lake is a private cache of the store's (it may be behind: another worker landed a partition
+    # after this one last read it), so every partition it holds must be on the store, and the files the
+    # store's pointers name must be there with the bytes the pointers say.
+    for lake in (data_dir / "lake" for data_dir in worker_data_dirs(cluster_env)):
+        for dataset in lake_datasets():
+            for path in published_files(lake, dataset):
+                if path.parent.name not in stored.get(dataset, ()):
+                    problems.append(f"lake partition {dataset}/{path.parent.name} missing on {store.url}")
+    for dataset, names in sorted(stored.items()):
+        for partition in sorted(names):
+            pointer = store.pointer(dataset, partition)
+            key = store.data_key(dataset, partition, pointer["sha256"]) if pointer else ""
+            if pointer is None or hashlib.sha256(store._read(key)).hexdigest() != pointer["sha256"]:
+                problems.append(f"lake partition {dataset}/{partition}: its file does not match its pointer")
     partitions = sum(len(names) for names in stored.values())
     if not partitions:
         problems.append(f"no lake partition under {store.url}")

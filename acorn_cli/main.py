@@ -71,15 +71,18 @@ def alert_after_run(report: RunReport, selected: list[str]) -> None:
 
     import dagster as dg
 
+    from orchestration.lake_refresh import refresh_lake
     from orchestration.quality.alerts import AlertDeliveryError, post_run_alerts, post_silence_alerts
     from orchestration.quality.silence import silence_findings
 
     config = _loaded_config()
     now = datetime.now(UTC)
+    lake = data_paths().lake
+    refresh_lake(lake)  # scale-out: the object store's lake, which the workers landed (embedded: nothing)
     with dg.DagsterInstance.get() as instance:
         findings = [
             finding
-            for finding in silence_findings(instance, config, data_paths().lake, now)
+            for finding in silence_findings(instance, config, lake, now)
             if not selected or finding.account_id in selected
         ]
         report.extra_problems += [f"silent: {f.account_id}: {f.message}" for f in findings]

@@ -11,6 +11,7 @@ before writing and the Parquet writer settings are fixed, so equal rows always g
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -23,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lake.layout import data_dir_of, flush_to_disk, published_files, publishing, staging_file, writing
+from lake.refresh import mark_in_store
 from lake.store import LakeStore
 from transforms import crash_points
 
@@ -91,6 +93,7 @@ def write_partition(
     if target.exists() and target.read_bytes() == payload:
         if store is not None:  # unchanged here; the store catches up if a killed landing left it behind
             store.publish(dataset, partition, payload, table.num_rows)
+            mark_in_store(folder, hashlib.sha256(payload).hexdigest())
         return PartitionWrite(dataset, partition, table.num_rows, False, target)
     folder.mkdir(parents=True, exist_ok=True)
     data_dir = data_dir_of(lake)
@@ -111,6 +114,7 @@ def write_partition(
         # After the local publish: a landing killed in between leaves the store's previous version whole,
         # and its next landing of this partition (same bytes, "unchanged" here) publishes it.
         store.publish(dataset, partition, payload, table.num_rows)
+        mark_in_store(folder, hashlib.sha256(payload).hexdigest())
     return PartitionWrite(dataset, partition, table.num_rows, True, target)
 
 

@@ -19,10 +19,11 @@ from typing import Any
 import dagster as dg
 from pydantic import PrivateAttr
 
+from orchestration.account_locks import spapi_account_lock
 from orchestration.interrupted_runs import claim_run
+from orchestration.lake_refresh import refresh_account, refresh_lake
 from orchestration.paths import DataPaths, data_paths, default_config_path
 from simulator.clock import start_override
-from spapi.account_lock import account_lock
 from spapi.bundled_simulator import (
     claim_simulated_day,
     demo_credentials,
@@ -34,7 +35,7 @@ from spapi.client import ClientOptions, SpApiClient
 from spapi.config import AccountConfig, load_config, resolve_endpoints
 from spapi.credentials import LwaCredentials, credentials_from_env
 
-# Where the per-account SP-API locks live, inside the data dir every worker shares.
+# Where the per-account SP-API locks live in the embedded mode (flock; scale-out: PostgreSQL, account_locks.py).
 ACCOUNT_LOCKS_DIR = ".acorn-locks"
 
 
@@ -45,6 +46,13 @@ class DataDirResource(dg.ConfigurableResource):
 
     def paths(self) -> DataPaths:
         return data_paths(self.data_dir or None).ensure()
+
+    def lake_for_reading(self) -> Path:
+        """The local lake, first brought to the object store's current version in scale-out (the checks read
+        every account's partitions, which other hosts may have landed); embedded: the lake as it is."""
+        lake = self.paths().lake
+        refresh_lake(lake)
+        return lake
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Every job's first step uses the data dir: there a run started from the UI or by the daemon names its
@@ -154,10 +162,12 @@ class SpApiResource(dg.ConfigurableResource):
         who holds it when this process has to wait."""
         endpoints = resolve_endpoints(account, self._overrides or None)
         options = ClientOptions(now=self.now)
-        with (
-            account_lock(data_paths().root / ACCOUNT_LOCKS_DIR, account.id, on_wait),
-            SpApiClient(
+        paths = data_paths()
+        with spapi_account_lock(paths.root / ACCOUNT_LOCKS_DIR, account.id, on_wait):
+            # Scale-out: the account's lake as the object store has it (another host may have landed it last);
+            # under the lock, so no host lands the account meanwhile. Embedded: one look at the environment.
+            refresh_account(paths.lake, account.id)
+            with SpApiClient(
                 account, self.credentials_for(account), endpoints=endpoints, options=options
-            ) as client,
-        ):
-            yield client
+            ) as client:
+                yield client

@@ -293,8 +293,9 @@ def finances_settlement_summaries(
     run = run_accounts(context, spapi.accounts(), _reads_transactions)
 
     def land(account: AccountConfig) -> int:
-        settlement_ids = known_settlement_ids(lake, account.id)
         with spapi.client(account, on_wait=waiting_logger(context, account.id)) as client:
+            # (inside the client: under the account's lock, the lake refreshed from the store in scale-out)
+            settlement_ids = known_settlement_ids(lake, account.id)
             added = tx.land_settlement_summaries(client, account, settlement_ids, lake=lake, archive=archive)
         context.log.info(f"{account.id}: {len(settlement_ids)} settlements known")
         return added

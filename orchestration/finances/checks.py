@@ -71,7 +71,7 @@ def _money(value: Decimal | None) -> str | None:
 )
 def transaction_breakdowns_sum(data: DataDirResource) -> dg.AssetCheckResult:
     rows = _lake_query(
-        data.paths().lake,
+        data.lake_for_reading(),
         "transaction_totals",
         "select account_id, transaction_id, total_amount, breakdowns_sum, breakdowns_agree "
         "from transaction_totals order by account_id, transaction_id",
@@ -101,7 +101,7 @@ def transaction_breakdowns_sum(data: DataDirResource) -> dg.AssetCheckResult:
     "(kept verbatim, not lost): teach transforms/finances the new event type.",
 )
 def financial_events_unknown_types(data: DataDirResource) -> dg.AssetCheckResult:
-    counts = unknown_event_lists(data.paths().lake)
+    counts = unknown_event_lists(data.lake_for_reading())
     metadata: dict[str, Any] = {"unknown_rows": sum(counts.values()), "unknown_event_lists": len(counts)}
     if counts:
         metadata["rows_by_event_list"] = dg.MetadataValue.json(counts)

@@ -26,6 +26,7 @@ import dagster as dg
 import httpx
 from dagster._core.events import DagsterEventType
 
+from orchestration.lake_refresh import refresh_lake
 from orchestration.paths import data_paths, default_config_path
 from orchestration.quality.silence import SilenceFinding, silence_findings
 from spapi.config import load_config
@@ -212,9 +213,9 @@ def silence_alerts(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     environ = dict(os.environ)
     config_path = default_config_path()
     now = datetime.now(UTC)
-    findings = silence_findings(
-        context.instance, load_config(config_path), data_paths(environ.get("ACORN_DATA_DIR")).lake, now
-    )
+    lake = data_paths(environ.get("ACORN_DATA_DIR")).lake
+    refresh_lake(lake)  # scale-out: the object store's lake, which the workers landed (embedded: nothing)
+    findings = silence_findings(context.instance, load_config(config_path), lake, now)
     summary, cursor = post_silence_alerts(findings, context.cursor, environ, now)
     return dg.SensorResult(skip_reason=dg.SkipReason(summary), cursor=cursor or context.cursor)
 

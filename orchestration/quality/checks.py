@@ -60,7 +60,7 @@ FCT_REFUNDS = dg.AssetKey(["warehouse", "fct_refunds"])
 def settlement_lines_schema_check(data: DataDirResource) -> dg.AssetCheckResult:
     # DuckDB reads the files not yet validated and GX judges a bounded frame of them (expectations/
     # settlement_lines_scan.py): the check's memory and time follow the new settlement, not the history.
-    lake = data.paths().lake
+    lake = data.lake_for_reading()
     validated = ValidatedFiles(validated_files_path(lake))
     scanned = sample_lake(lake, validated)
     if scanned is None:
@@ -93,7 +93,7 @@ def settlement_lines_schema_check(data: DataDirResource) -> dg.AssetCheckResult:
     "names the columns added, removed or moved (its data is still kept).",
 )
 def settlement_schema_drift_check(data: DataDirResource) -> dg.AssetCheckResult:
-    frame = read_lake_dataset(data.paths().lake, "settlements")
+    frame = read_lake_dataset(data.lake_for_reading(), "settlements")
     if frame is None:
         return _nothing_yet(settlement_schema_drift.SEVERITY, "lake has no settlements")
     return outcome_result(settlement_schema_drift.evaluate(frame))

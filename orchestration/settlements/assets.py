@@ -218,11 +218,12 @@ def _import_accounts(spapi: SpApiResource) -> AccountDirectory:
 def _fetch_from_spapi(
     context: dg.AssetExecutionContext, spapi: SpApiResource, account: AccountConfig, data_dir: Path
 ) -> Iterator[ImportOutcome]:
-    already = landed_documents(data_dir)
     created_since = spapi.now() - REPORT_RETENTION
     scratch = data_dir / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     with spapi.client(account, on_wait=waiting_logger(context, account.id)) as client:
+        # (inside the client: under the account's lock, the lake refreshed from the store in scale-out)
+        already = landed_documents(data_dir)
         for page in client.iter_reports(SETTLEMENT_REPORT_TYPES, created_since=created_since):
             for report in page.items:
                 document_id = report.get("reportDocumentId")

@@ -307,6 +307,9 @@ class _Import:
             with contextlib.suppress(KeyError):
                 archive.record_account(object_sha, account_id)
         with lake_io.lake_lock(self.lake):
+            lake_io.refresh_settlement(
+                self.lake, settlement_id
+            )  # scale-out: the store's version (else nothing)
             current = lake_io.current_version(self.lake, settlement_id)
             if current is None:
                 return ImportOutcome(self.shown, "duplicate", settlement_id, 0, "lake unchanged", sha)
@@ -481,6 +484,7 @@ def _land(lake: Path, staging: Path, record: dict, *, shown: str, account_note: 
         "lines_total": str(record["lines_total"]),
     }
     with lake_io.lake_lock(lake):
+        lake_io.refresh_settlement(lake, settlement_id)  # scale-out: the store's version (else nothing)
         current = lake_io.current_version(lake, settlement_id)
         if current is not None and current.raw_sha256 == sha:
             return ImportOutcome(

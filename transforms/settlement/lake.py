@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -30,6 +31,7 @@ import pyarrow.parquet as pq
 
 from lake.layout import flush_to_disk, new_staging_dir, publishing
 from lake.read import file_list, scan_sql
+from lake.refresh import mark_in_store, refresh, refresh_partitions
 from lake.store import LakeStore
 from transforms import crash_points
 from transforms.jsonl import read_records
@@ -80,6 +82,24 @@ def lake_lock(lake: Path) -> Iterator[None]:
                 yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def refresh_settlement(lake: Path, settlement_id: str, store: LakeStore | None = None) -> None:
+    """Scale-out: bring one settlement's two local partitions to the store's current version (lake/refresh.py);
+    call it under `lake_lock`. Nothing without an s3:// object store."""
+    store = store or LakeStore.from_env()
+    if store is not None:
+        name = f"settlement_id={settlement_id}"
+        refresh_partitions(store, lake, [(LINES, name), (SETTLEMENTS, name)], locked=True)
+
+
+def refresh_settlements(lake: Path) -> None:
+    """Scale-out: bring every settlement partition of the local lake to the store's current version, under
+    `lake_lock` (one listing, then the pointers). Nothing without an s3:// object store."""
+    store = LakeStore.from_env()
+    if store is not None:
+        with lake_lock(lake):
+            refresh(store, lake, lambda dataset, partition: True, datasets={LINES, SETTLEMENTS})
 
 
 def current_version(lake: Path, settlement_id: str) -> CurrentVersion | None:
@@ -238,6 +258,11 @@ def publish(lake: Path, staging: Path) -> bool:
         shutil.rmtree(staging, ignore_errors=True)
         return False
     settlement_id = journal["settlement_id"]
+    store = LakeStore.from_env()
+    if store is not None:
+        # Scale-out: another host may have landed this settlement since this host's copy was refreshed; the
+        # journal is judged against the store's current version.
+        refresh_settlement(lake, settlement_id, store)
     current = current_version(lake, settlement_id)
     held = current.raw_sha256 if current is not None else None
     # The new version's row may already be in place (killed after its rename): then its sha is the last expected.
@@ -257,13 +282,15 @@ def publish(lake: Path, staging: Path) -> bool:
         flush_to_disk(target, target.parent if new_partition else None)
         if dataset == LINES:
             crash_points.pause_at("publish", settlement_id=settlement_id)
-    store = LakeStore.from_env()
     if store is not None:
         # Scale-out: the store's partitions follow the lake's, lines first and the settlements row (the commit
         # marker) last. Still under the journal: a publish killed before this finishes is carried out again
         # (recovery), and mirroring is idempotent.
         for dataset in (LINES, SETTLEMENTS):
-            store.mirror(lake, dataset, partition_dir(lake, dataset, settlement_id).name, PART)
+            folder = partition_dir(lake, dataset, settlement_id)
+            store.mirror(lake, dataset, folder.name, PART)
+            if (folder / PART).exists():
+                mark_in_store(folder, hashlib.sha256((folder / PART).read_bytes()).hexdigest())
     done = _logged_publish_records(lake, journal["publish_id"])
     for record in journal["log"]:
         if record.get("event") not in done:
