@@ -444,6 +444,7 @@ def check_object_store(cluster_env: Mapping[str, str]) -> tuple[dict[str, int], 
     if not counts["warehouse files"]:
         problems.append(f"no warehouse file under s3://{warehouse}/")
     lake_counts, lake_problems = check_lake_on_store(cluster_env)
+    counts["worker data dirs"] = len(worker_data_dirs(cluster_env))  # one each: no disk shared
     return {**counts, **lake_counts}, problems + lake_problems
 
 

@@ -20,6 +20,8 @@ from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY, ExitCode
 from orchestration.paths import REPO_ROOT, data_paths
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import dagster as dg
 
     from acorn_cli.runs import CheckReport, RunReport, RunSubset
@@ -274,6 +276,22 @@ def import_path_argument(path: Path) -> str:
     return os.path.abspath(path)
 
 
+def import_on_workers_problem(env: Mapping[str, str]) -> str | None:
+    """Why `acorn import` cannot hand its files to Celery workers, or None. With ACORN_EXECUTOR=celery and an s3://
+    object store the workers share no disk with this host (README "Scale-out"), so the step would look for the
+    files where they are not; in this process the import lands through the object store as a worker would."""
+    if (env.get("ACORN_EXECUTOR") or "").strip().lower() != "celery":
+        return None
+    if not (env.get("ACORN_OBJECT_STORE_URL") or "").strip().startswith("s3://"):
+        return None  # a shared data dir (the files may be on it): as before
+    return (
+        "`acorn import` reads files on this host, and with ACORN_EXECUTOR=celery and an s3:// "
+        "ACORN_OBJECT_STORE_URL its step would run on a Celery worker that shares no disk with it. Fix: import "
+        "in this process, which lands through the object store like a worker: `ACORN_EXECUTOR=in_process acorn "
+        "import ...`"
+    )
+
+
 @cli.command(name="import")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
@@ -305,6 +323,10 @@ def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattri
         raise click.UsageError("; ".join(problems))
     if reattribute and account is None:
         raise click.UsageError("--reattribute needs --account: the account the settlements move to")
+    refused = import_on_workers_problem(os.environ)
+    if refused is not None:
+        click.echo(f"could not run: {refused}", err=True)
+        sys.exit(int(ExitCode.COULD_NOT_RUN))
     if account is not None:
         from orchestration.settlements.accounts import UnknownAccount, check_account_option
 

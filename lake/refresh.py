@@ -33,12 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from lake.layout import data_dir_of, flush_to_disk, publishing, staging_file, writing
-from lake.store import READ_THREADS, LakeStore
+from lake.store import MARKER, READ_THREADS, LakeStore
 
 PART_FILE = "part-0.parquet"
-# Beside a partition's file: the sha256 of the bytes this host last exchanged with the store for it (hidden:
-# no reader's glob matches it).
-MARKER = ".store-sha256"
+__all__ = ["MARKER", "Refreshed", "mark_in_store", "refresh", "refresh_partitions"]
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,9 @@ from lake.object_store import (
 LAKE_FOLDER = "lake"
 POINTER = "current.json"
 EMPTY = "_empty"
+# Beside a local partition's file: the sha256 of the bytes its host last exchanged with the store for it
+# (lake/refresh.py; hidden: no reader's glob matches it).
+MARKER = ".store-sha256"
 # Pointers read at once when listing the lake (each a small GET).
 READ_THREADS = 8
 
@@ -137,15 +140,17 @@ class LakeStore(ObjectStoreArea):
         return self.remove(dataset, partition)
 
     def copy_missing(self, lake: Path, datasets: Iterable[str]) -> int:
-        """Publish every partition of `datasets` the local `lake` holds and the store has no pointer for; how
-        many. A partition the store has is never replaced from here (another host may have landed a newer
-        version of it: the landings keep the store current)."""
+        """Publish every partition of `datasets` the local `lake` holds and the store has no pointer for (and never
+        had, as far as this host knows); how many. A partition the store has is never replaced from here (another
+        host may have landed a newer version of it: the landings keep the store current)."""
         stored = self.partitions()
         copied = 0
         for dataset in datasets:
             for path in published_files(lake, dataset):
                 partition = path.parent.name
-                if partition not in stored.get(dataset, set()):
+                # A partition this host once exchanged with the store (its marker) and the store no longer has
+                # was removed by a landing (maybe on another host): not brought back.
+                if partition not in stored.get(dataset, set()) and not (path.parent / MARKER).exists():
                     self.publish_file(dataset, partition, path)
                     copied += 1
         return copied

@@ -9,8 +9,8 @@ and says whom it waits for. Different accounts never wait for each other. The ke
 holder dies (kill -9 included), so a dead worker never leaves an account locked.
 
 flock holds between processes on one host and, on most network file systems (NFS v4 with lock support), across
-hosts sharing the data dir; workers that share no file system need Dagster's per-account run limits instead
-(README, "Scale-out").
+hosts sharing the data dir. In scale-out (ACORN_DAGSTER_POSTGRES_URL set) workers share no file system and the
+lock is a PostgreSQL advisory lock instead (orchestration/account_locks.py chooses; README, "Scale-out").
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@ steps on 3 Celery worker processes (Redis broker, Dagster instance in a fresh Po
 DuckLake catalog in another fresh PostgreSQL database with its Parquet on moto's S3 server on loopback, the same
 warehouse, row for row and to the cent, as the embedded mode builds into its file; every raw object the workers
 archived is on the object store too (each one downloaded and hashed); and so it is after a re-run that follows
-one worker killed with SIGKILL in the middle of a step, with nothing counted twice.
+one worker killed with SIGKILL in the middle of a step, with nothing counted twice. The workers share no disk:
+each has a data dir and a Dagster home of its own (the object store holds the lake they land into and read,
+PostgreSQL their account locks).
 
 Marked `cluster`: left out of `make test` (it needs PostgreSQL on 127.0.0.1:5432 and Redis on 6379, and takes
 minutes); `make test-cluster` runs it. Scaled down from `make demo-cluster` in accounts only as far as time asks
@@ -58,6 +60,15 @@ def test_celery_workers_build_the_embedded_warehouse(tmp_path: Path) -> None:
     assert sorted(accounts) == sorted(simulated_seller_id(n) for n in range(1, ACCOUNTS + 1)), accounts
     assert len(outcome.cluster.report["runs"]) == ACCOUNTS + 1
     assert len({worker for workers in accounts.values() for worker in workers}) >= 2, accounts
+    # No disk shared: every worker (and the `acorn run` process) had a data dir and a Dagster home of its own,
+    # so what one worker landed reached the others through the object store (and the account locks through
+    # PostgreSQL: no flock file in any data dir).
+    started = sorted(tmp_path.glob("cluster-w*-data"))
+    assert outcome.store_counts["worker data dirs"] == len(started) == WORKERS
+    assert sorted(tmp_path.glob("cluster-w*-home")) and (tmp_path / "cluster-data").is_dir()
+    assert not list(tmp_path.glob("*/.acorn-locks/spapi-*.lock"))
+    for data_dir in started:
+        assert (data_dir / "lake").is_dir(), data_dir
 
 
 def test_a_worker_killed_mid_step_and_a_rerun_converge(tmp_path: Path) -> None:

@@ -154,3 +154,17 @@ def test_without_an_s3_store_nothing_is_refreshed(tmp_path: Path, monkeypatch: p
     assert refresh_lake(lake) is None
     assert not (lake / "payments" / "account_id=acc-1" / MARKER).exists()
     shutil.rmtree(lake)
+
+
+def test_a_build_on_a_stale_host_does_not_bring_back_a_removed_partition(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    store = _store(env)
+    host_a, host_b = tmp_path / "a" / "lake", tmp_path / "b" / "lake"
+    write_partition(host_a, "payments", "account_id=acc-1", _table(("acc-1", "p1", "1.00")))
+    refresh_account(host_b, "acc-1")
+    write_partition(host_a, "payments", "account_id=acc-1", _table())  # removed on the store by host A
+    # Host B has not refreshed since; the catalog build's catch-up copy must not publish its stale copy.
+    assert (host_b / "payments" / "account_id=acc-1" / "part-0.parquet").exists()
+    assert store.copy_missing(host_b, ["payments"]) == 0
+    assert store.pointer("payments", "account_id=acc-1") is None
