@@ -140,6 +140,14 @@ def test_a_settlement_another_host_landed_is_a_duplicate_here(tmp_path: Path, en
         local_a = tmp_path / "a" / "lake" / dataset / partition / "part-0.parquet"
         local_b = tmp_path / "b" / "lake" / dataset / partition / "part-0.parquet"
         assert local_a.read_bytes() == local_b.read_bytes()
+    # A third host's step for any account brings every settlement's partitions (the lookups of an account's
+    # settlements read them all) under the settlements lock, without waiting for itself.
+    host_c = tmp_path / "c" / "lake"
+    counts = refresh_account(host_c, "another-account")
+    assert counts is not None
+    for dataset in ("settlement_lines", "settlements"):
+        local_a = tmp_path / "a" / "lake" / dataset / partition / "part-0.parquet"
+        assert (host_c / dataset / partition / "part-0.parquet").read_bytes() == local_a.read_bytes()
     # The store still names host A's files: host B sent nothing.
     pointer = _store(env).pointer("settlements", partition)
     assert pointer is not None

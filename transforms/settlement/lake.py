@@ -29,7 +29,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lake.layout import flush_to_disk, new_staging_dir, publishing
+from lake.layout import flush_to_disk, new_staging_dir, publishing, writing
 from lake.read import file_list, scan_sql
 from lake.refresh import mark_in_store, refresh, refresh_partitions
 from lake.store import LakeStore
@@ -98,8 +98,10 @@ def refresh_settlements(lake: Path) -> None:
     `lake_lock` (one listing, then the pointers). Nothing without an s3:// object store."""
     store = LakeStore.from_env()
     if store is not None:
-        with lake_lock(lake):
-            refresh(store, lake, lambda dataset, partition: True, datasets={LINES, SETTLEMENTS})
+        # (the writers lock first, then the settlements lock, as an import takes them; flock would wait for
+        # itself if the refresh took the publishing lock `lake_lock` holds: locked=True)
+        with writing(lake.parent), lake_lock(lake):
+            refresh(store, lake, lambda dataset, partition: True, datasets={LINES, SETTLEMENTS}, locked=True)
 
 
 def current_version(lake: Path, settlement_id: str) -> CurrentVersion | None:
