@@ -5,7 +5,9 @@ What it does (README "Scale-out"), every part real and on this machine:
    generates each one's history: `[simulator] simulated_sellers`);
 2. starts moto's S3 server on loopback (the object store), creates two fresh PostgreSQL databases (the Dagster
    instance and the warehouse's DuckLake catalog) and empties one Redis database for the broker;
-3. starts W Celery worker processes (`acorn worker`), runs `acorn run` with ACORN_EXECUTOR=celery (extraction,
+3. starts W Celery worker processes (`acorn worker`), each with a data dir and a Dagster home of its own (no disk
+   shared: the lake reaches each worker through the object store, the account locks are PostgreSQL's; the
+   `acorn run` process has its own too), runs `acorn run` with ACORN_EXECUTOR=celery (extraction,
    landing, the warehouse build and every check), then stops the workers: the warehouse is built as a DuckLake
    catalog (ACORN_WAREHOUSE_CATALOG_URL) with its Parquet on the object store (ACORN_OBJECT_STORE_URL s3://...),
    and every raw object the workers archive is copied there too (transforms/archive.py), as is every lake
@@ -14,8 +16,9 @@ What it does (README "Scale-out"), every part real and on this machine:
    dir;
 5. compares the DuckLake warehouse's last published build with the embedded warehouse file table by table, row for
    row (as multisets: a row counted twice is a difference), money columns exactly (DECIMAL, compared as stored),
-   and checks the raw archive's copy on the object store against the workers' local archive (every manifest row,
-   every object downloaded and hashed).
+   and checks the raw archive's copy on the object store against each worker's local archive (every manifest row,
+   every object downloaded and hashed) and the lake's (every worker's partition on the store, every pointer's
+   file hashed).
 It prints the time of each mode and the steps each worker executed, and exits 0 only when the warehouses are
 identical, the archive's copy is complete and both runs ended alike (the simulated accounts carry the demo's
 deliberate anomalies, so both end with the same failed checks, exit 1); 1 when they differ; 3 when a part could
