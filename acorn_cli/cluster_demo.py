@@ -158,8 +158,11 @@ class ModeResult:
 
 
 def worker_env(env: Mapping[str, str], name: str) -> dict[str, str]:
-    """A worker's environment: the cluster's, with a data dir and a Dagster home of its own (no two workers, nor
-    the `acorn run` process, share a disk: the object store and PostgreSQL are what they share)."""
+    """A worker's environment: the cluster's, with a data dir and a Dagster home of its own when the lake is on an
+    s3:// object store (no two workers, nor the `acorn run` process, share a disk: the object store and
+    PostgreSQL are what they share); without one the workers share the cluster's data dir, as they must."""
+    if not (env.get("ACORN_OBJECT_STORE_URL") or "").startswith("s3://"):
+        return dict(env)
     work = Path(env["ACORN_DATA_DIR"]).parent
     return {
         **env,
@@ -169,7 +172,9 @@ def worker_env(env: Mapping[str, str], name: str) -> dict[str, str]:
 
 
 def worker_data_dirs(env: Mapping[str, str]) -> list[Path]:
-    """The data dirs the cluster's workers used (one each, `worker_env`)."""
+    """The data dirs the cluster's workers used (one each with an s3:// store, `worker_env`; else the shared one)."""
+    if not (env.get("ACORN_OBJECT_STORE_URL") or "").startswith("s3://"):
+        return [Path(env["ACORN_DATA_DIR"])]
     return sorted(Path(env["ACORN_DATA_DIR"]).parent.glob("cluster-w*-data"))
 
 
