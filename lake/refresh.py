@@ -127,8 +127,8 @@ def _apply(
     locked: bool,
 ) -> None:
     data_dir = data_dir_of(lake)
-    held = contextlib.nullcontext if locked else None
-    with held() if held else writing(data_dir):
+    # (`locked`: the caller holds the writers and publishing locks; flock would wait for itself)
+    with contextlib.nullcontext() if locked else writing(data_dir):
         for (dataset, partition, pointer), payload in zip(downloads, payloads, strict=True):
             if hashlib.sha256(payload).hexdigest() != pointer["sha256"]:
                 raise store.error(
@@ -142,7 +142,7 @@ def _apply(
                 flush_to_disk(scratch)
                 new_folder = not folder.exists()
                 folder.mkdir(parents=True, exist_ok=True)
-                with held() if held else publishing(data_dir):  # not while a build here reads the lake
+                with contextlib.nullcontext() if locked else publishing(data_dir):  # no build here reads it
                     os.replace(scratch, folder / PART_FILE)
                 flush_to_disk(folder, folder.parent if new_folder else None)
             except BaseException:
@@ -150,7 +150,7 @@ def _apply(
                 raise
             mark_in_store(folder, pointer["sha256"])
         if removals:
-            with held() if held else publishing(data_dir):
+            with contextlib.nullcontext() if locked else publishing(data_dir):
                 for folder in removals:
                     shutil.rmtree(folder, ignore_errors=True)
 
