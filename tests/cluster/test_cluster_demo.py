@@ -67,7 +67,8 @@ def test_celery_workers_build_the_embedded_warehouse(tmp_path: Path) -> None:
     assert outcome.store_counts["worker data dirs"] == len(started) == WORKERS
     assert sorted(tmp_path.glob("cluster-w*-home")) and (tmp_path / "cluster-data").is_dir()
     assert not list(tmp_path.glob("cluster-*/.acorn-locks/spapi-*.lock"))
-    assert list(tmp_path.glob("embedded-data/.acorn-locks/spapi-*.lock"))  # the embedded mode's flock, as before
+    # The embedded run's account locks are the data dir's flock files, as before.
+    assert list(tmp_path.glob("embedded-data/.acorn-locks/spapi-*.lock"))
     for data_dir in started:
         assert (data_dir / "lake").is_dir(), data_dir
 
