@@ -47,6 +47,11 @@ ERROR_CLASS = "StepWorkerLost"
 log = logging.getLogger(__name__)
 
 
+def _now() -> float:
+    """The run's own clock (monotonic): what a worker's heartbeat is timed by."""
+    return time.monotonic()
+
+
 def lost_seconds() -> float:
     """How long a started step's worker may go without a heartbeat before the step counts as lost (at least
     three heartbeats)."""
@@ -151,7 +156,7 @@ class _Beats:
             seq = int(record.get("seq") or 0)
             before = self._seen.get(hostname)
             if before is None or before[0] != seq:
-                self._seen[hostname] = (seq, time.monotonic())
+                self._seen[hostname] = (seq, _now())
         return record
 
     def any_alive(self, instance: Any, within: float) -> bool:
@@ -160,7 +165,7 @@ class _Beats:
             hosts = list(self._seen)
         for host in hosts:
             self.read(instance, host)
-        now = time.monotonic()
+        now = _now()
         with self._lock:
             return any(now - moved <= within for _, moved in self._seen.values())
 
@@ -180,7 +185,7 @@ class WatchedStep:
         self._result = submit()
         self.attempt = 1
         self._failure: list[str] | None = None
-        self._reset(time.monotonic())
+        self._reset(_now())
 
     def _reset(self, now: float) -> None:
         self._next_check = now + HEARTBEAT_SECONDS
@@ -196,7 +201,7 @@ class WatchedStep:
     def ready(self) -> bool:
         if self._failure is not None or self._result.ready():
             return True
-        now = time.monotonic()
+        now = _now()
         if now >= self._next_check:
             self._next_check = now + HEARTBEAT_SECONDS
             try:
