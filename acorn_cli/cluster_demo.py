@@ -24,9 +24,11 @@ identical, the archive's copy is complete and both runs ended alike (the simulat
 deliberate anomalies, so both end with the same failed checks, exit 1); 1 when they differ; 3 when a part could
 not be started.
 
-`--kill-worker-at STEP` SIGKILLs the worker executing the first step whose key contains STEP, interrupts that
-run (the run cannot finish without the step), starts a replacement worker and runs the job again: the re-run must
-converge to the embedded warehouse with nothing counted twice.
+`--kill-worker-at STEP` SIGKILLs the worker executing the first step whose key contains STEP and sends nothing to
+`acorn run`: its run notices the lost worker by itself (orchestration/celery_steps.py) and submits the step again to
+another worker, so the run completes on the remaining workers; should it end failed instead (exit 3), a replacement
+worker is started and the job runs again. Either way the warehouse must equal the embedded one with nothing counted
+twice.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ REDIS_URL = "redis://127.0.0.1:6379"
 BUCKET = "acorn-cluster"
 STORE_PREFIX = "cluster"
 ACORN = Path(sys.executable).with_name("acorn")
+# How long a run whose worker was killed may take to end by itself (it must never wait for ever).
+KILLED_RUN_TIMEOUT = 1800
 # Schemas of the warehouse whose tables are compared (everything dbt builds that analysts read or marts use).
 COMPARED_SCHEMAS = ("staging", "intermediate", "marts")
 # Columns that name the run which wrote a row, so they differ between any two runs whatever the data: the books
@@ -150,11 +154,13 @@ class ModeResult:
     seconds: float
     report: dict[str, Any]
     steps_by_worker: dict[str, int] = field(default_factory=dict)
-    # `acorn run` on Celery is one run per account, then the build (README, Scale-out): each account's steps by
-    # worker, and the seconds from the first account run's start to the last one's end, then of the build.
+    # `acorn run` on Celery is one run per group of accounts, then the build (README, Scale-out): each account's
+    # group run's steps by worker, the number of group runs, and the seconds from the first group run's start to
+    # the last one's end, then of the build.
     account_steps: dict[str, dict[str, int]] = field(default_factory=dict)
     extraction_seconds: float | None = None
     build_seconds: float | None = None
+    group_runs: int = 0
 
 
 def worker_env(env: Mapping[str, str], name: str) -> dict[str, str]:
@@ -256,11 +262,12 @@ def steps_by_worker(postgres_url: str, run_ids: Sequence[str] | None = None) -> 
 
 
 def account_steps_by_worker(postgres_url: str, run_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-    """For each account run among `run_ids` (tagged `acorn/account`): how many of its steps each worker executed."""
+    """For each account of the group runs among `run_ids` (tagged `acorn/accounts`): how many of its group run's
+    steps each worker executed."""
     placed_by_account: dict[str, dict[str, int]] = {}
     for placed in _placed_steps(postgres_url, run_ids):
-        if placed.account:
-            workers = placed_by_account.setdefault(placed.account, {})
+        for account in filter(None, (placed.account or "").split(",")):
+            workers = placed_by_account.setdefault(account, {})
             workers[placed.worker] = workers.get(placed.worker, 0) + 1
     return dict(sorted(placed_by_account.items()))
 
@@ -270,7 +277,7 @@ class PlacedStep:
     run_id: str
     step_key: str
     worker: str
-    account: str | None  # the run's `acorn/account` tag: the account of a one-account run
+    account: str | None  # the run's `acorn/accounts` tag: the accounts of a group run, comma-separated
 
 
 def _placed_steps(postgres_url: str, run_ids: Sequence[str] | None) -> list[PlacedStep]:
@@ -283,7 +290,7 @@ def _placed_steps(postgres_url: str, run_ids: Sequence[str] | None) -> list[Plac
     ):
         query = (
             "select e.run_id, e.step_key, e.event, t.value from event_logs e left join run_tags t "
-            "on t.run_id = e.run_id and t.key = 'acorn/account' "
+            "on t.run_id = e.run_id and t.key = 'acorn/accounts' "
             "where e.dagster_event_type = 'ENGINE_EVENT' and e.event like %s"
         )
         params: list[Any] = ["%in celery worker%"]
@@ -298,6 +305,21 @@ def _placed_steps(postgres_url: str, run_ids: Sequence[str] | None) -> list[Plac
         if worker:
             placed.append(PlacedStep(run_id, step_key or "", worker, account))
     return placed
+
+
+def lost_worker_messages(postgres_url: str, run_ids: Sequence[str]) -> list[str]:
+    """The messages of `run_ids`' events about a step lost with its worker (orchestration/celery_steps.py)."""
+    import psycopg2
+
+    with (
+        contextlib.closing(psycopg2.connect(postgres_url, connect_timeout=5)) as connection,
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "select event from event_logs where run_id = any(%s) and event like %s order by id",
+            [list(run_ids), "%was lost%"],
+        )
+        return [json.loads(text).get("user_message", "") for (text,) in cursor.fetchall()]
 
 
 def run_spans(postgres_url: str, run_ids: Sequence[str]) -> dict[str, tuple[float, float]]:
@@ -342,8 +364,9 @@ def _celery_worker_of(event_json: str) -> str | None:
     return found[0].split("@")[0] if found else None
 
 
-def running_step_worker(postgres_url: str, step_fragment: str) -> tuple[str, str] | None:
-    """(worker name, step key) of the first step whose key contains `step_fragment` that a worker has started."""
+def running_step_worker(postgres_url: str, step_fragment: str) -> tuple[str, str, str] | None:
+    """(worker name, step key, run id) of the first step whose key contains `step_fragment` that a worker has
+    started."""
     import psycopg2
 
     with (
@@ -352,16 +375,16 @@ def running_step_worker(postgres_url: str, step_fragment: str) -> tuple[str, str
     ):
         try:
             cursor.execute(
-                "select step_key, event from event_logs where dagster_event_type = 'ENGINE_EVENT' "
+                "select step_key, event, run_id from event_logs where dagster_event_type = 'ENGINE_EVENT' "
                 "and event like %s and step_key like %s order by id",
                 ["%in celery worker%", f"%{step_fragment}%"],
             )
         except psycopg2.errors.UndefinedTable:
             return None  # the run has not created the instance's tables yet
-        for step_key, text in cursor.fetchall():
+        for step_key, text, run_id in cursor.fetchall():
             worker = _celery_worker_of(text)
             if worker:
-                return worker, step_key
+                return worker, step_key, run_id
     return None
 
 
@@ -533,6 +556,12 @@ class ClusterOutcome:
     killed: str | None = None
     store_counts: dict[str, int] = field(default_factory=dict)
     store_problems: list[str] = field(default_factory=list)
+    # (run id, step key) of the step the killed worker was executing
+    killed_step: tuple[str, str] | None = None
+    # The workers that said they executed that step in that run (the killed one, then the one it was resubmitted
+    # to), and the run's engine messages about the lost worker.
+    killed_step_workers: list[str] = field(default_factory=list)
+    lost_messages: list[str] = field(default_factory=list)
 
     @property
     def identical(self) -> bool:
@@ -605,20 +634,38 @@ def run_cluster_demo(
         cluster = Cluster(cluster_env, logs)
         interrupted: ModeResult | None = None
         killed: str | None = None
+        killed_step: tuple[str, str] | None = None
+        killed_step_workers: list[str] = []
+        lost_messages: list[str] = []
         try:
             say(
                 f"cluster: starting {workers} Celery workers (broker {broker}, instance and DuckLake catalog on "
                 f"PostgreSQL, object store s3://{BUCKET}/{STORE_PREFIX} at {store.endpoint_url})"
             )
             cluster.start(workers)
+            cluster_result: ModeResult | None = None
             if kill_worker_at:
-                interrupted, killed = _interrupted_run(
+                interrupted, killed, killed_step = _run_with_killed_worker(
                     cluster, cluster_env, instance_url, kill_worker_at, logs, say
                 )
-                cluster.start(1)  # the replacement of the killed worker
-            say(f"cluster: acorn run for {accounts} accounts on {len(cluster.workers)} workers")
-            code, report, seconds = _run_acorn(cluster_env, logs / "cluster-run.log")
-            cluster_result = _cluster_result(instance_url, code, seconds, report, accounts)
+                killed_step_workers = [
+                    placed.worker
+                    for placed in _placed_steps(instance_url, [killed_step[0]])
+                    if placed.step_key == killed_step[1]
+                ]
+                lost_messages = lost_worker_messages(instance_url, [killed_step[0]])
+                if interrupted.exit_code != ExitCode.COULD_NOT_RUN:  # it completed on the remaining workers
+                    cluster_result = _cluster_result(
+                        instance_url, interrupted.exit_code, interrupted.seconds, interrupted.report, accounts
+                    )
+                else:
+                    cluster.start(
+                        1
+                    )  # it ended failed by itself: a replacement of the killed worker, a re-run
+            if cluster_result is None:
+                say(f"cluster: acorn run for {accounts} accounts on {len(cluster.workers)} workers")
+                code, report, seconds = _run_acorn(cluster_env, logs / "cluster-run.log")
+                cluster_result = _cluster_result(instance_url, code, seconds, report, accounts)
         finally:
             cluster.stop()
         empty_redis_database(broker)
@@ -653,6 +700,9 @@ def run_cluster_demo(
         killed,
         store_counts,
         store_problems,
+        killed_step,
+        killed_step_workers,
+        lost_messages,
     )
 
 
@@ -660,30 +710,34 @@ def _cluster_result(
     instance_url: str, code: int, seconds: float, report: dict[str, Any], accounts: int
 ) -> ModeResult:
     """The Celery run's result with where its steps ran: every run of the command (its report's `runs`: one per
-    account, then the build's when every account landed)."""
+    group of accounts, then the build's, `build_run`, when every account landed)."""
     runs = list(report.get("runs") or ([report["run_id"]] if report.get("run_id") else []))
     result = ModeResult("celery", code, seconds, report, steps_by_worker(instance_url, runs or None))
     if len(runs) > 1:
-        result.account_steps = account_steps_by_worker(instance_url, runs)
+        build = report.get("build_run")
+        groups = [run for run in runs if run != build]
+        result.account_steps = account_steps_by_worker(instance_url, groups)
+        result.group_runs = len(groups)
         spans = run_spans(instance_url, runs)
-        account_spans = [spans[run] for run in runs[:accounts] if run in spans]
+        account_spans = [spans[run] for run in groups if run in spans]
         if account_spans:
             result.extraction_seconds = max(end for _, end in account_spans) - min(
                 start for start, _ in account_spans
             )
-        if len(runs) == accounts + 1 and runs[-1] in spans:
-            start, end = spans[runs[-1]]
+        if build in spans:
+            start, end = spans[build]
             result.build_seconds = end - start
     return result
 
 
-def _interrupted_run(
+def _run_with_killed_worker(
     cluster: Cluster, env: dict[str, str], postgres_url: str, step: str, logs: Path, say: Any
-) -> tuple[ModeResult, str]:
-    """Start `acorn run`, SIGKILL the worker executing the first step matching `step` while it runs, then
-    interrupt the run (SIGTERM: Dagster's Celery executor revokes its tasks and the run ends failed)."""
+) -> tuple[ModeResult, str, tuple[str, str]]:
+    """Start `acorn run`, SIGKILL the worker executing the first step matching `step` while it runs, and send the
+    run nothing: it must notice the lost worker and end by itself (completed on the other workers, or failed)
+    within KILLED_RUN_TIMEOUT seconds. The run's result, the killed worker, and (run id, step key) of its step."""
     started = time.monotonic()
-    log = logs / "interrupted-run.log"
+    log = logs / "killed-worker-run.log"
     with log.open("wb") as stderr:
         process = subprocess.Popen(
             [str(ACORN), "run", "--json"], env=env, stdout=subprocess.PIPE, stderr=stderr
@@ -700,23 +754,25 @@ def _interrupted_run(
                 process.wait()
         if found is None:
             raise CouldNotStart(f"no worker started a step matching {step!r} (see {log})")
-        worker, step_key = found
+        worker, step_key, run_id = found
         time.sleep(1.0)  # into the step's work, not its start
-        say(f"cluster: SIGKILL {worker} while it executes {step_key}")
+        say(f"cluster: SIGKILL {worker} while it executes {step_key}; nothing is sent to acorn run")
         cluster.kill(worker)
-        time.sleep(2.0)
-        process.send_signal(signal.SIGTERM)
         try:
-            out, _ = process.communicate(timeout=120)
+            out, _ = process.communicate(timeout=KILLED_RUN_TIMEOUT)
         except subprocess.TimeoutExpired:
             process.kill()
-            out, _ = process.communicate()
+            process.communicate()
+            raise CouldNotStart(
+                f"acorn run did not end within {KILLED_RUN_TIMEOUT} s of {worker}'s death (see {log})"
+            ) from None
     try:
         report = json.loads(out)
     except json.JSONDecodeError:
         report = {}
-    say(f"cluster: the interrupted run ended with exit code {process.returncode}")
-    return ModeResult("celery-interrupted", process.returncode, time.monotonic() - started, report), worker
+    say(f"cluster: the run whose worker was killed ended by itself with exit code {process.returncode}")
+    result = ModeResult("celery-killed-worker", process.returncode, time.monotonic() - started, report)
+    return result, worker, (run_id, step_key)
 
 
 def print_outcome(outcome: ClusterOutcome, accounts: int, workers: int) -> None:
@@ -726,8 +782,17 @@ def print_outcome(outcome: ClusterOutcome, accounts: int, workers: int) -> None:
         interrupted = outcome.interrupted
         code = interrupted.exit_code if interrupted else "?"
         print(
-            f"killed:   {outcome.killed} (SIGKILL mid-step); the interrupted run ended with exit code {code}"
+            f"killed:   {outcome.killed} (SIGKILL mid-step); the run ended by itself with exit code {code}"
+            + (
+                ", then the job ran again"
+                if code == ExitCode.COULD_NOT_RUN
+                else ", completed on the other workers"
+            )
         )
+        for message in outcome.lost_messages:
+            print(f"          {message}")
+        if outcome.killed_step:
+            print(f"          {outcome.killed_step[1]} executed by: {', '.join(outcome.killed_step_workers)}")
     used = (
         ", ".join(f"{name}: {count} steps" for name, count in cluster.steps_by_worker.items()) or "none seen"
     )
@@ -738,7 +803,8 @@ def print_outcome(outcome: ClusterOutcome, accounts: int, workers: int) -> None:
         build = f"{cluster.build_seconds:.1f} s" if cluster.build_seconds is not None else "not run"
         spread = sum(len(workers) > 0 for workers in cluster.account_steps.values())
         print(
-            f"          {len(cluster.account_steps)} account runs in {cluster.extraction_seconds:.1f} s "
+            f"          {cluster.group_runs} runs of {len(cluster.account_steps)} accounts in "
+            f"{cluster.extraction_seconds:.1f} s "
             f"({spread} with steps seen on workers), then the build run in {build}; accounts per worker: "
             + ", ".join(
                 f"{worker}: {sum(worker in workers for workers in cluster.account_steps.values())}"

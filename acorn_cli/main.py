@@ -502,7 +502,7 @@ def _run_daily_job(
     """The daily job (`acorn_daily`) over the selected accounts' partitions (none: every account), reported and
     ended as `acorn run` does; `alert`: then the silence alert (exit 1 when an account has gone quiet)."""
     from acorn_cli.progress import RunProgress
-    from acorn_cli.runs import run_job, run_job_per_account
+    from acorn_cli.runs import run_job, run_job_per_account_group
     from orchestration.account_partitions import account_partition_keys
     from orchestration.quality.silence import ACCOUNTS_TAG
 
@@ -515,20 +515,22 @@ def _run_daily_job(
         run_tags[ACCOUNTS_TAG] = ",".join(selected)  # the silence alert reads it
     heading = heading or ", ".join(selected) or "every account"
     click.echo(f"ACORN {command}: {heading}, data in {paths.root}", err=True)
-    accounts = selected or account_partition_keys()
+    # In the config's order: a group of neighbours is one partition range.
+    accounts = [key for key in account_partition_keys() if not selected or key in selected]
     with RunProgress() as progress:
         if len(accounts) > 1 and _steps_on_celery():
-            # On Celery workers: one run per account's partition, at once, so the accounts' steps spread over the
-            # workers (one run over them all makes each asset one step looping over every account), then one run
-            # of the build and the checks; one report (README, Scale-out: per-account runs).
-            report = run_job_per_account(
+            # On Celery workers: one run per group of neighbouring accounts (as many groups as workers answer),
+            # at once, so the accounts' steps spread over the workers (one run over them all makes each asset one
+            # step looping over every account), then one run of the build and the checks; one report (README,
+            # Scale-out: runs per group of accounts).
+            report = run_job_per_account_group(
                 "acorn_daily",
                 {"resources": {"spapi": spapi}},
                 command=command,
                 accounts=accounts,
-                account_tags=lambda account: {
-                    **_partition_tags([account]),
-                    ACCOUNTS_TAG: account,
+                group_tags=lambda group: {
+                    **_partition_tags(list(group)),
+                    ACCOUNTS_TAG: ",".join(group),
                     **(tags or {}),
                 },
                 account_run_config=ops_config,

@@ -117,9 +117,11 @@ class RunReport:
     extra_problems: list[str] = field(default_factory=list)  # e.g. silence alerts added by `acorn run`
     # Checks the data is known to fail (the demo's deliberate anomalies): shown, but not a problem.
     expected_failures: set[str] = field(default_factory=set)
-    # The runs this report sums up, each with its own report (`acorn run` on Celery: one run per account, then
-    # the build); empty for a report of one run.
+    # The runs this report sums up, each with its own report (`acorn run` on Celery: one run per group of
+    # accounts, then the build); empty for a report of one run.
     parts: list[RunReport] = field(default_factory=list)
+    # Whether the last of `parts` is the build run (False when the build did not start).
+    built: bool = True
 
     @property
     def failed_error_checks(self) -> list[CheckReport]:
@@ -182,6 +184,7 @@ class RunReport:
             "failure": "; ".join(f.headline(2) for f in self.unexplained_failures) or None,
             "checks": [check.to_json() for check in self.checks],
             **({"runs": [part.run_id for part in self.parts]} if self.parts else {}),
+            **({"build_run": self.run_id if self.built else None} if self.parts else {}),
         }
 
 
@@ -335,36 +338,54 @@ def daily_parts(job: Any) -> tuple[RunSubset, RunSubset]:
     return RunSubset(partitioned, frozenset()), RunSubset(frozenset(assets) - partitioned, checks)
 
 
-def run_job_per_account(
+def account_groups(accounts: Sequence[str], groups: int) -> list[list[str]]:
+    """`accounts` (in the config's order) cut into `groups` runs of neighbours (each one partition range), their
+    sizes differing by one at most, the larger first; never an empty group."""
+    count = max(1, min(groups, len(accounts)))
+    size, larger = divmod(len(accounts), count)
+    cut: list[list[str]] = []
+    start = 0
+    for index in range(count):
+        end = start + size + (1 if index < larger else 0)
+        cut.append(list(accounts[start:end]))
+        start = end
+    return cut
+
+
+def run_job_per_account_group(
     job_name: str,
     run_config: dict[str, Any],
     *,
     command: str,
     accounts: Sequence[str],
-    account_tags: Callable[[str], Mapping[str, str]],
+    group_tags: Callable[[Sequence[str]], Mapping[str, str]],
     account_run_config: Mapping[str, Any] | None = None,
     tags: Mapping[str, str] | None = None,
     verbose: bool = False,
     on_event: Callable[[Any], None] | None = None,
+    groups: int | None = None,
 ) -> RunReport:
-    """`job_name` over several accounts as the UI's backfill runs it, so that their steps spread over the
-    Celery workers: one run per account of the job's account-partitioned assets (`account_tags(account)`:
-    its partition), all executed at once, then, when every one succeeded, one run of the rest of the job (the
-    build and every check; `tags`). One report for them all: the exit code is the worst of the runs', a failed
-    account's cause comes first, and the others' accounts stay landed and recorded.
+    """`job_name` over several accounts as runs of groups of neighbouring accounts, so that their steps spread
+    over the Celery workers: one run per group of the job's account-partitioned assets (`group_tags(group)`: its
+    partition, or its partition range), as many groups as `groups` (default: the workers that answered the
+    ping before the run), all executed at once, then, when every one succeeded, one run of the rest of the job
+    (the build and every check; `tags`). One report for them all: the exit code is the worst of the runs', a
+    failed account's cause comes first, and the other accounts (of its group too) stay landed and recorded.
 
-    `account_run_config` (e.g. a backfill's ops config) goes to the account runs only."""
+    `account_run_config` (e.g. a backfill's ops config) goes to the group runs only."""
     import threading
 
     from dagster._utils.interrupts import capture_interrupts, check_captured_interrupt
 
+    from acorn_cli import workers
     from orchestration.jobs import daily_job
 
     if job_name != daily_job.name:
-        raise ValueError(f"only {daily_job.name} runs per account, not {job_name}")
+        raise ValueError(f"only {daily_job.name} runs per group of accounts, not {job_name}")
     extraction, rest = daily_parts(daily_job)
     config = _run_config(run_config, verbose)
     account_config = {**config, **(account_run_config or {})}
+    cut = account_groups(accounts, groups if groups is not None else len(workers.ANSWERED) or 1)
     with _session(verbose) as (instance, location, log_path), capture_interrupts():
         at_once = _no_logging_reconfiguration(instance)
         # SIGINT or SIGTERM (Dagster maps it to SIGINT here) sets the flag every run's executor checks on each
@@ -375,10 +396,10 @@ def run_job_per_account(
                 location,
                 job_name,
                 account_config,
-                {COMMAND_TAG: command, **account_tags(account)},
+                {COMMAND_TAG: command, **group_tags(group)},
                 extraction,
             )
-            for account in accounts
+            for group in cut
         ]
         errors: list[BaseException] = []
 
@@ -428,7 +449,7 @@ def _no_logging_reconfiguration(instance: dg.DagsterInstance) -> bool:
 
 def combined_report(reports: Sequence[RunReport], *, built: bool = True) -> RunReport:
     """One report for several runs of one command: every check, failure and landing of them all. It is named
-    after the last run (the build, or the last account's run when the build did not start); `parts` keeps
+    after the last run (the build, or the last group's run when the build did not start); `parts` keeps
     each run's own report. `built`: False when the last run was not the build (it did not start), which
     makes the whole a failure even when every run that did start succeeded (an interrupted command)."""
     materializations: dict[str, dict[str, Any]] = {}
@@ -451,6 +472,7 @@ def combined_report(reports: Sequence[RunReport], *, built: bool = True) -> RunR
         failures=[failure for report in reports for failure in report.failures],
         log_path=last.log_path,
         parts=list(reports),
+        built=built,
     )
 
 
@@ -470,9 +492,10 @@ def record_outcome(report: RunReport) -> None:
     """Tag the run with how it ended (`acorn/outcome`), so the runs list says it beside Dagster's status."""
     # What the data says, whatever a command expected of it (the demo expects its deliberate anomalies).
     with dg.DagsterInstance.get() as instance:
-        # Each run of a command that made several (`acorn run` per account on Celery) by its own outcome, then
+        # Each run of a command that made several (`acorn run` per group of accounts on Celery) by its own outcome, then
         # the last, which the report is named after, by the whole command's.
-        for part in [*report.parts, report]:
+        # A group's run that the build did not follow keeps its own outcome: the report is not the build's then.
+        for part in [*report.parts, *([report] if report.built or not report.parts else [])]:
             outcome = dataclasses.replace(part, expected_failures=set()).outcome
             instance.add_run_tags(part.run_id, {OUTCOME_TAG: outcome})
 

@@ -26,6 +26,8 @@ from orchestration.executor import (
 from orchestration.outcomes import ExitCode
 
 WORKER_PING_SECONDS = 3.0
+# The workers that answered the last ping before a run (`acorn run` makes as many account groups as answered).
+ANSWERED: list[str] = []
 
 
 class ExecutorUnavailable(click.ClickException):
@@ -65,6 +67,7 @@ def execution_config() -> dict[str, Any]:
             f"set {POSTGRES_URL_VAR} (README, Scale-out) in this process's and every worker's environment",
         )
     names = answering_workers()
+    ANSWERED[:] = names
     if not names:
         raise ExecutorUnavailable(
             f"no Celery worker answered on {shown_broker(os.environ[BROKER_VAR])} ({BROKER_VAR}) within "

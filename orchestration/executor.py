@@ -32,6 +32,8 @@ CELERY_SETTINGS: dict[str, Any] = {
     "broker_connection_retry_on_startup": True,
     # Step results (their Dagster events) are read once by the run that submitted them.
     "result_expires": 24 * 3600,
+    # A task's STARTED state names the worker executing it, which the run watches (orchestration/celery_steps.py).
+    "task_track_started": True,
 }
 
 
@@ -84,10 +86,11 @@ def execution_run_config(env: Mapping[str, str] | None = None) -> dict[str, Any]
 
 def executor_definition(env: Mapping[str, str] | None = None) -> Any:
     """The Definitions' executor: None (Dagster's default, run in process by `acorn`) when embedded, else the
-    Celery executor configured from the environment's variable names. Imported only when chosen, so the
-    embedded mode never loads Celery."""
+    Celery executor configured from the environment's variable names, each step's worker watched by its run (a
+    step lost with its worker is submitted again once, then fails: orchestration/celery_steps.py). Imported only
+    when chosen, so the embedded mode never loads Celery."""
     if executor_kind(env) == EMBEDDED:
         return None
-    from dagster_celery import celery_executor
+    from orchestration.celery_steps import watched_celery_executor
 
-    return celery_executor.configured(celery_executor_config(env), name=CELERY)
+    return watched_celery_executor().configured(celery_executor_config(env), name=CELERY)

@@ -1,5 +1,6 @@
-"""`acorn run` on Celery workers is one run per account, then the build (README "Scale-out"): how the daily job is
-split, and how the runs' reports become the command's one report. The runs themselves on workers are proved by
+"""`acorn run` on Celery workers is one run per group of neighbouring accounts (as many groups as workers answer),
+then the build (README "Scale-out"): how the accounts are grouped, how the daily job is split, and how the runs'
+reports become the command's one report. The runs themselves on workers are proved by
 tests/cluster/test_account_runs.py (`make test-cluster`)."""
 
 from __future__ import annotations
@@ -9,12 +10,28 @@ from acorn_cli.runs import (
     CheckReport,
     RunReport,
     StepFailure,
+    account_groups,
     combined_report,
     daily_parts,
 )
 from orchestration.definitions import defs
 from orchestration.jobs import daily_job
 from orchestration.outcomes import ExitCode
+
+
+def test_accounts_are_cut_into_as_many_groups_of_neighbours_as_workers() -> None:
+    accounts = [f"acc-{n}" for n in range(1, 9)]
+    # 8 accounts on 3 workers: 3 runs of neighbours (each a partition range), sizes 3, 3, 2, in the config's order.
+    assert account_groups(accounts, 3) == [accounts[0:3], accounts[3:6], accounts[6:8]]
+    assert account_groups(accounts, 1) == [accounts]
+    # Never more groups than accounts, never an empty one; no worker answering counts as one group.
+    assert account_groups(accounts[:2], 3) == [["acc-1"], ["acc-2"]]
+    assert account_groups(accounts, 0) == [accounts]
+    for workers in range(1, 12):
+        groups = account_groups(accounts, workers)
+        assert [account for group in groups for account in group] == accounts
+        assert max(map(len, groups)) - min(map(len, groups)) <= 1
+        assert len(groups) == min(workers, len(accounts))
 
 
 def test_the_daily_job_splits_into_the_account_partitioned_assets_and_the_rest_with_every_check() -> None:
@@ -64,6 +81,7 @@ def test_the_command_reports_every_runs_checks_failures_and_files_and_is_named_a
     assert report.run_id == "run-build"
     assert [part.run_id for part in report.parts] == ["run-na", "run-eu", "run-build"]
     assert report.to_json()["runs"] == ["run-na", "run-eu", "run-build"]
+    assert report.to_json()["build_run"] == "run-build"
     # A refused file of one account's run and a failed check of the build both count: exit 1.
     assert [f["file"] for f in report.refused_files] == ["quarantined.tsv"]
     assert report.failed_error_checks == [check]
@@ -96,3 +114,4 @@ def test_a_command_stopped_before_its_build_is_no_success_even_when_every_accoun
     report = combined_report([_report("run-na"), _report("run-eu")], built=False)
     assert report.exit_code == ExitCode.COULD_NOT_RUN
     assert report.problems() == ["could not run: the run failed before any step started (see the log)"]
+    assert report.to_json()["build_run"] is None
