@@ -71,8 +71,7 @@ def test_an_incremental_build_checks_the_settlements_it_rewrote(tmp_path: Path) 
     # Only US9's duplicate: the test read the settlements this build rewrote.
     assert (status, failures) == ("fail", 1)
     assert "'US9'" in sql and "'US0'" not in sql
-    status, failures, sql = _test(incremental, PARTITION)
-    assert (status, failures) == ("fail", 1)
+    # (dbt skips line_classes_partition_each_settlement once a test of its model failed.)
     # The same rows, checked whole: `dbt test` alone (no model ran) catches both.
     alone = _dbt(tmp_path, "test", "--select", "fct_settlement_lines")
     assert _test(alone, UNIQUE_LINES)[:2] == ("fail", 2)
