@@ -94,6 +94,24 @@ case
 end as description
 {%- endmacro %}
 
+{#- First pre-hook of fct_journal_line_sources: record what the build rewrites (macros/build_changes.sql): the
+    settlements posted again, by id, and the transactions' rows (all of them, recorded as the null key: the
+    scoped test's key is null for them); on a full build, that every row is new. -#}
+{% macro books_log_reposted_sources() -%}
+{%- if is_incremental() -%}
+insert into {{ build_changes_relation() }} (invocation_id, model, kind, key)
+select '{{ invocation_id }}', '{{ this.identifier }}', 'ran', null
+union all
+select '{{ invocation_id }}', '{{ this.identifier }}', 'key', null
+union all
+select distinct '{{ invocation_id }}', '{{ this.identifier }}', 'key', settlement_id
+from {{ ref('int_books_settlement_lines_posted') }}
+where posted_in_run = '{{ invocation_id }}'
+{%- else -%}
+{{ log_built_whole() }}
+{%- endif -%}
+{%- endmacro %}
+
 {#- Pre-hook of fct_journal_line_sources (incremental): before a build appends the lineage of the settlements it
     posted again and of all deferred money, delete what those had. -#}
 {% macro books_delete_reposted_sources() -%}

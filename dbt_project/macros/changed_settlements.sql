@@ -4,7 +4,10 @@
   Amazon re-issued with different bytes. With `unique_key: settlement_id` and delete+insert, every old row of
   such a settlement is deleted before its new rows go in, so a re-issue never leaves a row of the older version.
 
-  `changed_settlement_ids(candidates)` runs that comparison once, when the model runs, and returns the ids;
+  `changed_settlement_ids(candidates)` runs that comparison once per model and build (the first call, when the
+  model's SQL is compiled, before its pre-hook, records the ids in `acorn_build_changes`,
+  macros/build_changes.sql; later calls, the pre-hook's among them, read that small table: the comparison, a
+  distinct over the model's (settlement_id, raw_sha256), ran twice per model before) and returns the ids;
   `changed_settlements_only` renders them as a list of literals. A literal list, not a subquery, because DuckDB
   pushes a constant filter into the lake's Parquet scan, where each settlement is its own file whose statistics
   name its id: a daily build reads the new settlement's file, not every line of the history, and likewise a
@@ -16,16 +19,15 @@
 {%- if not execute or not is_incremental() -%}
 {{ return(none) }}
 {%- endif -%}
-{%- set query -%}
-select settlement_id from (
-    select distinct settlement_id, raw_sha256 from {{ candidates }}
-    except
-    select distinct settlement_id, raw_sha256 from {{ this }}
-)
-where settlement_id is not null
-order by settlement_id
+{%- set log = build_changes_relation() -%}
+{%- set recorded -%}
+select count(*) from {{ log }}
+where invocation_id = '{{ invocation_id }}' and model = '{{ this.identifier }}' and kind = 'ran'
 {%- endset -%}
-{{ return(run_query(query).columns[0].values() | list) }}
+{%- if run_query(recorded).columns[0].values()[0] == 0 -%}
+{%- do run_query(log_changed_settlements(candidates)) -%}
+{%- endif -%}
+{{ return(keys_changed_in_this_build(this.identifier)) }}
 {%- endmacro %}
 
 {#- `settlement_id in (...)` over the changed settlements' ids; `false` when none changed. -#}
@@ -53,5 +55,7 @@ where {{ settlement_id_in(ids if ids is not none else [], column) }}
 {%- if is_incremental() -%}
 {%- set ids = changed_settlement_ids(candidates) -%}
 delete from {{ this }} where {{ settlement_id_in(ids if ids is not none else []) }}
+{%- else -%}
+{{ log_built_whole() }}
 {%- endif -%}
 {%- endmacro %}

@@ -8,7 +8,7 @@
     - every day where the units refunded the mart holds differ, per SKU, from what the refund rule says now
       (int_settlement_refund_quantities: a refund's units can change when Amazon's Finances transactions or
       another settlement's order arrive).
-  The pre-hook deletes those days; the model then inserts every day the per-settlement sums have and the mart
+  The pre-hooks record and delete those days; the model then inserts every day the per-settlement sums have and the mart
   no longer has, so a day left with no line is simply gone.
 -#}
 {% macro sku_daily_stale_days(by_settlement, refund_quantities) -%}
@@ -40,11 +40,36 @@ full outer join (
 where coalesce(refunded.units_refunded, 0) <> coalesce(stored.units_refunded, 0)
 {%- endmacro %}
 
-{#- Pre-hook of fct_sku_daily: delete the days to rewrite (the query runs once; a null day matches a null day). -#}
-{% macro delete_sku_daily_stale_days(by_settlement, refund_quantities) -%}
+{#-
+  First pre-hook of fct_sku_daily: record the days this build rewrites in `acorn_build_changes`
+  (macros/build_changes.sql), the stale days above (the query runs once) and the days the per-settlement sums
+  have and the mart does not; on a full build, that every day is new. The mart's data tests then check those
+  days only.
+-#}
+{% macro log_changed_days(by_settlement, refund_quantities) -%}
+{%- if is_incremental() -%}
+insert into {{ build_changes_relation() }} (invocation_id, model, kind, key)
+select '{{ invocation_id }}', '{{ this.identifier }}', 'ran', null
+union all
+select '{{ invocation_id }}', '{{ this.identifier }}', 'key', cast(posted_date as varchar)
+from (
+    {{ sku_daily_stale_days(by_settlement, refund_quantities) }}
+    union
+    select posted_date from (select posted_date from {{ by_settlement }} except select posted_date from {{ this }})
+) as rewritten(posted_date)
+{%- else -%}
+{{ log_built_whole() }}
+{%- endif -%}
+{%- endmacro %}
+
+{#- Second pre-hook of fct_sku_daily: delete the days recorded (a null day matches a null day). -#}
+{% macro delete_sku_daily_stale_days() -%}
 {%- if is_incremental() -%}
 delete from {{ this }}
-using ({{ sku_daily_stale_days(by_settlement, refund_quantities) }}) as stale(posted_date)
+using (
+    select cast(key as date) as posted_date from {{ build_changes_relation() }}
+    where invocation_id = '{{ invocation_id }}' and model = '{{ this.identifier }}' and kind = 'key'
+) as stale
 where {{ this }}.posted_date is not distinct from stale.posted_date
 {%- endif -%}
 {%- endmacro %}

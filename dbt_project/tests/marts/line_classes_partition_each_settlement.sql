@@ -3,14 +3,23 @@
 -- add up exactly, to the cent, to fct_settlement_lines and to the report's total (fct_payouts.total_amount, when
 -- the payout reconciles), and every line is counted in exactly one class. A row per settlement that does not.
 -- `not materialized`: read several times, these are cheaper to scan again than to materialize whole.
+-- Only the settlements this build rewrote in any of the four tables (macros/build_changes.sql; fct_payouts'
+-- total and reconciliation are int_payouts_reconciled's, incremental by settlement too): every other
+-- settlement's rows are as the build that wrote them left them. The whole tables when none of them ran in this
+-- invocation (`dbt test`) or one was built whole.
+{%- set changed = changed_rows_filter(
+    ['fct_settlement_lines', 'fct_fees', 'fct_refunds', 'int_payouts_reconciled'], 'settlement_id') %}
 with lines as not materialized (
     select settlement_id, line_number, line_class, amount from {{ ref('fct_settlement_lines') }}
+    where {{ changed }}
 ),
 
 classed as not materialized (
     select settlement_id, line_number, 'fee' as line_class, amount from {{ ref('fct_fees') }}
+    where {{ changed }}
     union all
     select settlement_id, line_number, 'refund', amount from {{ ref('fct_refunds') }}
+    where {{ changed }}
     union all
     select settlement_id, line_number, line_class, amount from lines where line_class not in ('fee', 'refund')
 ),
@@ -41,6 +50,7 @@ mismatched as (
 
 payouts as (
     select settlement_id, total_amount, is_reconciled from {{ ref('fct_payouts') }}
+    where {{ changed }}
 )
 
 select

@@ -4,7 +4,7 @@
 -- Incremental: a build adds the lines of the settlements it posted again (their earlier rows deleted first) and
 -- all of the deferred money's, which is small and renumbered as months fill.
 {{ config(materialized='incremental', incremental_strategy='append', on_schema_change='append_new_columns',
-          pre_hook="{{ books_delete_reposted_sources() }}") }}
+          pre_hook=["{{ books_log_reposted_sources() }}", "{{ books_delete_reposted_sources() }}"]) }}
 with journal_lines as (
     select journal_id, line_number, group_key
     from {{ ref('int_books_journal_lines') }}

@@ -12,8 +12,9 @@
 -- way.
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='posted_date',
           on_schema_change='append_new_columns',
-          pre_hook="{{ delete_sku_daily_stale_days(ref('int_sku_daily_by_settlement'),
-                                                  ref('int_settlement_refund_quantities')) }}") }}
+          pre_hook=["{{ log_changed_days(ref('int_sku_daily_by_settlement'),
+                                         ref('int_settlement_refund_quantities')) }}",
+                    "{{ delete_sku_daily_stale_days() }}"]) }}
 {%- set categories = ['referral_commission', 'fulfilment', 'shipping'] %}
 with
 {%- if is_incremental() %}

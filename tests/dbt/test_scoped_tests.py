@@ -1,0 +1,97 @@
+"""The data tests over the tables that grow with the history check, in an incremental build, the settlements
+that build rewrote (macros/build_changes.sql); `dbt test` alone and a full build check every row; a key whose
+test failed is checked again by every later build until it passes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from dbt_runner import run_dbt
+from small_lake import Settlement, build_warehouse, demo_settlements, write_lake
+
+pytestmark = pytest.mark.slow
+
+BUILD = ["build", "--exclude-resource-type", "unit_test"]
+UNIQUE_LINES = "unique_combination_fct_settlement_lines_settlement_id__line_number"
+PARTITION = "line_classes_partition_each_settlement"
+
+
+def _dbt(workdir: Path, *args: str) -> dict[str, tuple[str, int | None, str]]:
+    """Run dbt (a failed test is a result here, not an error) and return, per test name, its status, failures
+    and compiled SQL."""
+    try:
+        run_dbt(workdir, *args)
+    except AssertionError as failed:
+        if "Failure in test" not in str(failed):
+            raise
+    results = json.loads((workdir / "target" / "run_results.json").read_text())["results"]
+    out = {}
+    for result in results:
+        if result["unique_id"].startswith("test."):
+            name = result["unique_id"].split(".")[2]
+            out[name] = (result["status"], result["failures"], result.get("compiled_code") or "")
+    return out
+
+
+def _test(results: dict[str, tuple[str, int | None, str]], prefix: str) -> tuple[str, int | None, str]:
+    (match,) = [value for name, value in results.items() if name.startswith(prefix)]
+    return match
+
+
+def _recorded(warehouse: Path) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(
+            "select distinct model, kind, key from main.acorn_build_changes order by all"
+        ).fetchall()
+
+
+def test_an_incremental_build_checks_the_settlements_it_rewrote(tmp_path: Path) -> None:
+    settlements = demo_settlements()
+    warehouse = build_warehouse(tmp_path, settlements, *BUILD[1:], command=BUILD[0])
+    # Every scoped test passed, so nothing is left to check again.
+    assert _recorded(warehouse) == []
+
+    # A duplicate line in an OLD settlement, written behind the build's back: no build rewrites US0's rows.
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "insert into marts.fct_settlement_lines "
+            "select * from marts.fct_settlement_lines where settlement_id = 'US0' and line_number = 1"
+        )
+    # A NEW settlement whose report repeats a line number: the build writes it.
+    new = Settlement("US9", "acct-na", "Amazon.com", "USD", 5, raw_sha256="sha-US9-v1")
+    new.order("111-9-1", "SKU-A", 1, "30.00", "-4.50", "-3.00", 2)
+    new.line("Order", "ItemPrice", "Shipping", "0.00", line_number=1, order_id="111-9-1", sku="SKU-A")
+    write_lake(tmp_path / "lake", [*settlements, new])
+
+    incremental = _dbt(tmp_path, *BUILD)
+    status, failures, sql = _test(incremental, UNIQUE_LINES)
+    # Only US9's duplicate: the test read the settlements this build rewrote.
+    assert (status, failures) == ("fail", 1)
+    assert "'US9'" in sql and "'US0'" not in sql
+    # (dbt skips line_classes_partition_each_settlement once a test of its model failed.)
+    # The same rows, checked whole: `dbt test` alone (no model ran) catches both.
+    alone = _dbt(tmp_path, "test", "--select", "fct_settlement_lines")
+    assert _test(alone, UNIQUE_LINES)[:2] == ("fail", 2)
+    assert _test(alone, PARTITION)[:2] == ("fail", 2)
+    # The failed test's settlement stays recorded, so the next build checks it again though it adds nothing.
+    assert ("fct_settlement_lines", "key", "US9") in _recorded(warehouse)
+    again = _dbt(tmp_path, *BUILD)
+    status, failures, sql = _test(again, UNIQUE_LINES)
+    assert (status, failures) == ("fail", 1) and "'US9'" in sql
+
+    # A full refresh rebuilds every row (US0's stray copy is gone) and checks them all.
+    full = _dbt(tmp_path, *BUILD, "--full-refresh")
+    status, failures, sql = _test(full, UNIQUE_LINES)
+    assert (status, failures) == ("fail", 1) and "'US9'" not in sql and " in (" not in sql
+
+    # The report is fixed (re-issued with distinct line numbers): the next build checks US9 and passes.
+    new.lines = new.lines[:-1]
+    new.raw_sha256 = "sha-US9-v2"
+    write_lake(tmp_path / "lake", [*settlements, new])
+    fixed = _dbt(tmp_path, *BUILD)
+    assert _test(fixed, UNIQUE_LINES)[:2] == ("pass", 0)
+    assert _test(fixed, PARTITION)[:2] == ("pass", 0)
+    assert _recorded(warehouse) == []
