@@ -2,13 +2,15 @@
 
 The SP-API resource has two flavours behind one interface (the HNClient pattern of Dagster's fully-featured
 example): accounts whose config says `[simulator] enabled = true` talk to an in-process simulator started for the
-run on free loopback ports; every other config talks to Amazon. Credentials are read from the environment when a
+run on free loopback ports (started when the run first needs it: an `acorn import` never does), every other
+config talks to Amazon. Credentials are read from the environment when a
 run starts, never at import time, and never end up in metadata or logs.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -37,6 +39,8 @@ from spapi.credentials import LwaCredentials, credentials_from_env
 
 # Where the per-account SP-API locks live in the embedded mode (flock; scale-out: PostgreSQL, account_locks.py).
 ACCOUNT_LOCKS_DIR = ".acorn-locks"
+# One SpApiResource starts its simulator at a time (a run's account threads may all ask at once).
+_SIMULATOR_STARTING = threading.Lock()
 
 
 class DataDirResource(dg.ConfigurableResource):
@@ -111,30 +115,42 @@ class SpApiResource(dg.ConfigurableResource):
 
     _simulator: Any = PrivateAttr(default=None)
     _overrides: dict[str, str] = PrivateAttr(default_factory=dict)
+    # Set by setup_for_execution when the config enables the simulator: what to start on first need.
+    _settings: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _start: datetime | None = PrivateAttr(default=None)
 
     def resolved_config_path(self) -> Path:
         return Path(self.config_path).resolve() if self.config_path else default_config_path()
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        settings = _simulator_settings(self.resolved_config_path())
-        if not settings:
-            return
-        self._simulator = start_bundled_simulator(
-            settings,
-            profile=self.simulator_profile,
-            request_log=Path(self.simulator_request_log) if self.simulator_request_log else None,
-            start=simulated_start(),
-        )
-        self._overrides = endpoint_overrides(self._simulator)
+        # The simulator is started on first use (`client`, `now`, `credentials_for`): a run that calls no
+        # SP-API, such as `acorn import`'s, does not build its demo ledger (about 0.3 CPU s and a server thread).
+        self._settings = _simulator_settings(self.resolved_config_path())
+        self._start = simulated_start() if self._settings else None
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._simulator is not None:
             self._simulator.stop()
             self._simulator = None
 
+    def _running_simulator(self) -> Any:
+        """The bundled simulator when the config enables it (started now if not yet), else None."""
+        if self._simulator is None and self._settings:
+            with _SIMULATOR_STARTING:
+                if self._simulator is None:
+                    handle = start_bundled_simulator(
+                        self._settings,
+                        profile=self.simulator_profile,
+                        request_log=Path(self.simulator_request_log) if self.simulator_request_log else None,
+                        start=self._start,
+                    )
+                    self._overrides = endpoint_overrides(handle)
+                    self._simulator = handle
+        return self._simulator
+
     @property
     def uses_simulator(self) -> bool:
-        return self._simulator is not None
+        return self._running_simulator() is not None
 
     def accounts(self, kind: str | None = None) -> list[AccountConfig]:
         """Every account of the config (of `kind` when given); a run's partitions choose which ones it lands
@@ -149,8 +165,9 @@ class SpApiResource(dg.ConfigurableResource):
     def now(self) -> datetime:
         """Amazon's current time: the simulator's clock when it stands in (it runs faster than real time and
         tests move it ahead), else the wall clock. Posted-date windows and as-of times follow it."""
-        if self._simulator is not None:
-            return self._simulator.clock.data_now()
+        simulator = self._running_simulator()
+        if simulator is not None:
+            return simulator.clock.data_now()
         return datetime.now(UTC)
 
     @contextmanager
@@ -160,6 +177,7 @@ class SpApiResource(dg.ConfigurableResource):
         """The account's client, open only while this process holds the account's lock (spapi/account_lock.py):
         two processes (workers, a UI run beside a cron run) never call one account at once. `on_wait` is told
         who holds it when this process has to wait."""
+        self._running_simulator()
         endpoints = resolve_endpoints(account, self._overrides or None)
         options = ClientOptions(now=self.now)
         paths = data_paths()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import codecs
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -76,6 +76,34 @@ def _filled_copy(source: Path, shape: FileShape, scratch: str) -> Path:
     return filled
 
 
+@dataclass(frozen=True)
+class _Written:
+    """What one read of the written Parquet tells: rows, exact amount total, marketplaces (most lines first),
+    and how many rows carry another settlement id than the summary row's."""
+
+    rows: int
+    total: Decimal
+    marketplaces: list[str]
+    other_settlement_ids: int
+
+
+def _written(connection: duckdb.DuckDBPyConnection, parquet: Path, settlement_id: str) -> _Written:
+    """One pass over the written file's settlement_id, marketplace_name and amount columns (instead of one read
+    per question): grouped by marketplace, a handful of rows."""
+    groups = connection.execute(
+        "select marketplace_name, count(*), coalesce(sum(amount), 0), "
+        f"count(*) filter (where settlement_id is distinct from {sql_literal(settlement_id)}) "
+        f"from read_parquet({sql_literal(str(parquet))}) group by 1"
+    ).fetchall()
+    named = sorted(((-int(rows), name) for name, rows, _, _ in groups if name is not None))
+    return _Written(
+        rows=sum(int(rows) for _, rows, _, _ in groups),
+        total=sum((Decimal(total) for _, _, total, _ in groups), Decimal(0)),
+        marketplaces=[name for _, name in named],
+        other_settlement_ids=sum(int(others) for _, _, _, others in groups),
+    )
+
+
 def _copy_lines(
     connection: duckdb.DuckDBPyConnection,
     source: Path,
@@ -86,8 +114,9 @@ def _copy_lines(
     account_id: str | None,
     raw_sha256: str | None,
     path: Path,
-) -> int:
-    """COPY the lines to Parquet; returns the number of rows read (summary row included).
+) -> tuple[int, _Written]:
+    """COPY the lines to Parquet; returns the number of rows read (summary row included) and what the written
+    file holds.
 
     Tries the usual-format SELECT first when the head showed every date format, and the general one when that
     fails for any reason: a date in another form (valid or not), or any bad value, which the general SELECT
@@ -117,18 +146,11 @@ def _copy_lines(
             if usual_only:
                 continue
             raise diagnose(path, shape, file=file, fallback=str(error)) from error
-        if usual_only and not _one_settlement_id(connection, out_parquet, shape.summary.settlement_id):
+        written = _written(connection, out_parquet, shape.summary.settlement_id)
+        if usual_only and written.other_settlement_ids:
             continue  # padded (the general pass trims it) or another settlement's (it names the line)
         break
-    return int(copied[0]) + 1 if copied else 1
-
-
-def _one_settlement_id(connection: duckdb.DuckDBPyConnection, parquet: Path, settlement_id: str) -> bool:
-    others = connection.execute(
-        f"select count(*) from read_parquet({sql_literal(str(parquet))}) "
-        f"where settlement_id is distinct from {sql_literal(settlement_id)}"
-    ).fetchone()
-    return others is not None and others[0] == 0
+    return (int(copied[0]) + 1 if copied else 1), written
 
 
 def convert_lines(
@@ -163,7 +185,7 @@ def convert_lines(
             shape = replace(shape, decimal_style=style, decimal_style_settled=True, summary=summary)
         with connect() as connection:
 
-            def copy(source: Path) -> int:
+            def copy(source: Path) -> tuple[int, _Written]:
                 return _copy_lines(
                     connection,
                     source,
@@ -178,7 +200,7 @@ def convert_lines(
             # The older layout's row count is not its line count, so check for blank lines up front there.
             if shape.layout == LAYOUT_V1 and has_blank_line_inside(source):
                 source = _filled_copy(source, shape, scratch)
-            rows = copy(source)
+            rows, written = copy(source)
             # A V2 file with blank lines between rows (DuckDB skips them) is read again with them filled.
             if (
                 shape.layout == LAYOUT_V2
@@ -186,22 +208,12 @@ def convert_lines(
                 and rows + 1 != (line_scan or LineScan.of_file(source)).last_content_line
             ):
                 source = _filled_copy(source, shape, scratch)
-                rows = copy(source)
-            parquet = sql_literal(str(out_parquet))
-            count, total = connection.execute(
-                f"select count(*), coalesce(sum(amount), 0) from read_parquet({parquet})"
-            ).fetchone() or (0, Decimal(0))
-            marketplaces = [
-                name
-                for (name,) in connection.execute(
-                    f"select marketplace_name from read_parquet({parquet}) where marketplace_name is not null "
-                    "group by 1 order by count(*) desc, 1"
-                ).fetchall()
-            ]
+                rows, written = copy(source)
+            marketplaces = written.marketplaces
     return ConvertedLines(
         shape=shape,
-        line_count=int(count),
-        lines_total=Decimal(total).quantize(Decimal("0.01")),
+        line_count=written.rows,
+        lines_total=written.total.quantize(Decimal("0.01")),
         marketplace_name=marketplaces[0] if marketplaces else None,
         marketplace_names=tuple(sorted(marketplaces)),
     )
