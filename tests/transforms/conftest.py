@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from moto_store import module_server
+from moto_store import module_server, store_env
 
 from acorn_cli.loopback_s3 import LoopbackS3
 
@@ -71,3 +71,9 @@ def exact_loader() -> Callable[[Path], Any]:
 def s3(request: pytest.FixtureRequest) -> Iterator[LoopbackS3]:
     """moto's S3 server on loopback for the test module (the object-store copies' tests)."""
     yield from module_server(request)
+
+
+@pytest.fixture
+def lake_env(s3: LoopbackS3, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The scale-out variables in this process's environment, a bucket prefix per test (the lake store's tests)."""
+    return store_env(s3, monkeypatch)

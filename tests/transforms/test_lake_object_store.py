@@ -6,17 +6,14 @@ follow its local publish, and the warehouse's `lake.*` views read the store's fi
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from moto_store import SECRET_KEY
+from moto_store import PARTITION_SCHEMA, SECRET_KEY, lake_store, partition_table
 
-from acorn_cli.loopback_s3 import LoopbackS3
 from lake.partitions import parquet_bytes, write_partition
 from lake.store import LakeStore, LakeStoreError
 from orchestration.warehouse.lake_views import create_store_lake_views
@@ -25,40 +22,18 @@ from transforms.settlement import import_settlement_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = REPO_ROOT / "tests/fixtures/shared/settlement-samples/xieyi138_US_v2_synthetic_settlement-sample.txt"
-SCHEMA = pa.schema([("account_id", pa.string()), ("id", pa.string()), ("amount", pa.decimal128(18, 2))])
 
 
-@pytest.fixture
-def env(s3: LoopbackS3, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The scale-out variables in this process's environment (the writers read them there), a prefix per test."""
-    variables = s3.env(f"t-{uuid.uuid4().hex[:8]}")
-    for name, value in variables.items():
-        monkeypatch.setenv(name, value)
-    return variables
-
-
-def _store(env: dict[str, str]) -> LakeStore:
-    store = LakeStore.from_env(env)
-    assert store is not None
-    return store
-
-
-def _table(*rows: tuple[str, str, str]) -> pa.Table:
-    return pa.Table.from_pylist(
-        [{"account_id": a, "id": i, "amount": Decimal(m)} for a, i, m in rows], schema=SCHEMA
-    )
-
-
-def _reader(env: dict[str, str]) -> duckdb.DuckDBPyConnection:
+def _reader(lake_env: dict[str, str]) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the S3 secret the DuckLake catalog's connections create (and nothing local)."""
     warehouse = DuckLakeWarehouse(
         catalog_url="postgresql://u@127.0.0.1:1/unused",
         data_path=None,
-        s3_endpoint_url=env["ACORN_S3_ENDPOINT_URL"],
+        s3_endpoint_url=lake_env["ACORN_S3_ENDPOINT_URL"],
         s3_credentials={
-            "key_id": env["AWS_ACCESS_KEY_ID"],
-            "secret": env["AWS_SECRET_ACCESS_KEY"],
-            "region": env["AWS_REGION"],
+            "key_id": lake_env["AWS_ACCESS_KEY_ID"],
+            "secret": lake_env["AWS_SECRET_ACCESS_KEY"],
+            "region": lake_env["AWS_REGION"],
         },
     )
     connection = duckdb.connect(config=connection_config())
@@ -75,11 +50,11 @@ def test_only_an_s3_url_configures_the_lake_store(tmp_path: Path) -> None:
 
 
 def test_a_landing_publishes_its_partition_and_replaces_it_atomically(
-    tmp_path: Path, env: dict[str, str]
+    tmp_path: Path, lake_env: dict[str, str]
 ) -> None:
-    store = _store(env)
+    store = lake_store(lake_env)
     lake = tmp_path / "data" / "lake"
-    first = _table(("a", "2", "2.00"), ("a", "1", "1.10"))
+    first = partition_table(("a", "2", "2.00"), ("a", "1", "1.10"))
     written = write_partition(lake, "payments", "account_id=a", first, sort_keys=["id"])
     assert written.changed
     pointer = store.pointer("payments", "account_id=a")
@@ -97,52 +72,54 @@ def test_a_landing_publishes_its_partition_and_replaces_it_atomically(
     assert store.object_count() == objects and store.pointer("payments", "account_id=a") == pointer
 
     # New rows: a new file under a fresh key, then the pointer names it; readers see the new rows only.
-    second = _table(("a", "1", "1.10"), ("a", "3", "3.33"))
+    second = partition_table(("a", "1", "1.10"), ("a", "3", "3.33"))
     write_partition(lake, "payments", "account_id=a", second, sort_keys=["id"])
     replaced = store.pointer("payments", "account_id=a")
     assert replaced is not None and replaced["sha256"] != pointer["sha256"]
     [url] = store.current_files()["payments"]
-    with _reader(env) as reader:
+    with _reader(lake_env) as reader:
         rows = reader.execute(f"select id, amount from read_parquet('{url}') order by id").fetchall()
     assert rows == [("1", Decimal("1.10")), ("3", Decimal("3.33"))]
     # The superseded file stays for a reader that listed it before the switch.
     assert store.size_of(store.data_key("payments", "account_id=a", pointer["sha256"])) == len(local)
 
     # An empty table removes the partition for readers.
-    write_partition(lake, "payments", "account_id=a", SCHEMA.empty_table())
+    write_partition(lake, "payments", "account_id=a", PARTITION_SCHEMA.empty_table())
     assert store.pointer("payments", "account_id=a") is None
     assert store.current_files() == {}
 
 
 def test_a_partition_the_store_missed_is_caught_up_and_never_duplicated(
-    tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, lake_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lake = tmp_path / "data" / "lake"
-    table = _table(("b", "1", "5.00"))
+    table = partition_table(("b", "1", "5.00"))
     # A landing killed after its local publish and before the store's: the store lacks the partition.
-    for name in env:
+    for name in lake_env:
         monkeypatch.delenv(name)
     write_partition(lake, "payments", "account_id=b", table)
-    store = _store(env)
+    store = lake_store(lake_env)
     assert store.partitions() == {}
     assert store.copy_missing(lake, ["payments"]) == 1
     assert store.copy_missing(lake, ["payments"]) == 0
     # Its next landing (unchanged locally) finds the store current and sends nothing.
-    for name, value in env.items():
+    for name, value in lake_env.items():
         monkeypatch.setenv(name, value)
     objects = store.object_count()
     assert not write_partition(lake, "payments", "account_id=b", table).changed
     assert store.object_count() == objects
     # The local partition changed while the store lagged: the next landing publishes what it lands.
-    store.publish("payments", "account_id=b", parquet_bytes(_table(("b", "1", "4.00"))), 1)
+    store.publish("payments", "account_id=b", parquet_bytes(partition_table(("b", "1", "4.00"))), 1)
     write_partition(lake, "payments", "account_id=b", table)
     pointer = store.pointer("payments", "account_id=b")
     assert pointer is not None
     assert store._read(store.data_key("payments", "account_id=b", pointer["sha256"])) == parquet_bytes(table)
 
 
-def test_a_failed_upload_publishes_nothing_and_names_no_secret(tmp_path: Path, env: dict[str, str]) -> None:
-    store = _store(env)
+def test_a_failed_upload_publishes_nothing_and_names_no_secret(
+    tmp_path: Path, lake_env: dict[str, str]
+) -> None:
+    store = lake_store(lake_env)
     key = store.pointer_key("payments", "account_id=c")
 
     class Broken(bytes):
@@ -153,7 +130,7 @@ def test_a_failed_upload_publishes_nothing_and_names_no_secret(tmp_path: Path, e
         store._put(key, Broken(b"{}"))
     assert store.size_of(key) is None and store.object_count() == 0
 
-    broken = LakeStore.from_env({**env, "ACORN_OBJECT_STORE_URL": "s3://no-such-bucket/x"})
+    broken = LakeStore.from_env({**lake_env, "ACORN_OBJECT_STORE_URL": "s3://no-such-bucket/x"})
     assert broken is not None
     with pytest.raises(LakeStoreError) as error:
         broken.publish("payments", "account_id=c", b"data", 1)
@@ -161,9 +138,9 @@ def test_a_failed_upload_publishes_nothing_and_names_no_secret(tmp_path: Path, e
 
 
 def test_a_settlement_is_published_with_its_lines_and_read_through_the_lake_views(
-    tmp_path: Path, env: dict[str, str]
+    tmp_path: Path, lake_env: dict[str, str]
 ) -> None:
-    store = _store(env)
+    store = lake_store(lake_env)
     data_dir = tmp_path / "data"
     outcome = import_settlement_file(SAMPLE, data_dir=data_dir)
     assert outcome.status == "imported"
@@ -183,11 +160,11 @@ def test_a_settlement_is_published_with_its_lines_and_read_through_the_lake_view
     # The warehouse's views read the store alone: the local lake moved away, the rows are the same.
     local_lines = pq.read_table(lake / "settlement_lines" / partition / "part-0.parquet").num_rows
     lake.rename(tmp_path / "moved-away")
-    datasets = {"settlement_lines": None, "settlements": None, "payments": SCHEMA}
+    datasets = {"settlement_lines": None, "settlements": None, "payments": PARTITION_SCHEMA}
     from orchestration.warehouse.lake_views import lake_datasets
 
     schemas = {name: schema or lake_datasets()[name] for name, schema in datasets.items()}
-    with _reader(env) as reader:
+    with _reader(lake_env) as reader:
         assert create_store_lake_views(reader, store, schemas) == list(schemas)
         [(lines, numbered)] = reader.execute(
             "select count(*), count(line_number) from lake.settlement_lines"

@@ -10,44 +10,20 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import uuid
-from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from moto_store import PARTITION_SCHEMA, lake_store, partition_table
 
-from acorn_cli.loopback_s3 import LoopbackS3
 from lake.partitions import read_partition, write_partition
 from lake.refresh import MARKER, refresh
-from lake.store import LakeStore
 from orchestration.lake_refresh import refresh_account, refresh_lake
 from transforms.settlement import import_settlement_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = REPO_ROOT / "tests/fixtures/shared/settlement-samples/xieyi138_US_v2_synthetic_settlement-sample.txt"
-SCHEMA = pa.schema([("account_id", pa.string()), ("id", pa.string()), ("amount", pa.decimal128(18, 2))])
-
-
-@pytest.fixture
-def env(s3: LoopbackS3, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    variables = s3.env(f"r-{uuid.uuid4().hex[:8]}")
-    for name, value in variables.items():
-        monkeypatch.setenv(name, value)
-    return variables
-
-
-def _store(env: dict[str, str]) -> LakeStore:
-    store = LakeStore.from_env(env)
-    assert store is not None
-    return store
-
-
-def _table(*rows: tuple[str, str, str]) -> pa.Table:
-    return pa.Table.from_pylist(
-        [{"account_id": a, "id": i, "amount": Decimal(m)} for a, i, m in rows], schema=SCHEMA
-    )
 
 
 def _sha(path: Path) -> str:
@@ -55,15 +31,17 @@ def _sha(path: Path) -> str:
 
 
 def test_a_partition_another_host_landed_is_downloaded_before_this_host_reads_it(
-    tmp_path: Path, env: dict[str, str]
+    tmp_path: Path, lake_env: dict[str, str]
 ) -> None:
     host_a, host_b = tmp_path / "a" / "lake", tmp_path / "b" / "lake"
-    write_partition(host_a, "payments", "account_id=acc-1", _table(("acc-1", "p1", "1.10")), sort_keys=["id"])
+    write_partition(
+        host_a, "payments", "account_id=acc-1", partition_table(("acc-1", "p1", "1.10")), sort_keys=["id"]
+    )
     # Host B lands a second version (its cache first brought to the store's: p1 is kept by the merge).
     assert refresh_account(host_b, "acc-1") is not None
-    before = read_partition(host_b, "payments", "account_id=acc-1", SCHEMA)
+    before = read_partition(host_b, "payments", "account_id=acc-1", PARTITION_SCHEMA)
     assert before is not None and before.column("id").to_pylist() == ["p1"]
-    merged = pa.concat_tables([before, _table(("acc-1", "p2", "2.20"))])
+    merged = pa.concat_tables([before, partition_table(("acc-1", "p2", "2.20"))])
     write_partition(host_b, "payments", "account_id=acc-1", merged, sort_keys=["id"])
     # Host A's copy is stale (p1 only) until it refreshes; then it is the store's bytes exactly.
     stale = host_a / "payments" / "account_id=acc-1" / "part-0.parquet"
@@ -71,7 +49,7 @@ def test_a_partition_another_host_landed_is_downloaded_before_this_host_reads_it
     counts = refresh_account(host_a, "acc-1")
     assert counts is not None and counts.downloaded == 1
     assert pq.read_table(stale).column("id").to_pylist() == ["p1", "p2"]
-    pointer = _store(env).pointer("payments", "account_id=acc-1")
+    pointer = lake_store(lake_env).pointer("payments", "account_id=acc-1")
     assert pointer is not None and _sha(stale) == pointer["sha256"]
     # Nothing changed since: a refresh downloads nothing and leaves the file (and its mtime) alone.
     mtime = stale.stat().st_mtime_ns
@@ -81,12 +59,12 @@ def test_a_partition_another_host_landed_is_downloaded_before_this_host_reads_it
 
 
 def test_only_the_accounts_partitions_are_refreshed_and_a_removal_follows_the_store(
-    tmp_path: Path, env: dict[str, str]
+    tmp_path: Path, lake_env: dict[str, str]
 ) -> None:
     host_a, host_b = tmp_path / "a" / "lake", tmp_path / "b" / "lake"
-    write_partition(host_a, "payments", "account_id=acc-1", _table(("acc-1", "p1", "1.00")))
-    write_partition(host_a, "payments", "account_id=acc-10", _table(("acc-10", "q1", "3.00")))
-    write_partition(host_a, "events", "account_id=acc-1,group=G1", _table(("acc-1", "e1", "5.00")))
+    write_partition(host_a, "payments", "account_id=acc-1", partition_table(("acc-1", "p1", "1.00")))
+    write_partition(host_a, "payments", "account_id=acc-10", partition_table(("acc-10", "q1", "3.00")))
+    write_partition(host_a, "events", "account_id=acc-1,group=G1", partition_table(("acc-1", "e1", "5.00")))
     refresh_account(host_b, "acc-1")
     # acc-1's partitions (every dataset, any sub-partition), not acc-10's (a prefix of the name is not enough).
     assert sorted(p.parent.name for p in host_b.glob("*/*/part-0.parquet")) == [
@@ -94,7 +72,7 @@ def test_only_the_accounts_partitions_are_refreshed_and_a_removal_follows_the_st
         "account_id=acc-1,group=G1",
     ]
     # Host A empties a partition: the store drops its pointer, and host B's copy goes at its next refresh.
-    write_partition(host_a, "events", "account_id=acc-1,group=G1", _table())
+    write_partition(host_a, "events", "account_id=acc-1,group=G1", partition_table())
     counts = refresh_account(host_b, "acc-1")
     assert counts is not None and counts.removed == 1
     assert not (host_b / "events" / "account_id=acc-1,group=G1").exists()
@@ -102,24 +80,26 @@ def test_only_the_accounts_partitions_are_refreshed_and_a_removal_follows_the_st
 
 
 def test_a_partition_the_store_never_had_is_kept_for_copy_missing(
-    tmp_path: Path, env: dict[str, str]
+    tmp_path: Path, lake_env: dict[str, str]
 ) -> None:
     lake = tmp_path / "data" / "lake"
     # Landed before the store was set: no pointer, no marker.
     folder = lake / "payments" / "account_id=acc-1"
     folder.mkdir(parents=True)
-    pq.write_table(_table(("acc-1", "p1", "1.00")), folder / "part-0.parquet")
+    pq.write_table(partition_table(("acc-1", "p1", "1.00")), folder / "part-0.parquet")
     counts = refresh_lake(lake)
     assert counts is not None and counts.removed == 0
     assert (folder / "part-0.parquet").exists()
-    store = _store(env)
+    store = lake_store(lake_env)
     assert store.copy_missing(lake, ["payments"]) == 1
 
 
-def test_a_download_that_does_not_match_its_pointer_is_refused(tmp_path: Path, env: dict[str, str]) -> None:
-    store = _store(env)
+def test_a_download_that_does_not_match_its_pointer_is_refused(
+    tmp_path: Path, lake_env: dict[str, str]
+) -> None:
+    store = lake_store(lake_env)
     host_a, host_b = tmp_path / "a" / "lake", tmp_path / "b" / "lake"
-    write_partition(host_a, "payments", "account_id=acc-1", _table(("acc-1", "p1", "1.00")))
+    write_partition(host_a, "payments", "account_id=acc-1", partition_table(("acc-1", "p1", "1.00")))
     pointer = store.pointer("payments", "account_id=acc-1")
     assert pointer is not None
     store._put(store.data_key("payments", "account_id=acc-1", pointer["sha256"]), b"not the bytes")
@@ -128,7 +108,9 @@ def test_a_download_that_does_not_match_its_pointer_is_refused(tmp_path: Path, e
     assert not (host_b / "payments" / "account_id=acc-1" / "part-0.parquet").exists()
 
 
-def test_a_settlement_another_host_landed_is_a_duplicate_here(tmp_path: Path, env: dict[str, str]) -> None:
+def test_a_settlement_another_host_landed_is_a_duplicate_here(
+    tmp_path: Path, lake_env: dict[str, str]
+) -> None:
     first = import_settlement_file(SAMPLE, data_dir=tmp_path / "a")
     assert first.status == "imported"
     # Host B has never seen the bytes (its own archive and versions log are empty): the lake's current version,
@@ -149,7 +131,7 @@ def test_a_settlement_another_host_landed_is_a_duplicate_here(tmp_path: Path, en
         local_a = tmp_path / "a" / "lake" / dataset / partition / "part-0.parquet"
         assert (host_c / dataset / partition / "part-0.parquet").read_bytes() == local_a.read_bytes()
     # The store still names host A's files: host B sent nothing.
-    pointer = _store(env).pointer("settlements", partition)
+    pointer = lake_store(lake_env).pointer("settlements", partition)
     assert pointer is not None
     assert pointer["sha256"] == _sha(tmp_path / "a" / "lake" / "settlements" / partition / "part-0.parquet")
 
@@ -157,7 +139,7 @@ def test_a_settlement_another_host_landed_is_a_duplicate_here(tmp_path: Path, en
 def test_without_an_s3_store_nothing_is_refreshed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ACORN_OBJECT_STORE_URL", raising=False)
     lake = tmp_path / "lake"
-    write_partition(lake, "payments", "account_id=acc-1", _table(("acc-1", "p1", "1.00")))
+    write_partition(lake, "payments", "account_id=acc-1", partition_table(("acc-1", "p1", "1.00")))
     assert refresh_account(lake, "acc-1") is None
     assert refresh_lake(lake) is None
     assert not (lake / "payments" / "account_id=acc-1" / MARKER).exists()
@@ -165,13 +147,15 @@ def test_without_an_s3_store_nothing_is_refreshed(tmp_path: Path, monkeypatch: p
 
 
 def test_a_build_on_a_stale_host_does_not_bring_back_a_removed_partition(
-    tmp_path: Path, env: dict[str, str]
+    tmp_path: Path, lake_env: dict[str, str]
 ) -> None:
-    store = _store(env)
+    store = lake_store(lake_env)
     host_a, host_b = tmp_path / "a" / "lake", tmp_path / "b" / "lake"
-    write_partition(host_a, "payments", "account_id=acc-1", _table(("acc-1", "p1", "1.00")))
+    write_partition(host_a, "payments", "account_id=acc-1", partition_table(("acc-1", "p1", "1.00")))
     refresh_account(host_b, "acc-1")
-    write_partition(host_a, "payments", "account_id=acc-1", _table())  # removed on the store by host A
+    write_partition(
+        host_a, "payments", "account_id=acc-1", partition_table()
+    )  # removed on the store by host A
     # Host B has not refreshed since; the catalog build's catch-up copy must not publish its stale copy.
     assert (host_b / "payments" / "account_id=acc-1" / "part-0.parquet").exists()
     assert store.copy_missing(host_b, ["payments"]) == 0
