@@ -14,7 +14,8 @@ would wait for ever. Here:
   that worker's record has not moved on while naming the task for `lost_seconds()` (60 s by default, measured
   on the run's own clock, so hosts' clocks need not agree).
 - **A lost step is submitted again, once**, to whichever worker is free (the landings replace partitions with
-  `os.replace` and merge by key, and an account's lock is freed by the kernel when its holder dies, so executing
+  `os.replace` and merge by key, and an account's lock is freed when its holder dies: by PostgreSQL, which ends
+  a dead worker's session, or by the kernel for a `flock`; so executing
   a step again converges and counts nothing twice); an engine event in the run's log says which worker and step.
   Lost a second time, or when no worker is left to take it, the step **fails** with a message naming the worker,
   the step and the fix (`StepWorkerLost`), so the run ends FAILED by itself and `acorn` exits 3.
