@@ -11,7 +11,9 @@ instance every worker reaches) workers on different hosts share no file system, 
 - the connection's `application_name` says `acorn pid <pid> on <host> spapi <account>`: a process that has to
   wait reads it from `pg_locks`/`pg_stat_activity` and tells `on_wait` who holds the account;
 - PostgreSQL releases the lock when the holder's session ends: the block's end (the connection is closed), or
-  the holder dying (kill -9: the server sees the socket close), so a dead worker never leaves an account locked.
+  the holder dying (kill -9: the server sees the socket close; a host that vanished: the server's keepalive
+  probes, set short for this session, find it gone within about a minute), so a dead worker never leaves an
+  account locked.
 
 A PostgreSQL that cannot be reached stops the step with `CouldNotRun` naming the URL without its password.
 Embedded mode costs one look at the environment.
@@ -33,6 +35,10 @@ from spapi.account_lock import account_lock
 POSTGRES_URL_VAR = "ACORN_DAGSTER_POSTGRES_URL"
 CONNECT_TIMEOUT_SECONDS = 10
 KEY_NAMESPACE = b"acorn spapi account:"
+# The server probes this session's socket after 30 s of silence, every 10 s, 3 times: a holder whose host vanished
+# (power lost, network cut: no FIN ever arrives) loses the lock within about a minute, not after the kernel's
+# default two hours. Session settings any user may set.
+SERVER_KEEPALIVES = "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
 
 
 def lock_key(account_id: str) -> int:
@@ -74,7 +80,10 @@ def postgres_account_lock(
     key = lock_key(account_id)
     try:
         connection = psycopg2.connect(
-            url, connect_timeout=CONNECT_TIMEOUT_SECONDS, application_name=holder_name(account_id)
+            url,
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            application_name=holder_name(account_id),
+            options=SERVER_KEEPALIVES,
         )
     except psycopg2.Error as error:
         cause = scrubbed(str(error).strip(), url_secrets(url))

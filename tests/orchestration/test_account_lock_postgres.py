@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from postgres_server import fresh_database
 
-from orchestration.account_locks import POSTGRES_URL_VAR, lock_key, spapi_account_lock
+from orchestration.account_locks import POSTGRES_URL_VAR, SERVER_KEEPALIVES, lock_key, spapi_account_lock
 from orchestration.outcomes import CouldNotRun
 
 HOLDER = """
@@ -105,6 +105,24 @@ def test_a_killed_holder_frees_the_account(tmp_path: Path, database: str) -> Non
     assert acquired.is_set()
     # (the server may notice the dead socket a moment after the kill: a waiter is told, then gets it)
     assert all(who.startswith(("pid", "another process")) for who in told)
+
+
+def test_the_lock_session_asks_the_server_to_probe_a_vanished_holder_within_a_minute(database: str) -> None:
+    # A host that vanishes sends no FIN: the server frees its lock when its keepalive probes fail. The lock's
+    # connection sets them for its session, as the database's own (non-superuser) role may.
+    import psycopg2
+
+    connection = psycopg2.connect(database, options=SERVER_KEEPALIVES)
+    try:
+        with connection.cursor() as cursor:
+            values = []
+            for name in ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count"):
+                cursor.execute(f"show {name}")
+                values.append(cursor.fetchone()[0])
+    finally:
+        connection.close()
+    idle, interval, count = (int(value.rstrip("s")) for value in values)
+    assert min(idle, interval, count) > 0 and idle + interval * count <= 60  # 0 would mean the OS's default
 
 
 def test_the_key_is_stable_and_per_account() -> None:
