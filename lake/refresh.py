@@ -36,7 +36,16 @@ from lake.layout import data_dir_of, flush_to_disk, publishing, staging_file, wr
 from lake.store import MARKER, READ_THREADS, LakeStore
 
 PART_FILE = "part-0.parquet"
-__all__ = ["MARKER", "Refreshed", "mark_in_store", "refresh", "refresh_partitions"]
+__all__ = [
+    "MARKER",
+    "Refreshed",
+    "current_pointers",
+    "is_current",
+    "mark_in_store",
+    "refresh",
+    "refresh_partitions",
+    "remember",
+]
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,14 @@ def refresh(
     pointer names (see the module); the counts. One listing of the store's lake, then the pointers. `locked`:
     the caller holds the lake's publishing lock already (a settlement writer's `lake_lock`; flock would wait for
     itself), and the data dir's writers lock."""
+    return _sync(store, Path(lake), current_pointers(store, lake, wanted, datasets=datasets), locked)
+
+
+def current_pointers(
+    store: LakeStore, lake: Path, wanted: Callable[[str, str], bool], *, datasets: set[str] | None = None
+) -> dict[tuple[str, str], dict[str, Any] | None]:
+    """The store's pointer of every partition `wanted` accepts (of `datasets`, None: all), and None for a local
+    partition the store has no pointer for: one listing, then the pointers."""
     lake = Path(lake)
     stored: dict[tuple[str, str], str] = {}
     for key in store.pointer_keys():
@@ -78,7 +95,14 @@ def refresh(
         item = (folder.parent.name, folder.name)
         if item not in pointers and wanted(*item):
             pointers[item] = None
-    return _sync(store, lake, pointers, locked)
+    return pointers
+
+
+def is_current(lake: Path, pointers: dict[tuple[str, str], dict[str, Any] | None]) -> bool:
+    """Whether the local lake already holds what `pointers` name (nothing to download or remove): read without
+    any lock, so that a caller takes the writers' locks only when it has something to change."""
+    downloads, removals = _changes(Path(lake), pointers)
+    return not downloads and not removals
 
 
 def refresh_partitions(
@@ -90,9 +114,9 @@ def refresh_partitions(
     return _sync(store, Path(lake), dict(zip(partitions, read, strict=True)), locked)
 
 
-def _sync(
-    store: LakeStore, lake: Path, pointers: dict[tuple[str, str], dict[str, Any] | None], locked: bool
-) -> Refreshed:
+def _changes(
+    lake: Path, pointers: dict[tuple[str, str], dict[str, Any] | None]
+) -> tuple[list[tuple[str, str, dict[str, Any]]], list[Path]]:
     downloads = [
         (dataset, partition, pointer)
         for (dataset, partition), pointer in sorted(pointers.items())
@@ -103,6 +127,13 @@ def _sync(
         for (dataset, partition), pointer in sorted(pointers.items())
         if pointer is None and (lake / dataset / partition / MARKER).exists()
     ]
+    return downloads, removals
+
+
+def _sync(
+    store: LakeStore, lake: Path, pointers: dict[tuple[str, str], dict[str, Any] | None], locked: bool
+) -> Refreshed:
+    downloads, removals = _changes(lake, pointers)
     checked = sum(1 for pointer in pointers.values() if pointer is not None)
     if downloads or removals:
         with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
@@ -112,9 +143,7 @@ def _sync(
                 )
             )
         _apply(store, lake, downloads, payloads, removals, locked)
-    for (dataset, partition), pointer in pointers.items():
-        if pointer is not None:
-            _remember(lake / dataset / partition, pointer["sha256"])
+    remember(lake, pointers)
     return Refreshed(checked=checked, downloaded=len(downloads), removed=len(removals))
 
 
@@ -153,6 +182,14 @@ def _apply(
             with contextlib.nullcontext() if locked else publishing(data_dir):
                 for folder in removals:
                     shutil.rmtree(folder, ignore_errors=True)
+
+
+def remember(lake: Path, pointers: dict[tuple[str, str], dict[str, Any] | None]) -> None:
+    """Mark every local partition the store names as once exchanged with the store (its removal there is then
+    followed here)."""
+    for (dataset, partition), pointer in pointers.items():
+        if pointer is not None:
+            _remember(Path(lake) / dataset / partition, pointer["sha256"])
 
 
 def _remember(folder: Path, sha256: str) -> None:

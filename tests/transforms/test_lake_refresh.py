@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import threading
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from moto_store import PARTITION_SCHEMA, lake_store, partition_table
 
+from lake.layout import reading
 from lake.partitions import read_partition, write_partition
 from lake.refresh import MARKER, refresh
 from orchestration.lake_refresh import refresh_account, refresh_lake
@@ -134,6 +136,37 @@ def test_a_settlement_another_host_landed_is_a_duplicate_here(
     pointer = lake_store(lake_env).pointer("settlements", partition)
     assert pointer is not None
     assert pointer["sha256"] == _sha(tmp_path / "a" / "lake" / "settlements" / partition / "part-0.parquet")
+
+
+def test_a_check_on_a_current_lake_does_not_wait_for_a_build_reading_it(
+    tmp_path: Path, lake_env: dict[str, str]
+) -> None:
+    # A build on this host holds the lake still (`reading`) while dbt runs; the next build's lake checks refresh
+    # the lake first. With nothing to change they take no writer's lock, so they never wait for the build (which,
+    # paused, would wait for them: seen as a hang of a second build beside a first).
+    first = import_settlement_file(SAMPLE, data_dir=tmp_path / "a")
+    assert first.status == "imported"
+    host_b = tmp_path / "b" / "lake"
+    assert refresh_lake(host_b) is not None  # the settlement downloaded once
+    partition = host_b / "settlements" / f"settlement_id={first.settlement_id}" / "part-0.parquet"
+    assert partition.exists()
+    finished = threading.Event()
+
+    def check() -> None:
+        refresh_lake(host_b)
+        finished.set()
+
+    with reading(host_b.parent):
+        threading.Thread(target=check, daemon=True).start()
+        assert finished.wait(60), "the refresh of an unchanged lake waited for the build reading it"
+    # A lake that did change still waits for the build, then is brought to the store's version.
+    partition.unlink()
+    finished.clear()
+    with reading(host_b.parent):
+        threading.Thread(target=check, daemon=True).start()
+        assert not finished.wait(2)
+    assert finished.wait(60)
+    assert partition.exists()
 
 
 def test_without_an_s3_store_nothing_is_refreshed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from lake.layout import flush_to_disk, new_staging_dir, publishing, writing
 from lake.read import file_list, scan_sql
-from lake.refresh import mark_in_store, refresh, refresh_partitions
+from lake.refresh import current_pointers, is_current, mark_in_store, refresh, refresh_partitions, remember
 from lake.store import LakeStore
 from transforms import crash_points
 from transforms.jsonl import read_records
@@ -97,11 +97,19 @@ def refresh_settlements(lake: Path) -> None:
     """Scale-out: bring every settlement partition of the local lake to the store's current version, under
     `lake_lock` (one listing, then the pointers). Nothing without an s3:// object store."""
     store = LakeStore.from_env()
-    if store is not None:
-        # (the writers lock first, then the settlements lock, as an import takes them; flock would wait for
-        # itself if the refresh took the publishing lock `lake_lock` holds: locked=True)
-        with writing(lake.parent), lake_lock(lake):
-            refresh(store, lake, lambda dataset, partition: True, datasets={LINES, SETTLEMENTS}, locked=True)
+    if store is None:
+        return
+    # Looked at without a lock first: the settlements lock includes the publishing lock, which waits for every
+    # build reading this host's lake, so a check refreshing an unchanged lake must not take it (it would wait
+    # for a build in progress, and a build that waits for its own checks never ends).
+    pointers = current_pointers(store, lake, lambda dataset, partition: True, datasets={LINES, SETTLEMENTS})
+    if is_current(lake, pointers):
+        remember(lake, pointers)
+        return
+    # (the writers lock first, then the settlements lock, as an import takes them; flock would wait for
+    # itself if the refresh took the publishing lock `lake_lock` holds: locked=True)
+    with writing(lake.parent), lake_lock(lake):
+        refresh(store, lake, lambda dataset, partition: True, datasets={LINES, SETTLEMENTS}, locked=True)
 
 
 def current_version(lake: Path, settlement_id: str) -> CurrentVersion | None:
