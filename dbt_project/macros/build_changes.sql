@@ -25,7 +25,14 @@
 {%- endmacro %}
 
 {#- on-run-start: the table, once. -#}
+{#- Whether this dbt command builds or tests (and so keeps the record): `docs generate` and `compile` write nothing
+    (the docs of a DuckLake catalog attach it read-only at its published snapshot). -#}
+{% macro keeps_build_changes() -%}
+{{ return(flags.WHICH in ('build', 'run', 'test', 'retry')) }}
+{%- endmacro %}
+
 {% macro create_build_changes() -%}
+{%- if not keeps_build_changes() -%}{{ return('') }}{%- endif -%}
 create table if not exists {{ build_changes_relation() }} (
     invocation_id varchar not null,
     model varchar not null,
@@ -76,7 +83,7 @@ order by key
   min/max).
 -#}
 {% macro changed_rows_filter(models, column, key_type='varchar') -%}
-{%- if not execute -%}{{ return('true') }}{%- endif -%}
+{%- if not execute or not keeps_build_changes() -%}{{ return('true') }}{%- endif -%}
 {%- set log = build_changes_relation() -%}
 {%- if adapter.get_relation(database=log.database, schema=log.schema, identifier=log.identifier) is none -%}
 {{ return('true') }}
@@ -113,7 +120,7 @@ select distinct key from {{ log }} where model in {{ names }} and kind = 'key' a
   check them again until it passes.
 -#}
 {% macro settle_build_changes(results) -%}
-{%- if not execute -%}{{ return('') }}{%- endif -%}
+{%- if not execute or not keeps_build_changes() -%}{{ return('') }}{%- endif -%}
 {%- set log = build_changes_relation() -%}
 {%- if adapter.get_relation(database=log.database, schema=log.schema, identifier=log.identifier) is none -%}
 {{ return('') }}

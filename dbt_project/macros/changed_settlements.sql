@@ -19,6 +19,19 @@
 {%- if not execute or not is_incremental() -%}
 {{ return(none) }}
 {%- endif -%}
+{%- if not keeps_build_changes() -%}
+{#- `docs generate`, `compile`: the same comparison, recorded nowhere (they may read a read-only catalog) -#}
+{%- set query -%}
+select distinct settlement_id from (
+    select distinct settlement_id, raw_sha256 from {{ candidates }}
+    except
+    select distinct settlement_id, raw_sha256 from {{ this }}
+)
+where settlement_id is not null
+order by settlement_id
+{%- endset -%}
+{{ return(run_query(query).columns[0].values() | list) }}
+{%- endif -%}
 {%- set log = build_changes_relation() -%}
 {%- set recorded -%}
 select count(*) from {{ log }}
