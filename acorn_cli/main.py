@@ -20,8 +20,6 @@ from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY, ExitCode
 from orchestration.paths import REPO_ROOT, data_paths
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     import dagster as dg
 
     from acorn_cli.runs import CheckReport, RunReport, RunSubset
@@ -276,22 +274,6 @@ def import_path_argument(path: Path) -> str:
     return os.path.abspath(path)
 
 
-def import_on_workers_problem(env: Mapping[str, str]) -> str | None:
-    """Why `acorn import` cannot hand its files to Celery workers, or None. With ACORN_EXECUTOR=celery and an s3://
-    object store the workers share no disk with this host (README "Scale-out"), so the step would look for the
-    files where they are not; in this process the import lands through the object store as a worker would."""
-    if (env.get("ACORN_EXECUTOR") or "").strip().lower() != "celery":
-        return None
-    if not (env.get("ACORN_OBJECT_STORE_URL") or "").strip().startswith("s3://"):
-        return None  # a shared data dir (the files may be on it): as before
-    return (
-        "`acorn import` reads files on this host, and with ACORN_EXECUTOR=celery and an s3:// "
-        "ACORN_OBJECT_STORE_URL its step would run on a Celery worker that shares no disk with it. Fix: import "
-        "in this process, which lands through the object store like a worker: `ACORN_EXECUTOR=in_process acorn "
-        "import ...`"
-    )
-
-
 @cli.command(name="import")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
@@ -323,10 +305,6 @@ def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattri
         raise click.UsageError("; ".join(problems))
     if reattribute and account is None:
         raise click.UsageError("--reattribute needs --account: the account the settlements move to")
-    refused = import_on_workers_problem(os.environ)
-    if refused is not None:
-        click.echo(f"could not run: {refused}", err=True)
-        sys.exit(int(ExitCode.COULD_NOT_RUN))
     if account is not None:
         from orchestration.settlements.accounts import UnknownAccount, check_account_option
 
@@ -334,12 +312,12 @@ def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattri
             check_account_option(account)
         except UnknownAccount as error:
             raise click.BadParameter(str(error), param_hint="--account") from error
-    data_paths().ensure()
+    paths = data_paths().ensure()
     run_config = {
         "ops": {
             "settlement_reports": {
                 "config": {
-                    "import_files": [import_path_argument(f) for f in files],
+                    **_import_sources(files, paths.root),
                     "account_id": account,
                     "reattribute": reattribute,
                 }
@@ -364,6 +342,28 @@ def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattri
                 f"{outcome['rows']} rows  {outcome['message'] or ''}".rstrip()
             )
     _finish(report, as_json=as_json, extra={"files": outcomes})
+
+
+def _import_sources(files: tuple[Path, ...], data_dir: Path) -> dict[str, list]:
+    """The run config naming the files: their paths, read by the step where it runs; or, when the steps run on
+    Celery workers that share no disk with this host (an s3:// store), the files sent to the object store
+    first and named by sha256, which the worker downloads and checks (orchestration/settlements/
+    stored_imports.py). A store this host cannot use: exit 3 naming the cause and the fix."""
+    from orchestration.settlements.stored_imports import StoreUnavailable, files_travel_by_store, send_file
+
+    if not files_travel_by_store():
+        return {"import_files": [import_path_argument(f) for f in files]}
+    stored = []
+    for path in files:
+        argument = import_path_argument(path)
+        try:
+            stored.append(send_file(path, data_dir=data_dir, argument=argument).to_config())
+        except StoreUnavailable as error:
+            click.echo(f"could not run: {argument} could not be sent to the object store: {error}", err=True)
+            sys.exit(int(ExitCode.COULD_NOT_RUN))
+        except OSError as error:
+            raise click.UsageError(f"cannot read {argument}: {error.strerror or error}") from None
+    return {"stored_files": stored}
 
 
 @cli.command()

@@ -399,6 +399,10 @@ class ArchiveCopyError(RuntimeError):
     """The object store refused or lost an upload; the message names the key, never a credential."""
 
 
+class StoredObjectMismatch(ArchiveCopyError):
+    """An object read back by its sha256 is missing, or its bytes are not those its name promises."""
+
+
 class ObjectStoreCopy(ObjectStoreArea):
     """The raw archive's copy on S3-compatible object storage (see the module's docstring): objects by sha256 and
     one write-once object per manifest row, under `s3://<bucket>/<prefix>/raw/`."""
@@ -483,6 +487,34 @@ class ObjectStoreCopy(ObjectStoreArea):
     def read(self, key: str) -> bytes:
         with self._call(self.filesystem.open_input_stream, key) as stream:
             return bytes(stream.read())
+
+    def fetch_object(self, sha256: str, size: int, dest: Path) -> None:
+        """Download the object archived under `sha256` into the new file `dest`, checking on the way that it has
+        `size` bytes and hashes to its name: `StoredObjectMismatch` (and no `dest`) otherwise, or when the
+        store has no such object. How a file imported on one host reaches a Celery worker on another
+        (orchestration/settlements/stored_imports.py)."""
+        key = self.object_key(sha256)
+        if self.size_of(key) is None:
+            raise StoredObjectMismatch(
+                f"s3://{key} is not on the store (the file was never sent, or was lost)"
+            )
+        digest = hashlib.sha256()
+        received = 0
+        try:
+            with open(dest, "xb") as out, self._call(self.filesystem.open_input_stream, key) as stream:
+                while chunk := self._call(stream.read, UPLOAD_CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    received += len(chunk)
+                    crash_points.pause_at("archive-download", key=key, received=received)  # test hook
+            if received != size or digest.hexdigest() != sha256:
+                raise StoredObjectMismatch(
+                    f"s3://{key} holds {received} bytes hashing to {digest.hexdigest()}, not the {size} bytes "
+                    f"of sha256 {sha256} that were sent"
+                )
+        except BaseException:
+            dest.unlink(missing_ok=True)
+            raise
 
     def verify(self, archive: RawArchive) -> list[str]:
         """What the store's copy lacks of `archive` (empty when complete): every local manifest row has its row

@@ -11,7 +11,8 @@ Points of `acorn import`: `archive` (the raw copy half made), `parquet` (the lin
 `staged` (the lines complete in the staging area, nothing published), `publish` (the lines published, the
 settlements row not yet), `versions-log` (both published, the versions log's record half written).
 Scale-out: `archive-upload` (a raw object's upload to the object store, one chunk sent;
-tests/transforms/test_archive_object_store.py).
+tests/transforms/test_archive_object_store.py), `archive-download` (a Celery worker reading an imported file
+from the store by its sha256, one chunk received; tests/orchestration/test_stored_imports.py).
 Points of `acorn run`, `demo` and `build`: `finances-landing` (a finances partition staged, not yet renamed
 into the lake), `dbt-build` (dbt building models in the warehouse's private copy), `warehouse-publish` (the copy
 built and flushed, not yet renamed onto the warehouse).

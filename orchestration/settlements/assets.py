@@ -5,7 +5,9 @@ lines together and they must never disagree. It reads from two sources:
 - the SP-API (default): getReports for both settlement report types, getReportDocument, then the document itself;
   reports whose document is already archived and landed are skipped, so the daily run costs one getReports call
   plus one download per new settlement (getReportDocument allows about one call a minute);
-- `import_files` in the run config: files a person downloaded from Seller Central (`acorn import`, inbox sensor).
+- `import_files` in the run config: files a person downloaded from Seller Central (`acorn import`, inbox sensor);
+  on Celery workers that share no disk with the importing host, `stored_files` instead: the same files sent to
+  the object store and named by sha256, which the step downloads and checks first (stored_imports.py).
 Either way the raw bytes are archived first (content-addressed), then parsed; a bad file is quarantined whole.
 
 Imported files land for `account_id` when the run config names one (it must be a seller account of the config,
@@ -42,8 +44,10 @@ from orchestration.outcomes import CouldNotRun
 from orchestration.resources import DataDirResource, SpApiResource
 from orchestration.settlements.accounts import AccountDirectory, import_accounts
 from orchestration.settlements.landed import landed_documents
+from orchestration.settlements.stored_imports import StoredFile, StoreUnavailable, discard, fetch_file
 from spapi.config import AccountConfig
 from spapi.errors import ConfigError
+from transforms.archive import ArchiveCopyError, StoredObjectMismatch
 from transforms.settlement import ImportOutcome, import_settlement_file
 
 SETTLEMENT_REPORT_TYPES = (
@@ -66,10 +70,21 @@ spapi_settlement_reports = dg.AssetSpec(
 )
 
 
+class StoredFileConfig(dg.Config):
+    """A file sent to the object store by the host that imports it (stored_imports.py); no credential here."""
+
+    sha256: str
+    size: int
+    name: str  # the file's name
+    argument: str  # the path as given on the importing host
+
+
 class SettlementSourceConfig(dg.Config):
-    """Run config: leave `import_files` empty to read from the SP-API."""
+    """Run config: leave `import_files` and `stored_files` empty to read from the SP-API."""
 
     import_files: list[str] = []  # noqa: RUF012 (Dagster config fields are copied per run)
+    # Files on another host, read from the object store by sha256 (Celery workers that share no disk).
+    stored_files: list[StoredFileConfig] = []  # noqa: RUF012
     # The seller account the files belong to; None: inferred from each file's marketplaces.
     account_id: str | None = None
     # Settlements these files already landed for another account (or for none) move to `account_id`.
@@ -107,7 +122,7 @@ def settlement_reports(
     # is DuckDB's work, outside the interpreter).
     preload_in_background()
     run: AccountsRun | None = None
-    if config.import_files:
+    if config.import_files or config.stored_files:
         accounts = _import_accounts(spapi)
         if config.account_id is not None:
             accounts.check(config.account_id)  # UnknownAccount before any file is archived
@@ -128,6 +143,15 @@ def settlement_reports(
                 reattribute=config.reattribute,
             )
             for name in config.import_files
+        ] + [
+            _import_stored(
+                StoredFile(stored.sha256, stored.size, stored.name, stored.argument),
+                data_dir=paths.root,
+                account_id=config.account_id,
+                accounts=accounts,
+                reattribute=config.reattribute,
+            )
+            for stored in config.stored_files
         ]
     else:
         run = run_accounts(context, spapi.accounts(), lambda account: account.kind == "seller")
@@ -174,13 +198,16 @@ def _import_one(
     account_id: str | None,
     accounts: AccountDirectory,
     reattribute: bool,
+    argument: str | None = None,
 ) -> ImportOutcome:
     """One file of an import: whatever goes wrong with it is its outcome, and the other files are still tried.
 
     The importer turns a failure while parsing or landing the archived bytes into a quarantine; what is left
-    here is mostly a file that could not even be read (it vanished, a permission, an I/O error): `rejected`."""
+    here is mostly a file that could not even be read (it vanished, a permission, an I/O error): `rejected`.
+    `argument`: the path the user gave, when `path` is a worker's copy of it."""
+    given = argument or str(path)
     # A pipe (`acorn import <(cmd)`) is shown as /dev/fd/63, not "63".
-    shown = str(path) if str(path).startswith(("/dev/", "/proc/")) else None
+    shown = given if given.startswith(("/dev/", "/proc/")) else None
     try:
         return import_settlement_file(
             path,
@@ -190,18 +217,60 @@ def _import_one(
             accounts=accounts,
             reattribute=reattribute,
             display_name=shown,
+            argument=argument,
         )
     except Exception as error:
-        detail = getattr(error, "strerror", None) or str(error) or type(error).__name__
-        return ImportOutcome(
-            path.name,
-            "rejected",
-            None,
-            0,
-            f"{path.name}: could not be imported (nothing of it reached the lake): {type(error).__name__}: "
-            f"{detail}",
-            None,
-        )
+        return _rejected(shown or path.name, error)
+
+
+def _rejected(name: str, error: Exception) -> ImportOutcome:
+    detail = getattr(error, "strerror", None) or str(error) or type(error).__name__
+    return ImportOutcome(
+        name,
+        "rejected",
+        None,
+        0,
+        f"{name}: could not be imported (nothing of it reached the lake): {type(error).__name__}: {detail}",
+        None,
+    )
+
+
+def _import_stored(
+    stored: StoredFile,
+    *,
+    data_dir: Path,
+    account_id: str | None,
+    accounts: AccountDirectory,
+    reattribute: bool,
+) -> ImportOutcome:
+    """A file another host sent to the object store: downloaded into this data dir by its sha256 (checked),
+    then imported as a local file, and the downloaded copy removed (the archive keeps the bytes). A missing
+    object, or bytes that do not hash to their name, are `rejected`: nothing of them reaches the lake. A store
+    this worker cannot use stops the step (CouldNotRun): the file is fine, the worker's settings are not."""
+    shown = stored.argument if stored.argument.startswith(("/dev/", "/proc/")) else stored.name
+    with writing(data_dir):  # the clean-up of leftovers leaves the download alone meanwhile
+        try:
+            fetched = fetch_file(stored, data_dir=data_dir)
+        except StoredObjectMismatch as error:
+            return _rejected(shown, error)
+        except (ArchiveCopyError, StoreUnavailable) as error:
+            raise CouldNotRun(
+                f"{shown} could not be read from the object store on this worker: {error}. Fix: give this "
+                "worker the same ACORN_OBJECT_STORE_URL, ACORN_S3_ENDPOINT_URL and AWS_* variables as the host "
+                "that imports, check that the store answers from it, and import again (a duplicate of what "
+                "landed meanwhile is recognised)"
+            ) from None
+        try:
+            return _import_one(
+                fetched,
+                data_dir=data_dir,
+                account_id=account_id,
+                accounts=accounts,
+                reattribute=reattribute,
+                argument=stored.argument,
+            )
+        finally:
+            discard(fetched)
 
 
 def _import_accounts(spapi: SpApiResource) -> AccountDirectory:

@@ -113,26 +113,3 @@ def test_import_from_process_substitution_and_bad_files_alongside(tmp_path: Path
     assert statuses == ["imported", "imported", "quarantined", "rejected"], files
     assert "binary, not text" in files["random.bin"]["message"]
     assert "exceeds the 1 MiB limit" in files["long.txt"]["message"]
-
-
-def test_on_celery_workers_with_no_shared_disk_the_import_is_refused_naming_the_fix(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "s.txt"
-    path.write_text(V2_TEXT)
-    monkeypatch.setenv("ACORN_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("ACORN_EXECUTOR", "celery")
-    monkeypatch.setenv("ACORN_CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
-    monkeypatch.setenv("ACORN_OBJECT_STORE_URL", "s3://bucket/prefix")
-    result = CliRunner().invoke(cli, ["import", str(path)])
-    assert result.exit_code == 3, result.output
-    assert "shares no disk" in result.output and "ACORN_EXECUTOR=in_process acorn import" in result.output
-    assert not (tmp_path / "data" / "lake").exists()  # nothing was run
-    # A folder store (a shared data dir) keeps the import on the workers, as before.
-    from acorn_cli.main import import_on_workers_problem
-
-    assert (
-        import_on_workers_problem({"ACORN_EXECUTOR": "celery", "ACORN_OBJECT_STORE_URL": "/shared/store"})
-        is None
-    )
-    assert import_on_workers_problem({"ACORN_OBJECT_STORE_URL": "s3://bucket/prefix"}) is None

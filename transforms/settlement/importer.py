@@ -97,6 +97,7 @@ def import_settlement_file(
     display_name: str | None = None,
     accounts: AccountDirectory | None = None,
     reattribute: bool = False,
+    argument: str | None = None,
 ) -> ImportOutcome:
     """Archive a settlement file's bytes and land its lines in the lake (or quarantine it); see the module.
 
@@ -112,7 +113,10 @@ def import_settlement_file(
 
     Bytes already landed for another account (or for none) are `rejected` with the command that fixes it;
     `reattribute=True` (needs `account_id`) is that command: the settlement's lake rows and the archive's
-    manifest are rewritten to `account_id`. Bytes landed for the same account are a `duplicate`."""
+    manifest are rewritten to `account_id`. Bytes landed for the same account are a `duplicate`.
+
+    `argument`: how the user named the file, for the commands messages suggest (default: `src`); a Celery
+    worker imports a copy it downloaded, which is not the path the user gave (stored_imports.py)."""
     src = Path(src)
     data_dir = Path(data_dir)
     if account_id is not None and accounts is not None:
@@ -131,6 +135,7 @@ def import_settlement_file(
         origin=origin,
         accounts=accounts,
         reattribute=reattribute,
+        argument=argument,
     )
     with writing(data_dir):  # the clean-up of interrupted imports leaves this one's staging alone
         return _import(job, src, data_dir, account_id=account_id, origin=origin, charset_hint=charset_hint)
@@ -204,6 +209,7 @@ class _Import:
     origin: str = "import"
     accounts: AccountDirectory | None = None
     reattribute: bool = False
+    argument: str | None = None  # how the user named the file, when `src` is a copy of it
 
     @property
     def lake(self) -> Path:
@@ -286,7 +292,7 @@ class _Import:
         )
 
     def _argument(self) -> str:
-        return shlex.quote(str(self.src))
+        return shlex.quote(self.argument or str(self.src))
 
     def _resolve_from_head(self, path: Path | None) -> Resolution | None:
         if self.accounts is None or path is None:
