@@ -292,7 +292,7 @@ def _fetch_from_spapi(
     scratch.mkdir(parents=True, exist_ok=True)
     with spapi.client(account, on_wait=waiting_logger(context, account.id)) as client:
         # (inside the client: under the account's lock, the lake refreshed from the store in scale-out)
-        already = landed_documents(data_dir)
+        already = landed_documents(data_dir, account.id)
         for page in client.iter_reports(SETTLEMENT_REPORT_TYPES, created_since=created_since):
             for report in page.items:
                 document_id = report.get("reportDocumentId")

@@ -193,3 +193,27 @@ def test_a_build_on_a_stale_host_does_not_bring_back_a_removed_partition(
     assert (host_b / "payments" / "account_id=acc-1" / "part-0.parquet").exists()
     assert store.copy_missing(host_b, ["payments"]) == 0
     assert store.pointer("payments", "account_id=acc-1") is None
+
+
+def test_a_document_another_host_landed_is_not_downloaded_again_here(
+    tmp_path: Path, lake_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`landed_documents` (what a daily run skips downloading) reads the store's manifest for the account's
+    settlements whose bytes this host never archived."""
+    from orchestration.settlements.landed import landed_documents
+
+    source = "spapi:acc-1:report/42"
+    landed = import_settlement_file(SAMPLE, data_dir=tmp_path / "a", account_id="acc-1", origin=source)
+    assert landed.status == "imported"
+    assert landed_documents(tmp_path / "a", "acc-1") == {source}
+    host_b = tmp_path / "b"
+    assert refresh_account(host_b / "lake", "acc-1") is not None  # as the account's client does first
+    assert not (host_b / "raw").exists()  # host B never archived (nor downloaded) the document
+    assert landed_documents(host_b, "acc-1") == {source}
+    assert landed_documents(host_b, "acc-2") == set()  # another account's settlements are not looked up
+    # Without the store (or with one that does not answer) the local answer stands: downloaded once more,
+    # then found a duplicate, as before.
+    monkeypatch.setenv("ACORN_S3_ENDPOINT_URL", "http://127.0.0.1:1")
+    assert landed_documents(host_b, "acc-1") == set()
+    monkeypatch.delenv("ACORN_OBJECT_STORE_URL")
+    assert landed_documents(host_b, "acc-1") == set()
