@@ -263,3 +263,27 @@ def test_the_inbox_sensor_sends_the_file_and_its_run_names_it_by_sha256(
 
     [outcome], _ = _run_step(tmp_path, "worker-1", config)
     assert outcome["status"] == "imported" and outcome["file"] == "s.txt", outcome
+
+
+def test_a_pipe_is_sent_as_its_bytes_and_shown_as_given(tmp_path: Path, env: dict[str, str]) -> None:
+    """`acorn import <(cmd)`: the pipe is read once, on the submitting host; the worker shows it as given."""
+    import os
+    import threading
+
+    read_end, write_end = os.pipe()
+
+    def feed() -> None:
+        with os.fdopen(write_end, "wb") as out:
+            out.write(V2_SAMPLE.read_bytes())
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    try:
+        source = _sent(tmp_path, Path(f"/dev/fd/{read_end}"))
+    finally:
+        writer.join()
+        os.close(read_end)
+    [stored] = source["stored_files"]
+    assert stored["argument"] == f"/dev/fd/{read_end}" and stored["size"] == V2_SAMPLE.stat().st_size
+    [outcome], _ = _run_step(tmp_path, "worker-1", source)
+    assert outcome["status"] == "imported" and outcome["file"] == f"/dev/fd/{read_end}", outcome
