@@ -13,6 +13,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from click.testing import CliRunner
+from moto_store import SECRET_KEY, module_server, store_env
+from pause_hook import pause_env, wait_until_paused
 
 from acorn_cli.loopback_s3 import LoopbackS3
 from acorn_cli.main import _import_sources, cli
@@ -20,7 +22,6 @@ from orchestration.resources import DataDirResource, SpApiResource
 from orchestration.settlements.assets import SETTLEMENT_LINES, outcomes_from_metadata, settlement_reports
 from orchestration.settlements.sensors import settlement_inbox_sensor
 from orchestration.settlements.stored_imports import files_travel_by_store
-from tests.helpers.moto_store import SECRET_KEY, module_server, store_env
 from transforms.archive import ObjectStoreCopy, RawArchive
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "shared" / "settlement-samples"
@@ -198,6 +199,46 @@ def test_a_download_cut_short_leaves_nothing_and_the_next_run_imports(
     assert list(RawArchive(worker / "raw", store=False).manifest()) == []
     [outcome], _ = _run_step(tmp_path, "worker-1", source)
     assert outcome["status"] == "imported", outcome
+
+
+def test_a_worker_killed_mid_download_leaves_only_scratch_that_the_clean_up_removes(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """SIGKILL while the step downloads the file (the test hook `archive-download`): nothing archived or landed,
+    only the download's scratch folder under `tmp/`, which the next command's clean-up of leftovers removes;
+    the step executed again imports the file."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from transforms.recovery import recover
+
+    source = _sent(tmp_path, V2_SAMPLE)
+    worker = tmp_path / "worker-1"
+    marker = tmp_path / "paused.json"
+    script = (
+        "import json, sys\nfrom pathlib import Path\n"
+        "from orchestration.settlements.stored_imports import StoredFile, fetch_file\n"
+        "fetch_file(StoredFile(**json.loads(sys.argv[1])), data_dir=Path(sys.argv[2]))\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, json.dumps(source["stored_files"][0]), str(worker)],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, **pause_env("archive-download", marker)},
+    )
+    try:
+        wait_until_paused(process, marker, "archive-download", timeout=120)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    [scratch] = list((worker / "tmp").iterdir())  # the killed download's folder
+    assert not (worker / "raw").exists() and not (worker / "lake").exists()
+    recover(worker)
+    assert not list((worker / "tmp").iterdir())
+    [outcome], _ = _run_step(tmp_path, "worker-1", source)
+    assert outcome["status"] == "imported", outcome
+    assert not scratch.exists()
 
 
 def test_acorn_import_names_cause_and_fix_when_the_store_does_not_answer(
