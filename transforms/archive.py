@@ -496,7 +496,8 @@ class ObjectStoreCopy(ObjectStoreArea):
         key = self.object_key(sha256)
         if self.size_of(key) is None:
             raise StoredObjectMismatch(
-                f"s3://{key} is not on the store (the file was never sent, or was lost)"
+                f"s3://{key} is not on the store (never sent, lost, or this host's {OBJECT_STORE_URL_VAR} names "
+                "another store than the sender's)"
             )
         digest = hashlib.sha256()
         received = 0
