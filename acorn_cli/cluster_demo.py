@@ -198,6 +198,16 @@ class SimulatorLedger:
     def over_limit(self) -> int:
         return sum(usage.over_limit for usage in self.usage.values())
 
+    def operations_called_by_several(self) -> list[str]:
+        """`account operation` for each operation of an account that two or more processes called (one after
+        the other, under the account's lock): where the lock's hand-over of the buckets mattered."""
+        return [
+            f"{account} {operation}"
+            for account, usage in self.usage.items()
+            for operation, callers in sorted(usage.callers_by_operation.items())
+            if len(callers) >= 2
+        ]
+
     def overruns(self) -> list[str]:
         return [
             f"{account} {operation}: {count} requests over the limit (429)"
@@ -1017,6 +1027,11 @@ def print_simulator_ledger(outcome: ClusterOutcome) -> None:
             + (f", {usage.injected_throttles} 429 injected" if usage.injected_throttles else "")
             + f"; from {', '.join(callers)}"
         )
+    several = ledger.operations_called_by_several()
+    print(
+        f"  operations of one account called by two or more workers: {len(several)}"
+        + (f" ({', '.join(several[:5])}{', ...' if len(several) > 5 else ''})" if several else "")
+    )
     if ledger.token_leaks:
         print(f"limits: {ledger.token_leaks} requests carried an access token to a host other than SP-API")
     if ledger.over_limit:

@@ -104,6 +104,7 @@ class AccountUsage:
     over_limit_by_operation: dict[str, int] = field(default_factory=dict)
     requests_by_operation: dict[str, int] = field(default_factory=dict)
     callers: set[str] = field(default_factory=set)
+    callers_by_operation: dict[str, set[str]] = field(default_factory=dict)
 
 
 def usage_by_account(entries: list[dict[str, Any]]) -> dict[str, AccountUsage]:
@@ -120,6 +121,7 @@ def usage_by_account(entries: list[dict[str, Any]]) -> dict[str, AccountUsage]:
         seen.requests_by_operation[operation] = seen.requests_by_operation.get(operation, 0) + 1
         if entry.get("caller"):
             seen.callers.add(str(entry["caller"]))
+            seen.callers_by_operation.setdefault(operation, set()).add(str(entry["caller"]))
         if entry.get("status") == 429:
             if entry.get("over_limit"):
                 seen.over_limit += 1

@@ -84,3 +84,4 @@ def test_the_ledger_counts_overruns_per_account_and_tells_workers_apart(tmp_path
         "ACORN/0.1 (Language=Python; Platform=httpx; Process=99@host)"
     ]
     assert ledger.token_leaks == 1  # the access token sent to the documents' host
+    assert ledger.operations_called_by_several() == ["sim-eu-002 getReports", "sim-na-001 getReports"]
