@@ -51,6 +51,7 @@ from typing import Any
 
 from acorn_cli.loopback_s3 import LoopbackS3Unavailable, loopback_s3
 from orchestration.outcomes import ExitCode
+from simulator.requestlog import AccountUsage
 
 ADMIN_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379"
@@ -58,6 +59,9 @@ REDIS_URL = "redis://127.0.0.1:6379"
 BUCKET = "acorn-cluster"
 STORE_PREFIX = "cluster"
 ACORN = Path(sys.executable).with_name("acorn")
+# The simulated accounts' seed and the simulator's time scale (simulated seconds per real second), in both modes.
+SEED = 7
+TIME_SCALE = 60.0
 # How long a run whose worker was killed may take to end by itself (it must never wait for ever).
 KILLED_RUN_TIMEOUT = 1800
 # Schemas of the warehouse whose tables are compared (everything dbt builds that analysts read or marts use).
@@ -77,8 +81,12 @@ class CouldNotStart(RuntimeError):
     """A part of the cluster (PostgreSQL, Redis, a worker) could not be started or reached."""
 
 
-def accounts_config(accounts: int, *, seed: int = 7, time_scale: float = 60) -> str:
-    """The TOML of `accounts` simulated sellers (sim-na-001, sim-eu-002, ...) on the bundled simulator."""
+def accounts_config(
+    accounts: int, *, seed: int = SEED, time_scale: float = TIME_SCALE, shared: SharedSimulator | None = None
+) -> str:
+    """The TOML of `accounts` simulated sellers (sim-na-001, sim-eu-002, ...) on the bundled simulator: each run's
+    own, or with `shared` the one simulator every worker calls, named by each account's `spapi_endpoint` and
+    `lwa_endpoint` as a real account's config would name Amazon's."""
     from simulator.ledger.catalog import simulated_seller_id
 
     lines = [
@@ -89,6 +97,10 @@ def accounts_config(accounts: int, *, seed: int = 7, time_scale: float = 60) -> 
         f"time_scale = {time_scale}",
         f"simulated_sellers = {accounts}",
     ]
+    if shared is not None:
+        lines.append(
+            "shared = true  # one simulator for every worker, at the endpoints below; runs start none"
+        )
     for number in range(1, accounts + 1):
         account_id = simulated_seller_id(number)
         region = account_id.split("-")[1]
@@ -102,7 +114,126 @@ def accounts_config(accounts: int, *, seed: int = 7, time_scale: float = 60) -> 
             f"marketplaces = {json.dumps(template['marketplaces'])}",
             f'event_source = "{template["event_source"]}"',
         ]
+        if shared is not None:
+            lines += [
+                f'spapi_endpoint = "{shared.spapi_urls[region]}"',
+                f'lwa_endpoint = "{shared.lwa_url}"',
+            ]
     return "\n".join(lines) + "\n"
+
+
+@dataclass
+class SharedSimulator:
+    """The one simulator process every worker's accounts config points at (`acorn simulator`, on loopback)."""
+
+    process: subprocess.Popen[bytes]
+    lwa_url: str
+    spapi_urls: dict[str, str]
+    request_log: Path
+
+
+@contextlib.contextmanager
+def shared_simulator(
+    env: Mapping[str, str], logs: Path, *, accounts: int, day: str, timeout: float = 60
+) -> Iterator[SharedSimulator]:
+    """`acorn simulator` in a process of its own (clean profile, free loopback ports, the demo's seed, time scale
+    and simulated sellers, its data as of `day` as a run's own simulator's are), logging every request; stopped
+    (SIGTERM) when the block ends."""
+    request_log = logs / "shared-simulator-requests.jsonl"
+    output = logs / "shared-simulator.log"
+    command = [
+        str(ACORN), "simulator", "--port", "0", "--profile", "clean", "--seed", str(SEED),
+        "--time-scale", str(TIME_SCALE), "--simulated-sellers", str(accounts), "--start", day,
+        "--request-log", str(request_log),
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, env=dict(env), stdout=output.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while b"  ready" not in output.read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise CouldNotStart(f"the shared SP-API simulator did not start (see {output})")
+            time.sleep(0.2)
+        urls = {}
+        for line in output.read_text(encoding="utf-8").splitlines():
+            name, _, url = line.strip().partition(": ")
+            if url.startswith("http://"):
+                urls[name] = url
+        yield SharedSimulator(
+            process,
+            lwa_url=urls["LWA token endpoint"],
+            spapi_urls={region: urls[f"SP-API {region}"] for region in ("na", "eu", "fe")},
+            request_log=request_log,
+        )
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@dataclass
+class SimulatorLedger:
+    """What the shared simulator answered, from its request log: per account the requests, the 429s its usage
+    plans answered (an overrun: with the clean profile, a 429 only answers callers that together sent more than
+    the account's bucket held, which the client's limiter and the account lock exist to prevent) and who called."""
+
+    pid: int
+    usage: dict[str, AccountUsage]
+    # caller (User-Agent) -> the worker whose process it is (its pid), else the caller itself
+    callers: dict[str, str]
+    workers_seen: list[str]
+    # requests to the LWA or documents origins that carried an SP-API access token (it belongs to SP-API only)
+    token_leaks: int
+
+    @property
+    def requests(self) -> int:
+        return sum(usage.requests for usage in self.usage.values())
+
+    @property
+    def over_limit(self) -> int:
+        return sum(usage.over_limit for usage in self.usage.values())
+
+    def operations_called_by_several(self) -> list[str]:
+        """`account operation` for each operation of an account that two or more processes called (one after
+        the other, under the account's lock): where the lock's hand-over of the buckets mattered."""
+        return [
+            f"{account} {operation}"
+            for account, usage in self.usage.items()
+            for operation, callers in sorted(usage.callers_by_operation.items())
+            if len(callers) >= 2
+        ]
+
+    def overruns(self) -> list[str]:
+        return [
+            f"{account} {operation}: {count} requests over the limit (429)"
+            for account, usage in self.usage.items()
+            for operation, count in sorted(usage.over_limit_by_operation.items())
+        ]
+
+
+def simulator_ledger(shared: SharedSimulator, worker_pids: Mapping[str, int]) -> SimulatorLedger:
+    """Read the shared simulator's request log (see SimulatorLedger); `worker_pids`: each worker's process id."""
+    from simulator.requestlog import read_request_log, usage_by_account
+
+    entries = read_request_log(shared.request_log) if shared.request_log.exists() else []
+    usage = usage_by_account(entries)
+    by_pid = {str(pid): name for name, pid in worker_pids.items()}
+    callers: dict[str, str] = {}
+    for caller in sorted({caller for seen in usage.values() for caller in seen.callers}):
+        pid = caller.partition("Process=")[2].partition("@")[0]
+        callers[caller] = by_pid.get(pid, caller)
+    leaks = sum(
+        1
+        for entry in entries
+        if entry.get("origin") in ("lwa", "documents") and "x-amz-access-token" in entry.get("headers", ())
+    )
+    workers_seen = sorted({name for name in callers.values() if name in worker_pids})
+    return SimulatorLedger(shared.process.pid, usage, callers, workers_seen, leaks)
 
 
 @contextlib.contextmanager
@@ -562,6 +693,15 @@ class ClusterOutcome:
     # to), and the run's engine messages about the lost worker.
     killed_step_workers: list[str] = field(default_factory=list)
     lost_messages: list[str] = field(default_factory=list)
+    # What the one simulator every worker called answered, and the accounts whose buckets were handed over.
+    simulator: SimulatorLedger | None = None
+    buckets_handed_over: list[str] = field(default_factory=list)
+
+    @property
+    def limits_held(self) -> bool:
+        """No 429 over an account's limit reached the workers' processes (with the clean profile every 429 is
+        one), and no access token went anywhere but the SP-API origins."""
+        return self.simulator is not None and not self.simulator.over_limit and not self.simulator.token_leaks
 
     @property
     def identical(self) -> bool:
@@ -578,7 +718,7 @@ class ClusterOutcome:
             or self.embedded.exit_code == ExitCode.COULD_NOT_RUN
         ):
             return int(ExitCode.COULD_NOT_RUN)
-        return 0 if self.identical else 1
+        return 0 if self.identical and self.limits_held else 1
 
 
 def secret_leaks(work: Path, secret: str) -> list[str]:
@@ -620,8 +760,16 @@ def run_cluster_demo(
             raise CouldNotStart(str(error)) from None
         instance_url = stack.enter_context(fresh_postgres_database(admin_postgres_url))
         catalog_url = stack.enter_context(fresh_postgres_database(admin_postgres_url))
+        # One simulator for every worker (and the `acorn run` process): its limits are Amazon's per account and
+        # operation whoever calls, and its log shows every 429. The embedded run below starts its own, as always:
+        # both serve each account the history of (seed, day, account), whichever process asks.
+        shared = stack.enter_context(
+            shared_simulator(base_env(work, config, day), logs, accounts=accounts, day=day)
+        )
+        cluster_config = work / "cluster-accounts.toml"
+        cluster_config.write_text(accounts_config(accounts, shared=shared), encoding="utf-8")
         cluster_env = {
-            **base_env(work, config, day),
+            **base_env(work, cluster_config, day),
             "DAGSTER_HOME": str(work / "cluster-home"),
             "ACORN_DATA_DIR": str(work / "cluster-data"),
             "ACORN_EXECUTOR": "celery",
@@ -669,6 +817,8 @@ def run_cluster_demo(
         finally:
             cluster.stop()
         empty_redis_database(broker)
+        buckets_handed_over = handed_over_accounts(instance_url)
+        ledger = simulator_ledger(shared, {worker.name: worker.process.pid for worker in cluster.workers})
 
         say(f"embedded: acorn run for {accounts} accounts in process")
         embedded_env = {
@@ -703,7 +853,27 @@ def run_cluster_demo(
         killed_step,
         killed_step_workers,
         lost_messages,
+        ledger,
+        buckets_handed_over,
     )
+
+
+def handed_over_accounts(postgres_url: str) -> list[str]:
+    """The accounts whose client buckets a worker left for the next holder of the account's lock, in the
+    instance's database (orchestration/account_locks.py)."""
+    import psycopg2
+
+    from orchestration.account_locks import BUCKETS_TABLE
+
+    with (
+        contextlib.closing(psycopg2.connect(postgres_url, connect_timeout=5)) as connection,
+        connection.cursor() as cursor,
+    ):
+        try:
+            cursor.execute(f"select account_id from {BUCKETS_TABLE} order by 1")
+        except psycopg2.errors.UndefinedTable:
+            return []
+        return [account for (account,) in cursor.fetchall()]
 
 
 def _cluster_result(
@@ -819,6 +989,7 @@ def print_outcome(outcome: ClusterOutcome, accounts: int, workers: int) -> None:
         "object store: "
         + (", ".join(f"{count} {name}" for name, count in outcome.store_counts.items()) or "nothing read")
     )
+    print_simulator_ledger(outcome)
     if outcome.identical:
         print(
             "warehouses: identical (the DuckLake catalog's published build and the embedded file: every staging, "
@@ -836,6 +1007,39 @@ def print_outcome(outcome: ClusterOutcome, accounts: int, workers: int) -> None:
     for mode in (cluster, embedded):
         for problem in mode.report.get("problems") or []:
             print(f"  {mode.mode}: {problem}")
+
+
+def print_simulator_ledger(outcome: ClusterOutcome) -> None:
+    """Per account: the requests and the 429s the shared simulator answered, and which workers called it."""
+    ledger = outcome.simulator
+    if ledger is None:
+        print("simulator: no shared simulator's log")
+        return
+    print(
+        f"simulator: one process (pid {ledger.pid}) for every worker: {ledger.requests} SP-API requests from "
+        f"{', '.join(ledger.workers_seen) or 'no worker'}; the account locks handed the client buckets of "
+        f"{len(outcome.buckets_handed_over)} accounts from worker to worker"
+    )
+    for account, usage in ledger.usage.items():
+        callers = sorted({ledger.callers.get(caller, caller) for caller in usage.callers})
+        print(
+            f"  {account}: {usage.requests} requests, {usage.over_limit} 429 over the limit"
+            + (f", {usage.injected_throttles} 429 injected" if usage.injected_throttles else "")
+            + f"; from {', '.join(callers)}"
+        )
+    several = ledger.operations_called_by_several()
+    print(
+        f"  operations of one account called by two or more workers: {len(several)}"
+        + (f" ({', '.join(several[:5])}{', ...' if len(several) > 5 else ''})" if several else "")
+    )
+    if ledger.token_leaks:
+        print(f"limits: {ledger.token_leaks} requests carried an access token to a host other than SP-API")
+    if ledger.over_limit:
+        print(f"limits: OVERRUN, {ledger.over_limit} requests over an account's limit (429):")
+        for line in ledger.overruns():
+            print(f"  - {line}")
+    elif not ledger.token_leaks:
+        print("limits: held (no 429: no two workers together went over an account's limit)")
 
 
 def main(argv: list[str] | None = None) -> int:

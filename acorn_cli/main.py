@@ -610,11 +610,44 @@ def backfill(account: str, since: datetime, as_json: bool, verbose: bool) -> Non
 @click.option(
     "--time-scale", type=float, default=1.0, show_default=True, help="Simulated seconds per real second."
 )
-def simulator(port: int, profile: str, request_log: Path | None, seed: int, time_scale: float) -> None:
-    """Run the SP-API simulator alone, in the foreground."""
+@click.option(
+    "--simulated-sellers",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seller accounts beside the demo's (sim-na-001, sim-eu-002, ...), as [simulator] simulated_sellers.",
+)
+@click.option(
+    "--start",
+    help="Start the simulated clock at this ISO date or time (UTC) and keep the data as of then, as a run's own "
+    "simulator does (ACORN_SIMULATOR_START of the runs that share it). Default: now, the data moving on.",
+)
+def simulator(
+    port: int,
+    profile: str,
+    request_log: Path | None,
+    seed: int,
+    time_scale: float,
+    simulated_sellers: int,
+    start: str | None,
+) -> None:
+    """Run the SP-API simulator alone, in the foreground (port 0: a free port for each origin)."""
     from simulator import run_forever
+    from simulator.clock import START_VARIABLE, start_override
 
-    run_forever(port, profile=profile, request_log=request_log, seed=seed, time_scale=time_scale)
+    try:
+        started = start_override({START_VARIABLE: start}) if start else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--start") from None
+    run_forever(
+        port,
+        profile=profile,
+        request_log=request_log,
+        seed=seed,
+        time_scale=time_scale,
+        simulated_sellers=simulated_sellers,
+        start=started,
+    )
 
 
 @cli.command()

@@ -15,6 +15,13 @@ instance every worker reaches) workers on different hosts share no file system, 
   probes, set short for this session, find it gone within about a minute), so a dead worker never leaves an
   account locked.
 
+The lock hands the account's client-side buckets over to the next holder (`buckets`, the process's
+RateLimiterRegistry): Amazon meters an account per operation whichever process calls, so a process taking the account
+over continues from the tokens the last holder left instead of a full burst it may have spent. Embedded they are a
+JSON file beside the flock file; in scale-out a row of `acorn_spapi_buckets` in the same database, read after the
+lock is taken and written before it is let go. A holder killed before it let go leaves the previous state (the
+next holder may then send up to a burst too early, and the client's 429 handling slows it down).
+
 A PostgreSQL that cannot be reached stops the step with `CouldNotRun` naming the URL without its password.
 Embedded mode costs one look at the environment.
 """
@@ -23,14 +30,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import socket
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from orchestration.outcomes import CouldNotRun
 from orchestration.shown_urls import redacted, scrubbed, url_secrets
 from spapi.account_lock import account_lock
+from spapi.ratelimit import RateLimiterRegistry
 
 POSTGRES_URL_VAR = "ACORN_DAGSTER_POSTGRES_URL"
 CONNECT_TIMEOUT_SECONDS = 10
@@ -59,20 +69,25 @@ def spapi_account_lock(
     account_id: str,
     on_wait: Callable[[str], None] | None = None,
     env: Mapping[str, str] | None = None,
+    buckets: RateLimiterRegistry | None = None,
 ) -> Iterator[None]:
-    """Hold the account's SP-API lock for the block: PostgreSQL's in scale-out, `flock` in `locks_dir` else."""
+    """Hold the account's SP-API lock for the block: PostgreSQL's in scale-out, `flock` in `locks_dir` else;
+    with `buckets`, the account's buckets handed over from the last holder and to the next (see the module)."""
     url = ((os.environ if env is None else env).get(POSTGRES_URL_VAR) or "").strip()
     if not url:
-        with account_lock(locks_dir, account_id, on_wait):
+        with account_lock(locks_dir, account_id, on_wait, buckets):
             yield
         return
-    with postgres_account_lock(url, account_id, on_wait):
+    with postgres_account_lock(url, account_id, on_wait, buckets):
         yield
 
 
 @contextlib.contextmanager
 def postgres_account_lock(
-    url: str, account_id: str, on_wait: Callable[[str], None] | None = None
+    url: str,
+    account_id: str,
+    on_wait: Callable[[str], None] | None = None,
+    buckets: RateLimiterRegistry | None = None,
 ) -> Iterator[None]:
     """Hold `pg_advisory_lock(lock_key(account_id))` on a connection of its own for the block (see the module)."""
     import psycopg2
@@ -101,9 +116,52 @@ def postgres_account_lock(
                     on_wait(_holder(cursor, key))
                 cursor.execute("select pg_advisory_lock(%s)", [key])
                 cursor.fetchall()
-        yield
+            if buckets is not None:
+                buckets.take_over(account_id, _handed_over_buckets(cursor, account_id))
+        try:
+            yield
+        finally:
+            if buckets is not None:
+                _hand_over_buckets(connection, account_id, buckets.hand_over(account_id))
     finally:
         connection.close()  # ends the session: PostgreSQL releases the lock
+
+
+BUCKETS_TABLE = "acorn_spapi_buckets"
+
+
+def _handed_over_buckets(cursor: Any, account_id: str) -> dict[str, Any]:
+    """The buckets the last holder of the account left (see the module), {} when none."""
+    import psycopg2
+
+    # Another host's lock may create it at the same moment.
+    with contextlib.suppress(psycopg2.errors.UniqueViolation, psycopg2.errors.DuplicateTable):
+        cursor.execute(
+            f"create table if not exists {BUCKETS_TABLE} (account_id text primary key, states text not null, "
+            "saved_at timestamptz not null default now())"
+        )
+    cursor.execute(f"select states from {BUCKETS_TABLE} where account_id = %s", [account_id])
+    row = cursor.fetchone()
+    try:
+        states = json.loads(row[0]) if row else {}
+    except ValueError:
+        return {}
+    return states if isinstance(states, dict) else {}
+
+
+def _hand_over_buckets(connection: Any, account_id: str, states: dict[str, Any]) -> None:
+    """Leave the account's buckets for its next holder, still under the lock."""
+    import psycopg2
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"insert into {BUCKETS_TABLE} (account_id, states) values (%s, %s) on conflict (account_id) "
+                "do update set states = excluded.states, saved_at = now()",
+                [account_id, json.dumps(states, sort_keys=True)],
+            )
+    except psycopg2.Error:
+        pass  # the server went away: the next holder starts from the previous state (see the module)
 
 
 def _holder(cursor: object, key: int) -> str:

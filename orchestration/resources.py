@@ -2,9 +2,11 @@
 
 The SP-API resource has two flavours behind one interface (the HNClient pattern of Dagster's fully-featured
 example): accounts whose config says `[simulator] enabled = true` talk to an in-process simulator started for the
-run on free loopback ports (started when the run first needs it: an `acorn import` never does), every other
-config talks to Amazon. Credentials are read from the environment when a
-run starts, never at import time, and never end up in metadata or logs.
+run on free loopback ports (started when the run first needs it: an `acorn import` never does), or, with
+`shared = true` too, to one simulator already running for every worker at the accounts' own `spapi_endpoint` and
+`lwa_endpoint` (the cluster demo's, so its limits hold across workers); every other config talks to Amazon.
+Credentials are read from the environment when a run starts, never at import time, and never end up in metadata
+or logs.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from spapi.bundled_simulator import (
 from spapi.client import ClientOptions, SpApiClient
 from spapi.config import AccountConfig, load_config, resolve_endpoints
 from spapi.credentials import LwaCredentials, credentials_from_env
+from spapi.ratelimit import SHARED_REGISTRY
 
 # Where the per-account SP-API locks live in the embedded mode (flock; scale-out: PostgreSQL, account_locks.py).
 ACCOUNT_LOCKS_DIR = ".acorn-locks"
@@ -133,9 +136,16 @@ class SpApiResource(dg.ConfigurableResource):
             self._simulator.stop()
             self._simulator = None
 
+    @property
+    def _shared_simulator(self) -> bool:
+        """The config names a simulator already running for every worker (`[simulator] shared = true`): the
+        accounts' endpoints point at it, and the run starts none."""
+        return bool(self._settings.get("shared"))
+
     def _running_simulator(self) -> Any:
-        """The bundled simulator when the config enables it (started now if not yet), else None."""
-        if self._simulator is None and self._settings:
+        """The bundled simulator when the config enables it (started now if not yet), else None (also when the
+        config names a shared one: nothing runs in this process)."""
+        if self._simulator is None and self._settings and not self._shared_simulator:
             with _SIMULATOR_STARTING:
                 if self._simulator is None:
                     handle = start_bundled_simulator(
@@ -150,7 +160,7 @@ class SpApiResource(dg.ConfigurableResource):
 
     @property
     def uses_simulator(self) -> bool:
-        return self._running_simulator() is not None
+        return self._shared_simulator or self._running_simulator() is not None
 
     def accounts(self, kind: str | None = None) -> list[AccountConfig]:
         """Every account of the config (of `kind` when given); a run's partitions choose which ones it lands
@@ -168,6 +178,10 @@ class SpApiResource(dg.ConfigurableResource):
         simulator = self._running_simulator()
         if simulator is not None:
             return simulator.clock.data_now()
+        if self._shared_simulator and self._start is not None:
+            return (
+                self._start
+            )  # the shared simulator's data_now: started at the same simulated day, never moved
         return datetime.now(UTC)
 
     @contextmanager
@@ -181,7 +195,8 @@ class SpApiResource(dg.ConfigurableResource):
         endpoints = resolve_endpoints(account, self._overrides or None)
         options = ClientOptions(now=self.now)
         paths = data_paths()
-        with spapi_account_lock(paths.root / ACCOUNT_LOCKS_DIR, account.id, on_wait):
+        # The lock hands the account's client-side buckets from process to process: Amazon's are per account.
+        with spapi_account_lock(paths.root / ACCOUNT_LOCKS_DIR, account.id, on_wait, buckets=SHARED_REGISTRY):
             # Scale-out: the account's lake as the object store has it (another host may have landed it last);
             # under the lock, so no host lands the account meanwhile. Embedded: one look at the environment.
             refresh_account(paths.lake, account.id)

@@ -42,6 +42,7 @@ class LoggedOrigin:
                 status=status,
                 region=notes.get("region"),
                 fault=notes.get("fault"),
+                usage=notes.get("usage"),
             )
 
         async def send_or_drop(message: Message) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
@@ -180,30 +181,47 @@ def run_forever(
     seed: int = 7,
     time_scale: float = 1.0,
     slow_response_seconds: float = DEFAULT_SLOW_RESPONSE_SECONDS,
+    simulated_sellers: int = 0,
+    start: datetime | None = None,
 ) -> None:
     """Run the simulator in the foreground until interrupted (`acorn simulator --port N ...`).
 
     LWA listens on `port` (token URL `http://127.0.0.1:N/auth/o2/token`), the SP-API regions na, eu, fe on
-    N+1, N+2, N+3, and the documents origin on N+4. The URLs are printed on start; Ctrl-C stops it.
+    N+1, N+2, N+3, and the documents origin on N+4; port 0 picks a free port for each. The URLs are printed on
+    start; Ctrl-C (SIGINT) or SIGTERM stops it. Without `start` its business follows the running clock (a
+    service); with it, the clock starts there and the data stay as of then, as a run's own simulator does (one
+    simulator shared by many workers serves each account what a run's own would).
     """
     handle = start_simulator(
         profile=profile,
         request_log=request_log,
         seed=seed,
-        clock=SimClock(time_scale=time_scale, freeze_data=False),  # a service: its business moves on
-        ports=SimPorts.consecutive(port),
+        clock=SimClock(start=start, time_scale=time_scale, freeze_data=start is not None),
+        ports=SimPorts() if port == 0 else SimPorts.consecutive(port),
         slow_response_seconds=slow_response_seconds,
+        simulated_sellers=simulated_sellers,
     )
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"ACORN SP-API simulator (profile {profile}, seed {seed}, time scale {time_scale})", flush=True)
+    if start is not None:
+        print(
+            f"  simulated day: data as of {start.isoformat()}, {simulated_sellers} simulated sellers",
+            flush=True,
+        )
     print(f"  LWA token endpoint: {handle.lwa_url}", flush=True)
     for region, url in handle.spapi_urls.items():
         print(f"  SP-API {region}: {url}", flush=True)
     print(f"  documents: {handle.documents_url}", flush=True)
     if request_log is not None:
         print(f"  request log: {request_log}", flush=True)
+    print("  ready", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
         handle.stop()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops the service as Ctrl-C does: the origins are shut down in order

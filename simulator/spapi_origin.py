@@ -36,6 +36,9 @@ from simulator.operations.context import OperationContext, ResultCache
 from simulator.ratelimit import USAGE_PLANS, header_rate
 from simulator.state import SimulatorState
 
+# How much of a User-Agent the request log keeps as the caller.
+MAX_CALLER_LENGTH = 200
+
 Handler = Callable[[OperationContext], dict[str, Any]]
 
 
@@ -168,6 +171,12 @@ def _endpoint(state: SimulatorState, region: str, route: OperationRoute) -> Call
             return error_response(403, "Unauthorized", errors.ACCESS_DENIED, headers)
 
         headers["x-amzn-RateLimit-Limit"] = header_rate(plan, state.clock.time_scale)
+        # Which account and operation, and who asked (the client's User-Agent), for the log's throttle ledger.
+        notes["usage"] = {
+            "account": account.account_id,
+            "operation": route.operation,
+            "caller": request.headers.get("user-agent", "")[:MAX_CALLER_LENGTH],
+        }
         if fault is not None and fault.kind == Fault.THROTTLE:
             return error_response(429, "QuotaExceeded", errors.QUOTA_EXCEEDED, headers)
         if fault is not None and fault.kind == Fault.SERVER_ERROR:
@@ -179,6 +188,7 @@ def _endpoint(state: SimulatorState, region: str, route: OperationRoute) -> Call
             state.tokens.expire(request.headers["x-amz-access-token"])
             return error_response(403, "Unauthorized", errors.TOKEN_EXPIRED, headers)
         if not state.limiter.admit((token.grant, account.account_id, route.operation), plan):
+            notes["usage"]["over_limit"] = True  # the bucket was empty: callers together went over the plan
             return error_response(429, "QuotaExceeded", errors.QUOTA_EXCEEDED, headers)
 
         context = OperationContext(

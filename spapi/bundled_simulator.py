@@ -3,7 +3,9 @@ the demo sends it. One place for `acorn run`/`acorn demo` (the Dagster resource)
 
 A config enables it with a `[simulator]` table (`enabled = true`, optional `seed`, `time_scale` and
 `simulated_sellers`: that many seller accounts beside the demo's, sim-na-001, sim-eu-002, ..., for many-account
-runs such as the cluster demo). The
+runs such as the cluster demo). `shared = true` says the simulator is already running (one `acorn simulator
+--start DAY` for every worker) at the endpoints each account names (`spapi_endpoint`, `lwa_endpoint`): runs start
+none, and keep the simulated day's clock (ACORN_SIMULATOR_START must be that DAY). The
 simulator accepts any credentials, so the demo needs no SPAPI_* variables.
 """
 
@@ -46,6 +48,11 @@ def start_bundled_simulator(
         clock=SimClock(start=start, time_scale=float(settings.get("time_scale", 1.0))),
         simulated_sellers=int(settings.get("simulated_sellers", 0)),
     )
+
+
+def is_shared(settings: Mapping[str, Any]) -> bool:
+    """The `[simulator]` settings name a simulator already running at the accounts' endpoints (see the module)."""
+    return bool(settings.get("shared"))
 
 
 def endpoint_overrides(handle: SimulatorHandle) -> dict[str, str]:

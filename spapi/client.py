@@ -16,7 +16,9 @@ request path (`_request`), and each list operation is a few lines on top of it.
 from __future__ import annotations
 
 import json
+import os
 import random
+import socket
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +59,13 @@ TRANSPORT_ERRORS = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProt
 DOCUMENT_URL_MAX_AGE_SECONDS = 240.0
 
 
+def default_user_agent() -> str:
+    """ACORN's User-Agent (Amazon asks for `App/version (Language=...; Platform=...)`), naming the process too: the
+    simulator's ledger tells the workers that called one account apart by it (README "Scale-out"). A pid and a
+    host name are no secret."""
+    return f"ACORN/0.1 (Language=Python; Platform=httpx; Process={os.getpid()}@{socket.gethostname()})"
+
+
 @dataclass
 class ClientOptions:
     """Tunables of `SpApiClient`; the defaults suit Amazon. Tests inject `clock`, `sleep`, `now`, `rate_limits`."""
@@ -70,7 +79,7 @@ class ClientOptions:
     backoff_base_seconds: float = 0.5
     backoff_cap_seconds: float = 30.0
     token_refresh_margin_seconds: float = 60.0
-    user_agent: str = "ACORN/0.1 (Language=Python; Platform=httpx)"
+    user_agent: str = field(default_factory=lambda: default_user_agent())
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))

@@ -21,6 +21,7 @@ from spapi import endpoints as ops
 from spapi.bundled_simulator import (
     demo_credentials,
     endpoint_overrides,
+    is_shared,
     simulator_settings,
     start_bundled_simulator,
 )
@@ -153,7 +154,7 @@ def check_account(
 def _simulator_overrides(config: Config) -> Iterator[dict[str, str] | None]:
     """The demo config talks to the bundled simulator: start it for the checks, like a demo run does."""
     settings = simulator_settings(config.extra)
-    if not settings:
+    if not settings or is_shared(settings):  # a shared one runs at the accounts' own endpoints
         yield None
         return
     handle = start_bundled_simulator(settings)

@@ -139,6 +139,21 @@ class TokenBucket:
             self._refill(self._clock())
             self._rate = rate
 
+    def handed_over(self) -> tuple[float, float]:
+        """(tokens now, rate): what the next holder of the account needs to continue where this one stopped."""
+        with self._lock:
+            self._refill(self._clock())
+            return self._tokens, self._rate
+
+    def take_over(self, tokens: float, rate: float, elapsed: float) -> None:
+        """Continue from a previous holder's bucket (`handed_over`, `elapsed` seconds ago): its tokens, refilled
+        for the time since at its rate, and its rate (which followed Amazon's header)."""
+        with self._lock:
+            if rate > 0:
+                self._rate = rate
+            self._tokens = min(float(self._burst), max(0.0, tokens) + max(0.0, elapsed) * self._rate)
+            self._updated = self._clock()
+
     def drain(self) -> None:
         """After a 429 our view was too optimistic: Amazon's bucket is empty, so ours should be too."""
         with self._lock:
@@ -166,6 +181,35 @@ class RateLimiterRegistry:
                 bucket = TokenBucket(limit.rate, limit.burst, clock=self._clock, sleep=self._sleep)
                 self._buckets[key] = bucket
             return bucket
+
+    def hand_over(self, account_id: str, *, wall: Clock = time.time) -> dict[str, dict[str, float]]:
+        """The account's buckets as the next holder of its lock takes them over (`take_over`): per operation the
+        tokens left, the rate and the wall-clock second it was read (JSON-ready; wall time, since the next holder
+        may be another process or host)."""
+        with self._lock:
+            buckets = {
+                operation: bucket
+                for (account, operation), bucket in self._buckets.items()
+                if account == account_id
+            }
+        states = {}
+        for operation, bucket in buckets.items():
+            tokens, rate = bucket.handed_over()
+            states[operation] = {"tokens": tokens, "rate": rate, "at": wall()}
+        return states
+
+    def take_over(
+        self, account_id: str, states: dict[str, dict[str, float]], *, wall: Clock = time.time
+    ) -> None:
+        """Continue the account's buckets from what the previous holder of its lock handed over (`hand_over`):
+        Amazon's bucket is shared by every process calling the account, so a process that takes the account over
+        must not start from a full burst the previous holder has spent."""
+        for operation, state in states.items():
+            try:
+                tokens, rate, at = float(state["tokens"]), float(state["rate"]), float(state["at"])
+            except (KeyError, TypeError, ValueError):
+                continue  # an unreadable entry: that operation starts from its published burst
+            self.bucket(account_id, operation).take_over(tokens, rate, wall() - at)
 
 
 SHARED_REGISTRY = RateLimiterRegistry()

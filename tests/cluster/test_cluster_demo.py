@@ -5,7 +5,9 @@ warehouse, row for row and to the cent, as the embedded mode builds into its fil
 archived is on the object store too (each one downloaded and hashed); and so it is when one worker is killed
 with SIGKILL in the middle of a step: the run notices, executes the step on another worker and completes, with
 nothing counted twice. The workers share no disk: each has a data dir and a Dagster home of its own (the object
-store holds the lake they land into and read, PostgreSQL their account locks).
+store holds the lake they land into and read, PostgreSQL their account locks). Every worker calls one simulator
+process, which enforces Amazon's limits per account and operation whoever calls and logs every 429: requests from
+several workers' processes reached it, none over an account's limit.
 
 Marked `cluster`: left out of `make test` (it needs PostgreSQL on 127.0.0.1:5432 and Redis on 6379, and takes
 minutes); `make test-cluster` runs it. Scaled down from `make demo-cluster` in accounts only as far as time asks
@@ -72,6 +74,34 @@ def test_celery_workers_build_the_embedded_warehouse(tmp_path: Path) -> None:
     assert list(tmp_path.glob("embedded-data/.acorn-locks/spapi-*.lock"))
     for data_dir in started:
         assert (data_dir / "lake").is_dir(), data_dir
+    _assert_one_simulator_within_limits(outcome, tmp_path)
+
+
+def _assert_one_simulator_within_limits(outcome: ClusterOutcome, work: Path) -> None:
+    """One simulator process served every worker's SP-API calls, and no 429 showed two workers overrunning an
+    account's limit (README "Scale-out": rate limits across workers)."""
+    ledger = outcome.simulator
+    assert ledger is not None
+    # The workers' config names it (each account's endpoints, a real account's fields), and starts none itself.
+    config = (work / "cluster-accounts.toml").read_text()
+    assert "shared = true" in config
+    assert config.count('lwa_endpoint = "http://127.0.0.1:') == ACCOUNTS
+    # Every account's calls reached that one process, from the workers' processes only (their pids), at least two
+    # of them; so the limits it enforced were the accounts' across the workers.
+    assert sorted(ledger.usage) == sorted(simulated_seller_id(n) for n in range(1, ACCOUNTS + 1)), (
+        ledger.usage
+    )
+    assert all(usage.requests > 0 for usage in ledger.usage.values())
+    assert set(ledger.callers.values()) <= {f"cluster-w{n}" for n in range(1, WORKERS + 1)}, ledger.callers
+    assert len(ledger.workers_seen) >= 2, ledger.callers
+    # Several workers called one account (one after the other, under its lock), handing its buckets over.
+    assert any(len({ledger.callers[c] for c in usage.callers}) >= 2 for usage in ledger.usage.values())
+    assert sorted(outcome.buckets_handed_over) == sorted(ledger.usage)
+    # Zero limit overruns: the clean profile injects no 429, so each one would be callers over the limit.
+    assert ledger.over_limit == 0, ledger.overruns()
+    assert all(usage.injected_throttles == 0 for usage in ledger.usage.values())
+    assert ledger.token_leaks == 0  # the access token went to the SP-API origins only
+    assert outcome.limits_held and outcome.exit_code == 0
 
 
 def test_a_worker_killed_mid_step_is_noticed_by_the_run_which_completes_on_the_others(tmp_path: Path) -> None:

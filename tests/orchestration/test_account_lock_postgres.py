@@ -150,3 +150,45 @@ def test_an_unreachable_postgres_stops_the_step_without_its_password(tmp_path: P
         pass
     assert "s3cret-pw" not in str(raised.value)
     assert "postgresql://acorn:***@127.0.0.1:1/acorn" in str(raised.value)
+
+
+SPENDER = """
+import sys
+from pathlib import Path
+from orchestration.account_locks import spapi_account_lock
+from spapi.ratelimit import RateLimiterRegistry
+registry = RateLimiterRegistry()
+with spapi_account_lock(Path(sys.argv[1]), sys.argv[2], buckets=registry):
+    for _ in range(int(sys.argv[3])):
+        registry.bucket(sys.argv[2], "getReports").acquire()
+"""
+
+
+def test_the_lock_hands_the_accounts_buckets_to_the_next_holder_on_another_host(
+    tmp_path: Path, database: str
+) -> None:
+    from spapi.ratelimit import PUBLISHED_LIMITS, RateLimiterRegistry
+
+    burst = PUBLISHED_LIMITS[
+        "getReports"
+    ].burst  # 10, refilled at 0.0222 per second: none back within the test
+    spent = burst - 3
+    # A process on "another host" (its own lock directory) spends most of the account's getReports burst.
+    subprocess.run(
+        [sys.executable, "-c", SPENDER, str(tmp_path / "host-a"), "sim-na-001", str(spent)],
+        check=True,
+        env=dict(os.environ),
+    )
+    registry = RateLimiterRegistry()  # this process: a full burst of its own until it takes the account over
+    assert registry.bucket("sim-na-001", "getReports").available() == burst
+    with spapi_account_lock(tmp_path / "host-b", "sim-na-001", buckets=registry):
+        # It continues from what the other left (3 tokens and what refilled since), not from a full burst that
+        # Amazon's bucket, shared by both, no longer holds.
+        left = registry.bucket("sim-na-001", "getReports").available()
+        assert burst - spent <= left < burst - spent + 1
+        assert registry.bucket("sim-eu-002", "getReports").available() == burst  # another account: untouched
+        registry.bucket("sim-na-001", "getReports").acquire()
+    # and hands over what it left in turn
+    other = RateLimiterRegistry()
+    with spapi_account_lock(tmp_path / "host-c", "sim-na-001", buckets=other):
+        assert other.bucket("sim-na-001", "getReports").available() < burst - spent
