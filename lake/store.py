@@ -47,6 +47,8 @@ from lake.object_store import (
     OBJECT_STORE_URL_VAR,
     TMP_FOLDER,
     ObjectStoreArea,
+    ObjectStoreSettings,
+    duckdb_s3_secret_sql,
     object_store_settings,
     s3_base,
     s3_filesystem,
@@ -60,6 +62,8 @@ EMPTY = "_empty"
 MARKER = ".store-sha256"
 # Pointers read at once when listing the lake (each a small GET).
 READ_THREADS = 8
+# The DuckDB secret a reader of the lake's store files creates (temporary: its process only).
+DUCKDB_SECRET = "acorn_lake_store"
 
 
 class LakeStoreError(RuntimeError):
@@ -71,6 +75,29 @@ class LakeStore(ObjectStoreArea):
 
     error = LakeStoreError
     description = "the lake's copy"
+
+    def __init__(
+        self,
+        filesystem: Any,
+        base: str,
+        *,
+        secrets: Iterable[str] = (),
+        settings: ObjectStoreSettings | None = None,
+    ) -> None:
+        super().__init__(filesystem, base, secrets=secrets)
+        # The settings it was made from (endpoint, credentials: never shown), for a DuckDB reader's S3 secret.
+        self.settings = settings
+
+    def duckdb_secret_sql(self) -> str | None:
+        """The CREATE SECRET statement a DuckDB connection runs to read this store's files (in that process's
+        memory only; never log it)."""
+        if self.settings is None:
+            return None
+        return duckdb_s3_secret_sql(self.settings.endpoint_url, self.settings.credentials, DUCKDB_SECRET)
+
+    def url_of(self, dataset: str, partition: str, file_name: str) -> str:
+        """The s3:// URL of a partition's file (what DuckDB's httpfs reads)."""
+        return f"s3://{self.base}/{dataset}/{partition}/{file_name}"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LakeStore | None:
@@ -246,7 +273,9 @@ def _store_for(url: str, endpoint_url: str | None, credentials: tuple[tuple[str,
     base = s3_base(settings)
     if not base:
         raise LakeStoreError(f"{OBJECT_STORE_URL_VAR} names no bucket: {url!r} (s3://bucket/prefix)")
-    return LakeStore(s3_filesystem(settings), f"{base}/{LAKE_FOLDER}", secrets=settings.secrets())
+    return LakeStore(
+        s3_filesystem(settings), f"{base}/{LAKE_FOLDER}", secrets=settings.secrets(), settings=settings
+    )
 
 
 _ENV_NAMES = {
