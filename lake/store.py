@@ -24,7 +24,8 @@ here runs and embedded mode costs nothing more.
   unchanged local bytes are still compared with the store's pointer), a settlement's by its publish journal
   (transforms/settlement/lake.py), and `copy_missing` publishes what a local lake holds that the store lacks
   (a lake landed before the store was set; the catalog build calls it).
-- Superseded files are kept (a reader may still hold their keys); nothing deletes them yet.
+- Superseded files are kept while a reader may still hold their keys; `acorn lake prune` deletes them after a
+  retention (lake/store_upkeep.py, which also verifies the copy: `acorn lake verify`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ from lake.object_store import (
 
 LAKE_FOLDER = "lake"
 POINTER = "current.json"
+# Written beside a removed partition's files when its pointer is deleted: when it stopped being current, for the
+# prune (lake/store_upkeep.py). Ignored by every reader.
+TOMBSTONE = "removed.json"
 EMPTY = "_empty"
 # Beside a local partition's file: the sha256 of the bytes its host last exchanged with the store for it
 # (lake/refresh.py; hidden: no reader's glob matches it).
@@ -131,7 +135,8 @@ class LakeStore(ObjectStoreArea):
         if current is not None and current.get("sha256") == sha256:
             return False
         key = self.data_key(dataset, partition, sha256)
-        if self.size_of(key) != len(payload):
+        already_there = self.size_of(key) == len(payload)
+        if not already_there:
             self._put(key, payload)
         pointer = {
             "dataset": dataset,
@@ -143,6 +148,10 @@ class LakeStore(ObjectStoreArea):
             "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         self._put(self.pointer_key(dataset, partition), json.dumps(pointer, sort_keys=True).encode())
+        if already_there and self.size_of(key) != len(payload):
+            # An older file named again, which a prune (lake/store_upkeep.py) deleted between the look above and
+            # the pointer: sent again, so the pointer never names a missing file.
+            self._put(key, payload)
         return True
 
     def publish_file(self, dataset: str, partition: str, path: Path) -> bool:
@@ -152,11 +161,16 @@ class LakeStore(ObjectStoreArea):
         return self.publish(dataset, partition, payload, rows)
 
     def remove(self, dataset: str, partition: str) -> bool:
-        """Remove the partition for readers (its pointer; its files stay); whether it had one."""
+        """Remove the partition for readers (its pointer; its files stay, with a tombstone saying since when, for
+        the prune); whether it had one."""
         key = self.pointer_key(dataset, partition)
         if self.size_of(key) is None:
             return False
         self._call(self.filesystem.delete_file, key)
+        removed = {"dataset": dataset, "partition": partition, "removed_at": datetime.now(UTC).isoformat()}
+        self._put(
+            f"{self.base}/{dataset}/{partition}/{TOMBSTONE}", json.dumps(removed, sort_keys=True).encode()
+        )
         return True
 
     def mirror(self, lake: Path, dataset: str, partition: str, file_name: str = "part-0.parquet") -> bool:
