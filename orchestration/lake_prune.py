@@ -17,11 +17,14 @@ from pathlib import Path
 from orchestration.warehouse_catalog import (
     ALIAS,
     NoPublishedBuild,
+    WarehouseCatalogUnavailable,
     configured_warehouse,
     ducklake_connection,
 )
 
 _URL = re.compile(r"s3://[^'\s,\]]+")
+# What DuckLake 1.5 says when a read-only attach finds no catalog in the database (no build has run yet).
+_NO_CATALOG_YET = "creating a new DuckLake is explicitly disabled"
 
 
 def files_the_warehouse_names(warehouse_file: Path) -> set[str]:
@@ -40,6 +43,10 @@ def files_the_warehouse_names(warehouse_file: Path) -> set[str]:
                 ).fetchall()
         except NoPublishedBuild:
             continue
+        except WarehouseCatalogUnavailable as error:
+            if _NO_CATALOG_YET in str(error):
+                return set()  # no build has created the catalog: no view names anything
+            raise
         for (sql,) in rows:
             urls.update(_URL.findall(sql or ""))
     return urls
