@@ -76,7 +76,8 @@ def verify() -> None:
     help="Keep a superseded file until it has not been current for this long (and is this old itself).",
 )
 @click.option("--yes", is_flag=True, help="Delete (without it: only say what would be deleted).")
-def prune(retention_days: float, yes: bool) -> None:
+@click.option("--verbose", is_flag=True, help="Name every superseded file kept, with why.")
+def prune(retention_days: float, yes: bool, verbose: bool) -> None:
     """Delete the lake's superseded files on the object store that no reader can still hold.
 
     A file is deleted when no pointer names it, the warehouse's lake views (last published build, newest commit)
@@ -97,8 +98,13 @@ def prune(retention_days: float, yes: bool) -> None:
             apply_prune(store, plan)
     except (LakeStoreError, CouldNotRun) as error:
         _exit(ExitCode.COULD_NOT_RUN, f"could not run: {error}")
+    reasons: dict[str, int] = {}
     for key, why in plan.kept:
-        click.echo(f"kept s3://{key}: {why}")
+        reasons[why] = reasons.get(why, 0) + 1
+        if verbose:
+            click.echo(f"kept s3://{key}: {why}")
+    for why, count in sorted(reasons.items()):
+        click.echo(f"kept {count} superseded file(s): {why}")
     size = plan.bytes_to_delete
     if yes:
         for key in plan.deleted:
