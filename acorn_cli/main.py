@@ -15,6 +15,7 @@ import click
 from acorn_cli.books import books
 from acorn_cli.dashboard import dashboard
 from acorn_cli.environment import prepare_environment
+from acorn_cli.lake import lake
 from acorn_cli.vendor import vendor
 from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY, ExitCode
 from orchestration.paths import REPO_ROOT, data_paths
@@ -801,6 +802,7 @@ def docs(port: int, no_serve: bool) -> None:
 cli.add_command(books)
 cli.add_command(vendor)
 cli.add_command(dashboard)
+cli.add_command(lake)
 
 
 def main() -> None:

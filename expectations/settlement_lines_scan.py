@@ -9,8 +9,10 @@ in the frame as it does in the files. The SQL flags a superset of what GX reject
 every NULL), so GX's verdict on the frame is its verdict on the files, with the same expectations failing.
 
 Only files not yet validated are read: a file that passed is remembered by its path and identity (size,
-modification time, inode; a re-imported settlement is a new file), so a daily run checks the new settlement,
-not the history. The key's uniqueness across files holds because a settlement's lines sit in one partition;
+modification time, inode; a re-imported settlement is a new file; a file on the object store, lake/store.py, is
+named by its sha256 and never rewritten, so its URL is its identity), so a daily run checks the new settlement,
+not the history. The files are the local lake's or, in scale-out, the store's current ones (lake/read.py
+`LakeSource`), read in place. The key's uniqueness across files holds because a settlement's lines sit in one partition;
 a settlement id found in a second file brings that file back into the check.
 """
 
@@ -27,8 +29,7 @@ import duckdb
 import pandas as pd
 
 from expectations import settlement_lines_schema as contract
-from lake.memory import bounded_connection
-from lake.read import file_list, published_files, scan_sql
+from lake.read import LakeSource, connect, file_list, scan_sql, source_files
 
 DATASET = "settlement_lines"
 SAMPLE_ROWS = 1_000
@@ -51,13 +52,17 @@ CONTRACT_FINGERPRINT = hashlib.sha256(
 class LinesSample:
     frame: pd.DataFrame  # what GX validates: the sample and every rule's offending rows
     rows_checked: int  # lines in the files read this time
-    files_checked: list[Path]
+    files_checked: list[str]  # local paths or s3:// URLs
     files_already_valid: int
     lines_in_lake: int
 
 
-def file_identity(path: Path) -> str:
-    status = path.stat()
+def file_identity(path: Path | str) -> str:
+    """What changes when the file does: a local file's size, modification time and inode; a store file's URL
+    (its key is its content's sha256, never rewritten)."""
+    if "://" in str(path):
+        return f"content:{str(path).rsplit('/', 1)[-1]}"
+    status = Path(path).stat()
     return f"{status.st_size}:{status.st_mtime_ns}:{status.st_ino}"
 
 
@@ -77,11 +82,11 @@ class ValidatedFiles:
         if isinstance(stored, dict) and stored.get("contract") == CONTRACT_FINGERPRINT:
             self.files = {str(k): v for k, v in stored.get("files", {}).items() if isinstance(v, dict)}
 
-    def still_valid(self, path: Path) -> bool:
+    def still_valid(self, path: Path | str) -> bool:
         known = self.files.get(str(path))
         return known is not None and known.get("identity") == file_identity(path)
 
-    def remember(self, entries: dict[str, dict], present: Iterable[Path]) -> None:
+    def remember(self, entries: dict[str, dict], present: Iterable[Path | str]) -> None:
         kept = {str(path) for path in present}
         files = {key: value for key, value in {**self.files, **entries}.items() if key in kept}
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,14 +100,14 @@ def validated_files_path(lake: Path) -> Path:
     return Path(lake).parent / "checks" / f"{contract.SUITE_NAME}.json"
 
 
-def sample_lake(lake: Path, validated: ValidatedFiles) -> tuple[LinesSample, dict[str, dict]] | None:
+def sample_lake(lake: LakeSource, validated: ValidatedFiles) -> tuple[LinesSample, dict[str, dict]] | None:
     """The frame GX validates for the files not yet validated (None when the lake has no lines), and what to
     remember about those files if GX passes them."""
-    files = published_files(lake, DATASET)
+    files = source_files(lake, DATASET)
     if not files:
         return None
     todo = [path for path in files if not validated.still_valid(path)]
-    with bounded_connection() as connection:
+    with connect(lake) as connection:
         ids = _settlement_ids(connection, todo)
         todo_names = {str(path) for path in todo}
         # A settlement id in a new file and in a remembered one: both are checked, so the key stays unique.
@@ -156,7 +161,7 @@ def sample_lake(lake: Path, validated: ValidatedFiles) -> tuple[LinesSample, dic
     return sample, entries
 
 
-def _settlement_ids(connection: duckdb.DuckDBPyConnection, files: list[Path]) -> dict[str, list[str]]:
+def _settlement_ids(connection: duckdb.DuckDBPyConnection, files: list[str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {str(path): [] for path in files}
     if not files:
         return found
@@ -169,7 +174,7 @@ def _settlement_ids(connection: duckdb.DuckDBPyConnection, files: list[Path]) ->
     return found
 
 
-def _ids_in_scope(ids: dict[str, list[str]], validated: ValidatedFiles, files: list[Path]) -> list[set[str]]:
+def _ids_in_scope(ids: dict[str, list[str]], validated: ValidatedFiles, files: list[str]) -> list[set[str]]:
     """Each file's settlement ids: read this time, or remembered from when it passed."""
     return [
         set(ids.get(str(path)) or validated.files.get(str(path), {}).get("settlement_ids", []))
@@ -211,7 +216,7 @@ def _frame(
     columns: dict[str, str],
     rules: dict[str, str],
     counts: dict[str, int],
-    keyed: list[Path],
+    keyed: list[str],
 ) -> pd.DataFrame:
     """The sample, each broken rule's first offending rows and the rows of duplicated keys, each row once."""
     picks = [f"(select * from lines limit {SAMPLE_ROWS})"]

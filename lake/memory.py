@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import duckdb
 
@@ -21,15 +21,21 @@ QUERY_MEMORY_LIMIT = "256MB"
 
 @contextlib.contextmanager
 def bounded_connection(
-    database: str = ":memory:", *, read_only: bool = False, memory_limit: str = QUERY_MEMORY_LIMIT
+    database: str = ":memory:",
+    *,
+    read_only: bool = False,
+    memory_limit: str = QUERY_MEMORY_LIMIT,
+    config: Mapping[str, str | bool] | None = None,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A DuckDB connection (in memory, or to `database`) limited to `memory_limit`, spilling to a private
-    folder, in UTC, without a progress bar."""
+    folder, in UTC, without a progress bar; `config`: more settings from its start (the extension folder of a
+    reader of the object store, lake/read.py `StoreFiles`)."""
     with tempfile.TemporaryDirectory(prefix="acorn-duckdb-spill-") as spill:
         connection = duckdb.connect(
             database,
             read_only=read_only,
             config={
+                **(config or {}),
                 "memory_limit": memory_limit,
                 "temp_directory": spill,
             },

@@ -82,6 +82,22 @@ def s3_filesystem(settings: ObjectStoreSettings) -> Any:
     return fs.S3FileSystem(**options)
 
 
+def duckdb_s3_secret_sql(endpoint_url: str | None, credentials: Mapping[str, str], name: str) -> str | None:
+    """The CREATE SECRET statement that lets a DuckDB connection (httpfs) read the store: temporary, in that
+    process's memory only; None when there is nothing to say (AWS S3 with DuckDB's own credential chain). Never
+    log it: it holds the keys."""
+    options = {key: value for key, value in credentials.items() if value}
+    if endpoint_url:
+        endpoint = urlsplit(endpoint_url)
+        options["endpoint"] = endpoint.netloc + endpoint.path.rstrip("/")
+        options["use_ssl"] = "true" if endpoint.scheme == "https" else "false"
+        options["url_style"] = "path"
+    if not options:
+        return None
+    listed = ", ".join(f"{key} '{value.replace(chr(39), chr(39) * 2)}'" for key, value in options.items())
+    return f"create or replace secret {name} (type s3, {listed})"
+
+
 def s3_base(settings: ObjectStoreSettings) -> str:
     """`bucket/prefix` of an s3:// store URL (no scheme, no trailing slash); "" when it names no bucket."""
     parts = urlsplit(settings.url)

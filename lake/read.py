@@ -5,11 +5,20 @@ All readers (the warehouse's `lake.*` views, the checks, what counts as landed, 
 (`union_by_name`: an older file without a newer column reads it as NULL), no hive columns from the folder names
 (the partition values are columns of the file already), and settlement lines with their positional line
 numbers filled in.
+
+Where the files are (a `LakeSource`): the local lake's folder (embedded, or a folder store: `published_files`),
+or, in scale-out with the lake on an s3:// object store, a `StoreFiles`: each dataset's current files as the
+store's partition pointers named them when it was made (lake/store.py: content-addressed keys, never rewritten,
+so the list reads one version of every partition to the end), read by DuckDB's httpfs through an S3 secret
+created inside the reading process. The lake's checks read the store that way and download nothing
+(orchestration/lake_refresh.py `lake_files`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -24,7 +33,10 @@ __all__ = [
     "POSITIONAL_NUMBERING",
     "POSITIONAL_NUMBERING_KEY",
     "DatasetStats",
+    "LakeSource",
+    "StoreFiles",
     "arrow_table",
+    "connect",
     "dataset_stats",
     "file_list",
     "published_files",
@@ -32,6 +44,7 @@ __all__ = [
     "register",
     "relation",
     "scan_sql",
+    "source_files",
     "url_list",
 ]
 
@@ -67,9 +80,58 @@ def scan_sql(dataset: str, files: str, *, provenance: bool = False) -> str:
     )
 
 
-def file_list(files: list[Path]) -> str:
-    """`files` as a DuckDB list literal, for SQL that cannot take a parameter (a view, a relation)."""
+def file_list(files: Sequence[Path | str]) -> str:
+    """`files` (local paths, or s3:// URLs as text) as a DuckDB list literal, for SQL that cannot take a
+    parameter (a view, a relation)."""
     return "[" + ", ".join(_literal(str(path)) for path in files) + "]"
+
+
+@dataclass(frozen=True)
+class StoreFiles:
+    """The lake as the object store's pointers named it at one moment (scale-out): each dataset's current files,
+    s3:// URLs (and the local paths of partitions only this host holds, landed before the store was set), with
+    what a DuckDB connection needs to read them: `config` (the extension folder of the httpfs wheel, automatic
+    installs off) and `setup`, the CREATE SECRET statements (secrets: never shown, not in its repr)."""
+
+    files: Mapping[str, tuple[str, ...]]
+    config: Mapping[str, str | bool] = field(default_factory=dict)
+    setup: tuple[str, ...] = field(default=(), repr=False)
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+
+    def scrubbed(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+# Where a reader finds the lake's files: the local lake's folder, or the store's list.
+LakeSource = Path | StoreFiles
+
+
+def source_files(source: LakeSource, dataset: str) -> list[str]:
+    """A dataset's current files, sorted: local paths (as text) or s3:// URLs."""
+    if isinstance(source, StoreFiles):
+        return sorted(source.files.get(dataset, ()))
+    return [str(path) for path in published_files(source, dataset)]
+
+
+@contextlib.contextmanager
+def connect(source: LakeSource) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A bounded DuckDB connection (lake/memory.py) that can read `source`'s files: for a `StoreFiles`, with
+    httpfs loaded from the install and the store's secret created in this process (an error is scrubbed of it)."""
+    if not isinstance(source, StoreFiles):
+        with bounded_connection() as connection:
+            yield connection
+        return
+    with bounded_connection(config=source.config) as connection:
+        try:
+            for statement in source.setup:
+                connection.execute(statement)
+        except duckdb.Error as error:
+            raise RuntimeError(
+                f"could not set up the object store's secret for reading the lake: {source.scrubbed(str(error))}"
+            ) from None
+        yield connection
 
 
 def url_list(urls: list[str]) -> str:
@@ -79,16 +141,16 @@ def url_list(urls: list[str]) -> str:
 
 def relation(
     connection: duckdb.DuckDBPyConnection,
-    lake: Path,
+    lake: LakeSource,
     dataset: str,
     *,
-    files: list[Path] | None = None,
+    files: Sequence[Path | str] | None = None,
     provenance: bool = False,
 ) -> duckdb.DuckDBPyRelation | None:
     """A lazy DuckDB relation over a dataset's published files (or the given subset of them); None when there
     are none. Nothing is read until the relation is aggregated or fetched, so a check can sum millions of rows
-    in DuckDB and bring back one row per settlement."""
-    files = published_files(lake, dataset) if files is None else files
+    in DuckDB and bring back one row per settlement. (A `StoreFiles` source needs a connection from `connect`.)"""
+    files = source_files(lake, dataset) if files is None else files
     if not files:
         return None
     return connection.sql(scan_sql(dataset, file_list(files), provenance=provenance))
@@ -96,25 +158,28 @@ def relation(
 
 def register(
     connection: duckdb.DuckDBPyConnection,
-    lake: Path,
+    lake: LakeSource,
     dataset: str,
     view: str,
     *,
-    files: list[Path] | None = None,
+    files: Sequence[Path | str] | None = None,
 ) -> bool:
     """Create (or replace) the temporary view `view` over a dataset's published files (or the given subset), for
-    SQL that names it; False (and no view) when there are none."""
-    files = published_files(lake, dataset) if files is None else files
+    SQL that names it; False (and no view) when there are none. (A `StoreFiles` source needs a connection from
+    `connect`.)"""
+    files = source_files(lake, dataset) if files is None else files
     if not files:
         return False
     connection.execute(f"create or replace temp view {view} as {scan_sql(dataset, file_list(files))}")
     return True
 
 
-def arrow_table(lake: Path, dataset: str, *, files: list[Path] | None = None) -> pa.Table | None:
+def arrow_table(
+    lake: LakeSource, dataset: str, *, files: Sequence[Path | str] | None = None
+) -> pa.Table | None:
     """A dataset's published files (or the given subset) as one Arrow table, DECIMAL kept exact; None when there
     are none. For small datasets (one row per settlement, per group): large ones are aggregated in DuckDB."""
-    with bounded_connection() as connection:
+    with connect(lake) as connection:
         found = relation(connection, lake, dataset, files=files)
         return None if found is None else found.to_arrow_table()
 

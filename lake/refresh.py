@@ -42,9 +42,11 @@ __all__ = [
     "current_pointers",
     "is_current",
     "mark_in_store",
+    "partitions_to_change",
     "refresh",
     "refresh_partitions",
     "remember",
+    "sync",
 ]
 
 
@@ -101,8 +103,30 @@ def current_pointers(
 def is_current(lake: Path, pointers: dict[tuple[str, str], dict[str, Any] | None]) -> bool:
     """Whether the local lake already holds what `pointers` name (nothing to download or remove): read without
     any lock, so that a caller takes the writers' locks only when it has something to change."""
+    return not partitions_to_change(lake, pointers)
+
+
+def partitions_to_change(
+    lake: Path, pointers: dict[tuple[str, str], dict[str, Any] | None]
+) -> list[tuple[str, str]]:
+    """The (dataset, partition) pairs the local lake must download or remove to hold what `pointers` name."""
     downloads, removals = _changes(Path(lake), pointers)
-    return not downloads and not removals
+    return sorted(
+        [(dataset, partition) for dataset, partition, _ in downloads]
+        + [(folder.parent.name, folder.name) for folder in removals]
+    )
+
+
+def sync(
+    store: LakeStore,
+    lake: Path,
+    pointers: dict[tuple[str, str], dict[str, Any] | None],
+    *,
+    locked: bool = False,
+) -> Refreshed:
+    """`refresh` from pointers the caller already read (`current_pointers`: one listing serving several
+    refreshes)."""
+    return _sync(store, Path(lake), pointers, locked)
 
 
 def refresh_partitions(

@@ -24,7 +24,8 @@ here runs and embedded mode costs nothing more.
   unchanged local bytes are still compared with the store's pointer), a settlement's by its publish journal
   (transforms/settlement/lake.py), and `copy_missing` publishes what a local lake holds that the store lacks
   (a lake landed before the store was set; the catalog build calls it).
-- Superseded files are kept (a reader may still hold their keys); nothing deletes them yet.
+- Superseded files are kept while a reader may still hold their keys; `acorn lake prune` deletes them after a
+  retention (lake/store_upkeep.py, which also verifies the copy: `acorn lake verify`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ from lake.object_store import (
     OBJECT_STORE_URL_VAR,
     TMP_FOLDER,
     ObjectStoreArea,
+    ObjectStoreSettings,
+    duckdb_s3_secret_sql,
     object_store_settings,
     s3_base,
     s3_filesystem,
@@ -54,12 +57,17 @@ from lake.object_store import (
 
 LAKE_FOLDER = "lake"
 POINTER = "current.json"
+# Written beside a removed partition's files when its pointer is deleted: when it stopped being current, for the
+# prune (lake/store_upkeep.py). Ignored by every reader.
+TOMBSTONE = "removed.json"
 EMPTY = "_empty"
 # Beside a local partition's file: the sha256 of the bytes its host last exchanged with the store for it
 # (lake/refresh.py; hidden: no reader's glob matches it).
 MARKER = ".store-sha256"
 # Pointers read at once when listing the lake (each a small GET).
 READ_THREADS = 8
+# The DuckDB secret a reader of the lake's store files creates (temporary: its process only).
+DUCKDB_SECRET = "acorn_lake_store"
 
 
 class LakeStoreError(RuntimeError):
@@ -71,6 +79,29 @@ class LakeStore(ObjectStoreArea):
 
     error = LakeStoreError
     description = "the lake's copy"
+
+    def __init__(
+        self,
+        filesystem: Any,
+        base: str,
+        *,
+        secrets: Iterable[str] = (),
+        settings: ObjectStoreSettings | None = None,
+    ) -> None:
+        super().__init__(filesystem, base, secrets=secrets)
+        # The settings it was made from (endpoint, credentials: never shown), for a DuckDB reader's S3 secret.
+        self.settings = settings
+
+    def duckdb_secret_sql(self) -> str | None:
+        """The CREATE SECRET statement a DuckDB connection runs to read this store's files (in that process's
+        memory only; never log it)."""
+        if self.settings is None:
+            return None
+        return duckdb_s3_secret_sql(self.settings.endpoint_url, self.settings.credentials, DUCKDB_SECRET)
+
+    def url_of(self, dataset: str, partition: str, file_name: str) -> str:
+        """The s3:// URL of a partition's file (what DuckDB's httpfs reads)."""
+        return f"s3://{self.base}/{dataset}/{partition}/{file_name}"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LakeStore | None:
@@ -104,7 +135,8 @@ class LakeStore(ObjectStoreArea):
         if current is not None and current.get("sha256") == sha256:
             return False
         key = self.data_key(dataset, partition, sha256)
-        if self.size_of(key) != len(payload):
+        already_there = self.size_of(key) == len(payload)
+        if not already_there:
             self._put(key, payload)
         pointer = {
             "dataset": dataset,
@@ -116,6 +148,10 @@ class LakeStore(ObjectStoreArea):
             "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         self._put(self.pointer_key(dataset, partition), json.dumps(pointer, sort_keys=True).encode())
+        if already_there and self.size_of(key) != len(payload):
+            # An older file named again, which a prune (lake/store_upkeep.py) deleted between the look above and
+            # the pointer: sent again, so the pointer never names a missing file.
+            self._put(key, payload)
         return True
 
     def publish_file(self, dataset: str, partition: str, path: Path) -> bool:
@@ -125,11 +161,16 @@ class LakeStore(ObjectStoreArea):
         return self.publish(dataset, partition, payload, rows)
 
     def remove(self, dataset: str, partition: str) -> bool:
-        """Remove the partition for readers (its pointer; its files stay); whether it had one."""
+        """Remove the partition for readers (its pointer; its files stay, with a tombstone saying since when, for
+        the prune); whether it had one."""
         key = self.pointer_key(dataset, partition)
         if self.size_of(key) is None:
             return False
         self._call(self.filesystem.delete_file, key)
+        removed = {"dataset": dataset, "partition": partition, "removed_at": datetime.now(UTC).isoformat()}
+        self._put(
+            f"{self.base}/{dataset}/{partition}/{TOMBSTONE}", json.dumps(removed, sort_keys=True).encode()
+        )
         return True
 
     def mirror(self, lake: Path, dataset: str, partition: str, file_name: str = "part-0.parquet") -> bool:
@@ -246,7 +287,9 @@ def _store_for(url: str, endpoint_url: str | None, credentials: tuple[tuple[str,
     base = s3_base(settings)
     if not base:
         raise LakeStoreError(f"{OBJECT_STORE_URL_VAR} names no bucket: {url!r} (s3://bucket/prefix)")
-    return LakeStore(s3_filesystem(settings), f"{base}/{LAKE_FOLDER}", secrets=settings.secrets())
+    return LakeStore(
+        s3_filesystem(settings), f"{base}/{LAKE_FOLDER}", secrets=settings.secrets(), settings=settings
+    )
 
 
 _ENV_NAMES = {

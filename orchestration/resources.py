@@ -23,9 +23,10 @@ from typing import Any
 import dagster as dg
 from pydantic import PrivateAttr
 
+from lake.read import LakeSource
 from orchestration.account_locks import spapi_account_lock
 from orchestration.interrupted_runs import claim_run
-from orchestration.lake_refresh import refresh_account, refresh_lake
+from orchestration.lake_refresh import lake_files, refresh_account
 from orchestration.paths import DataPaths, data_paths, default_config_path
 from simulator.clock import start_override
 from spapi.bundled_simulator import (
@@ -54,12 +55,11 @@ class DataDirResource(dg.ConfigurableResource):
     def paths(self) -> DataPaths:
         return data_paths(self.data_dir or None).ensure()
 
-    def lake_for_reading(self) -> Path:
-        """The local lake, first brought to the object store's current version in scale-out (the checks read
-        every account's partitions, which other hosts may have landed); embedded: the lake as it is."""
-        lake = self.paths().lake
-        refresh_lake(lake)
-        return lake
+    def lake_files(self) -> LakeSource:
+        """What the lake's checks read (every account's partitions, which other hosts may have landed): the local
+        lake; in scale-out with an s3:// store, the store's current files, read in place (nothing downloaded:
+        orchestration/lake_refresh.py `lake_files`)."""
+        return lake_files(self.paths().lake)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Every job's first step uses the data dir: there a run started from the UI or by the daemon names its

@@ -43,7 +43,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import duckdb
 
-from lake.object_store import object_store_settings
+from lake.object_store import duckdb_s3_secret_sql, object_store_settings
 from orchestration.outcomes import CouldNotRun
 from orchestration.shown_urls import redacted as shown_url
 from orchestration.shown_urls import scrubbed as scrub
@@ -123,18 +123,9 @@ class DuckLakeWarehouse:
             f"create or replace secret {LAKE_SECRET} (type ducklake, metadata_path ''{data_path}, "
             f"metadata_parameters map {{'TYPE': 'postgres', 'SECRET': '{CATALOG_SECRET}'}})"
         )
-        if self.s3_credentials or self.s3_endpoint_url:
-            options = {key: value for key, value in self.s3_credentials.items() if value}
-            if self.s3_endpoint_url:
-                endpoint = urlsplit(self.s3_endpoint_url)
-                options["endpoint"] = endpoint.netloc + endpoint.path.rstrip("/")
-                options["use_ssl"] = "true" if endpoint.scheme == "https" else "false"
-                options["url_style"] = "path"
-            statements.append(
-                f"create or replace secret {OBJECT_STORE_SECRET} (type s3, "
-                + ", ".join(f"{key} {_literal(value)}" for key, value in options.items())
-                + ")"
-            )
+        s3_secret = duckdb_s3_secret_sql(self.s3_endpoint_url, self.s3_credentials, OBJECT_STORE_SECRET)
+        if s3_secret is not None:
+            statements.append(s3_secret)
         return statements
 
 

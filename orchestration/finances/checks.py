@@ -20,7 +20,6 @@ import dagster as dg
 import duckdb
 
 from lake import read as lake_read
-from lake.memory import bounded_connection
 from orchestration.dbt_vars import dbt_var
 from orchestration.finances.assets import FINANCIAL_EVENTS_UNKNOWN, TRANSACTION_TOTALS
 from orchestration.finances.v0_landing import unknown_event_lists
@@ -45,10 +44,11 @@ SAMPLE_SIZE = 10
 
 
 def _lake_query(
-    lake: Path, dataset: str, sql: str, params: list[Any] | None = None
+    lake: lake_read.LakeSource, dataset: str, sql: str, params: list[Any] | None = None
 ) -> list[tuple[Any, ...]] | None:
-    """Run `sql` over a lake dataset exposed as the relation `dataset`; None when the dataset has no file."""
-    with bounded_connection() as connection:
+    """Run `sql` over a lake dataset exposed as the relation `dataset` (the local lake, or the object store's
+    current files in scale-out); None when the dataset has no file."""
+    with lake_read.connect(lake) as connection:
         if not lake_read.register(connection, lake, dataset, dataset):
             return None
         return connection.execute(sql, params or []).fetchall()
@@ -71,7 +71,7 @@ def _money(value: Decimal | None) -> str | None:
 )
 def transaction_breakdowns_sum(data: DataDirResource) -> dg.AssetCheckResult:
     rows = _lake_query(
-        data.lake_for_reading(),
+        data.lake_files(),
         "transaction_totals",
         "select account_id, transaction_id, total_amount, breakdowns_sum, breakdowns_agree "
         "from transaction_totals order by account_id, transaction_id",
@@ -101,7 +101,7 @@ def transaction_breakdowns_sum(data: DataDirResource) -> dg.AssetCheckResult:
     "(kept verbatim, not lost): teach transforms/finances the new event type.",
 )
 def financial_events_unknown_types(data: DataDirResource) -> dg.AssetCheckResult:
-    counts = unknown_event_lists(data.lake_for_reading())
+    counts = unknown_event_lists(data.lake_files())
     metadata: dict[str, Any] = {"unknown_rows": sum(counts.values()), "unknown_event_lists": len(counts)}
     if counts:
         metadata["rows_by_event_list"] = dg.MetadataValue.json(counts)

@@ -16,14 +16,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from lake.partitions import (
     partition_name,
-    partitions,
     read_partition,
     write_partition,
 )
+from lake.read import LakeSource, connect, register
 from orchestration.finances.selection import KnownGroup, groups_listing_start, groups_to_read
 from orchestration.raw_pages import archive_page
 from spapi.calls import FinancesV0Calls
@@ -186,13 +185,13 @@ def _land_group_events(
     outcome.unknown_rows += unknown_table.num_rows
 
 
-def unknown_event_lists(lake: Path) -> dict[str, int]:
-    """Rows per unknown event list name in the catch-all (for the warning check)."""
-    counts: dict[str, int] = {}
-    for name in partitions(lake, EVENTS_UNKNOWN):
-        table = read_partition(lake, EVENTS_UNKNOWN, name, FINANCIAL_EVENTS_UNKNOWN_SCHEMA)
-        if table is None:
-            continue
-        for entry in pc.value_counts(table["event_list"]).to_pylist():
-            counts[entry["values"]] = counts.get(entry["values"], 0) + entry["counts"]
-    return dict(sorted(counts.items()))
+def unknown_event_lists(lake: LakeSource) -> dict[str, int]:
+    """Rows per unknown event list name in the catch-all (for the warning check): the local lake, or the object
+    store's current files (lake/read.py `StoreFiles`), counted in DuckDB."""
+    with connect(lake) as connection:
+        if not register(connection, lake, EVENTS_UNKNOWN, "unknown_events"):
+            return {}
+        rows = connection.execute(
+            "select event_list, count(*) from unknown_events group by event_list order by event_list"
+        ).fetchall()
+    return {str(name): int(count) for name, count in rows}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -11,12 +10,12 @@ import pandas as pd
 
 from expectations.outcome import CheckOutcome
 from expectations.runner import SuiteOutcome
-from lake.read import arrow_table
+from lake.read import LakeSource, arrow_table
 
 SEVERITIES = {"WARN": dg.AssetCheckSeverity.WARN, "ERROR": dg.AssetCheckSeverity.ERROR}
 
 
-def read_lake_dataset(lake: Path, dataset: str) -> pd.DataFrame | None:
+def read_lake_dataset(lake: LakeSource, dataset: str) -> pd.DataFrame | None:
     """A small lake dataset (one row per settlement) as pandas, DECIMAL columns as exact `Decimal` objects; None
     when there is none yet. Never for settlement lines: those are checked in DuckDB (settlement_lines_scan)."""
     table = arrow_table(lake, dataset)

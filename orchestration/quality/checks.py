@@ -25,7 +25,7 @@ from expectations import (
 )
 from expectations.runner import validate_dataframe
 from expectations.settlement_lines_scan import ValidatedFiles, sample_lake, validated_files_path
-from lake.read import published_files
+from lake.read import source_files
 from orchestration.paths import DBT_PROJECT_DIR
 from orchestration.quality import warehouse_frames
 from orchestration.quality.adapter import SEVERITIES, check_result, outcome_result, read_lake_dataset
@@ -60,9 +60,10 @@ FCT_REFUNDS = dg.AssetKey(["warehouse", "fct_refunds"])
 def settlement_lines_schema_check(data: DataDirResource) -> dg.AssetCheckResult:
     # DuckDB reads the files not yet validated and GX judges a bounded frame of them (expectations/
     # settlement_lines_scan.py): the check's memory and time follow the new settlement, not the history.
-    lake = data.lake_for_reading()
-    validated = ValidatedFiles(validated_files_path(lake))
-    scanned = sample_lake(lake, validated)
+    # The local lake, or in scale-out the object store's current files, read in place (DataDirResource).
+    source = data.lake_files()
+    validated = ValidatedFiles(validated_files_path(data.paths().lake))
+    scanned = sample_lake(source, validated)
     if scanned is None:
         return dg.AssetCheckResult(
             passed=True, severity=dg.AssetCheckSeverity.ERROR, metadata={"rows": 0, "note": "lake is empty"}
@@ -82,7 +83,7 @@ def settlement_lines_schema_check(data: DataDirResource) -> dg.AssetCheckResult:
         )
     outcome = validate_dataframe(settlement_lines_schema.build_suite(), sample.frame)
     if outcome.success:
-        validated.remember(entries, published_files(lake, "settlement_lines"))
+        validated.remember(entries, source_files(source, "settlement_lines"))
     return check_result(outcome, severity=dg.AssetCheckSeverity.ERROR, rows=sample.rows_checked, extra=extra)
 
 
@@ -93,7 +94,7 @@ def settlement_lines_schema_check(data: DataDirResource) -> dg.AssetCheckResult:
     "names the columns added, removed or moved (its data is still kept).",
 )
 def settlement_schema_drift_check(data: DataDirResource) -> dg.AssetCheckResult:
-    frame = read_lake_dataset(data.lake_for_reading(), "settlements")
+    frame = read_lake_dataset(data.lake_files(), "settlements")
     if frame is None:
         return _nothing_yet(settlement_schema_drift.SEVERITY, "lake has no settlements")
     return outcome_result(settlement_schema_drift.evaluate(frame))

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -31,7 +32,7 @@ import pyarrow.parquet as pq
 
 from lake.layout import flush_to_disk, new_staging_dir, publishing, writing
 from lake.read import file_list, scan_sql
-from lake.refresh import current_pointers, is_current, mark_in_store, refresh, refresh_partitions, remember
+from lake.refresh import current_pointers, mark_in_store, partitions_to_change, refresh_partitions, remember
 from lake.store import LakeStore
 from transforms import crash_points
 from transforms.jsonl import read_records
@@ -93,23 +94,32 @@ def refresh_settlement(lake: Path, settlement_id: str, store: LakeStore | None =
         refresh_partitions(store, lake, [(LINES, name), (SETTLEMENTS, name)], locked=True)
 
 
-def refresh_settlements(lake: Path) -> None:
+def refresh_settlements(
+    lake: Path, pointers: dict[tuple[str, str], dict[str, Any] | None] | None = None
+) -> None:
     """Scale-out: bring every settlement partition of the local lake to the store's current version, under
-    `lake_lock` (one listing, then the pointers). Nothing without an s3:// object store."""
+    `lake_lock` (one listing, then the pointers; `pointers`: the settlements' pointers from a listing the caller
+    already made, lake/refresh.py `current_pointers`). Nothing without an s3:// object store."""
     store = LakeStore.from_env()
     if store is None:
         return
     # Looked at without a lock first: the settlements lock includes the publishing lock, which waits for every
     # build reading this host's lake, so a check refreshing an unchanged lake must not take it (it would wait
     # for a build in progress, and a build that waits for its own checks never ends).
-    pointers = current_pointers(store, lake, lambda dataset, partition: True, datasets={LINES, SETTLEMENTS})
-    if is_current(lake, pointers):
-        remember(lake, pointers)
+    if pointers is None:
+        pointers = current_pointers(
+            store, lake, lambda dataset, partition: True, datasets={LINES, SETTLEMENTS}
+        )
+    changed = partitions_to_change(lake, pointers)
+    remember(lake, {item: pointer for item, pointer in pointers.items() if item not in changed})
+    if not changed:
         return
     # (the writers lock first, then the settlements lock, as an import takes them; flock would wait for
-    # itself if the refresh took the publishing lock `lake_lock` holds: locked=True)
+    # itself if the refresh took the publishing lock `lake_lock` holds: locked=True). Under the lock the
+    # partitions to change are read again, without a listing: an import on this host may have published a newer
+    # version since the pointers were read, which a stale pointer must not replace.
     with writing(lake.parent), lake_lock(lake):
-        refresh(store, lake, lambda dataset, partition: True, datasets={LINES, SETTLEMENTS}, locked=True)
+        refresh_partitions(store, lake, changed, locked=True)
 
 
 def current_version(lake: Path, settlement_id: str) -> CurrentVersion | None:
