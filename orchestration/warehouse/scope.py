@@ -21,6 +21,7 @@ cheaper to reason about than a dbt state comparison), or when a changed var is r
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -108,7 +109,8 @@ def build_scope(
     if last.project != project:
         return everything("the dbt project changed")
     changed_datasets = set(changed_keys(last.datasets, datasets))
-    changed_vars = set(changed_keys(last.settings, settings))
+    # As the record holds them (JSON): a tuple and the list it was recorded as are the same value.
+    changed_vars = set(changed_keys(last.settings, json.loads(json.dumps(settings))))
     if changed_vars and _yaml_reads_var(project_dir, changed_vars):
         return everything(f"vars read by the project's YAML changed ({', '.join(sorted(changed_vars))})")
     nodes: Mapping[str, Any] = manifest["nodes"]

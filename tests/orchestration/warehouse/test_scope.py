@@ -133,3 +133,11 @@ def test_a_var_read_by_the_projects_yaml_runs_everything(tmp_path: Path) -> None
     assert not _scope(
         project_dir, _last(), settings={**SETTINGS, "vendor_as_of_date": "2026-12-06"}
     ).everything
+
+
+def test_settings_compare_as_the_record_holds_them(tmp_path: Path) -> None:
+    recorded = _last(
+        settings={**SETTINGS, "accounts": [{"id": "demo-na", "marketplaces": ["ATVPDKIKX0DER"]}]}
+    )
+    now = {**SETTINGS, "accounts": ({"id": "demo-na", "marketplaces": ("ATVPDKIKX0DER",)},)}
+    assert _scope(_project_dir(tmp_path), recorded, settings=now).run == frozenset()
