@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from rich.console import Console
 from rich.status import Status
 
-from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY
+from orchestration.outcomes import MODEL_UNCHANGED_KEY, WAREHOUSE_UNCHANGED_KEY
 
 # Step keys of the landing assets, as a person would name them.
 STEP_LABELS = {
@@ -48,6 +48,7 @@ class RunProgress:
         self._started: dict[str, float] = {}
         self._models = 0
         self._unchanged_models = 0
+        self._kept_models = 0
         self._checks_passed = 0
         self._checks_failed = 0
 
@@ -91,8 +92,11 @@ class RunProgress:
             self._show(f"{_label(step)}…")
         elif kind == "ASSET_MATERIALIZATION" and step == "acorn_dbt_models":
             materialization = getattr(event.event_specific_data, "materialization", None)
-            if WAREHOUSE_UNCHANGED_KEY in (getattr(materialization, "metadata", None) or {}):
+            metadata = getattr(materialization, "metadata", None) or {}
+            if WAREHOUSE_UNCHANGED_KEY in metadata:
                 self._unchanged_models += 1
+            elif MODEL_UNCHANGED_KEY in metadata:
+                self._kept_models += 1
             else:
                 self._models += 1
             self._show(f"dbt: {self._models} models and seeds built")
@@ -112,6 +116,8 @@ class RunProgress:
             extra = ""
             if step == "acorn_dbt_models":
                 extra = f", {self._models} models and seeds built"
+                if self._kept_models:
+                    extra += f", {self._kept_models} unchanged (nothing they read changed)"
                 if self._unchanged_models and not self._models:
                     extra = ": nothing new, warehouse unchanged, dbt not run"
             self.line(f"  ✓ {_label(step)} ({seconds:.0f} s{extra})")

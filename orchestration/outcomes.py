@@ -23,6 +23,9 @@ class ExitCode(IntEnum):
 # Metadata key on every model of a build that found nothing new (orchestration/warehouse/assets.py): its value is
 # the run that built the published warehouse. The CLI reads it to say "nothing new, warehouse unchanged".
 WAREHOUSE_UNCHANGED_KEY = "acorn/warehouse_unchanged_since_run"
+# Metadata key on a model a build did not rebuild because nothing it reads changed, while dbt ran for others
+# (orchestration/warehouse/scope.py): its value is the run whose build of it stands.
+MODEL_UNCHANGED_KEY = "acorn/model_unchanged_since_run"
 
 
 class CouldNotRun(Exception):

@@ -3,6 +3,7 @@
 import graphlib
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from expectations.runner import preload_in_background
 from lake.layout import reading
-from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY
+from orchestration.outcomes import MODEL_UNCHANGED_KEY, WAREHOUSE_UNCHANGED_KEY
+from orchestration.paths import DBT_PROJECT_DIR
 from orchestration.resources import DataDirResource
 from orchestration.warehouse.ducklake_publish import (
     DuckLakeBuild,
@@ -21,7 +23,7 @@ from orchestration.warehouse.ducklake_publish import (
     last_published_record,
     register_lake_views_in_catalog,
 )
-from orchestration.warehouse.inputs import BUILD_ARGS, build_fingerprint, build_settings, build_vars
+from orchestration.warehouse.inputs import BUILD_ARGS, BuildInputs, build_inputs, build_settings, build_vars
 from orchestration.warehouse.lake_views import register_lake_views
 from orchestration.warehouse.last_build import (
     LastBuild,
@@ -33,6 +35,7 @@ from orchestration.warehouse.metadata import with_table_metadata
 from orchestration.warehouse.model_definitions import changed_definitions, incremental_definitions
 from orchestration.warehouse.project import dbt_project, keep_partial_parse
 from orchestration.warehouse.publish import WarehouseBuild, build_and_publish
+from orchestration.warehouse.scope import BuildScope, build_scope, everything
 from orchestration.warehouse_catalog import DuckLakeWarehouse, configured_warehouse
 from transforms import crash_points
 
@@ -74,12 +77,14 @@ def acorn_dbt_models(
     (orchestration/warehouse/publish.py): readers never block the build, nor see a half-built warehouse."""
     paths = data.paths()
     settings = build_settings()
-    fingerprint = build_fingerprint(paths.lake, settings)
+    inputs = build_inputs(paths.lake, settings)
     catalog = configured_warehouse(paths.warehouse)
     if catalog is not None:
-        yield from _build_in_catalog(context, dbt, catalog, paths.lake, paths.root, settings, fingerprint)
+        yield from _build_in_catalog(context, dbt, catalog, paths.lake, paths.root, settings, inputs)
         return
-    with build_and_publish(paths.warehouse, run_id=context.run_id, inputs_fingerprint=fingerprint) as build:
+    with build_and_publish(
+        paths.warehouse, run_id=context.run_id, inputs_fingerprint=inputs.fingerprint
+    ) as build:
         if build.unchanged_since is not None:
             yield from _unchanged(context, build.unchanged_since)
             return
@@ -96,14 +101,32 @@ def acorn_dbt_models(
                 f"({', '.join(redefined)}): rebuilding them from the whole lake (dbt build --full-refresh), so "
                 "no row keeps the old definition beside rows of the new one"
             )
+        manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
+        if redefined:
+            scope, last = everything("incremental models redefined"), None
+        else:
+            scope, last = _scope(context, paths.warehouse, inputs, manifest)
+        if scope.everything:
+            context.log.info(f"dbt builds every node: {scope.reason}")
+        else:
+            context.log.info(
+                f"dbt builds {len(scope.run)} of {len(scope.run) + len(scope.left_out)} nodes, those reading "
+                f"what {scope.reason}; the rest stand as run {last.run_id if last else '?'} built them"
+            )
         views = register_lake_views(build.path, paths.lake)
         context.log.info(f"lake views registered: {', '.join(views)}")
         # The lake holds still while dbt reads it: a publish meanwhile waits (lake/layout.py).
         with reading(paths.root):
             refresh = ["--full-refresh"] if redefined else []
+            # Cautious: a data test is left out only when every model it reads is (a relationship test between
+            # a rebuilt fact and an unchanged dimension runs); with dbt's default a test of any left-out model
+            # would be.
+            selection = [] if scope.everything else ["--indirect-selection", "cautious"]
             invocation = dbt.cli(
-                [*BUILD_ARGS, *refresh, "--vars", build_vars(str(build.path), settings)], context=context
-            )
+                [*BUILD_ARGS, *refresh, *selection, "--vars", build_vars(str(build.path), settings),
+                 *scope.exclude_args(manifest)],
+                context=context,
+            )  # fmt: skip
             # dbt holds the copy open read-write until it exits; the row counts and column schemas are read
             # after. The stream raises when dbt fails: the copy is then dropped, nothing published.
             events = []
@@ -116,9 +139,98 @@ def acorn_dbt_models(
                 f"dbt build exited {invocation.process.returncode}; {paths.warehouse} left as it was"
             )
         keep_partial_parse(invocation.target_path)
-        _record(context, build, fingerprint, events, definitions)
+        carried = _check_ran_in_scope(invocation.target_path, scope, last)
+        _record(context, build, inputs, events, definitions, carried)
+        if last is not None and carried is not None:
+            yield from _left_out(context, scope, last, manifest, carried)
         yield from with_table_metadata(events, build.path)
     context.log.info(f"published {paths.warehouse} (publish took {build.timings.publish_seconds:.2f} s)")
+
+
+def _scope(
+    context: dg.AssetExecutionContext, warehouse: Path, inputs: BuildInputs, manifest: dict[str, Any]
+) -> tuple[BuildScope, LastBuild | None]:
+    """The dbt nodes this build runs (scope.py), and the record of the build whose results the others keep.
+
+    Every node runs in a subset run (Dagster selects its nodes) and when a left-out data test has no recorded
+    result to report."""
+    if context.is_subset:
+        return everything("a run of some of the warehouse's assets"), None
+    last = read_last_build(warehouse) if warehouse.exists() else None
+    if last is not None and last.warehouse_identity != file_identity(warehouse):
+        last = None  # a record of another file
+    scope = build_scope(
+        manifest,
+        last,
+        project=inputs.project,
+        datasets=inputs.datasets,
+        settings=inputs.settings,
+        project_dir=DBT_PROJECT_DIR,
+    )
+    if scope.everything or last is None:
+        return scope, last
+    nodes = manifest["nodes"]
+    left_out_tests = {nodes[unique_id]["name"] for unique_id in scope.left_out}
+    recorded = {dg.AssetCheckKey(dg.AssetKey(check.asset_key), check.check_name) for check in last.checks}
+    for key in context.selected_asset_check_keys:
+        if key.name in left_out_tests and key not in recorded:
+            return everything(
+                f"no recorded result of data test {key.name} on {key.asset_key.to_user_string()}"
+            ), last
+    return scope, last
+
+
+def _check_ran_in_scope(
+    target_path: Path, scope: BuildScope, last: LastBuild | None
+) -> list[RecordedCheck] | None:
+    """Raise unless dbt ran every node the scope says must run (a selection that left one out would publish a
+    stale table); the recorded data test results the left-out tests keep (None when every node ran)."""
+    if scope.everything or last is None:
+        return None
+    results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))["results"]
+    missing = scope.run - {result["unique_id"] for result in results}
+    if missing:
+        raise RuntimeError(
+            f"dbt did not run {len(missing)} nodes that read what changed ({', '.join(sorted(missing)[:5])}); "
+            "the warehouse is left as it was"
+        )
+    carried = []
+    for check in last.checks:
+        if check.metadata.get("unique_id") in scope.left_out:
+            provenance = {"evaluated_in_run": last.run_id, "evaluated_at": last.built_at}
+            carried.append(replace(check, metadata={**provenance, **check.metadata}))
+    return carried
+
+
+def _left_out(
+    context: dg.AssetExecutionContext,
+    scope: BuildScope,
+    last: LastBuild,
+    manifest: dict[str, Any],
+    carried: list[RecordedCheck],
+) -> Iterator[Any]:
+    """The models and seeds dbt did not run, reported unchanged, and their data tests with the results recorded
+    by the build that ran them; yielded before dbt's own events (a left-out node is never downstream of a
+    rebuilt one)."""
+    nodes = manifest["nodes"]
+    keys = {
+        dg.AssetKey(["warehouse", nodes[unique_id]["name"]])
+        for unique_id in scope.left_out
+        if nodes[unique_id]["resource_type"] != "test"
+    } & set(context.selected_asset_keys)
+    note = {
+        MODEL_UNCHANGED_KEY: last.run_id,
+        "built_at": last.built_at,
+        "note": "nothing it reads changed since that build: not rebuilt",
+    }
+    assets = context.assets_def
+    upstream = {key: assets.asset_deps.get(key, set()) & keys for key in keys}
+    for key in graphlib.TopologicalSorter(upstream).static_order():
+        yield dg.Output(None, output_name=assets.get_output_name_for_asset_key(key), metadata=note)
+    selected = context.selected_asset_check_keys
+    for check in carried:
+        if dg.AssetCheckKey(dg.AssetKey(check.asset_key), check.check_name) in selected:
+            yield check.replayed({"run_id": last.run_id, "built_at": last.built_at})
 
 
 def _build_in_catalog(
@@ -128,7 +240,7 @@ def _build_in_catalog(
     lake: Path,
     data_root: Path,
     settings: dict[str, Any],
-    fingerprint: str,
+    inputs: BuildInputs,
 ) -> Iterator[Any]:
     """Scale-out: dbt build straight into the DuckLake catalog, published by one commit once it succeeds
     (orchestration/warehouse/ducklake_publish.py). Readers stay on the previous published snapshot meanwhile.
@@ -164,7 +276,7 @@ def _build_in_catalog(
             raise RuntimeError(
                 f"dbt build exited {invocation.process.returncode}; the warehouse's last published build stands"
             )
-        _record(context, build, fingerprint, events, definitions)
+        _record(context, build, inputs, events, definitions)
         yield from with_table_metadata(events, catalog)
     context.log.info(f"published the build in the warehouse's {catalog.shown}")
 
@@ -195,9 +307,10 @@ def _redefined_since_last_build(warehouse: Path, definitions: dict[str, str]) ->
 def _record(
     context: dg.AssetExecutionContext,
     build: WarehouseBuild | DuckLakeBuild,
-    fingerprint: str,
+    inputs: BuildInputs,
     events: list[Any],
     definitions: dict[str, str],
+    carried: list[RecordedCheck] | None = None,
 ) -> None:
     """What this build read and what its dbt tests found, written beside the warehouse once it is published.
 
@@ -206,14 +319,18 @@ def _record(
     if context.is_subset:
         return
     build.record = LastBuild(
-        fingerprint=fingerprint,
+        fingerprint=inputs.fingerprint,
         run_id=context.run_id,
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         warehouse_identity=[],
         checks=[
-            RecordedCheck.from_result(event) for event in events if isinstance(event, dg.AssetCheckResult)
+            *(carried or []),
+            *(RecordedCheck.from_result(event) for event in events if isinstance(event, dg.AssetCheckResult)),
         ],
         incremental_definitions=definitions,
+        project=inputs.project,
+        datasets=inputs.datasets,
+        settings=inputs.settings,
     )
 
 

@@ -5,6 +5,7 @@ writer lock (assets.py)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,13 @@ from orchestration.configured_accounts import configured_accounts
 from orchestration.paths import DBT_PROJECT_DIR, DataPaths
 from orchestration.resources import business_now
 from orchestration.warehouse.lake_views import lake_datasets
-from orchestration.warehouse.last_build import LastBuild, inputs_fingerprint, read_last_build
+from orchestration.warehouse.last_build import (
+    LastBuild,
+    combined_fingerprint,
+    dataset_fingerprints,
+    project_fingerprint,
+    read_last_build,
+)
 from orchestration.warehouse_catalog import configured_warehouse
 
 # Unit tests check the SQL, not the data: they run with the test suite (tests/dbt), not in every build.
@@ -37,12 +44,30 @@ def build_vars(warehouse_path: str, settings: dict[str, Any]) -> str:
     return json.dumps({"warehouse_path": warehouse_path, **settings})
 
 
-def build_fingerprint(lake: Path, settings: dict[str, Any]) -> str:
-    """The fingerprint of what a build with `settings` would read (last_build.py). The accounts, the books'
-    settings and the business day change what dbt builds: a change of them is a change of the command (a new day
-    rebuilds once)."""
+@dataclass(frozen=True)
+class BuildInputs:
+    """What a build with `settings` reads: the project's digest, each lake dataset's, and the fingerprint of
+    them all with the command (last_build.py). The parts are recorded so the next build can run only the dbt
+    nodes that read what changed (scope.py)."""
+
+    settings: dict[str, Any]
+    project: str
+    datasets: dict[str, str]
+    fingerprint: str
+
+
+def build_inputs(lake: Path, settings: dict[str, Any]) -> BuildInputs:
+    """The inputs of a build with `settings`. The accounts, the books' settings and the business day change what
+    dbt builds: a change of them is a change of the command (a new day rebuilds what reads the day)."""
     command = [*BUILD_ARGS, json.dumps(settings, sort_keys=True)]
-    return inputs_fingerprint(lake, lake_datasets(), DBT_PROJECT_DIR, command)
+    project = project_fingerprint(DBT_PROJECT_DIR)
+    datasets = dataset_fingerprints(lake, lake_datasets())
+    return BuildInputs(settings, project, datasets, combined_fingerprint(command, project, datasets))
+
+
+def build_fingerprint(lake: Path, settings: dict[str, Any]) -> str:
+    """The fingerprint of what a build with `settings` would read (last_build.py)."""
+    return build_inputs(lake, settings).fingerprint
 
 
 def unchanged_since(paths: DataPaths) -> LastBuild | None:

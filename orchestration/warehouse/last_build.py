@@ -51,13 +51,27 @@ def file_identity(path: Path) -> list[int]:
 
 def inputs_fingerprint(lake: Path, datasets: Iterable[str], project_dir: Path, command: Iterable[str]) -> str:
     """A digest of everything a dbt build reads: the lake's published files, the project, the command."""
+    return combined_fingerprint(
+        command, project_fingerprint(project_dir), dataset_fingerprints(lake, datasets)
+    )
+
+
+def combined_fingerprint(command: Iterable[str], project: str, datasets: Mapping[str, str]) -> str:
+    """The build's fingerprint from its parts (the command, `project_fingerprint`, `dataset_fingerprints`)."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(["command", *command, "project", project, "datasets", dict(sorted(datasets.items()))],
+                             default=str).encode())  # fmt: skip
+    return digest.hexdigest()
+
+
+def project_fingerprint(project_dir: Path) -> str:
+    """A digest of the dbt project's files and of the dbt, dbt-duckdb and DuckDB versions."""
     digest = hashlib.sha256()
 
     def add(*parts: object) -> None:
         digest.update(json.dumps(parts, default=str).encode())
         digest.update(b"\n")
 
-    add("command", *command)
     for package in _PACKAGES:
         add("package", package, package_metadata.version(package))
     project_files = [project_dir / name for name in _PROJECT_FILES]
@@ -66,13 +80,25 @@ def inputs_fingerprint(lake: Path, datasets: Iterable[str], project_dir: Path, c
     for path in project_files:
         if path.is_file():
             add("project", str(path.relative_to(project_dir)), hashlib.sha256(path.read_bytes()).hexdigest())
+    return digest.hexdigest()
+
+
+def dataset_fingerprints(lake: Path, datasets: Iterable[str]) -> dict[str, str]:
+    """{dataset: digest of its published files (path, size, modification time) and of the SQL reading them}: a
+    dataset's digest changes exactly when what dbt reads of it does (scope.py builds only what reads a changed
+    one)."""
+    fingerprints = {}
     for dataset in sorted(datasets):
+        digest = hashlib.sha256()
         # The view's SQL too: a change in how the lake is read is a change in what dbt reads.
-        add("dataset", dataset, scan_sql(dataset, f"'{published_pattern(lake, dataset)}'"))
+        digest.update(scan_sql(dataset, f"'{published_pattern(lake, dataset)}'").encode())
         for path in published_files(lake, dataset):
             status = path.stat()
-            add("file", str(path.relative_to(lake)), status.st_size, status.st_mtime_ns)
-    return digest.hexdigest()
+            digest.update(
+                json.dumps([str(path.relative_to(lake)), status.st_size, status.st_mtime_ns]).encode()
+            )
+        fingerprints[dataset] = digest.hexdigest()
+    return fingerprints
 
 
 @dataclass(frozen=True)
@@ -105,10 +131,11 @@ class RecordedCheck:
             passed=self.passed,
             severity=dg.AssetCheckSeverity(self.severity),
             metadata={
-                **self.metadata,
                 "evaluated_in_run": built_by["run_id"],
                 "evaluated_at": built_by["built_at"],
                 "note": "warehouse unchanged since that build: its dbt test result stands",
+                # A result carried over by a build that did not run the test (scope.py) names the run that did.
+                **self.metadata,
             },
         )
 
@@ -133,6 +160,12 @@ class LastBuild:
     # {incremental model: fingerprint of its definition} (model_definitions.py); None in a record written before
     # it existed, which makes the next build rebuild the incremental models whole.
     incremental_definitions: dict[str, str] | None = None
+    # The parts of the fingerprint, so the next build can tell what changed (scope.py): the project's digest,
+    # each lake dataset's and the build's settings (its dbt vars). None in a record written before them, which
+    # makes the next build run every dbt node.
+    project: str | None = None
+    datasets: dict[str, str] | None = None
+    settings: dict[str, Any] | None = None
 
     def describes(self, warehouse: Path, fingerprint: str) -> bool:
         """True when `warehouse` is still the file this build published, built from `fingerprint`."""
@@ -154,6 +187,9 @@ def read_last_build(warehouse: Path) -> LastBuild | None:
             warehouse_identity=list(document["warehouse_identity"]),
             checks=[RecordedCheck(**check) for check in document["checks"]],
             incremental_definitions=document.get("incremental_definitions"),
+            project=document.get("project"),
+            datasets=document.get("datasets"),
+            settings=document.get("settings"),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

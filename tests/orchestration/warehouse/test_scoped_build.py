@@ -1,0 +1,104 @@
+"""`acorn build` after a new settlement runs only the dbt nodes that read what changed (scope.py), as a person
+runs it: the Finances and vendor models and their tests are not run but reported as the previous build left
+them, and the published warehouse holds exactly what a build of everything from the same lake makes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from test_unchanged_build import SAMPLES, _acorn, _checks
+
+from orchestration.outcomes import MODEL_UNCHANGED_KEY
+
+pytestmark = [pytest.mark.slow]
+
+# Which dbt invocation summed or posted a row: bookkeeping, different in every build by design.
+BOOKKEEPING_COLUMNS = {"built_in_invocation", "posted_in_run"}
+
+
+def _tables(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every table of the warehouse (not views: they are SQL over the tables and the lake), rows sorted."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        names = connection.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_type = 'BASE TABLE' and table_name <> 'acorn_build_changes' order by all"
+        ).fetchall()
+        tables = {}
+        for schema, table in names:
+            columns = [
+                f'"{column}"'
+                for (column,) in connection.execute(
+                    "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+                    "order by ordinal_position",
+                    [schema, table],
+                ).fetchall()
+                if column not in BOOKKEEPING_COLUMNS
+            ]
+            rows = connection.execute(f'select {", ".join(columns)} from "{schema}"."{table}"').fetchall()
+            tables[f"{schema}.{table}"] = sorted(rows, key=repr)
+    return tables
+
+
+def _materialized(dagster_home: Path, run_id: str, first_run_id: str) -> tuple[set[str], set[str]]:
+    """The models a run materialized: (marked unchanged since `first_run_id`, rebuilt)."""
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    kept, rebuilt = set(), set()
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+        for entry in instance.all_logs(run_id):
+            event = entry.dagster_event
+            if event is None or event.event_type_value != "ASSET_MATERIALIZATION":
+                continue
+            materialization = event.event_specific_data.materialization  # type: ignore[union-attr]
+            name = materialization.asset_key.path[-1]
+            if MODEL_UNCHANGED_KEY in materialization.metadata:
+                assert materialization.metadata[MODEL_UNCHANGED_KEY].value == first_run_id
+                kept.add(name)
+            else:
+                rebuilt.add(name)
+    return kept, rebuilt
+
+
+def test_a_daily_build_runs_what_changed_and_equals_a_build_of_everything(tmp_path: Path) -> None:
+    samples = sorted(SAMPLES.glob("*"))
+    first_files, later_file = samples[:-1], samples[-1]
+    daily = tmp_path / "daily"
+    assert _acorn(daily, "import", "--account", "demo-na", *map(str, first_files)).returncode in (0, 1)
+    first = json.loads(_acorn(daily, "build", "--json").stdout)
+    assert _acorn(daily, "import", "--account", "demo-na", str(later_file)).returncode in (0, 1)
+    building = _acorn(daily, "build", "--json")
+    second = json.loads(building.stdout)
+    assert second["warehouse_unchanged_since_run"] is None
+
+    # The settlements' tests ran again; the Finances and vendor tests kept the first build's results.
+    carried = {
+        c["name"] for c in second["checks"] if c["metadata"].get("evaluated_in_run") == first["run_id"]
+    }
+    ran = {c["name"] for c in second["checks"] if "evaluated_in_run" not in c["metadata"]}
+    assert any(name.startswith("unique_combination_fct_settlement_lines") for name in ran)
+    assert any(name.startswith("not_null_stg_lake_finance__transactions") for name in carried)
+    assert not carried & ran
+    # In Dagster every model is materialized, those dbt did not run marked unchanged since the first build.
+    kept, rebuilt = _materialized(daily / "dagster_home", second["run_id"], first["run_id"])
+    assert "stg_lake_finance__transactions" in kept and "fct_settlement_lines" in rebuilt
+    assert not kept & rebuilt
+
+    # A build of everything from the same lake, in a data dir of its own.
+    full = tmp_path / "full"
+    shutil.copytree(
+        daily / "data", full / "data", ignore=shutil.ignore_patterns("warehouse.duckdb*", "*.lock")
+    )
+    everything = json.loads(_acorn(full, "build", "--json").stdout)
+    assert not [c for c in everything["checks"] if "evaluated_in_run" in c["metadata"]]
+    assert _checks(second) == _checks(everything)
+    daily_tables = _tables(daily / "data" / "warehouse.duckdb")
+    full_tables = _tables(full / "data" / "warehouse.duckdb")
+    assert daily_tables.keys() == full_tables.keys()
+    assert daily_tables.get("marts.fct_settlement_lines")
+    for table, rows in full_tables.items():
+        assert daily_tables[table] == rows, table
