@@ -68,7 +68,7 @@ def settlement_lines_schema_check(data: DataDirResource) -> dg.AssetCheckResult:
             passed=True, severity=dg.AssetCheckSeverity.ERROR, metadata={"rows": 0, "note": "lake is empty"}
         )
     sample, entries = scanned
-    extra = {
+    extra: dict[str, int | str] = {
         "files_checked": len(sample.files_checked),
         "files_already_validated": sample.files_already_valid,
         "rows_validated_by_gx": len(sample.frame),
@@ -80,7 +80,10 @@ def settlement_lines_schema_check(data: DataDirResource) -> dg.AssetCheckResult:
             severity=dg.AssetCheckSeverity.ERROR,
             metadata={"rows": 0, **extra, "note": "every file was validated before, unchanged since"},
         )
-    outcome = validate_dataframe(settlement_lines_schema.build_suite(), sample.frame)
+    outcome = settlement_lines_schema.passed_without_gx(sample.frame) or validate_dataframe(
+        settlement_lines_schema.build_suite(), sample.frame
+    )
+    extra["validated_by"] = outcome.validated_by
     if outcome.success:
         validated.remember(entries, published_files(lake, "settlement_lines"))
     return check_result(outcome, severity=dg.AssetCheckSeverity.ERROR, rows=sample.rows_checked, extra=extra)
