@@ -56,6 +56,7 @@ def outcome_result(outcome: CheckOutcome) -> dg.AssetCheckResult:
         metadata["suite"] = outcome.suite.suite
         metadata["expectations_evaluated"] = outcome.suite.evaluated
         metadata["expectations_failed"] = len(outcome.suite.failures)
+        metadata["validated_by"] = outcome.suite.validated_by
     return dg.AssetCheckResult(
         passed=outcome.passed, severity=SEVERITIES[outcome.severity], metadata=metadata
     )

@@ -28,7 +28,6 @@ from typing import Any
 
 import dagster as dg
 
-from expectations.runner import preload_in_background
 from lake.layout import writing
 from orchestration.account_partitions import (
     ACCOUNT_PARTITIONS,
@@ -118,9 +117,10 @@ def settlement_reports(
     data: DataDirResource,
 ) -> Iterator[dg.MaterializeResult]:
     paths = data.paths()
-    # The lake checks after this step validate with GX; importing it meanwhile costs no wall time (landing
-    # is DuckDB's work, outside the interpreter).
-    preload_in_background()
+    # No GX preload here: the lake checks after this step need GX only for a frame that breaks a rule
+    # (`passed_without_gx`), and importing it costs about 1 CPU s that a clean import would spend for nothing
+    # (on this 2-core machine the parse keeps both cores busy, so the preload was not free either). The
+    # warehouse's steps preload it for the checks that always use it (orchestration/warehouse/assets.py).
     run: AccountsRun | None = None
     if config.import_files or config.stored_files:
         accounts = _import_accounts(spapi)

@@ -40,3 +40,43 @@ def test_unknown_layout_and_duplicate_keys_fail(lines: pd.DataFrame) -> None:
     assert "expect_column_values_to_be_in_set" in _failed(lines.assign(source_layout="xml"))
     doubled = pd.concat([lines, lines.head(1)], ignore_index=True)
     assert "expect_compound_columns_to_be_unique" in _failed(doubled)
+
+
+def _variants(lines: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Frames on each side of every expectation, for comparing the proof without GX with GX itself."""
+    amounts = lines["amount"].astype(object)
+    return {
+        "clean": lines,
+        "missing column": lines.drop(columns=["raw_sha256"]),
+        "extra column": lines.assign(extra="x"),
+        "float amounts": lines.assign(amount=lines["amount"].astype(float)),
+        "one float amount": lines.assign(amount=[float(amounts.iloc[0]), *amounts.iloc[1:]]),
+        "null amount": lines.assign(amount=[None, *amounts.iloc[1:]]),
+        "null settlement_id": lines.assign(settlement_id=[None, *lines["settlement_id"].iloc[1:]]),
+        "unknown layout": lines.assign(source_layout="xml"),
+        "lower-case currency": lines.assign(currency="usd"),
+        "currency with a trailing newline": lines.assign(currency="USD\n"),
+        "four-letter currency": lines.assign(currency="USDX"),
+        "duplicate key": pd.concat([lines, lines.head(1)], ignore_index=True),
+        "empty": lines.head(0),
+    }
+
+
+def test_the_proof_without_gx_passes_only_frames_gx_passes(lines: pd.DataFrame) -> None:
+    for name, frame in _variants(lines).items():
+        proved = settlement_lines_schema.passed_without_gx(frame)
+        if proved is not None:
+            assert proved.success and not proved.failures, name
+            assert validate_dataframe(settlement_lines_schema.build_suite(), frame).success, name
+
+
+def test_clean_lines_need_no_gx_and_each_broken_rule_goes_to_gx(lines: pd.DataFrame) -> None:
+    proved = settlement_lines_schema.passed_without_gx(lines)
+    assert proved is not None and proved.validated_by != "great_expectations"
+    gx = validate_dataframe(settlement_lines_schema.build_suite(), lines)
+    assert sorted((o.expectation, o.column or "") for o in proved.outcomes) == sorted(
+        (o.expectation, o.column or "") for o in gx.outcomes
+    )
+    for name, frame in _variants(lines).items():
+        if name not in ("clean", "extra column", "currency with a trailing newline", "empty"):
+            assert settlement_lines_schema.passed_without_gx(frame) is None, name

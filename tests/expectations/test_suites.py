@@ -80,6 +80,11 @@ def test_schema_drift_passes_on_every_known_header_in_any_storage_form() -> None
     assert outcome.passed, outcome.metadata
     assert outcome.metadata["drifted_settlements"] == 0
     assert outcome.severity == "ERROR"
+    # No drift: proved without GX, with the suite's one expectation reported as GX names it.
+    assert outcome.suite is not None and outcome.suite.validated_by != "great_expectations"
+    assert [(o.expectation, o.column) for o in outcome.suite.outcomes] == [
+        ("expect_column_values_to_be_in_set", "is_drifted")
+    ]
 
 
 def test_schema_drift_names_added_removed_and_moved_columns() -> None:
@@ -89,6 +94,9 @@ def test_schema_drift_names_added_removed_and_moved_columns() -> None:
     frame = _settlements({"clean": ("flat_file_v2", list(FLAT_FILE_V2)), "bad": ("flat_file_v2", drifted)})
     outcome = settlement_schema_drift.evaluate(frame)
     assert not outcome.passed
+    assert (
+        outcome.suite is not None and outcome.suite.validated_by == "great_expectations"
+    )  # drift: GX judges
     assert outcome.metadata["drifted_settlements"] == 1
     assert outcome.metadata["first_drifted_settlement"] == "bad"
     # The headline a summary prints first names the columns.

@@ -162,6 +162,9 @@ def test_a_validated_file_replaced_by_a_bad_one_is_read_again(tmp_path: Path, pa
     _land(tmp_path, "S1", spoiled)
     result, failed = _check(tmp_path)
     assert not result.passed and failed == {"expect_column_values_to_match_regex"}
+    assert (
+        _value(result, "validated_by") == "great_expectations" and _value(result, "rows_validated_by_gx") > 0
+    )
     # A failed file is never remembered: the next check fails again.
     assert not _check(tmp_path)[0].passed
 
@@ -170,7 +173,11 @@ def test_gx_is_handed_a_bounded_frame(tmp_path: Path, parsed: pa.Table) -> None:
     _land(tmp_path, "S1", _many(_with_id(parsed, "S1"), SAMPLE_ROWS * 5))
     result, _ = _check(tmp_path)
     assert result.passed and _value(result, "rows") == SAMPLE_ROWS * 5
-    assert _value(result, "rows_validated_by_gx") <= SAMPLE_ROWS + 8 * EXAMPLES_PER_RULE
+    assert _value(result, "frame_rows") <= SAMPLE_ROWS + 8 * EXAMPLES_PER_RULE
+    # A clean frame is proved without GX; a broken one is GX's (test_a_validated_file_replaced_by_a_bad_one...).
+    assert (
+        _value(result, "validated_by") != "great_expectations" and _value(result, "rows_validated_by_gx") == 0
+    )
 
 
 def test_positional_line_numbers_of_one_settlement_in_two_files_collide(
