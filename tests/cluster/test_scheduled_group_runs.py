@@ -1,0 +1,212 @@
+"""The daily schedule on Celery workers, launched by the daemon nobody watches (README "Scale-out", the schedule on
+Celery workers): `dagster-daemon run` over a PostgreSQL instance (its QueuedRunCoordinator, Dagster's default),
+2 workers and 3 simulated sellers. The schedule, started with its start time just before the last 06:00 UTC, is
+ticked by the daemon for that tick: it pings the workers from the code server (2 answer) and requests 2 group runs
+(`sim-na-001,sim-eu-002` and `sim-na-003`) tagged with the tick; the queue launches them, their steps run on the
+workers; once both succeeded the sensor launches exactly one build run for the tick, and no second one on its
+next evaluations.
+
+Marked `cluster` (PostgreSQL on 127.0.0.1:5432 and Redis on 6379, db 12): `make test-cluster`, not `make test`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from acorn_cli.cluster_demo import (
+    REDIS_URL,
+    Cluster,
+    account_steps_by_worker,
+    accounts_config,
+    base_env,
+    empty_redis_database,
+    fresh_postgres_database,
+)
+from acorn_cli.environment import DAGSTER_YAML_POSTGRES
+from orchestration.account_groups import daily_parts
+from orchestration.jobs import daily_job
+from orchestration.paths import REPO_ROOT
+from orchestration.scheduled_groups import TICK_BUILD_TAG, TICK_GROUP_TAG, TICK_GROUPS_TAG, TICK_TAG
+
+pytestmark = [pytest.mark.cluster, pytest.mark.slow]
+
+ACCOUNTS = ["sim-na-001", "sim-eu-002", "sim-na-003"]
+BIN = Path(sys.executable).parent
+# The group runs, then the build (dbt and every check) on 2 workers of a loaded 2-core machine.
+TIMEOUT = 1800
+FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+
+
+def _last_six_utc() -> datetime:
+    now = datetime.now(UTC)
+    six = now.replace(hour=6, minute=0, second=0, microsecond=0)
+    return six if six <= now else six - timedelta(days=1)
+
+
+@contextlib.contextmanager
+def _daemon(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    process = subprocess.Popen(
+        [str(BIN / "dagster-daemon"), "run", "-w", str(REPO_ROOT / "workspace.yaml")],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        # The daemon, its code server and the runs it launched are in its own process group.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _start_schedule_before(
+    env: dict[str, str], instance: dg.DagsterInstance, tick: datetime, log: Path
+) -> None:
+    """Turn the schedule on (Dagster's CLI), then set its start time a minute before `tick`, so that the daemon's
+    first iteration evaluates that tick (as it catches up a tick it missed)."""
+    from dagster._core.scheduler.instigation import InstigatorType, ScheduleInstigatorData
+
+    with log.open("wb") as output:
+        subprocess.run(
+            [str(BIN / "dagster"), "schedule", "start", "acorn_daily_schedule", "-w", "workspace.yaml"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            check=True,
+        )
+    [state] = [
+        state
+        for state in instance.all_instigator_state(instigator_type=InstigatorType.SCHEDULE)
+        if state.name == "acorn_daily_schedule"
+    ]
+    data = state.instigator_data
+    assert isinstance(data, ScheduleInstigatorData)
+    instance.update_instigator_state(
+        state.with_data(ScheduleInstigatorData(data.cron_schedule, start_timestamp=tick.timestamp() - 60))
+    )
+
+
+def _sensor_ticks_after(postgres_url: str, after: float) -> int:
+    """How many times the daemon evaluated the build sensor after `after` (epoch seconds)."""
+    import psycopg2
+
+    with (
+        contextlib.closing(psycopg2.connect(postgres_url, connect_timeout=5)) as connection,
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "select count(*) from job_ticks where type = 'SENSOR' and tick_body like %s "
+            "and timestamp > to_timestamp(%s) at time zone 'UTC'",
+            ["%acorn_daily_build_after_groups%", after],
+        )
+        [(count,)] = cursor.fetchall()
+        return int(count)
+
+
+def test_the_daemon_launches_one_run_per_group_then_one_build_when_they_succeeded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "accounts.toml"
+    config.write_text(accounts_config(len(ACCOUNTS)), encoding="utf-8")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    broker = f"{REDIS_URL}/12"
+    empty_redis_database(broker)
+    day = datetime.now(UTC).strftime("%Y-%m-%dT00:00:00Z")
+    tick = _last_six_utc()
+    tick_tag = tick.isoformat()
+    with fresh_postgres_database(prefix="acorn_schedule") as instance_url:
+        home = tmp_path / "home"
+        home.mkdir()
+        (home / "dagster.yaml").write_text(DAGSTER_YAML_POSTGRES, encoding="utf-8")
+        env = {
+            **base_env(tmp_path, config, day),
+            "DAGSTER_HOME": str(home),
+            "ACORN_DATA_DIR": str(tmp_path / "data"),
+            "ACORN_EXECUTOR": "celery",
+            "ACORN_CELERY_BROKER_URL": broker,
+            "ACORN_DAGSTER_POSTGRES_URL": instance_url,
+        }
+        monkeypatch.setenv("ACORN_DAGSTER_POSTGRES_URL", instance_url)
+        cluster = Cluster(env, logs)
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            try:
+                cluster.start(2)
+                _start_schedule_before(env, instance, tick, logs / "schedule-start.log")
+                with _daemon(env, logs / "daemon.log"):
+                    deadline = time.monotonic() + TIMEOUT
+                    build: dg.DagsterRun | None = None
+                    while time.monotonic() < deadline:
+                        runs = instance.get_runs(filters=dg.RunsFilter(tags={TICK_TAG: tick_tag}))
+                        groups = [run for run in runs if TICK_GROUP_TAG in run.tags]
+                        failed = [run for run in groups if run.status == dg.DagsterRunStatus.FAILURE]
+                        assert not failed, (
+                            f"group run(s) failed: {[run.run_id for run in failed]} (see {logs})"
+                        )
+                        builds = [run for run in runs if run.tags.get(TICK_BUILD_TAG)]
+                        if builds and builds[0].status in FINISHED:
+                            build = builds[0]
+                            break
+                        time.sleep(5)
+                    assert build is not None, f"no build run ended within {TIMEOUT} s (see {logs})"
+                    # Exactly once: two more evaluations of the sensor after the build was launched add none.
+                    created = instance.get_run_record_by_id(build.run_id).create_timestamp.timestamp()  # type: ignore[union-attr]
+                    while _sensor_ticks_after(instance_url, created) < 2 and time.monotonic() < deadline:
+                        time.sleep(5)
+                    assert _sensor_ticks_after(instance_url, created) >= 2, (
+                        f"the sensor stopped ticking (see {logs})"
+                    )
+                    runs = instance.get_runs(filters=dg.RunsFilter(tags={TICK_TAG: tick_tag}))
+                    records = {
+                        record.dagster_run.run_id: record
+                        for record in instance.get_run_records(
+                            filters=dg.RunsFilter(tags={TICK_TAG: tick_tag})
+                        )
+                    }
+            finally:
+                cluster.stop()
+                empty_redis_database(broker)
+        groups = sorted(
+            (run for run in runs if TICK_GROUP_TAG in run.tags), key=lambda run: run.tags[TICK_GROUP_TAG]
+        )
+        builds = [run for run in runs if run.tags.get(TICK_BUILD_TAG)]
+        placed = account_steps_by_worker(instance_url, [run.run_id for run in groups])
+
+    # Two workers answered the code server's ping: two group runs of neighbours, tagged with the tick.
+    assert [run.tags["acorn/accounts"] for run in groups] == ["sim-na-001,sim-eu-002", "sim-na-003"]
+    assert all(run.tags[TICK_GROUPS_TAG] == "2" for run in groups)
+    assert all(run.tags.get("dagster/schedule_name") == "acorn_daily_schedule" for run in groups)
+    assert [run.status for run in groups] == [dg.DagsterRunStatus.SUCCESS] * 2
+    extraction, rest = daily_parts(daily_job)
+    assert all(run.asset_selection == extraction.assets for run in groups)
+    # Their steps ran on the Celery workers.
+    assert sorted(placed) == sorted(ACCOUNTS), placed
+    assert {worker for workers in placed.values() for worker in workers} <= {"cluster-w1", "cluster-w2"}
+    # Exactly one build run, launched by the sensor after both group runs ended, of the rest of the daily job.
+    [build] = builds
+    assert build.tags.get("dagster/sensor_name") == "acorn_daily_build_after_groups"
+    assert build.asset_selection == rest.assets
+    group_ends = [records[run.run_id].end_time for run in groups]
+    assert all(end is not None for end in group_ends)
+    assert records[build.run_id].create_timestamp.timestamp() >= max(end for end in group_ends if end)
+    assert build.status == dg.DagsterRunStatus.SUCCESS, f"the build run ended {build.status} (see {logs})"
