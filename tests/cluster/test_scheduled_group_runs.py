@@ -18,8 +18,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -38,6 +40,7 @@ from orchestration.account_groups import daily_parts
 from orchestration.jobs import daily_job
 from orchestration.paths import REPO_ROOT
 from orchestration.scheduled_groups import TICK_BUILD_TAG, TICK_GROUP_TAG, TICK_GROUPS_TAG, TICK_TAG
+from spapi.credentials import refresh_token_var
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
@@ -106,6 +109,25 @@ def _start_schedule_before(
     )
 
 
+def _sensor_skip_reasons(postgres_url: str, after: float) -> list[str]:
+    """The build sensor's skip reasons of its evaluations after `after` (epoch seconds)."""
+    import json
+
+    import psycopg2
+
+    with (
+        contextlib.closing(psycopg2.connect(postgres_url, connect_timeout=5)) as connection,
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "select tick_body from job_ticks where type = 'SENSOR' and tick_body like %s "
+            "and timestamp > to_timestamp(%s) at time zone 'UTC' order by id",
+            ["%acorn_daily_build_after_groups%", after],
+        )
+        bodies = [json.loads(body) for (body,) in cursor.fetchall()]
+    return [str(body.get("skip_reason")) for body in bodies if body.get("skip_reason")]
+
+
 def _sensor_ticks_after(postgres_url: str, after: float) -> int:
     """How many times the daemon evaluated the build sensor after `after` (epoch seconds)."""
     import psycopg2
@@ -123,9 +145,34 @@ def _sensor_ticks_after(postgres_url: str, after: float) -> int:
         return int(count)
 
 
-def test_the_daemon_launches_one_run_per_group_then_one_build_when_they_succeeded(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@dataclass
+class ScheduledCluster:
+    instance: dg.DagsterInstance
+    instance_url: str
+    tick: str  # the `acorn/tick` of the tick the daemon evaluates
+    logs: Path
+    deadline: float
+
+    def runs(self) -> list[dg.DagsterRun]:
+        return list(self.instance.get_runs(filters=dg.RunsFilter(tags={TICK_TAG: self.tick})))
+
+    def records(self) -> dict[str, Any]:
+        return {
+            record.dagster_run.run_id: record
+            for record in self.instance.get_run_records(filters=dg.RunsFilter(tags={TICK_TAG: self.tick}))
+        }
+
+    def wait_for_sensor_ticks(self, after: float, count: int) -> None:
+        while _sensor_ticks_after(self.instance_url, after) < count and time.monotonic() < self.deadline:
+            time.sleep(5)
+        assert _sensor_ticks_after(self.instance_url, after) >= count, f"the sensor stopped (see {self.logs})"
+
+
+@contextlib.contextmanager
+def _scheduled_cluster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra_env: dict[str, str] | None = None
+) -> Iterator[ScheduledCluster]:
+    """2 workers and the daemon over a fresh PostgreSQL instance, the schedule on and due for its last 06:00 tick."""
     config = tmp_path / "accounts.toml"
     config.write_text(accounts_config(len(ACCOUNTS)), encoding="utf-8")
     logs = tmp_path / "logs"
@@ -134,7 +181,6 @@ def test_the_daemon_launches_one_run_per_group_then_one_build_when_they_succeede
     empty_redis_database(broker)
     day = datetime.now(UTC).strftime("%Y-%m-%dT00:00:00Z")
     tick = _last_six_utc()
-    tick_tag = tick.isoformat()
     with fresh_postgres_database(prefix="acorn_schedule") as instance_url:
         home = tmp_path / "home"
         home.mkdir()
@@ -146,6 +192,7 @@ def test_the_daemon_launches_one_run_per_group_then_one_build_when_they_succeede
             "ACORN_EXECUTOR": "celery",
             "ACORN_CELERY_BROKER_URL": broker,
             "ACORN_DAGSTER_POSTGRES_URL": instance_url,
+            **(extra_env or {}),
         }
         monkeypatch.setenv("ACORN_DAGSTER_POSTGRES_URL", instance_url)
         cluster = Cluster(env, logs)
@@ -154,43 +201,40 @@ def test_the_daemon_launches_one_run_per_group_then_one_build_when_they_succeede
                 cluster.start(2)
                 _start_schedule_before(env, instance, tick, logs / "schedule-start.log")
                 with _daemon(env, logs / "daemon.log"):
-                    deadline = time.monotonic() + TIMEOUT
-                    build: dg.DagsterRun | None = None
-                    while time.monotonic() < deadline:
-                        runs = instance.get_runs(filters=dg.RunsFilter(tags={TICK_TAG: tick_tag}))
-                        groups = [run for run in runs if TICK_GROUP_TAG in run.tags]
-                        failed = [run for run in groups if run.status == dg.DagsterRunStatus.FAILURE]
-                        assert not failed, (
-                            f"group run(s) failed: {[run.run_id for run in failed]} (see {logs})"
-                        )
-                        builds = [run for run in runs if run.tags.get(TICK_BUILD_TAG)]
-                        if builds and builds[0].status in FINISHED:
-                            build = builds[0]
-                            break
-                        time.sleep(5)
-                    assert build is not None, f"no build run ended within {TIMEOUT} s (see {logs})"
-                    # Exactly once: two more evaluations of the sensor after the build was launched add none.
-                    created = instance.get_run_record_by_id(build.run_id).create_timestamp.timestamp()  # type: ignore[union-attr]
-                    while _sensor_ticks_after(instance_url, created) < 2 and time.monotonic() < deadline:
-                        time.sleep(5)
-                    assert _sensor_ticks_after(instance_url, created) >= 2, (
-                        f"the sensor stopped ticking (see {logs})"
+                    yield ScheduledCluster(
+                        instance, instance_url, tick.isoformat(), logs, time.monotonic() + TIMEOUT
                     )
-                    runs = instance.get_runs(filters=dg.RunsFilter(tags={TICK_TAG: tick_tag}))
-                    records = {
-                        record.dagster_run.run_id: record
-                        for record in instance.get_run_records(
-                            filters=dg.RunsFilter(tags={TICK_TAG: tick_tag})
-                        )
-                    }
             finally:
                 cluster.stop()
                 empty_redis_database(broker)
+
+
+def test_the_daemon_launches_one_run_per_group_then_one_build_when_they_succeeded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with _scheduled_cluster(tmp_path, monkeypatch) as cluster:
+        logs = cluster.logs
+        build: dg.DagsterRun | None = None
+        while time.monotonic() < cluster.deadline:
+            runs = cluster.runs()
+            groups = [run for run in runs if TICK_GROUP_TAG in run.tags]
+            failed = [run for run in groups if run.status == dg.DagsterRunStatus.FAILURE]
+            assert not failed, f"group run(s) failed: {[run.run_id for run in failed]} (see {logs})"
+            builds = [run for run in runs if run.tags.get(TICK_BUILD_TAG)]
+            if builds and builds[0].status in FINISHED:
+                build = builds[0]
+                break
+            time.sleep(5)
+        assert build is not None, f"no build run ended within {TIMEOUT} s (see {logs})"
+        # Exactly once: two more evaluations of the sensor after the build was launched add none.
+        cluster.wait_for_sensor_ticks(cluster.records()[build.run_id].create_timestamp.timestamp(), 2)
+        runs = cluster.runs()
+        records = cluster.records()
         groups = sorted(
             (run for run in runs if TICK_GROUP_TAG in run.tags), key=lambda run: run.tags[TICK_GROUP_TAG]
         )
         builds = [run for run in runs if run.tags.get(TICK_BUILD_TAG)]
-        placed = account_steps_by_worker(instance_url, [run.run_id for run in groups])
+        placed = account_steps_by_worker(cluster.instance_url, [run.run_id for run in groups])
 
     # Two workers answered the code server's ping: two group runs of neighbours, tagged with the tick.
     assert [run.tags["acorn/accounts"] for run in groups] == ["sim-na-001,sim-eu-002", "sim-na-003"]
@@ -210,3 +254,31 @@ def test_the_daemon_launches_one_run_per_group_then_one_build_when_they_succeede
     assert all(end is not None for end in group_ends)
     assert records[build.run_id].create_timestamp.timestamp() >= max(end for end in group_ends if end)
     assert build.status == dg.DagsterRunStatus.SUCCESS, f"the build run ended {build.status} (see {logs})"
+
+
+def test_a_failed_group_run_withholds_the_build_and_the_sensor_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The simulator's token endpoint refuses a refresh token starting with "invalid": the second group's account.
+    refused = {refresh_token_var(ACCOUNTS[2]): "invalid-for-this-test"}
+    with _scheduled_cluster(tmp_path, monkeypatch, refused) as cluster:
+        groups: list[dg.DagsterRun] = []
+        while time.monotonic() < cluster.deadline:
+            groups = [run for run in cluster.runs() if TICK_GROUP_TAG in run.tags]
+            if len(groups) == 2 and all(run.status in FINISHED for run in groups):
+                break
+            time.sleep(5)
+        records = cluster.records()
+        ended = max(records[run.run_id].end_time or 0 for run in groups)
+        # Two evaluations of the sensor after both ended: neither launches a build, both say why.
+        cluster.wait_for_sensor_ticks(ended, 2)
+        reasons = _sensor_skip_reasons(cluster.instance_url, ended)
+        runs = cluster.runs()
+    groups = sorted(groups, key=lambda run: run.tags[TICK_GROUP_TAG])
+    assert [run.tags["acorn/accounts"] for run in groups] == ["sim-na-001,sim-eu-002", "sim-na-003"]
+    assert [run.status for run in groups] == [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
+    assert not [run for run in runs if run.tags.get(TICK_BUILD_TAG)]
+    assert reasons, "the sensor gave no skip reason"
+    for reason in reasons:
+        assert "no build, the lake is not complete: group 2 of 2 (sim-na-003) failure" in reason, reason
+        assert groups[1].run_id[:8] in reason, reason

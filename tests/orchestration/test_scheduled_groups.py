@@ -306,6 +306,16 @@ def test_a_group_without_a_run_yet_is_waited_for(instance: dg.DagsterInstance) -
     assert "group 2 of 3 (no run yet)" in reason and "group 3 of 3 (no run yet)" in reason, reason
 
 
+def test_a_canceled_group_launches_no_build(instance: dg.DagsterInstance) -> None:
+    _group_run(instance, TICK, 1, Status.SUCCESS)
+    canceled = _group_run(instance, TICK, 2, Status.CANCELED)
+    result = _sense(instance)
+    assert not result.run_requests
+    reason = result.skip_reason or ""
+    assert "group 2 of 2" in reason and "canceled" in reason and "no step failed" in reason, reason
+    assert canceled[:8] in reason
+
+
 def test_runs_disagreeing_on_the_number_of_groups_are_never_built(instance: dg.DagsterInstance) -> None:
     _group_run(instance, TICK, 1, Status.SUCCESS, groups=2)
     _group_run(instance, TICK, 2, Status.SUCCESS, groups=3)
