@@ -4,7 +4,9 @@ Celery workers): `dagster-daemon run` over a PostgreSQL instance (its QueuedRunC
 ticked by the daemon for that tick: it pings the workers from the code server (2 answer) and requests 2 group runs
 (`sim-na-001,sim-eu-002` and `sim-na-003`) tagged with the tick; the queue launches them, their steps run on the
 workers; once both succeeded the sensor launches exactly one build run for the tick, and no second one on its
-next evaluations.
+next evaluations. With one seller's credentials refused, its group run fails and the sensor withholds the build,
+saying which group failed and why, until the failed run, re-executed from its failure as the UI does once the
+credentials are fixed, succeeds: then exactly one build run.
 
 Marked `cluster` (PostgreSQL on 127.0.0.1:5432 and Redis on 6379, db 12): `make test-cluster`, not `make test`.
 """
@@ -109,6 +111,48 @@ def _start_schedule_before(
     )
 
 
+# Re-execute a failed run from its failure as the UI's "Re-execute from failure" does (dagster-graphql's
+# launch_reexecution_from_parent_run: the parent's tags kept, the run submitted to the queue).
+REEXECUTE = """
+import sys
+from dagster import DagsterInstance
+from dagster._core.execution.plan.resume_retry import ReexecutionStrategy
+from dagster._core.workspace.context import WorkspaceProcessContext
+from dagster._core.workspace.load_target import WorkspaceFileTarget
+
+with DagsterInstance.get() as instance:
+    parent = instance.get_run_by_id(sys.argv[1])
+    target = WorkspaceFileTarget(paths=["workspace.yaml"])
+    with WorkspaceProcessContext(instance, target) as workspace:
+        context = workspace.create_request_context()
+        [name] = context.get_code_location_entries()
+        location = context.get_code_location(name)
+        [repository] = location.get_repositories().values()
+        job = repository.get_full_job(parent.job_name)
+        run = instance.create_reexecuted_run(
+            parent_run=parent,
+            request_context=context,
+            code_location=location,
+            remote_job=job,
+            strategy=ReexecutionStrategy.FROM_FAILURE,
+            use_parent_run_tags=True,
+        )
+        instance.submit_run(run.run_id, workspace=context)
+"""
+
+
+def _reexecute_from_failure(env: dict[str, str], run_id: str, log: Path) -> None:
+    with log.open("wb") as output:
+        subprocess.run(
+            [sys.executable, "-c", REEXECUTE, run_id],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            check=True,
+        )
+
+
 def _sensor_skip_reasons(postgres_url: str, after: float) -> list[str]:
     """The build sensor's skip reasons of its evaluations after `after` (epoch seconds)."""
     import json
@@ -152,6 +196,8 @@ class ScheduledCluster:
     tick: str  # the `acorn/tick` of the tick the daemon evaluates
     logs: Path
     deadline: float
+    env: dict[str, str]
+    workers: Cluster
 
     def runs(self) -> list[dg.DagsterRun]:
         return list(self.instance.get_runs(filters=dg.RunsFilter(tags={TICK_TAG: self.tick})))
@@ -196,16 +242,26 @@ def _scheduled_cluster(
         }
         monkeypatch.setenv("ACORN_DAGSTER_POSTGRES_URL", instance_url)
         cluster = Cluster(env, logs)
+        scheduled: ScheduledCluster | None = None
         with dg.DagsterInstance.from_config(str(home)) as instance:
             try:
                 cluster.start(2)
                 _start_schedule_before(env, instance, tick, logs / "schedule-start.log")
                 with _daemon(env, logs / "daemon.log"):
-                    yield ScheduledCluster(
-                        instance, instance_url, tick.isoformat(), logs, time.monotonic() + TIMEOUT
+                    scheduled = ScheduledCluster(
+                        instance,
+                        instance_url,
+                        tick.isoformat(),
+                        logs,
+                        time.monotonic() + TIMEOUT,
+                        env,
+                        cluster,
                     )
+                    yield scheduled
             finally:
                 cluster.stop()
+                if scheduled is not None and scheduled.workers is not cluster:
+                    scheduled.workers.stop()  # the workers the test started instead
                 empty_redis_database(broker)
 
 
@@ -256,7 +312,7 @@ def test_the_daemon_launches_one_run_per_group_then_one_build_when_they_succeede
     assert build.status == dg.DagsterRunStatus.SUCCESS, f"the build run ended {build.status} (see {logs})"
 
 
-def test_a_failed_group_run_withholds_the_build_and_the_sensor_says_why(
+def test_a_failed_group_run_withholds_the_build_until_its_re_execution_succeeds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The simulator's token endpoint refuses a refresh token starting with "invalid": the second group's account.
@@ -273,12 +329,40 @@ def test_a_failed_group_run_withholds_the_build_and_the_sensor_says_why(
         # Two evaluations of the sensor after both ended: neither launches a build, both say why.
         cluster.wait_for_sensor_ticks(ended, 2)
         reasons = _sensor_skip_reasons(cluster.instance_url, ended)
+        failed_runs = cluster.runs()
+        # The credentials fixed (workers restarted without the refused token), the failed run is re-executed from
+        # its failure, as from the UI: once it succeeds the sensor launches the tick's build.
+        cluster.workers.stop()
+        fixed = {key: value for key, value in cluster.env.items() if key not in refused}
+        cluster.workers = Cluster(fixed, cluster.logs)
+        cluster.workers.start(2)
+        [failed] = [run for run in groups if run.status == dg.DagsterRunStatus.FAILURE]
+        _reexecute_from_failure(fixed, failed.run_id, cluster.logs / "reexecute.log")
+        build: dg.DagsterRun | None = None
+        while time.monotonic() < cluster.deadline:
+            builds = [run for run in cluster.runs() if run.tags.get(TICK_BUILD_TAG)]
+            if builds and builds[0].status in FINISHED:
+                build = builds[0]
+                break
+            time.sleep(5)
+        assert build is not None, f"no build run ended within {TIMEOUT} s (see {cluster.logs})"
+        cluster.wait_for_sensor_ticks(cluster.records()[build.run_id].create_timestamp.timestamp(), 2)
         runs = cluster.runs()
+        records = cluster.records()
     groups = sorted(groups, key=lambda run: run.tags[TICK_GROUP_TAG])
     assert [run.tags["acorn/accounts"] for run in groups] == ["sim-na-001,sim-eu-002", "sim-na-003"]
     assert [run.status for run in groups] == [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
-    assert not [run for run in runs if run.tags.get(TICK_BUILD_TAG)]
+    assert not [run for run in failed_runs if run.tags.get(TICK_BUILD_TAG)]
     assert reasons, "the sensor gave no skip reason"
     for reason in reasons:
         assert "no build, the lake is not complete: group 2 of 2 (sim-na-003) failure" in reason, reason
         assert groups[1].run_id[:8] in reason, reason
+    # The re-execution kept the group's tags and succeeded; then exactly one build, launched after it ended.
+    [again] = [run for run in runs if run.parent_run_id == groups[1].run_id]
+    assert again.tags[TICK_GROUP_TAG] == "2" and again.parent_run_id == groups[1].run_id
+    assert again.status == dg.DagsterRunStatus.SUCCESS
+    [build] = [run for run in runs if run.tags.get(TICK_BUILD_TAG)]
+    assert records[build.run_id].create_timestamp.timestamp() >= (
+        records[again.run_id].end_time or float("inf")
+    )
+    assert build.status == dg.DagsterRunStatus.SUCCESS, f"the build run ended {build.status}"
