@@ -237,12 +237,14 @@ def simulator_ledger(shared: SharedSimulator, worker_pids: Mapping[str, int]) ->
 
 
 @contextlib.contextmanager
-def fresh_postgres_database(admin_url: str = ADMIN_POSTGRES_URL) -> Iterator[str]:
-    """A new database on the server of `admin_url` for this run (the Dagster instance, the warehouse's catalog);
-    dropped afterwards."""
+def fresh_postgres_database(
+    admin_url: str = ADMIN_POSTGRES_URL, *, prefix: str = "acorn_cluster"
+) -> Iterator[str]:
+    """A new database on the server of `admin_url` for this run (the Dagster instance, the warehouse's catalog),
+    named `prefix` and a random suffix; dropped afterwards."""
     import psycopg2
 
-    name = f"acorn_cluster_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     try:
         admin = psycopg2.connect(admin_url, connect_timeout=5)
     except psycopg2.OperationalError as error:

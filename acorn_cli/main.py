@@ -504,6 +504,7 @@ def _run_daily_job(
     ended as `acorn run` does; `alert`: then the silence alert (exit 1 when an account has gone quiet)."""
     from acorn_cli.progress import RunProgress
     from acorn_cli.runs import run_job, run_job_per_account_group
+    from orchestration.account_groups import group_run_tags
     from orchestration.account_partitions import account_partition_keys
     from orchestration.quality.silence import ACCOUNTS_TAG
 
@@ -529,11 +530,7 @@ def _run_daily_job(
                 {"resources": {"spapi": spapi}},
                 command=command,
                 accounts=accounts,
-                group_tags=lambda group: {
-                    **_partition_tags(list(group)),
-                    ACCOUNTS_TAG: ",".join(group),
-                    **(tags or {}),
-                },
+                group_tags=lambda group: {**group_run_tags(group), **(tags or {})},
                 account_run_config=ops_config,
                 tags=run_tags,
                 verbose=verbose,

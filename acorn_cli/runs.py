@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, cast
 import dagster as dg
 
 from acorn_cli.environment import dagster_instance
+from orchestration.account_groups import RunSubset, account_groups, daily_parts
 from orchestration.interrupted_runs import (
     COMMAND_TAG,
     fail_dead_runs,
@@ -208,15 +209,6 @@ def _code_location(instance: dg.DagsterInstance) -> Iterator[Any]:
         yield location
 
 
-@dataclass(frozen=True)
-class RunSubset:
-    """Part of a job, as the UI runs it when a person selects some of its assets or checks: these assets (none:
-    a run of checks alone) and these checks."""
-
-    assets: frozenset[dg.AssetKey]
-    checks: frozenset[dg.AssetCheckKey]
-
-
 def _create_run(
     instance: dg.DagsterInstance,
     location: Any,
@@ -324,32 +316,6 @@ def run_job(
         run = _create_run(instance, location, job_name, config, {COMMAND_TAG: command, **(tags or {})}, part)
         _execute(instance, run, on_event)
         return _report(instance, run.run_id, job_name, log_path)
-
-
-def daily_parts(job: Any) -> tuple[RunSubset, RunSubset]:
-    """An asset job split in two: its account-partitioned assets (the extraction and landing, without their
-    checks), and the rest (the unpartitioned assets, the warehouse build, and every check of the job)."""
-    from orchestration.definitions import defs
-
-    graph = defs.resolve_asset_graph()
-    assets = job.selection.resolve(graph)
-    partitioned = frozenset(key for key in assets if graph.get(key).partitions_def is not None)
-    checks = frozenset(job.selection.resolve_checks(graph))
-    return RunSubset(partitioned, frozenset()), RunSubset(frozenset(assets) - partitioned, checks)
-
-
-def account_groups(accounts: Sequence[str], groups: int) -> list[list[str]]:
-    """`accounts` (in the config's order) cut into `groups` runs of neighbours (each one partition range), their
-    sizes differing by one at most, the larger first; never an empty group."""
-    count = max(1, min(groups, len(accounts)))
-    size, larger = divmod(len(accounts), count)
-    cut: list[list[str]] = []
-    start = 0
-    for index in range(count):
-        end = start + size + (1 if index < larger else 0)
-        cut.append(list(accounts[start:end]))
-        start = end
-    return cut
 
 
 def run_job_per_account_group(

@@ -14,6 +14,7 @@ from typing import IO, Any
 
 import click
 
+from orchestration.account_groups import WORKER_PING_SECONDS
 from orchestration.executor import (
     BROKER_VAR,
     CELERY,
@@ -25,7 +26,6 @@ from orchestration.executor import (
 )
 from orchestration.outcomes import ExitCode
 
-WORKER_PING_SECONDS = 3.0
 # The workers that answered the last ping before a run (`acorn run` makes as many account groups as answered).
 ANSWERED: list[str] = []
 
@@ -79,13 +79,9 @@ def execution_config() -> dict[str, Any]:
 
 def answering_workers(timeout: float = WORKER_PING_SECONDS) -> list[str]:
     """The names of the Celery workers that answer a ping on the configured broker (none when it is down)."""
-    from orchestration.celery_app import app
+    from orchestration.account_groups import answering_workers as ping
 
-    try:
-        replies = app.control.ping(timeout=timeout) or []
-    except Exception:  # the broker is down or refuses: no worker can be reached through it
-        return []
-    return sorted(name for reply in replies for name in reply)
+    return ping(timeout)
 
 
 def worker_argv(name: str | None, log_level: str = "INFO") -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration import books, finances, jobs, quality, settlements, vendor_orders, warehouse
-from orchestration.executor import executor_definition
+from orchestration.executor import CELERY, executor_definition, executor_kind
 from orchestration.resources import DataDirResource, SpApiResource
 from orchestration.warehouse.project import DBT_EXECUTABLE, dbt_project
 from orchestration.warehouse.resource import AcornDbtCliResource
@@ -27,6 +27,11 @@ defs = dg.Definitions.merge(
     quality.defs,
     books.defs,
     jobs.defs,
-    # Embedded: Dagster's default (acorn runs steps in process); ACORN_EXECUTOR=celery: steps on Celery workers.
-    dg.Definitions(resources=RESOURCES, executor=executor_definition()),
+    # Embedded: Dagster's default (acorn runs steps in process); ACORN_EXECUTOR=celery: steps on Celery workers,
+    # and the sensor that builds after the schedule's group runs (orchestration/scheduled_groups.py).
+    dg.Definitions(
+        resources=RESOURCES,
+        executor=executor_definition(),
+        sensors=jobs.SCALE_OUT_SENSORS if executor_kind() == CELERY else [],
+    ),
 )

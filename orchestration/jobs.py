@@ -31,13 +31,41 @@ build_job = dg.define_asset_job(
     description="Refresh the marts from the lake and run every check.",
 )
 
-daily_schedule = dg.ScheduleDefinition(
+
+@dg.schedule(
     name="acorn_daily_schedule",
     job=daily_job,
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Daily refresh at 06:00 UTC (off by default: turn it on in the UI once real accounts are set).",
+    description="Daily refresh at 06:00 UTC (off by default: turn it on in the UI once real accounts are set). "
+    "On Celery workers, one run per group of accounts, then the build once they all succeeded "
+    "(acorn_daily_build_after_groups).",
 )
+def daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | list[dg.RunRequest]:
+    """Embedded: one run of the whole job. On Celery workers over several accounts: one run per group of
+    neighbouring accounts, as many as workers answer a ping (orchestration/scheduled_groups.py)."""
+    from orchestration.scheduled_groups import daily_run_requests
+
+    return daily_run_requests(context, daily_job)
+
+
+@dg.sensor(
+    name="acorn_daily_build_after_groups",
+    job=daily_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="On Celery workers: the build run (warehouse and every check) of a daily schedule tick once every "
+    "group run of that tick has succeeded; none when one failed (the skip reason says which and why).",
+)
+def build_after_group_runs(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    from orchestration.scheduled_groups import build_requests
+
+    return build_requests(context, daily_job)
+
+
+# The build sensor is in the code location only on Celery workers (orchestration/definitions.py): embedded, the
+# schedule's one run builds the warehouse itself.
+SCALE_OUT_SENSORS = [build_after_group_runs]
 
 defs = dg.Definitions(jobs=[daily_job, import_job, build_job], schedules=[daily_schedule])
