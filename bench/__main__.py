@@ -14,6 +14,7 @@ BENCHMARKS = {
     "commands": "bench.commands",
     "history": "bench.history",
     "extraction": "bench.extraction",
+    "workers": "bench.workers",
 }
 
 
