@@ -10,6 +10,7 @@ user of them (the DuckLake warehouse's data path, the raw archive's copy and the
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 OBJECT_STORE_URL_VAR = "ACORN_OBJECT_STORE_URL"
 # Where an upload goes before its server-side copy to its key (a bucket lifecycle rule expires what is left).
 TMP_FOLDER = ".tmp"
+HASH_CHUNK = 8 << 20  # bytes read at a time when an object is hashed
 S3_ENDPOINT_VAR = "ACORN_S3_ENDPOINT_URL"
 
 
@@ -133,6 +135,14 @@ class ObjectStoreArea:
 
         info = self._call(self.filesystem.get_file_info, key)
         return info.size if info.type == fs.FileType.File else None
+
+    def sha256_of(self, key: str) -> str:
+        """The sha256 of the object at `key`, read in chunks (a verify reads every object it checks whole)."""
+        digest = hashlib.sha256()
+        with self._call(self.filesystem.open_input_stream, key) as stream:
+            while chunk := stream.read(HASH_CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
 
     def _publish(self, key: str, chunks: Iterable[bytes], size: int) -> None:
         """Upload to a temporary key, check its size, then copy it to `key` server-side and delete the temporary

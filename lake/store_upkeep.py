@@ -35,7 +35,6 @@ files of datasets with nothing landed (`_empty/`) are kept (the views of such a 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -46,7 +45,6 @@ from lake.object_store import TMP_FOLDER
 from lake.store import EMPTY, POINTER, TOMBSTONE, LakeStore
 
 DEFAULT_RETENTION = timedelta(days=7)
-HASH_CHUNK = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -111,11 +109,7 @@ def verify(store: LakeStore, objects: list[StoredObject] | None = None) -> list[
         if sizes[data_key] != size:
             problems.append(f"s3://{data_key} has {sizes[data_key]} bytes, its pointer says {size}")
             continue
-        digest = hashlib.sha256()
-        with store._call(store.filesystem.open_input_stream, data_key) as stream:
-            while chunk := stream.read(HASH_CHUNK):
-                digest.update(chunk)
-        if digest.hexdigest() != sha256:
+        if store.sha256_of(data_key) != sha256:
             problems.append(f"s3://{data_key} does not hash to its pointer's sha256 {sha256}")
     return problems
 

@@ -539,10 +539,6 @@ class ObjectStoreCopy(ObjectStoreArea):
             if self.size_of(object_key) != row["size"]:
                 problems.append(f"object {object_key} missing or of another size")
                 continue
-            digest = hashlib.sha256()
-            with self._call(self.filesystem.open_input_stream, object_key) as stream:
-                while chunk := stream.read(UPLOAD_CHUNK):
-                    digest.update(chunk)
-            if digest.hexdigest() != sha:
+            if self.sha256_of(object_key) != sha:
                 problems.append(f"object {object_key} does not hash to its name")
         return problems

@@ -85,6 +85,24 @@ def test_a_settlement_file_is_in_the_store_before_it_is_parsed(tmp_path: Path, e
     assert store.verify(archive) == []
 
 
+def test_verify_names_an_object_whose_bytes_changed_and_one_that_is_missing(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    store = _store(env)
+    archive = RawArchive(tmp_path / "raw", store)
+    first = archive.put_bytes(b'{"page": 1}', kind="listTransactions", source="spapi:a:page/0")
+    second = archive.put_bytes(b'{"page": 2}', kind="listTransactions", source="spapi:a:page/1")
+    assert store.verify(archive) == []
+    changed = store.object_key(first.sha256)
+    with store.filesystem.open_output_stream(changed) as out:  # the same size, other bytes
+        out.write(b'{"page": 9}')
+    store.filesystem.delete_file(store.object_key(second.sha256))
+    problems = store.verify(archive)
+    assert f"object {changed} does not hash to its name" in problems
+    assert f"object {store.object_key(second.sha256)} missing or of another size" in problems
+    assert len(problems) == 2
+
+
 def test_a_failed_upload_leaves_no_object_under_its_key(tmp_path: Path, env: dict[str, str]) -> None:
     store = _store(env)
     key = store.object_key("ab" * 32)
