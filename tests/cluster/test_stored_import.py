@@ -17,18 +17,17 @@ import json
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from acorn_cli.cluster_demo import (
     ACORN,
-    ADMIN_POSTGRES_URL,
     REDIS_URL,
     Cluster,
     base_env,
     empty_redis_database,
+    fresh_postgres_database,
     secret_leaks,
 )
 from acorn_cli.loopback_s3 import loopback_s3
@@ -42,23 +41,6 @@ SAMPLE = (
     / "fixtures/shared/settlement-samples/xieyi138_US_v2_synthetic_settlement-sample.txt"
 )
 CONFIG = '[[accounts]]\nid = "store-na"\nregion = "na"\nmarketplaces = ["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"]\n'
-
-
-@contextlib.contextmanager
-def _database() -> Iterator[str]:
-    import psycopg2
-
-    name = f"acorn_storeimport_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(ADMIN_POSTGRES_URL, connect_timeout=5)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'create database "{name}"')
-    try:
-        yield f"{ADMIN_POSTGRES_URL.rpartition('/')[0]}/{name}"
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'drop database if exists "{name}" with (force)')
-        admin.close()
 
 
 def _import(env: dict[str, str], *files: Path) -> tuple[int, dict, str]:
@@ -105,7 +87,10 @@ def test_acorn_import_lands_on_a_worker_that_shares_no_disk(tmp_path: Path) -> N
     broker = f"{REDIS_URL}/{REDIS_DB}"
     empty_redis_database(broker)
     secret = f"sk-{uuid.uuid4().hex}"
-    with loopback_s3("acorn-storeimport", secret) as store, _database() as instance_url:
+    with (
+        loopback_s3("acorn-storeimport", secret) as store,
+        fresh_postgres_database(prefix="acorn_storeimport") as instance_url,
+    ):
         env = {
             **base_env(tmp_path, config, "2026-01-01T00:00:00Z"),
             "DAGSTER_HOME": str(tmp_path / "submit-home"),
