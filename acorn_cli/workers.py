@@ -14,7 +14,7 @@ from typing import IO, Any
 
 import click
 
-from orchestration.account_groups import WORKER_PING_SECONDS
+from orchestration.account_groups import WORKER_PING_SECONDS, answering_workers
 from orchestration.executor import (
     BROKER_VAR,
     CELERY,
@@ -75,13 +75,6 @@ def execution_config() -> dict[str, Any]:
             "start at least one worker with the same environment: `acorn worker` (README, Scale-out)",
         )
     return execution_run_config()
-
-
-def answering_workers(timeout: float = WORKER_PING_SECONDS) -> list[str]:
-    """The names of the Celery workers that answer a ping on the configured broker (none when it is down)."""
-    from orchestration.account_groups import answering_workers as ping
-
-    return ping(timeout)
 
 
 def worker_argv(name: str | None, log_level: str = "INFO") -> list[str]:
