@@ -13,12 +13,16 @@ store's pointers. The lake's checks download nothing: they read the store's curr
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from lake.partitions import partition_name
 from lake.read import LakeSource, StoreFiles
 from lake.refresh import MARKER, PART_FILE, Refreshed, current_pointers, sync
 from lake.store import LakeStore
 from transforms.settlement.lake import LINES, SETTLEMENTS, refresh_settlements
+
+# The settlements' two datasets, keyed by settlement, not by account: refreshed by their own rules.
+SETTLEMENT_DATASETS = (LINES, SETTLEMENTS)
 
 
 def refresh_account(lake: Path, account_id: str) -> Refreshed | None:
@@ -29,16 +33,10 @@ def refresh_account(lake: Path, account_id: str) -> Refreshed | None:
         return None
     prefix = partition_name(account_id=account_id)
 
-    def settlement(dataset: str) -> bool:
-        return dataset in (LINES, SETTLEMENTS)
-
     def ours(dataset: str, partition: str) -> bool:
-        return settlement(dataset) or partition == prefix or partition.startswith(prefix + ",")
+        return dataset in SETTLEMENT_DATASETS or partition == prefix or partition.startswith(prefix + ",")
 
-    pointers = current_pointers(store, lake, ours)
-    counts = sync(store, lake, {item: found for item, found in pointers.items() if not settlement(item[0])})
-    refresh_settlements(lake, {item: found for item, found in pointers.items() if settlement(item[0])})
-    return counts
+    return _bring_to_store(store, lake, current_pointers(store, lake, ours))
 
 
 def refresh_lake(lake: Path) -> Refreshed | None:
@@ -47,13 +45,17 @@ def refresh_lake(lake: Path) -> Refreshed | None:
     store = LakeStore.from_env()
     if store is None:
         return None
-    pointers = current_pointers(store, lake, lambda dataset, partition: True)
-    counts = sync(
-        store, lake, {item: found for item, found in pointers.items() if item[0] not in (LINES, SETTLEMENTS)}
-    )
-    refresh_settlements(
-        lake, {item: found for item, found in pointers.items() if item[0] in (LINES, SETTLEMENTS)}
-    )
+    return _bring_to_store(store, lake, current_pointers(store, lake, lambda dataset, partition: True))
+
+
+def _bring_to_store(
+    store: LakeStore, lake: Path, pointers: dict[tuple[str, str], dict[str, Any] | None]
+) -> Refreshed:
+    """Bring the listed partitions to the store's version: the settlements' through their own refresh (under the
+    settlements' locks when something changes), every other dataset's directly."""
+    settlements = {item: found for item, found in pointers.items() if item[0] in SETTLEMENT_DATASETS}
+    counts = sync(store, lake, {item: found for item, found in pointers.items() if item not in settlements})
+    refresh_settlements(lake, settlements)
     return counts
 
 

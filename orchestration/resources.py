@@ -179,9 +179,8 @@ class SpApiResource(dg.ConfigurableResource):
         if simulator is not None:
             return simulator.clock.data_now()
         if self._shared_simulator and self._start is not None:
-            return (
-                self._start
-            )  # the shared simulator's data_now: started at the same simulated day, never moved
+            # The shared simulator's data_now: started at the same simulated day, never moved.
+            return self._start
         return datetime.now(UTC)
 
     @contextmanager
