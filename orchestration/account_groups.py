@@ -21,7 +21,8 @@ from orchestration.account_partitions import partition_tags
 
 # How long a ping waits for the workers' answers.
 WORKER_PING_SECONDS = 3.0
-# The run tag naming the accounts a group run covers (the silence alert reads it: orchestration/quality/silence.py).
+# The run tag naming the accounts a run covers, comma-separated (group runs, `acorn run --account`); the silence
+# alert reads it (orchestration/quality/silence.py).
 ACCOUNTS_TAG = "acorn/accounts"
 
 

@@ -30,6 +30,8 @@ from typing import Any
 
 import dagster as dg
 
+from orchestration.account_groups import ACCOUNTS_TAG
+
 TICK_TAG = "acorn/tick"
 TICK_GROUPS_TAG = "acorn/tick_groups"
 TICK_GROUP_TAG = "acorn/tick_group"
@@ -127,7 +129,7 @@ class TickState:
 
 def _group_label(run: dg.DagsterRun) -> str:
     groups = run.tags.get(TICK_GROUPS_TAG, "?")
-    accounts = run.tags.get("acorn/accounts", "")
+    accounts = run.tags.get(ACCOUNTS_TAG, "")
     return f"group {run.tags.get(TICK_GROUP_TAG, '?')} of {groups}" + (f" ({accounts})" if accounts else "")
 
 

@@ -29,11 +29,10 @@ import duckdb
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lake.read import register
+from orchestration.account_groups import ACCOUNTS_TAG  # a run without it covers every account
 from spapi.config import Config
 from spapi.errors import ConfigError
 
-ACCOUNTS_TAG = "acorn/accounts"
-"""Run tag naming the accounts a run covers (comma-separated ids); a run without it covers every account."""
 DAILY_JOB = "acorn_daily"
 SETTLEMENTS = "settlements"
 EVENT_GROUPS = "financial_event_groups"
