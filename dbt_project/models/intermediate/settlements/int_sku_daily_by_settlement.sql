@@ -34,10 +34,19 @@ lines as (
     where settlement_lines.sku is not null
 ),
 
-final as (
+-- The settlement's document, one per settlement: taken per settlement rather than as an aggregate of every
+-- (SKU, day) group, because DuckDB keeps a string aggregate's state in memory it cannot spill, and three years of
+-- settlements have millions of groups (a first build ran out of dbt's 512 MB).
+documents as (
+    select settlement_id, any_value(raw_sha256) as raw_sha256
+    from {{ ref('fct_settlement_lines') }}
+    {{ changed }}
+    group by settlement_id
+),
+
+sums as (
     select
         settlement_id,
-        any_value(raw_sha256) as raw_sha256,
         account_id,
         marketplace_name,
         currency,
@@ -60,6 +69,15 @@ final as (
         cast('{{ invocation_id }}' as varchar) as built_in_invocation
     from lines
     group by settlement_id, account_id, marketplace_name, currency, sku, cast(posted_at as date)
+),
+
+final as (
+    select
+        sums.settlement_id,
+        documents.raw_sha256,
+        sums.* exclude (settlement_id)
+    from sums
+    inner join documents on sums.settlement_id = documents.settlement_id
 )
 
 select * from final
