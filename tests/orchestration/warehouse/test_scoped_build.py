@@ -6,7 +6,10 @@ warehouse holds exactly what a build of everything from the same lake makes."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -14,6 +17,7 @@ import pytest
 from test_unchanged_build import SAMPLES, _acorn, _checks, _run_events
 
 from orchestration.outcomes import MODEL_UNCHANGED_KEY
+from orchestration.warehouse.last_build import file_identity
 from orchestration.warehouse.scoped_run import SCOPED_BUILD_TAG
 
 pytestmark = [pytest.mark.slow]
@@ -90,6 +94,48 @@ def _dbt_models() -> set[str]:
     return {key.path[-1] for key in acorn_dbt_models.keys}
 
 
+# `acorn build`'s scoped run created, then (before it runs) the record altered as if the Finances transactions had
+# changed since: its dbt step finds more nodes to run than the run selects.
+_SCOPE_CHANGED_SCRIPT = """
+import json
+from acorn_cli.environment import prepare_environment
+prepare_environment()
+from acorn_cli.main import _scoped_build
+from acorn_cli.runs import run_job
+from orchestration.paths import data_paths
+from orchestration.warehouse.last_build import record_path
+
+paths = data_paths()
+planned = _scoped_build(paths)
+assert planned is not None
+record = record_path(paths.warehouse)
+document = json.loads(record.read_text())
+document["datasets"]["transactions"] = "another digest"
+record.write_text(json.dumps(document))
+report = run_job("warehouse_build", command="build", subset=lambda: planned.subset)
+print(json.dumps(report.to_json()))
+"""
+
+
+def _a_scoped_run_whose_scope_changed_fails_and_publishes_nothing(workdir: Path) -> None:
+    warehouse = workdir / "data" / "warehouse.duckdb"
+    record = warehouse.with_name(warehouse.name + ".last-build.json")
+    published, recorded = file_identity(warehouse), record.read_bytes()
+    env = {
+        **os.environ,
+        "ACORN_DATA_DIR": str(workdir / "data"),
+        "DAGSTER_HOME": str(workdir / "dagster_home"),
+    }
+    ran = subprocess.run(
+        [sys.executable, "-c", _SCOPE_CHANGED_SCRIPT], env=env, capture_output=True, text=True, check=True
+    )
+    report = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert report["exit_code"] == 3
+    assert "changed since" in report["failure"] and "run `acorn build` again" in report["failure"]
+    assert file_identity(warehouse) == published  # nothing published
+    record.write_bytes(recorded)  # the record as the first build wrote it, for the build that follows
+
+
 def test_a_daily_build_runs_what_changed_and_equals_a_build_of_everything(tmp_path: Path) -> None:
     samples = sorted(SAMPLES.glob("*"))
     first_files, later_file = samples[:-1], samples[-1]
@@ -102,6 +148,7 @@ def test_a_daily_build_runs_what_changed_and_equals_a_build_of_everything(tmp_pa
     assert not kept and rebuilt == _dbt_models()
     assert SCOPED_BUILD_TAG not in _run(daily / "dagster_home", first["run_id"])[0]
     assert _acorn(daily, "import", "--account", "demo-na", str(later_file)).returncode in (0, 1)
+    _a_scoped_run_whose_scope_changed_fails_and_publishes_nothing(daily)
     building = _acorn(daily, "build", "--json")
     second = json.loads(building.stdout)
     assert second["warehouse_unchanged_since_run"] is None
