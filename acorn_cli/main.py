@@ -402,7 +402,7 @@ def build(as_json: bool) -> None:
                 return None
             scoped.append(planned)
             progress.line(
-                f"  ✓ dbt build: {planned.rebuilt} of {planned.rebuilt + planned.left_out} nodes read what changed; "
+                f"  · dbt scope: {planned.rebuilt} of {planned.rebuilt + planned.left_out} nodes read what changed; "
                 f"the other {planned.left_out} stand as run {planned.last.run_id} built them (not run again)"
             )
             return planned.subset
