@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -18,7 +19,7 @@ from acorn_cli.environment import prepare_environment
 from acorn_cli.lake import lake
 from acorn_cli.vendor import vendor
 from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY, ExitCode
-from orchestration.paths import REPO_ROOT, data_paths
+from orchestration.paths import REPO_ROOT, DataPaths, data_paths
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -382,9 +383,10 @@ def build(as_json: bool) -> None:
     if not os.environ.get(WITH_DBT_CORE) and unchanged_since(paths) is not None:
         import_dagster_dbt_without_dbt_core()  # nothing new: no dbt step (acorn_cli/dbt_core.py)
     unchanged: list[LastBuild] = []
+    scoped: list[ScopedBuild] = []
     progress = RunProgress()
 
-    def checks_alone_when_unchanged() -> RunSubset | None:
+    def part_of_the_build() -> RunSubset | None:
         """Nothing new since the published warehouse was built: a run of the checks beside dbt alone. Its dbt
         step would only say so and replay the recorded dbt test results, a few hundred Dagster events that each
         cost a write to the run history; each dbt test keeps its evaluation by the build that made the
@@ -395,23 +397,129 @@ def build(as_json: bool) -> None:
         if last is None:
             if dbt_core_hidden():
                 raise ReloadWithDbtCore  # the lake changed since this process chose to load no dbt-core
-            return None
+            planned = _scoped_build(paths)
+            if planned is None:
+                return None
+            scoped.append(planned)
+            progress.line(
+                f"  · dbt scope: {planned.rebuilt} of {planned.rebuilt + planned.left_out} nodes read what changed; "
+                f"the other {planned.left_out} stand as run {planned.last.run_id} built them (not run again)"
+            )
+            return planned.subset
         unchanged.append(last)
         progress.line(f"  ✓ dbt build: nothing new since run {last.run_id}, warehouse unchanged, dbt not run")
         return RunSubset(assets=frozenset(), checks=frozenset(_checks_beside_dbt()))
 
     try:
         with progress:
-            report = run_job(
-                "warehouse_build", command="build", on_event=progress, subset=checks_alone_when_unchanged
-            )
+            report = run_job("warehouse_build", command="build", on_event=progress, subset=part_of_the_build)
     except ReloadWithDbtCore:
         # Before its run was created: start again, as a process that loads dbt-core and runs dbt.
         command = [sys.executable, "-m", "acorn_cli.main", "build", *(["--json"] if as_json else [])]
         os.execve(sys.executable, command, {**os.environ, WITH_DBT_CORE: "1"})  # noqa: S606 (no shell)
     if unchanged:
         report.checks += _recorded_dbt_tests(unchanged[0])
-    _report_build(report, as_json, unchanged_since=unchanged[0].run_id if unchanged else None)
+    if scoped:
+        report.checks += scoped[0].left_out_tests()
+    _report_build(
+        report,
+        as_json,
+        unchanged_since=unchanged[0].run_id if unchanged else None,
+        scoped=scoped[0] if scoped else None,
+    )
+
+
+@dataclass(frozen=True)
+class ScopedBuild:
+    """`acorn build`'s run of only the dbt nodes that read what changed (orchestration/warehouse/scoped_run.py):
+    the others are not in the run, and the command reports them from the record of the build that made them."""
+
+    subset: RunSubset
+    last: LastBuild
+    left_out_ids: frozenset[str]
+    rebuilt: int
+    left_out: int
+
+    def left_out_tests(self) -> list[CheckReport]:
+        """The left-out dbt tests with the results recorded for them, each naming the run that evaluated it."""
+        from acorn_cli.runs import CheckReport, plain_metadata
+
+        built_by = {"run_id": self.last.run_id, "built_at": self.last.built_at}
+        reports = []
+        for recorded in self.last.checks:
+            if recorded.metadata.get("unique_id") not in self.left_out_ids:
+                continue
+            result = recorded.replayed(built_by)
+            metadata = {
+                **plain_metadata(result.metadata),
+                "note": "nothing it reads changed since that build: not run again, its result stands",
+            }
+            reports.append(
+                CheckReport(
+                    name=recorded.check_name,
+                    asset="/".join(recorded.asset_key),
+                    passed=result.passed,
+                    severity=result.severity.value,
+                    metadata=metadata,
+                )
+            )
+        return reports
+
+    def summary(self) -> str:
+        return (
+            f"dbt rebuilt the {self.rebuilt} of {self.rebuilt + self.left_out} nodes that read what changed; the "
+            f"other {self.left_out} stand as run {self.last.run_id} built them (not run again: their models keep "
+            "that build's materialization, their tests that build's results, reported above)"
+        )
+
+
+def _scoped_build(paths: DataPaths) -> ScopedBuild | None:
+    """The part of the build job to run when dbt would run only some nodes (orchestration/warehouse/scope.py):
+    every asset and check of the job but the dbt models, seeds and tests the scope leaves out. None when every
+    node runs, or the selection is too large for dagster-dbt to pass on the command line."""
+    from acorn_cli.runs import RunSubset
+    from orchestration.definitions import defs
+    from orchestration.jobs import build_job
+    from orchestration.warehouse.assets import acorn_dbt_models
+    from orchestration.warehouse.inputs import build_inputs, build_settings
+    from orchestration.warehouse.model_definitions import incremental_definitions
+    from orchestration.warehouse.project import dbt_project
+    from orchestration.warehouse.scoped_run import (
+        MAX_SELECTED_RESOURCES,
+        SCOPED_BUILD_TAG,
+        check_unique_ids,
+        manifest_of,
+        planned_scope,
+        redefined_since_last_build,
+        scoped_selection,
+    )
+    from orchestration.warehouse_catalog import configured_warehouse
+
+    if configured_warehouse(paths.warehouse) is not None:
+        return None  # a catalog build always runs every node
+    manifest = manifest_of(dbt_project.manifest_path)
+    redefined = redefined_since_last_build(
+        paths.warehouse, incremental_definitions(dbt_project.manifest_path)
+    )
+    scope, last = planned_scope(
+        paths.warehouse,
+        build_inputs(paths.lake, build_settings()),
+        manifest,
+        redefined=bool(redefined),
+        check_unique_ids=check_unique_ids(acorn_dbt_models),
+    )
+    if scope.everything or last is None or not scope.left_out:
+        return None
+    selection = scoped_selection(acorn_dbt_models, scope)
+    if selection.resources > MAX_SELECTED_RESOURCES:
+        return None
+    graph = defs.resolve_asset_graph()
+    subset = RunSubset(
+        assets=frozenset(build_job.selection.resolve(graph) - selection.left_out_assets),
+        checks=frozenset(build_job.selection.resolve_checks(graph) - selection.left_out_checks),
+        tags={SCOPED_BUILD_TAG: last.run_id},
+    )
+    return ScopedBuild(subset, last, scope.left_out, rebuilt=len(scope.run), left_out=len(scope.left_out))
 
 
 def _checks_beside_dbt() -> set[dg.AssetCheckKey]:
@@ -446,7 +554,9 @@ def _recorded_dbt_tests(last: LastBuild) -> list[CheckReport]:
     return reports
 
 
-def _report_build(report: RunReport, as_json: bool, *, unchanged_since: str | None) -> NoReturn:
+def _report_build(
+    report: RunReport, as_json: bool, *, unchanged_since: str | None, scoped: ScopedBuild | None = None
+) -> NoReturn:
     from acorn_cli.summary import format_checks
 
     unchanged_since = unchanged_since or _warehouse_unchanged_since(report)
@@ -457,7 +567,16 @@ def _report_build(report: RunReport, as_json: bool, *, unchanged_since: str | No
                 f"nothing new, warehouse unchanged (built by run {unchanged_since}; its dbt test results "
                 "are reported as they were then, the other checks ran again)"
             )
-    _finish(report, as_json=as_json, extra={"warehouse_unchanged_since_run": unchanged_since})
+        if scoped is not None:
+            click.echo(scoped.summary())
+    extra: dict[str, object] = {"warehouse_unchanged_since_run": unchanged_since}
+    if scoped is not None:
+        extra["dbt_nodes_left_out_unchanged"] = {
+            "nodes": scoped.left_out,
+            "of": scoped.rebuilt + scoped.left_out,
+            "since_run": scoped.last.run_id,
+        }
+    _finish(report, as_json=as_json, extra=extra)
 
 
 def _warehouse_unchanged_since(report: RunReport) -> str | None:

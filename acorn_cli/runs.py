@@ -246,7 +246,7 @@ def _create_run(
         status=None,
         root_run_id=None,
         parent_run_id=None,
-        tags={**remote_job.tags, **tags, **process_tags()},
+        tags={**remote_job.tags, **tags, **(subset.tags if subset else {}), **process_tags()},
         job_snapshot=remote_job.job_snapshot,
         execution_plan_snapshot=plan.execution_plan_snapshot,
         parent_job_snapshot=remote_job.parent_job_snapshot,

@@ -11,8 +11,8 @@ executes the runs itself) and the daemon's schedule (orchestration/scheduled_gro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
@@ -33,6 +33,8 @@ class RunSubset:
 
     assets: frozenset[dg.AssetKey]
     checks: frozenset[dg.AssetCheckKey]
+    # Tags of the run beside the command's (`acorn build`'s scoped run: orchestration/warehouse/scoped_run.py).
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 def answering_workers(timeout: float = WORKER_PING_SECONDS) -> list[str]:

@@ -15,7 +15,6 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from expectations.runner import preload_in_background
 from lake.layout import reading
 from orchestration.outcomes import MODEL_UNCHANGED_KEY, WAREHOUSE_UNCHANGED_KEY
-from orchestration.paths import DBT_PROJECT_DIR
 from orchestration.resources import DataDirResource
 from orchestration.warehouse.ducklake_publish import (
     DuckLakeBuild,
@@ -28,14 +27,19 @@ from orchestration.warehouse.lake_views import register_lake_views
 from orchestration.warehouse.last_build import (
     LastBuild,
     RecordedCheck,
-    file_identity,
-    read_last_build,
 )
 from orchestration.warehouse.metadata import with_table_metadata
 from orchestration.warehouse.model_definitions import changed_definitions, incremental_definitions
 from orchestration.warehouse.project import dbt_project, keep_partial_parse
 from orchestration.warehouse.publish import WarehouseBuild, build_and_publish
-from orchestration.warehouse.scope import BuildScope, build_scope, everything
+from orchestration.warehouse.scope import BuildScope, everything
+from orchestration.warehouse.scoped_run import (
+    SCOPED_BUILD_TAG,
+    check_unique_ids,
+    planned_scope,
+    redefined_since_last_build,
+    scoped_selection,
+)
 from orchestration.warehouse_catalog import DuckLakeWarehouse, configured_warehouse
 from transforms import crash_points
 
@@ -94,7 +98,7 @@ def acorn_dbt_models(
         )
         preload_in_background()
         definitions = incremental_definitions(dbt_project.manifest_path)
-        redefined = _redefined_since_last_build(paths.warehouse, definitions)
+        redefined = redefined_since_last_build(paths.warehouse, definitions)
         if redefined:
             context.log.warning(
                 f"the definitions of {len(redefined)} incremental models changed since the warehouse was built "
@@ -102,10 +106,7 @@ def acorn_dbt_models(
                 "no row keeps the old definition beside rows of the new one"
             )
         manifest = json.loads(dbt_project.manifest_path.read_text(encoding="utf-8"))
-        if redefined:
-            scope, last = everything("incremental models redefined"), None
-        else:
-            scope, last = _scope(context, paths.warehouse, inputs, manifest)
+        scope, last = _scope(context, paths.warehouse, inputs, manifest, redefined=bool(redefined))
         if scope.everything:
             context.log.info(f"dbt builds every node: {scope.reason}")
         else:
@@ -120,11 +121,11 @@ def acorn_dbt_models(
             refresh = ["--full-refresh"] if redefined else []
             # Cautious: a data test is left out only when every model it reads is (a relationship test between
             # a rebuilt fact and an unchanged dimension runs); with dbt's default a test of any left-out model
-            # would be.
-            selection = [] if scope.everything else ["--indirect-selection", "cautious"]
+            # would be. In a scoped run (scoped_run.py) dagster-dbt selects the run's models and tests itself.
+            selection = [] if scope.everything or context.is_subset else ["--indirect-selection", "cautious"]
             invocation = dbt.cli(
                 [*BUILD_ARGS, *refresh, *selection, "--vars", build_vars(str(build.path), settings),
-                 *scope.exclude_args(manifest)],
+                 *scope.exclude_args(manifest, tests_only=context.is_subset)],
                 context=context,
             )  # fmt: skip
             # dbt holds the copy open read-write until it exits; the row counts and column schemas are read
@@ -148,35 +149,35 @@ def acorn_dbt_models(
 
 
 def _scope(
-    context: dg.AssetExecutionContext, warehouse: Path, inputs: BuildInputs, manifest: dict[str, Any]
+    context: dg.AssetExecutionContext,
+    warehouse: Path,
+    inputs: BuildInputs,
+    manifest: dict[str, Any],
+    *,
+    redefined: bool,
 ) -> tuple[BuildScope, LastBuild | None]:
-    """The dbt nodes this build runs (scope.py), and the record of the build whose results the others keep.
-
-    Every node runs in a subset run (Dagster selects its nodes) and when a left-out data test has no recorded
-    result to report."""
-    if context.is_subset:
+    """The dbt nodes this build runs (scope.py, scoped_run.py), and the record of the build whose results the
+    others keep. Every node Dagster selects runs in a subset run a person made; a scoped run (`acorn build`)
+    must select exactly the nodes its scope runs, else it fails before dbt runs."""
+    scoped = SCOPED_BUILD_TAG in context.run.tags
+    if context.is_subset and not scoped:
         return everything("a run of some of the warehouse's assets"), None
-    last = read_last_build(warehouse) if warehouse.exists() else None
-    if last is not None and last.warehouse_identity != file_identity(warehouse):
-        last = None  # a record of another file
-    scope = build_scope(
-        manifest,
-        last,
-        project=inputs.project,
-        datasets=inputs.datasets,
-        settings=inputs.settings,
-        project_dir=DBT_PROJECT_DIR,
+    assets = context.assets_def
+    scope, last = planned_scope(
+        warehouse, inputs, manifest, redefined=redefined, check_unique_ids=check_unique_ids(assets)
     )
-    if scope.everything or last is None:
-        return scope, last
-    nodes = manifest["nodes"]
-    left_out_tests = {nodes[unique_id]["name"] for unique_id in scope.left_out}
-    recorded = {dg.AssetCheckKey(dg.AssetKey(check.asset_key), check.check_name) for check in last.checks}
-    for key in context.selected_asset_check_keys:
-        if key.name in left_out_tests and key not in recorded:
-            return everything(
-                f"no recorded result of data test {key.name} on {key.asset_key.to_user_string()}"
-            ), last
+    if scoped:
+        wanted = None if scope.everything else scoped_selection(assets, scope)
+        if (
+            wanted is None
+            or set(context.selected_asset_keys) != wanted.assets
+            or set(context.selected_asset_check_keys) != wanted.checks
+        ):
+            raise RuntimeError(
+                "this build's run selects only the dbt nodes that read what changed when it was created, but the "
+                f"lake or the dbt project changed since ({scope.reason}); the warehouse is left as it was: run "
+                "`acorn build` again"
+            )
     return scope, last
 
 
@@ -291,19 +292,6 @@ def _dbt_schemas() -> set[str]:
     }
 
 
-def _redefined_since_last_build(warehouse: Path, definitions: dict[str, str]) -> list[str]:
-    """The incremental models to rebuild whole: those whose definition differs from the one the published
-    warehouse was built with (all of them when its record is missing or describes another file); none when
-    there is no warehouse yet (the first build builds every model whole anyway)."""
-    if not warehouse.exists():
-        return []
-    last = read_last_build(warehouse)
-    recorded = (
-        last.incremental_definitions if last and last.warehouse_identity == file_identity(warehouse) else None
-    )
-    return changed_definitions(recorded, definitions)
-
-
 def _record(
     context: dg.AssetExecutionContext,
     build: WarehouseBuild | DuckLakeBuild,
@@ -314,9 +302,10 @@ def _record(
 ) -> None:
     """What this build read and what its dbt tests found, written beside the warehouse once it is published.
 
-    Only a build of every model and test is recorded: a subset (a run of some assets in the UI) did not build
-    the whole warehouse from these inputs."""
-    if context.is_subset:
+    Only a build of every model and test is recorded, or a scoped run's (scoped_run.py: its selection is checked
+    to be every node that reads what changed): a subset a person selected in the UI did not build the whole
+    warehouse from these inputs."""
+    if context.is_subset and SCOPED_BUILD_TAG not in context.run.tags:
         return
     build.record = LastBuild(
         fingerprint=inputs.fingerprint,

@@ -1,18 +1,24 @@
 """`acorn build` after a new settlement runs only the dbt nodes that read what changed (scope.py), as a person
-runs it: the Finances and vendor models and their tests are not run but reported as the previous build left
-them, and the published warehouse holds exactly what a build of everything from the same lake makes."""
+runs it: the Finances and vendor models and their tests are not run, and not in the run at all (its run selects
+only what runs: scoped_run.py), but the command reports them as the previous build left them; the published
+warehouse holds exactly what a build of everything from the same lake makes."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
-from test_unchanged_build import SAMPLES, _acorn, _checks
+from test_unchanged_build import SAMPLES, _acorn, _checks, _run_events
 
 from orchestration.outcomes import MODEL_UNCHANGED_KEY
+from orchestration.warehouse.last_build import file_identity
+from orchestration.warehouse.scoped_run import SCOPED_BUILD_TAG
 
 pytestmark = [pytest.mark.slow]
 
@@ -64,13 +70,85 @@ def _materialized(dagster_home: Path, run_id: str, first_run_id: str) -> tuple[s
     return kept, rebuilt
 
 
+def _run(dagster_home: Path, run_id: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The run's tags, and {dbt model: id of the run of its latest materialization} as the asset catalog shows."""
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    from orchestration.warehouse.assets import acorn_dbt_models
+
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+        run = instance.get_run_by_id(run_id)
+        assert run is not None
+        latest = {}
+        for key in acorn_dbt_models.keys:
+            event = instance.get_latest_materialization_event(key)
+            assert event is not None, key
+            latest[key.path[-1]] = event.run_id
+        return dict(run.tags), latest
+
+
+def _dbt_models() -> set[str]:
+    from orchestration.warehouse.assets import acorn_dbt_models
+
+    return {key.path[-1] for key in acorn_dbt_models.keys}
+
+
+# `acorn build`'s scoped run created, then (before it runs) the record altered as if the Finances transactions had
+# changed since: its dbt step finds more nodes to run than the run selects.
+_SCOPE_CHANGED_SCRIPT = """
+import json
+from acorn_cli.environment import prepare_environment
+prepare_environment()
+from acorn_cli.main import _scoped_build
+from acorn_cli.runs import run_job
+from orchestration.paths import data_paths
+from orchestration.warehouse.last_build import record_path
+
+paths = data_paths()
+planned = _scoped_build(paths)
+assert planned is not None
+record = record_path(paths.warehouse)
+document = json.loads(record.read_text())
+document["datasets"]["transactions"] = "another digest"
+record.write_text(json.dumps(document))
+report = run_job("warehouse_build", command="build", subset=lambda: planned.subset)
+print(json.dumps(report.to_json()))
+"""
+
+
+def _a_scoped_run_whose_scope_changed_fails_and_publishes_nothing(workdir: Path) -> None:
+    warehouse = workdir / "data" / "warehouse.duckdb"
+    record = warehouse.with_name(warehouse.name + ".last-build.json")
+    published, recorded = file_identity(warehouse), record.read_bytes()
+    env = {
+        **os.environ,
+        "ACORN_DATA_DIR": str(workdir / "data"),
+        "DAGSTER_HOME": str(workdir / "dagster_home"),
+    }
+    ran = subprocess.run(
+        [sys.executable, "-c", _SCOPE_CHANGED_SCRIPT], env=env, capture_output=True, text=True, check=True
+    )
+    report = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert report["exit_code"] == 3
+    assert "changed since" in report["failure"] and "run `acorn build` again" in report["failure"]
+    assert file_identity(warehouse) == published  # nothing published
+    record.write_bytes(recorded)  # the record as the first build wrote it, for the build that follows
+
+
 def test_a_daily_build_runs_what_changed_and_equals_a_build_of_everything(tmp_path: Path) -> None:
     samples = sorted(SAMPLES.glob("*"))
     first_files, later_file = samples[:-1], samples[-1]
     daily = tmp_path / "daily"
     assert _acorn(daily, "import", "--account", "demo-na", *map(str, first_files)).returncode in (0, 1)
     first = json.loads(_acorn(daily, "build", "--json").stdout)
+    # A first build runs every node, in a run of the whole job: every model and seed materialized.
+    assert "dbt_nodes_left_out_unchanged" not in first
+    kept, rebuilt = _materialized(daily / "dagster_home", first["run_id"], first["run_id"])
+    assert not kept and rebuilt == _dbt_models()
+    assert SCOPED_BUILD_TAG not in _run(daily / "dagster_home", first["run_id"])[0]
     assert _acorn(daily, "import", "--account", "demo-na", str(later_file)).returncode in (0, 1)
+    _a_scoped_run_whose_scope_changed_fails_and_publishes_nothing(daily)
     building = _acorn(daily, "build", "--json")
     second = json.loads(building.stdout)
     assert second["warehouse_unchanged_since_run"] is None
@@ -83,10 +161,26 @@ def test_a_daily_build_runs_what_changed_and_equals_a_build_of_everything(tmp_pa
     assert any(name.startswith("unique_combination_fct_settlement_lines") for name in ran)
     assert any(name.startswith("not_null_stg_lake_finance__transactions") for name in carried)
     assert not carried & ran
-    # In Dagster every model is materialized, those dbt did not run marked unchanged since the first build.
+    assert all(
+        c["metadata"]["note"] == "nothing it reads changed since that build: not run again, its result stands"
+        for c in second["checks"]
+        if c["name"] in carried
+    )
+    # The command says how many nodes were left out and which build's results stand for them.
+    left_out = second["dbt_nodes_left_out_unchanged"]
+    assert left_out["since_run"] == first["run_id"] and 0 < left_out["nodes"] < left_out["of"]
+    # In Dagster the run holds only what ran: the rebuilt models, the tests dbt ran (nothing planned, evaluated
+    # or materialized for the others), and the Python checks. Every model's latest materialization (the asset
+    # catalog) is the build that made what the warehouse holds of it: this one or the first.
+    tags, latest = _run(daily / "dagster_home", second["run_id"])
+    assert tags[SCOPED_BUILD_TAG] == first["run_id"]
     kept, rebuilt = _materialized(daily / "dagster_home", second["run_id"], first["run_id"])
-    assert "stg_lake_finance__transactions" in kept and "fct_settlement_lines" in rebuilt
-    assert not kept & rebuilt
+    assert not kept and "fct_settlement_lines" in rebuilt and "stg_lake_finance__transactions" not in rebuilt
+    assert {name for name, run_id in latest.items() if run_id == second["run_id"]} == rebuilt
+    assert {name for name, run_id in latest.items() if run_id == first["run_id"]} == _dbt_models() - rebuilt
+    events = _run_events(daily / "dagster_home", second["run_id"])
+    assert sorted(events["ASSET_CHECK_EVALUATION"]) == sorted(ran)
+    assert len(events["ASSET_CHECK_EVALUATION_PLANNED"]) == len(events["ASSET_CHECK_EVALUATION"])
 
     # A build of everything from the same lake, in a data dir of its own.
     full = tmp_path / "full"
