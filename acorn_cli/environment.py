@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import sqlite3
 import threading
@@ -62,23 +61,15 @@ run_monitoring:
 """
 
 # Embedded: Dagster's SQLite files in DAGSTER_HOME/history, the event log through one SQLAlchemy engine per file
-# (acorn_cli/event_log.py; the same files and tables as Dagster's default, named by their folder).
+# (acorn_cli/event_log.py; the same files and tables as Dagster's default).
 DAGSTER_YAML = (
     _DAGSTER_YAML_COMMON
     + """\
 event_log_storage:
   module: acorn_cli.event_log
   class: AcornSqliteEventLogStorage
-  config:
-    base_dir: {runs}
 """
 )
-
-
-def dagster_yaml(home: Path) -> str:
-    """The `dagster.yaml` of the embedded mode for the Dagster home `home` (its event log's folder in it)."""
-    return DAGSTER_YAML.format(runs=json.dumps(str(home / "history" / "runs")))
-
 
 DAGSTER_YAML_POSTGRES = (
     _DAGSTER_YAML_COMMON
@@ -98,7 +89,7 @@ def prepare_environment() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or REPO_ROOT / ".dagster_home").resolve()
     os.environ["DAGSTER_HOME"] = str(home)
     home.mkdir(parents=True, exist_ok=True)
-    wanted = DAGSTER_YAML_POSTGRES if os.environ.get("ACORN_DAGSTER_POSTGRES_URL") else dagster_yaml(home)
+    wanted = DAGSTER_YAML_POSTGRES if os.environ.get("ACORN_DAGSTER_POSTGRES_URL") else DAGSTER_YAML
     config = home / "dagster.yaml"
     if not config.exists() or config.read_text(encoding="utf-8") != wanted:
         with instance_lock(home):

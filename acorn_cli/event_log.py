@@ -11,17 +11,18 @@ the files, tables and schema are those of the default storage (the UI, the daemo
 them as before).
 
 `acorn` names this class in the `dagster.yaml` it writes for the embedded (SQLite) mode, with the default
-storage's folder (`DAGSTER_HOME/history/runs`, written out: a tool that opens the instance by its folder reads it
-without DAGSTER_HOME); the Postgres mode keeps dagster-postgres's storage.
+storage's folder (`DAGSTER_HOME/history/runs`); the Postgres mode keeps dagster-postgres's storage.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import dagster._check as check
+from dagster._config.config_schema import UserConfigSchema
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sql import create_engine
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
@@ -29,19 +30,30 @@ from dagster._serdes import ConfigurableClassData
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
+# The folder of the default storage's files, under DAGSTER_HOME (dagster's `SqliteStorageConfig`).
+RUNS_FOLDER = ("history", "runs")
+
 
 class AcornSqliteEventLogStorage(SqliteEventLogStorage):
-    """`SqliteEventLogStorage` with one engine per SQLite file (see the module's doc)."""
+    """`SqliteEventLogStorage` with one engine per SQLite file (see the module's doc). Configured with no
+    `base_dir`, it uses the default storage's folder under DAGSTER_HOME."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         self._engines: dict[str, Engine] = {}
         super().__init__(base_dir, inst_data)
 
     @classmethod
+    def config_type(cls) -> UserConfigSchema:
+        from dagster import Field, StringSource
+
+        return {"base_dir": Field(StringSource, is_required=False)}
+
+    @classmethod
     def from_config_value(
         cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
     ) -> AcornSqliteEventLogStorage:
-        return cls(base_dir=config_value["base_dir"], inst_data=inst_data)
+        base_dir = config_value.get("base_dir") or os.path.join(os.environ["DAGSTER_HOME"], *RUNS_FOLDER)
+        return cls(base_dir=base_dir, inst_data=inst_data)
 
     def _engine(self, shard: str) -> Engine:
         """The engine of `shard`'s file, created on first use (called under the storage's lock)."""

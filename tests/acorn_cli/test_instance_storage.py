@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from acorn_cli.environment import dagster_yaml, prepare_environment
+from acorn_cli.environment import DAGSTER_YAML, prepare_environment
 from acorn_cli.instance_storage import instance_storage, redacted, scrubbed
 from acorn_cli.main import cli
 
@@ -51,7 +51,7 @@ def test_sqlite_unless_the_url_is_set(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.delenv("ACORN_DAGSTER_POSTGRES_URL", raising=False)
     assert instance_storage().kind == "sqlite"
     prepare_environment()
-    assert (tmp_path / "dagster.yaml").read_text() == dagster_yaml(tmp_path)  # the embedded mode, unchanged
+    assert (tmp_path / "dagster.yaml").read_text() == DAGSTER_YAML  # the embedded mode, unchanged
     monkeypatch.setenv("ACORN_DAGSTER_POSTGRES_URL", f"postgresql://acorn:{SECRET}@db/dagster")
     assert instance_storage().kind == "postgres"
     prepare_environment()
