@@ -46,7 +46,7 @@ QUIET_OFFLINE = {
     "TQDM_DISABLE": "1",
 }
 
-_DAGSTER_YAML_COMMON = """\
+DAGSTER_YAML = """\
 # Written by `acorn`; the instance keeps its run history here (SQLite) unless ACORN_DAGSTER_POSTGRES_URL is set.
 telemetry:
   enabled: false
@@ -60,19 +60,8 @@ run_monitoring:
   poll_interval_seconds: 60
 """
 
-# Embedded: Dagster's SQLite files in DAGSTER_HOME/history, the event log through one SQLAlchemy engine per file
-# (acorn_cli/event_log.py; the same files and tables as Dagster's default).
-DAGSTER_YAML = (
-    _DAGSTER_YAML_COMMON
-    + """\
-event_log_storage:
-  module: acorn_cli.event_log
-  class: AcornSqliteEventLogStorage
-"""
-)
-
 DAGSTER_YAML_POSTGRES = (
-    _DAGSTER_YAML_COMMON
+    DAGSTER_YAML
     + """\
 storage:
   postgres:
