@@ -22,6 +22,7 @@ from transforms import crash_points
 from transforms.archive import ArchivedObject, RawArchive, StagedObject
 from transforms.quarantine import find_sidecar, quarantine_file
 from transforms.settlement import lake as lake_io
+from transforms.settlement import prestage
 from transforms.settlement.accounts import AccountDirectory, Resolution
 from transforms.settlement.convert import convert_lines
 from transforms.settlement.errors import EmptySettlementFile, SettlementFileError
@@ -156,8 +157,12 @@ def _import(
     if account_id:
         meta["account_id"] = account_id
     archive = RawArchive(data_dir / "raw")
-    scan = LineScan()
-    staged = archive.stage_file(src, on_chunk=scan.feed)
+    prestaged = prestage.claim(src, data_dir)  # the copy `acorn import` began while Dagster started, if any
+    if prestaged is not None:
+        staged, scan = prestaged.staged, prestaged.scan
+    else:
+        scan = LineScan()
+        staged = archive.stage_file(src, on_chunk=scan.feed)
     commit = _Commit(
         archive, staged, source=f"import:{src.name}" if origin == "import" else origin, meta=meta
     )
@@ -195,6 +200,7 @@ class _Commit:
             self._archived = self.archive.commit(
                 self.staged, kind=ARCHIVE_KIND, source=self.source, meta=self.meta
             )
+            prestage.release(self.staged.path)
         return self._archived
 
 
