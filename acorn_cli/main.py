@@ -369,7 +369,15 @@ def _prestaged(files: tuple[Path, ...], data_dir: Path, config: dict) -> context
 
     for line in recover(data_dir).lines():
         click.echo(line, err=True)
-    return Prestage(first, data_dir)
+    from orchestration.settlements.accounts import import_accounts
+
+    return Prestage(
+        first,
+        data_dir,
+        account_id=config.get("account_id"),
+        accounts=import_accounts,  # the step's: SpApiResource's default config (ACORN_CONFIG)
+        parse=not config.get("reattribute"),
+    )
 
 
 def _import_sources(files: tuple[Path, ...], data_dir: Path) -> dict[str, list]:

@@ -71,6 +71,8 @@ def find_leftovers(data_dir: Path) -> list[Leftover]:
     staging = staging_root(data_dir)
     if staging.is_dir():
         for path in sorted(staging.iterdir()):
+            if path in IN_USE:
+                continue  # this process's own import, parsed while its run started (settlement/prestage.py)
             journal = settlement_lake.read_journal(path) if path.is_dir() else None
             if journal is not None:
                 what = (

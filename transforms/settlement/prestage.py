@@ -22,13 +22,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
 from lake.layout import writing
 from transforms.archive import RawArchive, StagedObject
+from transforms.settlement import lake as lake_io
+from transforms.settlement.accounts import AccountDirectory
+from transforms.settlement.file_shape import ConvertedLines, FileShape
 from transforms.settlement.line_scan import LineScan
 
 
@@ -51,9 +56,38 @@ class _Identity:
 
 
 @dataclass(frozen=True)
+class ParsedLines:
+    """The prestage's parse of the staged copy into a staging folder of the lake (lake_io.staging_dir): what
+    the step's own `convert_lines` call would have produced, for the same bytes, head and account."""
+
+    shape: FileShape  # as inspect_head read it (before convert_lines settles anything)
+    account_id: str | None
+    staging: Path
+    converted: ConvertedLines
+
+
+@dataclass(frozen=True)
 class Prestaged:
     staged: StagedObject
     scan: LineScan
+    # None when the prestage did not parse (bytes already archived, a head it does not accept, an account it
+    # cannot tell): the step parses as always. Resolved once the parse ends.
+    parsed: Future[ParsedLines | None]
+
+    def take_parse(self, *, shape: FileShape, account_id: str | None) -> ParsedLines | None:
+        """The prestaged parse if it read these bytes as `shape` for `account_id` (the step's own reading);
+        else None, and its staging folder is removed."""
+        try:
+            parsed = self.parsed.result()
+        except Exception:
+            return None
+        if parsed is None:
+            return None
+        if parsed.shape != shape or parsed.account_id != account_id:
+            shutil.rmtree(parsed.staging, ignore_errors=True)
+            release(parsed.staging)
+            return None
+        return parsed
 
 
 _LOCK = threading.Lock()
@@ -69,10 +103,23 @@ class Prestage:
     Use as a context manager around the run. The data dir's writers lock is held shared meanwhile, as by any
     import with a staged copy (lake/layout.py `writing`)."""
 
-    def __init__(self, src: Path, data_dir: Path) -> None:
+    def __init__(
+        self,
+        src: Path,
+        data_dir: Path,
+        *,
+        account_id: str | None = None,
+        accounts: Callable[[], AccountDirectory] | None = None,
+        parse: bool = True,
+    ) -> None:
         self.src = Path(src)
         self.data_dir = Path(data_dir)
+        # The config's accounts, as the step loads them, to infer the account as it does (None: not inferred).
+        self.accounts = accounts
+        self.parse = parse  # False: the copy only (a re-attribution's step reads the archived bytes)
+        self.account_id = account_id  # as the run config gives it (None: inferred from the marketplaces)
         self._future: Future[Prestaged] = Future()
+        self._parsed: Future[ParsedLines | None] = Future()
         self._identity: _Identity | None = None
         self._stack = contextlib.ExitStack()
         self._thread: threading.Thread | None = None
@@ -100,21 +147,76 @@ class Prestage:
             return
         with _LOCK:
             IN_USE.add(staged.path)
-        self._future.set_result(Prestaged(staged, scan))
+        self._parsed.set_running_or_notify_cancel()
+        self._future.set_result(Prestaged(staged, scan, self._parsed))
+        try:
+            self._parsed.set_result(self._parse(staged, scan))
+        except BaseException as error:
+            self._parsed.set_exception(error)
+
+    def _parse(self, staged: StagedObject, scan: LineScan) -> ParsedLines | None:
+        """convert_lines into a staging folder, as the step would; None where the step's own rules decide
+        (already archived bytes, a file the head refuses, an account not told by the config and the head)."""
+        from transforms.settlement.convert import convert_lines
+        from transforms.settlement.errors import EmptySettlementFile, SettlementFileError
+        from transforms.settlement.head import inspect_head
+
+        if not self.parse or RawArchive(self.data_dir / "raw").path_for(staged.sha256).exists():
+            return None  # the step's duplicate rules
+        try:
+            shape = inspect_head(staged.path, charset_hint=None, file=self.src.name, scan=scan)
+        except (SettlementFileError, EmptySettlementFile):
+            return None
+        if not lake_io.usable_settlement_id(shape.summary.settlement_id):
+            return None
+        account_id = self.account_id
+        if account_id is None:
+            if self.accounts is None:
+                return None
+            try:
+                resolution = self.accounts().resolve(shape.marketplace_names)
+            except Exception:
+                return None
+            if not resolution.ok:
+                return None
+            account_id = resolution.account_id
+        staging = lake_io.staging_dir(self.data_dir / "lake")
+        with _LOCK:
+            IN_USE.add(staging)
+        try:
+            converted = convert_lines(
+                staged.path,
+                shape,
+                staging / lake_io.STAGED_LINES,
+                file=self.src.name,
+                account_id=account_id,
+                raw_sha256=staged.sha256,
+                line_scan=scan,
+                workdir=staging,
+            )
+        except Exception:
+            shutil.rmtree(staging, ignore_errors=True)
+            release(staging)
+            return None  # the step parses again, and names what is wrong as always
+        return ParsedLines(shape, account_id, staging, converted)
 
     def __exit__(self, *exc: object) -> None:
         try:
             if self._identity is not None:
                 with _LOCK:
                     unclaimed = _PENDING.pop(self._identity, None)
-                if unclaimed is not None:
-                    if self._thread is not None:
-                        self._thread.join()
-                    if unclaimed.exception() is None:
-                        path = unclaimed.result().staged.path
-                        path.unlink(missing_ok=True)
-                        with _LOCK:
-                            IN_USE.discard(path)
+                if self._thread is not None:
+                    self._thread.join()
+                if unclaimed is not None and unclaimed.exception() is None:
+                    path = unclaimed.result().staged.path
+                    path.unlink(missing_ok=True)
+                    release(path)
+                parsed = (
+                    self._parsed.result() if self._parsed.done() and not self._parsed.exception() else None
+                )
+                if parsed is not None and parsed.staging in IN_USE:  # not taken by a step
+                    shutil.rmtree(parsed.staging, ignore_errors=True)
+                    release(parsed.staging)
         finally:
             self._stack.close()
 
