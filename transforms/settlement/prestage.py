@@ -200,8 +200,11 @@ class Prestage:
             return None  # the step parses again, and names what is wrong as always
         return ParsedLines(shape, account_id, staging, converted)
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         try:
+            if exc_type is not None and not issubclass(exc_type, Exception):
+                # Ctrl-C, exit: no wait for the parse; what it leaves is the next command's to remove.
+                return
             if self._identity is not None:
                 with _LOCK:
                     unclaimed = _PENDING.pop(self._identity, None)
