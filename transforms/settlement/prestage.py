@@ -15,7 +15,9 @@ prestage failed (the step then meets the error itself and reports it as always).
 removed when the command ends; a command killed meanwhile leaves a `raw/objects/.tmp-*` file, which the next
 command removes like any interrupted archive copy (transforms/recovery.py). While it exists the copy is
 marked in use, so the step's start-of-run clean-up leaves it alone without reporting it; the command runs that
-clean-up itself before the prestage starts (`recover`), so nothing an interrupted run left is skipped.
+clean-up itself before the prestage starts (`recover`), so nothing an interrupted run left is skipped. (The
+copy and the staging folder are marked the moment after they are created; a clean-up listing the folder in
+that moment would only report them as another writer's: the writers lock keeps it from removing anything.)
 """
 
 from __future__ import annotations
@@ -140,13 +142,22 @@ class Prestage:
         if not self._future.set_running_or_notify_cancel():
             return
         scan = LineScan()
+        created: list[Path] = []
+
+        def in_use(path: Path) -> None:
+            created.append(path)
+            with _LOCK:
+                IN_USE.add(path)
+
         try:
-            staged = RawArchive(self.data_dir / "raw").stage_file(self.src, on_chunk=scan.feed)
+            staged = RawArchive(self.data_dir / "raw").stage_file(
+                self.src, on_chunk=scan.feed, on_created=in_use
+            )
         except BaseException as error:
+            for path in created:
+                release(path)
             self._future.set_exception(error)
             return
-        with _LOCK:
-            IN_USE.add(staged.path)
         self._parsed.set_running_or_notify_cancel()
         self._future.set_result(Prestaged(staged, scan, self._parsed))
         try:

@@ -156,3 +156,32 @@ def test_an_account_the_step_chooses_otherwise_is_parsed_again(
     [line] = lake_rows(data_dir)["settlement_lines"]
     assert line["account_id"] == ACCOUNT
     assert leftovers(data_dir) == [] and not IN_USE
+
+
+def test_the_copy_being_made_is_left_alone_by_the_run_start_clean_up(
+    v2, write_file, tmp_path: Path, monkeypatch
+) -> None:
+    """The run's start-of-run clean-up may list the archive while the prestage is still copying."""
+    import threading
+
+    from transforms import archive as archive_module
+
+    path = write_file(v2.render([v2.line("1.00")], total="1.00"))
+    data_dir = tmp_path / "data"
+    copying, finish = threading.Event(), threading.Event()
+    real = archive_module._copy_and_hash
+
+    def slow_copy(*args, **kwargs):
+        copying.set()
+        assert finish.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(archive_module, "_copy_and_hash", slow_copy)
+    with Prestage(path, data_dir, account_id=ACCOUNT):
+        assert copying.wait(30)
+        assert len(list((data_dir / "raw").rglob(".tmp-*"))) == 1  # the copy under way
+        assert find_leftovers(data_dir) == [] and recover(data_dir).lines() == []
+        finish.set()
+        outcome = import_settlement_file(path, data_dir=data_dir, account_id=ACCOUNT)
+    assert outcome.status == "imported"
+    assert leftovers(data_dir) == [] and not IN_USE
