@@ -3,11 +3,13 @@
   `transactions` (fct_transactions). With `keys` (a query of (account_id, order_id, sku)), only the refund lines
   of those keys, and only those keys' order lines and Finances refunds are read and summed: each refund line's
   quantity is a function of its own line and of its key's order lines and refund transactions, so the rule over
-  a key's refund lines gives them exactly what the rule over every line gives them.
+  a key's refund lines gives them exactly what the rule over every line gives them. `refund_lines_join` (a
+  `semi join ... on ...` of the refund lines, e.g. to a caller's days) likewise keeps some refund lines, and
+  their keys' order lines and refunds: the rule gives those refund lines what it gives them over every line.
   `not materialized`: DuckDB would otherwise materialize a CTE read twice, whole, before a caller's filter (a
   build's new settlements) could narrow it.
 -#}
-{% macro refund_quantity_rule(settlement_lines, transactions, keys=none) -%}
+{% macro refund_quantity_rule(settlement_lines, transactions, keys=none, refund_lines_join=none) -%}
 with settlement_lines as not materialized (
     select * from {{ settlement_lines }}
 ),
@@ -23,6 +25,9 @@ refund_lines as not materialized (
     select * from settlement_lines
     {%- if keys is not none %}
     semi join rule_keys using (account_id, order_id, sku)
+    {%- endif %}
+    {%- if refund_lines_join is not none %}
+    {{ refund_lines_join }}
     {%- endif %}
     where transaction_type = 'Refund' and amount_type = 'ItemPrice' and amount_description = 'Principal'
         and sku is not null
@@ -42,8 +47,9 @@ order_quantities as (
 refund_transaction_quantities as (
     select account_id, order_id, sku, max(quantity) as quantity
     from {{ transactions }}
-    {%- if keys is not none %}
-    semi join rule_keys using (account_id, order_id, sku)
+    {%- if keys is not none or refund_lines_join is not none %}
+    semi join (select distinct account_id, order_id, sku from refund_lines) as refunded
+        using (account_id, order_id, sku)
     {%- endif %}
     where transaction_type = 'Refund' and breakdown_type = 'ProductCharges' and quantity is not null
         and order_id is not null and sku is not null
