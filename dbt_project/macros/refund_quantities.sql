@@ -141,22 +141,16 @@ where {{ settlement_id_in(ids) }} and order_id is not null and sku is not null
   holding the order, or Amazon's Finances refund transaction, arrives later), so an incremental build, which
   inserts only new and re-issued settlements, also rewrites the quantity of every stored refund line whose units
   the rule (int_settlement_refund_quantities) now gives differently. A full refresh computes them the same way,
-  so both builds agree. Only the refunds' ItemPrice/Principal lines carry units; no other row is touched. On the
-  bounded path (above) the rule is applied to the refunds of the changed settlements' keys only.
+  so both builds agree. Only the refunds' ItemPrice/Principal lines carry units; no other row is touched. Not on
+  the bounded path (above): applied to the refunds of every line of the new settlement's keys, the rule measured
+  slower at 10 settlements (1.5-1.8 s against 0.7-1.3 s wall) than over every refund: the keys of a whole new
+  settlement probe every line of the history, where the whole rule reads the refund lines only.
 -#}
 {% macro update_refund_quantities(refund_quantities) -%}
 {%- if is_incremental() -%}
-{%- set ids = refund_rule_changed_settlements(['fct_refunds']) -%}
 update {{ this }} as refunds
 set quantity = cast(rule.refunded_quantity as integer)
-from (
-    {%- if ids is none %}
-    select * from {{ refund_quantities }}
-    {%- else %}
-    {{ refund_quantity_rule(model_relation('fct_settlement_lines'), model_relation('fct_transactions'),
-                            keys=refund_rule_keys(ids)) }}
-    {%- endif %}
-) as rule
+from {{ refund_quantities }} as rule
 where refunds.settlement_id = rule.settlement_id
     and refunds.line_number = rule.line_number
     and rule.refunded_quantity is not null

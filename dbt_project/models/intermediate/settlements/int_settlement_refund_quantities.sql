@@ -3,6 +3,5 @@
 -- quantity on refund lines: a refund of an order's SKU takes the quantity Amazon's Finances refund transaction
 -- states for that order and SKU, else the quantity the order bought of it (its Principal lines in the reports
 -- ACORN holds). The quantity sits on the refund's ItemPrice/Principal line only, so summing it counts each
--- refunded unit once. An incremental build applies the same rule to the refunds whose order and SKU a changed
--- settlement names (fct_refunds' post-hook, fct_sku_daily's stale days), not to the history's.
+-- refunded unit once. fct_sku_daily's incremental insert applies the same rule to its rewritten days' refunds.
 {{ refund_quantity_rule(ref('fct_settlement_lines'), ref('fct_transactions')) }}
