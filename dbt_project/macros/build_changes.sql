@@ -6,7 +6,9 @@
     - `kind = 'ran'`: the model ran incrementally in invocation `invocation_id` (one row per run);
     - `kind = 'all'`: the model was built whole (first build or full refresh): its every row is new;
     - `kind = 'key'`: the model rewrote the rows of `key` (a settlement id, or a day for fct_sku_daily; a null
-      key is the null day), and kept every other row as it was.
+      key is the null day), and kept every other row as it was;
+    - `kind = 'reissued'`: of the settlements it rewrote, one it held another version of (a re-issue: rows of
+      the older version are gone); read by the refund rule's bounded path (macros/refund_quantities.sql).
   The model writes them itself, when it runs (`log_changed_settlements` from `changed_settlement_ids`, run when
   its SQL is compiled; `log_changed_days`, fct_sku_daily's pre-hook; `log_built_whole`, a pre-hook), from the
   comparison of what is staged with what it holds: nothing else decides what changed, so a Dagster subset run
@@ -52,15 +54,26 @@ create table if not exists {{ build_changes_relation() }} (
 {%- set log = build_changes_relation() -%}
 {%- if is_incremental() -%}
 insert into {{ log }} (invocation_id, model, kind, key)
+with stored as (
+    select distinct settlement_id, raw_sha256 from {{ this }}
+),
+
+changed as (
+    select distinct settlement_id from (
+        select distinct settlement_id, raw_sha256 from {{ candidates }}
+        except
+        select settlement_id, raw_sha256 from stored
+    )
+    where settlement_id is not null
+)
+
 select '{{ invocation_id }}', '{{ this.identifier }}', 'ran', null
 union all
-select distinct '{{ invocation_id }}', '{{ this.identifier }}', 'key', settlement_id
-from (
-    select distinct settlement_id, raw_sha256 from {{ candidates }}
-    except
-    select distinct settlement_id, raw_sha256 from {{ this }}
-)
-where settlement_id is not null
+select '{{ invocation_id }}', '{{ this.identifier }}', 'key', settlement_id from changed
+union all
+-- A changed settlement the model already held (another version): a re-issue, whose older rows it deletes.
+select '{{ invocation_id }}', '{{ this.identifier }}', 'reissued', settlement_id
+from changed semi join stored using (settlement_id)
 {%- endif -%}
 {%- endmacro %}
 
@@ -115,7 +128,8 @@ select distinct key from {{ log }} where model in {{ names }} and kind = 'key' a
 
 {#-
   on-run-end: forget the keys of every model whose scoped tests (those that read its record: a generic test
-  naming it in `changed_in`, a singular test naming it in `changed_rows_filter`) all passed in this invocation.
+  naming it in `changed_in` or in an `acorn_changed_rows:` where, a singular test naming it in
+  `changed_rows_filter`) all passed in this invocation.
   A model with a scoped test that did not run (a subset run) or did not pass keeps its keys, so later builds
   check them again until it passes.
 -#}
@@ -135,8 +149,10 @@ select distinct key from {{ log }} where model in {{ names }} and kind = 'key' a
 {%- set ns = namespace(all_passed=true) -%}
 {%- for node in graph.nodes.values() if node.resource_type == 'test' -%}
 {%- set kwargs = (node.test_metadata or {}).get('kwargs', {}) if node.test_metadata is defined else {} -%}
+{%- set where = (node.config or {}).get('where') or '' -%}
 {%- set reads = name in (kwargs.get('changed_in') or [])
-    or ('changed_rows_filter' in (node.raw_code or '') and ("'" ~ name ~ "'") in (node.raw_code or '')) -%}
+    or ('changed_rows_filter' in (node.raw_code or '') and ("'" ~ name ~ "'") in (node.raw_code or ''))
+    or (where.startswith('acorn_changed_rows:') and name in where.split(':')[1].split(',')) -%}
 {%- if reads and node.unique_id not in passed -%}{%- set ns.all_passed = false -%}{%- endif -%}
 {%- endfor -%}
 {%- if ns.all_passed -%}{%- do settled.append(name) -%}{%- endif -%}
@@ -154,4 +170,23 @@ select 1
 insert into {{ build_changes_relation() }} (invocation_id, model, kind, key)
 values ('{{ invocation_id }}', '{{ this.identifier }}', 'all', null)
 {%- endif -%}
+{%- endmacro %}
+
+{#-
+  dbt's generic tests (not_null, accepted_values, ...) read their model through `get_where_subquery`, which
+  applies the test's `where` config. A `where` of `acorn_changed_rows:<model>[,<model>...]:<column>` scopes the
+  test to the rows a build changed: `changed_rows_filter([models], column)`, so the test reads the keys those
+  models rewrote in this build (or the whole table, as `changed_rows_filter` says when). Only for tests of a row on
+  its own (a row passes or fails whatever the other rows are): the rows of other keys are as the build that
+  wrote them left them, and that build's run of the test checked them. `settle_build_changes` counts such a test
+  as reading the models it names. Any other `where` is dbt's.
+-#}
+{% macro get_where_subquery(relation) -%}
+{%- set where = config.get('where', '') or '' -%}
+{%- if where.startswith('acorn_changed_rows:') -%}
+{%- set parts = where.split(':') -%}
+{%- set filter = changed_rows_filter(parts[1].split(','), parts[2]) -%}
+{%- do return('(select * from ' ~ relation ~ ' where ' ~ filter ~ ') dbt_subquery') -%}
+{%- endif -%}
+{%- do return(adapter.dispatch('get_where_subquery', 'dbt')(relation)) -%}
 {%- endmacro %}

@@ -8,11 +8,26 @@
     - every day where the units refunded the mart holds differ, per SKU, from what the refund rule says now
       (int_settlement_refund_quantities: a refund's units can change when Amazon's Finances transactions or
       another settlement's order arrive).
+  Those are the days of a full comparison, run when the refund rule's bounded path does not hold (a re-issue, a
+  Finances change, a model built whole: macros/refund_quantities.sql, `refund_rule_changed_settlements`). On the
+  bounded path (new settlements only) no line count can fall, and a refund's units can change only for the
+  (account, order, SKU) keys of the new settlements' lines: the stale days are then the days summed plus every
+  day holding a refund line of those keys (a superset of the days whose refunded units changed: a day rewritten
+  with unchanged figures is rewritten as it was), found without summing or comparing the history.
   The pre-hooks record and delete those days; the model then inserts every day the per-settlement sums have and the mart
   no longer has, so a day left with no line is simply gone.
 -#}
 {% macro sku_daily_stale_days(by_settlement, refund_quantities) -%}
+{%- set ids = refund_rule_changed_settlements(['int_sku_daily_by_settlement']) -%}
 select posted_date from {{ by_settlement }} where built_in_invocation = '{{ invocation_id }}'
+{%- if ids is not none %}
+union
+select cast(posted_at as date)
+from {{ model_relation('fct_settlement_lines') }}
+semi join ({{ refund_rule_keys(ids) }}) as rule_keys using (account_id, order_id, sku)
+where transaction_type = 'Refund' and amount_type = 'ItemPrice' and amount_description = 'Principal'
+    and sku is not null
+{%- else %}
 union
 select coalesce(summed.posted_date, stored.posted_date)
 from (select posted_date, sum(line_count) as line_count from {{ by_settlement }} group by posted_date) as summed
@@ -38,6 +53,7 @@ full outer join (
     and refunded.sku is not distinct from stored.sku
     and refunded.posted_date is not distinct from stored.posted_date
 where coalesce(refunded.units_refunded, 0) <> coalesce(stored.units_refunded, 0)
+{%- endif %}
 {%- endmacro %}
 
 {#-

@@ -125,7 +125,9 @@ def write_lake(lake: Path, settlements: list[Settlement]) -> None:
                 old.unlink()
     for s in settlements:
         total = (
-            s.total_override if s.total_override is not None else sum((ln["amount"] for ln in s.lines), D(0))
+            s.total_override
+            if s.total_override is not None
+            else sum((ln["amount"] for ln in s.lines if ln["amount"] is not None), D(0))
         )
         lines = [
             {
@@ -151,7 +153,7 @@ def write_lake(lake: Path, settlements: list[Settlement]) -> None:
             "period_end_at": s.start + timedelta(days=14),
             "deposit_at": s.start + timedelta(days=15, hours=2),
             "total_amount": total,
-            "lines_total": sum((ln["amount"] for ln in s.lines), D(0)),
+            "lines_total": sum((ln["amount"] for ln in s.lines if ln["amount"] is not None), D(0)),
             "line_count": len(lines),
             "raw_sha256": s.raw_sha256,
             "source_name": f"{s.settlement_id}.txt",

@@ -164,3 +164,58 @@ def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
     assert len(reissued_payout) == 1 and reissued_payout[0][8] == sum(
         line["amount"] for line in reissued.lines
     )
+
+
+def _logged_sql(workdir: Path) -> str:
+    return (workdir / "logs" / "dbt.log").read_text(encoding="utf-8")
+
+
+def test_new_settlements_only_find_stale_days_from_their_keys(tmp_path: Path) -> None:
+    """The refund rule's bounded path (macros/refund_quantities.sql): a build that only adds settlements finds
+    fct_sku_daily's stale days from the refunds of the new settlements' orders and SKUs, not by comparing the
+    history's, and still equals a full refresh, including an old refund whose units the new settlement's order
+    now gives."""
+    settlements = demo_settlements()
+    unchanged = next(s for s in settlements if s.settlement_id == "US2")
+    refund_day = unchanged.start + timedelta(days=6, hours=5)
+    unchanged.line(
+        "Refund", "ItemPrice", "Principal", "-30.00", order_id="111-9-7", sku="SKU-C", posted_at=refund_day
+    )
+    warehouse = build_warehouse(tmp_path, settlements, *SELECT, command="build")
+    first = _snapshot(warehouse)
+    assert _units_refunded(warehouse, "SKU-C") == []
+
+    # Only a new settlement: it holds the order US2's refund gave back, bought 2 units of SKU-C.
+    extra = Settlement("US9", "acct-na", "Amazon.com", "USD", 5, raw_sha256="sha-US9-v1")
+    extra.order("111-9-1", "SKU-C", 3, "30.00", "-4.50", "-3.00", 2)
+    extra.order("111-9-7", "SKU-C", 2, "60.00", "-9.00", "-6.00", 3)
+    write_lake(tmp_path / "lake", [*settlements, extra])
+    (tmp_path / "logs" / "dbt.log").unlink()
+    # As `acorn build` runs it: the Finances lake did not change, so fct_transactions is not rebuilt
+    # (orchestration/warehouse/scope.py); a build that rebuilds it compares every refund.
+    run_dbt(tmp_path, "build", *SELECT, "--exclude", "fct_transactions")
+    incremental = _snapshot(warehouse)
+    logged = _logged_sql(tmp_path)
+    # The bounded path ran: the stale days read the new settlement's keys, not the full comparison of refunded
+    # units and line counts.
+    assert logged.count("as rule_keys using (account_id, order_id, sku)") >= 1
+    assert "full outer join" not in logged
+    recorded = _recorded_by_incremental_build(warehouse)
+    assert recorded["fct_settlement_lines"] == {"US9"}
+    assert "reissued" not in _kinds(warehouse)
+
+    run_dbt(tmp_path, "build", "--full-refresh", *SELECT)
+    full = _snapshot(warehouse)
+    assert incremental == full
+    assert incremental != first
+    late_refund = [row for row in incremental["fct_refunds"] if row[5] == "111-9-7"]
+    assert len(late_refund) == 1 and late_refund[0][8] == 2
+    assert _units_refunded(warehouse, "SKU-C") == [(refund_day.date(), 2)]
+
+
+def _kinds(warehouse: Path) -> set[str]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return {
+            row[0]
+            for row in connection.execute("select distinct kind from main.acorn_build_changes").fetchall()
+        }

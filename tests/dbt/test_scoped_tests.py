@@ -95,3 +95,50 @@ def test_an_incremental_build_checks_the_settlements_it_rewrote(tmp_path: Path) 
     assert _test(fixed, UNIQUE_LINES)[:2] == ("pass", 0)
     assert _test(fixed, PARTITION)[:2] == ("pass", 0)
     assert _recorded(warehouse) == []
+
+
+NOT_NULL_AMOUNT = "not_null_fct_settlement_lines_amount"
+FEES_ADD_UP = "sums_agree_by_fct_fees_amount__settlement_id"
+
+
+def test_row_tests_and_per_settlement_sums_check_the_settlements_a_build_rewrote(tmp_path: Path) -> None:
+    """dbt's not_null / accepted_values on the line facts and their per-settlement sums (`where:
+    acorn_changed_rows:...`) read, in an incremental build, the settlements it rewrote: a broken row of the new
+    settlement is caught; an old settlement's is not read (its build checked it), and `dbt test` alone reads
+    every row."""
+    settlements = demo_settlements()
+    warehouse = build_warehouse(tmp_path, settlements, *BUILD[1:], command=BUILD[0])
+    assert _recorded(warehouse) == []
+
+    # An OLD settlement broken behind the build's back: a line without an amount, a fee line lost.
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "update marts.fct_settlement_lines set amount = null where settlement_id = 'US0' and line_number = 1"
+        )
+        connection.execute(
+            "delete from marts.fct_fees where settlement_id = 'US0' "
+            "and line_number = (select min(line_number) from marts.fct_fees where settlement_id = 'US0')"
+        )
+    # A NEW settlement with a line without an amount: the build writes it.
+    new = Settlement("US9", "acct-na", "Amazon.com", "USD", 5, raw_sha256="sha-US9-v1")
+    new.order("111-9-1", "SKU-A", 1, "30.00", "-4.50", "-3.00", 2)
+    new.lines.append({**new.lines[0], "amount_description": "Shipping", "amount": None})
+    write_lake(tmp_path / "lake", [*settlements, new])
+
+    incremental = _dbt(tmp_path, *BUILD)
+    status, failures, sql = _test(incremental, NOT_NULL_AMOUNT)
+    assert (status, failures) == ("fail", 1)
+    assert "'US9'" in sql and "'US0'" not in sql
+    status, failures, sql = _test(incremental, FEES_ADD_UP)
+    # Both sides read for the settlements rewritten only: US0's lost fee is not read, US9 adds up.
+    assert (status, failures) == ("pass", 0)
+    assert sql.count("'US9'") >= 2 and "'US0'" not in sql
+    # `dbt test` alone checks every row: both broken settlements.
+    alone = _dbt(tmp_path, "test", "--select", "fct_settlement_lines", "fct_fees")
+    assert _test(alone, NOT_NULL_AMOUNT)[:2] == ("fail", 2)
+    assert _test(alone, FEES_ADD_UP)[:2] == ("fail", 1)
+    # The failed test's settlement stays recorded: the next build checks it again.
+    assert ("fct_settlement_lines", "key", "US9") in _recorded(warehouse)
+    again = _dbt(tmp_path, *BUILD)
+    status, failures, sql = _test(again, NOT_NULL_AMOUNT)
+    assert (status, failures) == ("fail", 1) and "'US9'" in sql

@@ -35,10 +35,17 @@ by_settlement as (
 
 -- Units refunded: int_settlement_refund_quantities (the one rule for a refund's quantity, shared with
 -- fct_refunds), on the day and SKU of the refund's line.
+-- On an incremental run, the rule (macros/refund_quantities.sql) applied to the days' refund lines only, and to
+-- their orders and SKUs: what the view gives those lines, without summing the orders of every refund of the
+-- history first (the view reads fct_settlement_lines and fct_transactions, which this model depends on through it).
 refund_quantities as (
-    select refunds.* from {{ ref('int_settlement_refund_quantities') }} as refunds
     {%- if is_incremental() %}
-    semi join days on cast(refunds.posted_at as date) is not distinct from days.posted_date
+    select refunds.* from (
+        {{ refund_quantity_rule(model_relation('fct_settlement_lines'), model_relation('fct_transactions'),
+                                refund_lines_join='semi join days on cast(posted_at as date) is not distinct from days.posted_date') }}
+    ) as refunds
+    {%- else %}
+    select refunds.* from {{ ref('int_settlement_refund_quantities') }} as refunds
     {%- endif %}
 ),
 
