@@ -122,10 +122,16 @@ select distinct key from {{ log }} where model in {{ names }} and kind = 'key' a
 {{ return('(' ~ (parts | join(' or ') if parts else 'false') ~ ')') }}
 {%- endmacro %}
 
-{#- `column like '<prefix>%'` (the prefix's `%`, `_` and `\` escaped): DuckDB skips row groups by their min/max
-    for a prefix `like`, not for `starts_with` or a function of the column. -#}
+{#- `column like '<prefix>%'`: DuckDB skips row groups by their min/max for a prefix `like` (not for
+    `starts_with`, a function of the column, or a `like ... escape`); a prefix holding `%`, `_` or `\` is escaped
+    (correct, not skipped). -#}
 {% macro prefix_like(column, prefix) -%}
+{%- set prefix = prefix | string -%}
+{%- if '%' in prefix or '_' in prefix or '\\' in prefix -%}
 {{ column }} like {{ sql_literal(prefix | replace('\\', '\\\\') | replace('%', '\\%') | replace('_', '\\_') ~ '%') }} escape '\'
+{%- else -%}
+{{ column }} like {{ sql_literal(prefix ~ '%') }}
+{%- endif -%}
 {%- endmacro %}
 
 {#-
