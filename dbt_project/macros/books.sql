@@ -105,23 +105,33 @@ union all
 select '{{ invocation_id }}', '{{ this.identifier }}', 'key', null
 union all
 select distinct '{{ invocation_id }}', '{{ this.identifier }}', 'key', settlement_id
-from {{ ref('int_books_settlement_lines_posted') }}
-where posted_in_run = '{{ invocation_id }}'
+from (
+    select settlement_id from {{ ref('int_books_settlement_lines_posted') }}
+    where posted_in_run = '{{ invocation_id }}'
+    union
+    -- the settlements it posted again without lines (books_settlements_to_post recorded them)
+    select key from {{ build_changes_relation() }}
+    where invocation_id = '{{ invocation_id }}' and model = 'int_books_settlement_lines_posted' and kind = 'key'
+)
+where settlement_id is not null
 {%- else -%}
 {{ log_built_whole() }}
 {%- endif -%}
 {%- endmacro %}
 
 {#- Pre-hook of fct_journal_line_sources (incremental): before a build appends the lineage of the settlements it
-    posted again and of all deferred money, delete what those had. -#}
+    posted again and of all deferred money, delete what those had. The settlements are the keys its first pre-hook
+    recorded, as literals; a settlement's rows are found by their source_key's prefix (`settlement_id:`), which
+    DuckDB answers from row groups' min/max, rather than by splitting every source_key of the history. -#}
 {% macro books_delete_reposted_sources() -%}
 {%- if is_incremental() -%}
+{%- set ids = keys_changed_in_this_build(this.identifier) or [] -%}
 delete from {{ this }}
 where source_kind = 'transaction'
-    or split_part(source_key, ':', 1) in (
-        select settlement_id from {{ ref('int_books_settlement_lines_posted') }}
-        where posted_in_run = '{{ invocation_id }}'
-    )
+{%- for id in ids %};
+delete from {{ this }}
+where {{ prefix_like('source_key', id) }} and split_part(source_key, ':', 1) = {{ sql_literal(id) }}
+{%- endfor %}
 {%- endif -%}
 {%- endmacro %}
 
@@ -150,10 +160,14 @@ select md5(concat_ws(
 {%- endmacro %}
 
 {#- On an incremental build of int_books_settlement_lines_posted, the ids of the settlements to post (again): those
-    without a posted line of the same document (raw_sha256), account and posting fingerprint. Every such
-    settlement is a row of int_books_settlements, which has one row per staged settlement with the same id,
-    raw_sha256 and account (coalesced to 'unassigned'), read here from the staged settlements, one row each, so
-    that finding them reads neither the lines nor their marketplaces. -#}
+    without a posted line of the same document (raw_sha256), account and posting fingerprint (so every settlement
+    without lines, each build). Every such settlement is a row of int_books_settlements, which has one row per
+    staged settlement with the same id, raw_sha256 and account (coalesced to 'unassigned'), read here from the
+    staged settlements, one row each, so that finding them reads neither the lines nor their marketplaces.
+    In a build (macros/build_changes.sql) the comparison runs once, when the model's SQL is compiled, and is
+    recorded in acorn_build_changes (model int_books_settlement_lines_posted, kind 'key'), so that its pre-hook
+    (which deletes them first: a re-issue without lines has no new row for delete+insert to replace its old ones
+    by) and fct_journal_line_sources read the same list after the table changed. -#}
 {% macro books_settlements_to_post() -%}
 {%- set query -%}
 with fingerprint as (
@@ -178,6 +192,59 @@ anti join done
     and done.posting_fingerprint = (select posting_fingerprint from fingerprint)
 where staged.settlement_id is not null
 order by staged.settlement_id
+{%- endset -%}
+{%- if not keeps_build_changes() -%}
+{{ return(run_query(query).columns[0].values() | list) }}
+{%- endif -%}
+{%- set recorded -%}
+select count(*) from {{ build_changes_relation() }}
+where invocation_id = '{{ invocation_id }}' and model = '{{ this.identifier }}' and kind = 'ran'
+{%- endset -%}
+{%- if run_query(recorded).columns[0].values()[0] == 0 -%}
+{%- set record -%}
+insert into {{ build_changes_relation() }} (invocation_id, model, kind, key)
+select '{{ invocation_id }}', '{{ this.identifier }}', 'ran', null
+union all
+select '{{ invocation_id }}', '{{ this.identifier }}', 'key', settlement_id from ({{ query }})
+{%- endset -%}
+{%- do run_query(record) -%}
+{%- endif -%}
+{{ return(keys_changed_in_this_build(this.identifier)) }}
+{%- endmacro %}
+
+{#- The settlements int_books_settlement_lines_posted posts in this build: a list, or none when it posts every
+    settlement (a full build, or a table built before posting_fingerprint existed). -#}
+{% macro books_settlements_posting() -%}
+{%- if not is_incremental() -%}{{ return(none) }}{%- endif -%}
+{%- set done_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+{{ return(books_settlements_to_post() if 'posting_fingerprint' in done_columns else none) }}
+{%- endmacro %}
+
+{#- Pre-hook of int_books_settlement_lines_posted: delete the posted lines of the settlements it posts again
+    (all of them when it posts every settlement), so that a re-issue without lines leaves none of its earlier
+    version's (delete+insert alone deletes only the settlements the new rows name). -#}
+{% macro books_delete_settlements_to_post() -%}
+{%- if is_incremental() -%}
+{%- set to_post = books_settlements_posting() -%}
+delete from {{ this }}{% if to_post is not none %} where {{ settlement_id_in(to_post) }}{% endif %}
+{%- endif -%}
+{%- endmacro %}
+
+{#- On an incremental build of int_books_settlement_journal_lines, the ids of the settlements whose journals it
+    computes again: those int_books_settlement_lines_posted posted in this invocation, and those without posted
+    lines (their journal is their bank line alone). Two small queries over two columns of the posted lines
+    (dictionary-compressed: about 0.03 CPU s at 7.9M lines), returned as a list for literal filters. -#}
+{% macro books_journal_settlements() -%}
+{%- if not execute -%}{{ return([]) }}{%- endif -%}
+{%- set query -%}
+select distinct settlement_id from {{ ref('int_books_settlement_lines_posted') }}
+where posted_in_run = '{{ invocation_id }}' and settlement_id is not null
+union
+select settlement_id from {{ ref('int_books_settlements') }}
+where settlement_id is not null
+    and settlement_id not in (select distinct settlement_id from {{ ref('int_books_settlement_lines_posted') }}
+        where settlement_id is not null)
+order by settlement_id
 {%- endset -%}
 {{ return(run_query(query).columns[0].values() | list) }}
 {%- endmacro %}

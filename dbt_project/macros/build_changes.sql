@@ -89,17 +89,15 @@ order by key
 {%- endmacro %}
 
 {#-
-  A boolean SQL expression over `column` keeping the rows a build changed in `models` (their names), for a data
-  test's `where`: `true` (the whole table) when none of `models` ran in this invocation or one was built whole;
-  else `column` in the keys still recorded for them (this build's and any earlier build's whose tests have not
-  all passed yet). `key_type`: the column's type, for the literals (so that DuckDB skips row groups by their
-  min/max).
+  What a scoped test over `models` (their names) checks: none (the whole table) when none of `models` ran in this
+  invocation or one was built whole; else a dict: `keys`, the keys still recorded for them (this build's and any
+  earlier build's whose tests have not all passed yet), and `null_keys`, whether the null key is among them.
 -#}
-{% macro changed_rows_filter(models, column, key_type='varchar') -%}
-{%- if not execute or not keeps_build_changes() -%}{{ return('true') }}{%- endif -%}
+{% macro changed_keys_state(models) -%}
+{%- if not execute or not keeps_build_changes() -%}{{ return(none) }}{%- endif -%}
 {%- set log = build_changes_relation() -%}
 {%- if adapter.get_relation(database=log.database, schema=log.schema, identifier=log.identifier) is none -%}
-{{ return('true') }}
+{{ return(none) }}
 {%- endif -%}
 {%- set names -%}({% for m in models %}'{{ m }}'{% if not loop.last %}, {% endif %}{% endfor %}){%- endset -%}
 {%- set query -%}
@@ -111,19 +109,42 @@ from {{ log }}
 where model in {{ names }}
 {%- endset -%}
 {%- set row = run_query(query).rows[0] -%}
-{%- if row[0] == 0 or row[1] > 0 -%}{{ return('true') }}{%- endif -%}
+{%- if row[0] == 0 or row[1] > 0 -%}{{ return(none) }}{%- endif -%}
 {%- set keys_query -%}
 select distinct key from {{ log }} where model in {{ names }} and kind = 'key' and key is not null order by key
 {%- endset -%}
-{%- set keys = run_query(keys_query).columns[0].values() | list -%}
+{{ return({'keys': run_query(keys_query).columns[0].values() | list, 'null_keys': row[2] > 0}) }}
+{%- endmacro %}
+
+{#-
+  A boolean SQL expression over `column` keeping the rows a build changed in `models` (their names), for a data
+  test's `where`: `true` (the whole table) when none of `models` ran in this invocation or one was built whole;
+  else `column` in the keys still recorded for them (changed_keys_state). `key_type`: the column's type, for the
+  literals (so that DuckDB skips row groups by their min/max).
+-#}
+{% macro changed_rows_filter(models, column, key_type='varchar') -%}
+{%- set state = changed_keys_state(models) -%}
+{%- if state is none -%}{{ return('true') }}{%- endif -%}
 {%- set parts = [] -%}
-{%- if keys | length > 0 -%}
+{%- if state['keys'] | length > 0 -%}
 {%- set literals = [] -%}
-{%- for key in keys -%}{%- do literals.append('cast(' ~ sql_literal(key) ~ ' as ' ~ key_type ~ ')') -%}{%- endfor -%}
+{%- for key in state['keys'] -%}{%- do literals.append('cast(' ~ sql_literal(key) ~ ' as ' ~ key_type ~ ')') -%}{%- endfor -%}
 {%- do parts.append(column ~ ' in (' ~ (literals | join(', ')) ~ ')') -%}
 {%- endif -%}
-{%- if row[2] > 0 -%}{%- do parts.append(column ~ ' is null') -%}{%- endif -%}
+{%- if state['null_keys'] -%}{%- do parts.append(column ~ ' is null') -%}{%- endif -%}
 {{ return('(' ~ (parts | join(' or ') if parts else 'false') ~ ')') }}
+{%- endmacro %}
+
+{#- `column like '<prefix>%'`: DuckDB skips row groups by their min/max for a prefix `like` (not for
+    `starts_with`, a function of the column, or a `like ... escape`); a prefix holding `%`, `_` or `\` is escaped
+    (correct, not skipped). -#}
+{% macro prefix_like(column, prefix) -%}
+{%- set prefix = prefix | string -%}
+{%- if '%' in prefix or '_' in prefix or '\\' in prefix -%}
+{{ column }} like {{ sql_literal(prefix | replace('\\', '\\\\') | replace('%', '\\%') | replace('_', '\\_') ~ '%') }} escape '\'
+{%- else -%}
+{{ column }} like {{ sql_literal(prefix ~ '%') }}
+{%- endif -%}
 {%- endmacro %}
 
 {#-

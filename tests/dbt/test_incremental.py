@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from decimal import Decimal as D
 from pathlib import Path
 
 import duckdb
@@ -219,3 +220,35 @@ def _kinds(warehouse: Path) -> set[str]:
             row[0]
             for row in connection.execute("select distinct kind from main.acorn_build_changes").fetchall()
         }
+
+
+def test_journals_of_settlements_without_lines_equal_a_full_refresh(tmp_path: Path) -> None:
+    """int_books_settlement_journal_lines finds the settlements it journals again as literal ids: those posted in
+    this build and those without posted lines. A re-issue that drops every line of a settlement leaves no posted
+    line to say it was posted again, and a new settlement may have none: both are journalled as a full refresh
+    journals them (their bank line alone), and the other settlements' journals are kept."""
+    settlements = demo_settlements()
+    warehouse = build_warehouse(tmp_path, settlements, *SELECT, command="build")
+    first = _snapshot(warehouse)
+
+    emptied = next(s for s in settlements if s.settlement_id == "US1")
+    emptied.lines = []
+    emptied.total_override = D("12.34")
+    emptied.raw_sha256 = "sha-US1-v2"
+    empty = Settlement("US8", "acct-na", "Amazon.com", "USD", 5, raw_sha256="sha-US8-v1")
+    empty.total_override = D("0.00")
+    write_lake(tmp_path / "lake", [*settlements, empty])
+
+    run_dbt(tmp_path, "build", *SELECT)
+    incremental = _snapshot(warehouse)
+    run_dbt(tmp_path, "build", "--full-refresh", *SELECT)
+    assert incremental == _snapshot(warehouse)
+
+    journals = incremental["int_books_settlement_journal_lines"]
+    for settlement_id, total in (("US1", D("12.34")), ("US8", D("0.00"))):
+        # source_settlement_id, category, signed_amount: the bank line is the deposit, and nothing else posts.
+        mine = [(row[11], row[16]) for row in journals if row[17] == settlement_id]
+        assert ("bank", -total) in mine, settlement_id
+    assert [row for row in journals if row[17] not in ("US1", "US8")] == [
+        row for row in first["int_books_settlement_journal_lines"] if row[17] not in ("US1", "US8")
+    ]

@@ -142,3 +142,37 @@ def test_row_tests_and_per_settlement_sums_check_the_settlements_a_build_rewrote
     again = _dbt(tmp_path, *BUILD)
     status, failures, sql = _test(again, NOT_NULL_AMOUNT)
     assert (status, failures) == ("fail", 1) and "'US9'" in sql
+
+
+SOURCES_UNIQUE = "unique_combination_fct_journal_line_sources_source_kind__source_key__journal_id"
+
+
+def test_lineage_uniqueness_reads_the_recorded_settlements_by_key_prefix(tmp_path: Path) -> None:
+    """fct_journal_line_sources' scoped uniqueness test reads each recorded settlement's rows by source_key's
+    prefix (row groups skipped by min/max) and the null key's rows by conditions on source_kind: it still catches
+    a duplicate in a recorded settlement, and only there, as the plain filter on its key did."""
+    settlements = demo_settlements()
+    warehouse = build_warehouse(tmp_path, settlements, *BUILD[1:], command=BUILD[0])
+    new = Settlement("US9", "acct-na", "Amazon.com", "USD", 5, raw_sha256="sha-US9-v1")
+    new.order("111-9-1", "SKU-A", 1, "30.00", "-4.50", "-3.00", 2)
+    write_lake(tmp_path / "lake", [*settlements, new])
+    # Models only: the lineage of US9 is written and its key stays recorded, as its test did not run.
+    run_dbt(tmp_path, "run")
+    assert ("fct_journal_line_sources", "key", "US9") in _recorded(warehouse)
+    # A duplicate lineage row in the recorded settlement and one in an old settlement, behind the build's back.
+    with duckdb.connect(str(warehouse)) as connection:
+        for settlement_id in ("US9", "US0"):
+            connection.execute(
+                "insert into marts.fct_journal_line_sources select * from marts.fct_journal_line_sources "
+                "where source_kind = 'settlement_line' and split_part(source_key, ':', 1) = ? limit 1",
+                [settlement_id],
+            )
+    scoped = _dbt(tmp_path, *BUILD)
+    status, failures, sql = _test(scoped, SOURCES_UNIQUE)
+    assert (status, failures) == ("fail", 1)
+    assert "source_key like 'US9%'" in sql and "'US0" not in sql
+    assert "source_kind > 'settlement_line'" in sql  # the null key: the transactions' rows
+    # The whole table (`dbt test` alone) has both.
+    alone = _dbt(tmp_path, "test", "--select", "fct_journal_line_sources")
+    status, failures, sql = _test(alone, SOURCES_UNIQUE)
+    assert (status, failures) == ("fail", 2) and " like " not in sql

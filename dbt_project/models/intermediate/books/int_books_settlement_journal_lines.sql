@@ -10,33 +10,25 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='source_settlement_id',
           on_schema_change='append_new_columns') }}
 -- Incremental by settlement: a build computes the journals of the settlements it posted again
--- (int_books_settlement_lines_posted.posted_in_run) and of those without lines; the others keep theirs.
-with all_posted as (
+-- (int_books_settlement_lines_posted.posted_in_run) and of those without lines; the others keep theirs. The
+-- settlements are found first (books_journal_settlements, macros/books.sql) and read as literal ids, which DuckDB
+-- pushes into the posted lines' scan (their row groups' min/max): a daily build reads the new settlement's posted
+-- lines, not the history's (a subquery there read and materialized every posted line).
+{%- set changed = books_journal_settlements() if is_incremental() else none %}
+with posted as (
     select * from {{ ref('int_books_settlement_lines_posted') }}
-),
-
-all_settlements as (
-    select * from {{ ref('int_books_settlements') }}
-),
-
-changed as (
-    {%- if is_incremental() %}
-    select distinct settlement_id from all_posted where posted_in_run = '{{ invocation_id }}'
-    union
-    select settlement_id from all_settlements
-    anti join (select distinct settlement_id from all_posted) as with_lines
-        on all_settlements.settlement_id = with_lines.settlement_id
+    {%- if changed is not none %}
+    where {{ settlement_id_in(changed) }}
     {%- else %}
-    select settlement_id from all_settlements
+    where settlement_id in (select settlement_id from {{ ref('int_books_settlements') }})
     {%- endif %}
 ),
 
-posted as (
-    select * from all_posted where settlement_id in (select settlement_id from changed)
-),
-
 settlements as (
-    select * from all_settlements where settlement_id in (select settlement_id from changed)
+    select * from {{ ref('int_books_settlements') }}
+    {%- if changed is not none %}
+    where {{ settlement_id_in(changed) }}
+    {%- endif %}
 ),
 
 lines_total as (

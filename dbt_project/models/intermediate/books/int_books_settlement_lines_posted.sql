@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='settlement_id',
-          on_schema_change='append_new_columns') }}
+          on_schema_change='append_new_columns', pre_hook="{{ books_delete_settlements_to_post() }}") }}
 -- Every settlement line with the posting rule that maps it (seeds/posting_rules.csv, matched on the line's
 -- transaction type, amount type and description, its fee_taxonomy category, marketplace, fulfilment channel and
 -- SKU group), the month part it belongs to (its posted date in the account's reporting time zone) and the
@@ -21,10 +21,7 @@ all_settlements as (
 {#- A table built before posting_fingerprint existed is posted again whole. The settlements to post are found
     first, as literal ids (books_settlements_to_post), so that DuckDB pushes them into the lake's scans: the lines
     of the history are neither read nor classified, nor their marketplaces resolved, on a daily build. -#}
-{%- set done_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list
-    if is_incremental() else [] %}
-{%- set to_post = books_settlements_to_post() if is_incremental() and 'posting_fingerprint' in done_columns
-    else none %}
+{%- set to_post = books_settlements_posting() %}
 settlements as (
     select all_settlements.*
     from all_settlements
