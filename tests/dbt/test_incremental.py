@@ -4,7 +4,7 @@ equal a full refresh, after a new settlement and a re-issue with fewer lines."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -106,11 +106,14 @@ def _recorded_by_incremental_build(warehouse: Path) -> dict[str, set[str | None]
     return recorded
 
 
-def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
+def _built_with_a_refund_of_a_later_order(
+    tmp_path: Path,
+) -> tuple[list[Settlement], Path, dict[str, list[tuple]], datetime]:
+    """The demo settlements built, US2 with a refund of an order in no settlement yet: the refund's units are
+    unknown until the settlement holding the order arrives (`_settlement_with_the_refunded_order`), which changes
+    a day of US2 in fct_sku_daily although US2 itself does not change. Returns the settlements, the warehouse, its
+    snapshot and the refund's time."""
     settlements = demo_settlements()
-    # US2 refunds an order without saying how many units, and the order is in no settlement yet: the refund's
-    # units are unknown until the settlement holding the order arrives (US9 below), which changes a day of US2
-    # in fct_sku_daily although US2 itself does not change.
     unchanged = next(s for s in settlements if s.settlement_id == "US2")
     refund_day = unchanged.start + timedelta(days=6, hours=5)
     unchanged.line(
@@ -119,15 +122,26 @@ def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
     warehouse = build_warehouse(tmp_path, settlements, *SELECT, command="build")
     first = _snapshot(warehouse)
     assert _units_refunded(warehouse, "SKU-C") == []
+    return settlements, warehouse, first, refund_day
+
+
+def _settlement_with_the_refunded_order() -> Settlement:
+    """A new settlement US9 holding the order US2's refund gave back (2 units of SKU-C), and another order."""
+    extra = Settlement("US9", "acct-na", "Amazon.com", "USD", 5, raw_sha256="sha-US9-v1")
+    extra.order("111-9-1", "SKU-C", 3, "30.00", "-4.50", "-3.00", 2)
+    extra.order("111-9-7", "SKU-C", 2, "60.00", "-9.00", "-6.00", 3)
+    return extra
+
+
+def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
+    settlements, warehouse, first, refund_day = _built_with_a_refund_of_a_later_order(tmp_path)
 
     # Amazon re-issues US1 with different bytes, without its refund and one line fewer; a new settlement arrives.
     reissued = next(s for s in settlements if s.settlement_id == "US1")
     assert any(line["transaction_type"] == "Refund" for line in reissued.lines)
     reissued.lines = [line for line in reissued.lines if line["transaction_type"] != "Refund"][:-1]
     reissued.raw_sha256 = "sha-US1-v2"
-    extra = Settlement("US9", "acct-na", "Amazon.com", "USD", 5, raw_sha256="sha-US9-v1")
-    extra.order("111-9-1", "SKU-C", 3, "30.00", "-4.50", "-3.00", 2)
-    extra.order("111-9-7", "SKU-C", 2, "60.00", "-9.00", "-6.00", 3)
+    extra = _settlement_with_the_refunded_order()
     write_lake(tmp_path / "lake", [*settlements, extra])
 
     run_dbt(tmp_path, "build", *SELECT)
@@ -176,20 +190,10 @@ def test_new_settlements_only_find_stale_days_from_their_keys(tmp_path: Path) ->
     fct_sku_daily's stale days from the refunds of the new settlements' orders and SKUs, not by comparing the
     history's, and still equals a full refresh, including an old refund whose units the new settlement's order
     now gives."""
-    settlements = demo_settlements()
-    unchanged = next(s for s in settlements if s.settlement_id == "US2")
-    refund_day = unchanged.start + timedelta(days=6, hours=5)
-    unchanged.line(
-        "Refund", "ItemPrice", "Principal", "-30.00", order_id="111-9-7", sku="SKU-C", posted_at=refund_day
-    )
-    warehouse = build_warehouse(tmp_path, settlements, *SELECT, command="build")
-    first = _snapshot(warehouse)
-    assert _units_refunded(warehouse, "SKU-C") == []
+    settlements, warehouse, first, refund_day = _built_with_a_refund_of_a_later_order(tmp_path)
 
     # Only a new settlement: it holds the order US2's refund gave back, bought 2 units of SKU-C.
-    extra = Settlement("US9", "acct-na", "Amazon.com", "USD", 5, raw_sha256="sha-US9-v1")
-    extra.order("111-9-1", "SKU-C", 3, "30.00", "-4.50", "-3.00", 2)
-    extra.order("111-9-7", "SKU-C", 2, "60.00", "-9.00", "-6.00", 3)
+    extra = _settlement_with_the_refunded_order()
     write_lake(tmp_path / "lake", [*settlements, extra])
     (tmp_path / "logs" / "dbt.log").unlink()
     # As `acorn build` runs it: the Finances lake did not change, so fct_transactions is not rebuilt
