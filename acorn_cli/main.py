@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
@@ -327,16 +326,15 @@ def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattri
             }
         },
     }
-    with _prestaged(files, paths.root, run_config["ops"]["settlement_reports"]["config"]):
-        import_dagster_dbt_without_dbt_core()  # an import runs no dbt (acorn_cli/dbt_core.py)
-        with RunProgress() as progress:
-            report = run_job(
-                "settlement_import",
-                run_config,
-                command="import",
-                tags=_import_partition_tags(account, reattribute=reattribute),
-                on_event=progress,
-            )
+    import_dagster_dbt_without_dbt_core()  # an import runs no dbt (acorn_cli/dbt_core.py)
+    with RunProgress() as progress:
+        report = run_job(
+            "settlement_import",
+            run_config,
+            command="import",
+            tags=_import_partition_tags(account, reattribute=reattribute),
+            on_event=progress,
+        )
     metadata = report.materializations.get(SETTLEMENT_LINES.to_user_string())
     outcomes = outcomes_from_metadata(metadata) if metadata is not None else []
     if not as_json:
@@ -346,39 +344,6 @@ def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattri
                 f"{outcome['rows']} rows  {outcome['message'] or ''}".rstrip()
             )
     _finish(report, as_json=as_json, extra={"files": outcomes})
-
-
-def _prestaged(files: tuple[Path, ...], data_dir: Path, config: dict) -> contextlib.AbstractContextManager:
-    """The first file's archive copy begun on a thread while Dagster starts, for the run's step to take over
-    (transforms/settlement/prestage.py); nothing when the step may run elsewhere (Celery, files sent through
-    the object store), the file is a pipe (read once, by the step), or a test hook is to stop the import.
-
-    The leftovers of interrupted runs are cleared first (as the run's start would): meanwhile the prestage
-    holds the writers lock, so that clean-up would have to leave them for later."""
-    from orchestration.executor import EMBEDDED, ExecutorConfigError, executor_kind
-    from transforms import crash_points
-
-    first = Path(config["import_files"][0]) if config.get("import_files") else None
-    try:
-        elsewhere = executor_kind() != EMBEDDED
-    except ExecutorConfigError:
-        elsewhere = True  # (the run says what is wrong)
-    if first is None or not first.is_file() or elsewhere or os.environ.get(crash_points.ENV_POINT):
-        return contextlib.nullcontext()
-    from transforms.recovery import recover
-    from transforms.settlement.prestage import Prestage
-
-    for line in recover(data_dir).lines():
-        click.echo(line, err=True)
-    from orchestration.settlements.accounts import import_accounts
-
-    return Prestage(
-        first,
-        data_dir,
-        account_id=config.get("account_id"),
-        accounts=import_accounts,  # the step's: SpApiResource's default config (ACORN_CONFIG)
-        parse=not config.get("reattribute"),
-    )
 
 
 def _import_sources(files: tuple[Path, ...], data_dir: Path) -> dict[str, list]:

@@ -130,26 +130,17 @@ class RawArchive:
             Path(src).unlink()
         return archived
 
-    def stage_file(
-        self,
-        src: Path,
-        *,
-        on_chunk: Callable[[bytes], None] | None = None,
-        on_created: Callable[[Path], None] | None = None,
-    ) -> StagedObject:
+    def stage_file(self, src: Path, *, on_chunk: Callable[[bytes], None] | None = None) -> StagedObject:
         """Copy a file into the archive's directory and hash the copy; `commit` makes it durable and visible.
 
         The copy is made by the kernel where it can (copy_file_range: no pass through Python), and what is
         hashed is the copy itself, so the archived bytes are exactly the bytes hashed even if the source changes
         meanwhile. Until it is committed, a staged copy is a private file: a caller may read it (the settlement
         import parses it), nobody else sees it, and a crash leaves only a `.tmp-*` file behind. The source's
-        pages are dropped from the page cache once copied. `on_chunk` sees every chunk of the copy, in order;
-        `on_created` is told the staged copy's path as soon as it exists."""
+        pages are dropped from the page cache once copied. `on_chunk` sees every chunk of the copy, in order."""
         self.objects.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=".tmp-", dir=self.objects)
         tmp = Path(tmp_name)
-        if on_created is not None:
-            on_created(tmp)
         try:
             with open(src, "rb") as stream:
                 sha, size = _copy_and_hash(stream.fileno(), fd, on_chunk)

@@ -26,7 +26,6 @@ from pathlib import Path
 
 from lake.layout import exclusive, staging_root
 from transforms.settlement import lake as settlement_lake
-from transforms.settlement.prestage import IN_USE
 
 
 @dataclass(frozen=True)
@@ -71,8 +70,6 @@ def find_leftovers(data_dir: Path) -> list[Leftover]:
     staging = staging_root(data_dir)
     if staging.is_dir():
         for path in sorted(staging.iterdir()):
-            if path in IN_USE:
-                continue  # this process's own import, parsed while its run started (settlement/prestage.py)
             journal = settlement_lake.read_journal(path) if path.is_dir() else None
             if journal is not None:
                 what = (
@@ -83,8 +80,6 @@ def find_leftovers(data_dir: Path) -> list[Leftover]:
                 found.append(Leftover(path, _size(path), "staged by a run that stopped, never published"))
     objects = data_dir / "raw" / "objects"
     for path in _matches(objects, ".tmp-*", "*/.tmp-*"):
-        if path in IN_USE:
-            continue  # this process's own copy, prestaged for its import (transforms/settlement/prestage.py)
         found.append(Leftover(path, _size(path), "a copy never committed to the raw archive"))
     for path in _matches(data_dir / "quarantine", ".tmp-*"):
         found.append(Leftover(path, _size(path), "a quarantine copy never completed"))

@@ -22,7 +22,6 @@ from transforms import crash_points
 from transforms.archive import ArchivedObject, RawArchive, StagedObject
 from transforms.quarantine import find_sidecar, quarantine_file
 from transforms.settlement import lake as lake_io
-from transforms.settlement import prestage
 from transforms.settlement.accounts import AccountDirectory, Resolution
 from transforms.settlement.convert import convert_lines
 from transforms.settlement.errors import EmptySettlementFile, SettlementFileError
@@ -157,12 +156,8 @@ def _import(
     if account_id:
         meta["account_id"] = account_id
     archive = RawArchive(data_dir / "raw")
-    prestaged = prestage.claim(src, data_dir)  # the copy `acorn import` began while Dagster started, if any
-    if prestaged is not None:
-        staged, scan = prestaged.staged, prestaged.scan
-    else:
-        scan = LineScan()
-        staged = archive.stage_file(src, on_chunk=scan.feed)
+    scan = LineScan()
+    staged = archive.stage_file(src, on_chunk=scan.feed)
     commit = _Commit(
         archive, staged, source=f"import:{src.name}" if origin == "import" else origin, meta=meta
     )
@@ -175,7 +170,7 @@ def _import(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="acorn-archive-sync") as pool:
         commit.syncing = pool.submit(staged.sync)
         try:
-            return job.parse_and_land(staged.path, commit, scan, prestaged)
+            return job.parse_and_land(staged.path, commit, scan)
         finally:
             commit()  # archived whatever became of the parse
 
@@ -200,7 +195,6 @@ class _Commit:
             self._archived = self.archive.commit(
                 self.staged, kind=ARCHIVE_KIND, source=self.source, meta=self.meta
             )
-            prestage.release(self.staged.path)
         return self._archived
 
 
@@ -377,18 +371,11 @@ class _Import:
             sha,
         )
 
-    def parse_and_land(
-        self,
-        path: Path,
-        committed: _Commit,
-        scan: LineScan,
-        prestaged: prestage.Prestaged | None = None,
-    ) -> ImportOutcome:
+    def parse_and_land(self, path: Path, committed: _Commit, scan: LineScan) -> ImportOutcome:
         """Parse `path` (the staged or archived copy of the bytes) and land it, or quarantine the archived copy.
 
         `committed` commits the bytes to the archive; it is called before anything is written outside the
-        staging area. `scan` is the LineScan of the bytes. `prestaged`: `path` is its staged copy, whose parse
-        (made while the run started) is taken when it read the same head for the same account."""
+        staging area. `scan` is the LineScan of the bytes."""
         raw_sha = committed.staged.sha256
         account_id = self.account_id
         resolution: Resolution | None = None
@@ -408,29 +395,19 @@ class _Import:
                     committed()
                     return self._unattributed(settlement_id, resolution, raw_sha)
                 account_id = resolution.account_id
-            parsed = (
-                prestaged.take_parse(shape=shape, account_id=account_id) if prestaged is not None else None
-            )
-            if parsed is not None:
-                prestage.release(parsed.staging)
-                staging = parsed.staging
-            else:
-                staging = lake_io.staging_dir(self.lake)
+            staging = lake_io.staging_dir(self.lake)
             staged_lines = staging / lake_io.STAGED_LINES
             try:
-                if parsed is not None:
-                    converted = parsed.converted
-                else:
-                    converted = convert_lines(
-                        path,
-                        shape,
-                        staged_lines,
-                        file=self.shown,
-                        account_id=account_id,
-                        raw_sha256=raw_sha,
-                        line_scan=scan,
-                        workdir=staging,
-                    )
+                converted = convert_lines(
+                    path,
+                    shape,
+                    staged_lines,
+                    file=self.shown,
+                    account_id=account_id,
+                    raw_sha256=raw_sha,
+                    line_scan=scan,
+                    workdir=staging,
+                )
                 crash_points.pause_with_half_written("parquet", staged_lines)
                 if resolution is not None and self.accounts is not None:
                     # The head chose the account; every marketplace of the file must agree with it.
