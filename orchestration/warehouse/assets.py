@@ -21,7 +21,15 @@ from orchestration.warehouse.ducklake_publish import (
     last_published_record,
     register_lake_views_in_catalog,
 )
-from orchestration.warehouse.inputs import BUILD_ARGS, BuildInputs, build_inputs, build_settings, build_vars
+from orchestration.warehouse.inputs import (
+    BUILD_ARGS,
+    BuildInputs,
+    build_env,
+    build_inputs,
+    build_settings,
+    build_vars,
+    dbt_process_environment,
+)
 from orchestration.warehouse.lake_views import register_lake_views
 from orchestration.warehouse.last_build import (
     LastBuild,
@@ -121,11 +129,12 @@ def acorn_dbt_models(
             # a rebuilt fact and an unchanged dimension runs); with dbt's default a test of any left-out model
             # would be. In a scoped run (scoped_run.py) dagster-dbt selects the run's models and tests itself.
             selection = [] if scope.everything or context.is_subset else ["--indirect-selection", "cautious"]
-            invocation = dbt.cli(
-                [*BUILD_ARGS, *refresh, *selection, "--vars", build_vars(str(build.path), settings),
-                 *scope.exclude_args(manifest, tests_only=context.is_subset)],
-                context=context,
-            )  # fmt: skip
+            with dbt_process_environment(build_env(settings)):
+                invocation = dbt.cli(
+                    [*BUILD_ARGS, *refresh, *selection, "--vars", build_vars(str(build.path), settings),
+                     *scope.exclude_args(manifest, tests_only=context.is_subset)],
+                    context=context,
+                )  # fmt: skip
             # dbt holds the copy open read-write until it exits; the row counts and column schemas are read
             # after. The stream raises when dbt fails: the copy is then dropped, nothing published.
             events = []
@@ -262,10 +271,11 @@ def _build_in_catalog(
         context.log.info(f"lake views registered: {', '.join(views)}")
         with reading(data_root):
             refresh = ["--full-refresh"] if redefined else []
-            invocation = dbt.cli(
-                [*BUILD_ARGS, *refresh, "--target", DUCKLAKE_TARGET, "--vars", build_vars("", settings)],
-                context=context,
-            )
+            with dbt_process_environment(build_env(settings)):
+                invocation = dbt.cli(
+                    [*BUILD_ARGS, *refresh, "--target", DUCKLAKE_TARGET, "--vars", build_vars("", settings)],
+                    context=context,
+                )
             events = []
             for event in invocation.stream():
                 events.append(event)
