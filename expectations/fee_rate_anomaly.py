@@ -15,7 +15,7 @@ import pandas as pd
 
 from expectations.outcome import CheckOutcome, Severity, headline_first, money, rounded
 from expectations.robust import CONSISTENCY, DEFAULT_THRESHOLD, peer_scores
-from expectations.runner import new_suite, validate_dataframe
+from expectations.runner import ColumnRule, ValuesInSet, new_suite, validated
 
 CHECK_NAME = "fee_rate_anomaly"
 SEVERITY: Severity = "WARN"
@@ -59,6 +59,9 @@ def score_settlements(amounts: pd.DataFrame, *, threshold: float = DEFAULT_THRES
     return scored.reset_index(drop=True)
 
 
+RULES: list[ColumnRule] = [ValuesInSet("is_outside_band", (False,))]
+
+
 def build_suite() -> Any:
     from expectations.gx_import import great_expectations
 
@@ -71,7 +74,7 @@ def build_suite() -> Any:
 
 def evaluate(amounts: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD) -> CheckOutcome:
     scored = score_settlements(amounts, threshold=threshold)
-    suite = validate_dataframe(build_suite(), scored[["is_outside_band"]].astype(bool))
+    suite = validated(CHECK_NAME, RULES, scored[["is_outside_band"]].astype(bool), build_suite)
     flagged = scored[scored["is_outside_band"]].copy()
     flagged["_distance"] = (flagged["fee_rate"] - flagged["peer_median"].fillna(flagged["fee_rate"])).abs()
     flagged = flagged.sort_values("_distance", ascending=False)

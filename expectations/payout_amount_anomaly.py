@@ -15,7 +15,7 @@ import pandas as pd
 
 from expectations.outcome import CheckOutcome, Severity, headline_first, money, rounded
 from expectations.robust import DEFAULT_THRESHOLD, robust_score
-from expectations.runner import new_suite, validate_dataframe
+from expectations.runner import ColumnRule, ValuesBetween, new_suite, validated
 
 CHECK_NAME = "payout_amount_anomaly"
 SEVERITY: Severity = "WARN"
@@ -77,6 +77,11 @@ def score_payouts(payouts: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD
     return scored
 
 
+def rules(threshold: float = DEFAULT_THRESHOLD) -> list[ColumnRule]:
+    """The suite's expectations as `validated` proves them (the same as `build_suite`'s)."""
+    return [ValuesBetween("robust_z", min_value=-threshold, max_value=threshold)]
+
+
 def build_suite(threshold: float = DEFAULT_THRESHOLD) -> Any:
     from expectations.gx_import import great_expectations
 
@@ -94,7 +99,7 @@ def build_suite(threshold: float = DEFAULT_THRESHOLD) -> Any:
 
 def evaluate(payouts: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD) -> CheckOutcome:
     scored = score_payouts(payouts, threshold=threshold)
-    suite = validate_dataframe(build_suite(threshold), scored[["robust_z"]])
+    suite = validated(CHECK_NAME, rules(threshold), scored[["robust_z"]], lambda: build_suite(threshold))
     flagged = scored[scored["is_anomalous"]].copy()
     flagged["_abs_z"] = flagged["robust_z"].abs()
     flagged = flagged.sort_values("_abs_z", ascending=False)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from expectations.outcome import CheckOutcome, Severity, headline_first, money, rounded
 from expectations.robust import DEFAULT_THRESHOLD, peer_scores
-from expectations.runner import new_suite, validate_dataframe
+from expectations.runner import ColumnRule, ValuesInSet, new_suite, validated
 
 CHECK_NAME = "refund_rate_anomaly"
 SEVERITY: Severity = "WARN"
@@ -49,6 +49,9 @@ def score_settlements(amounts: pd.DataFrame, *, threshold: float = DEFAULT_THRES
     return scored.reset_index(drop=True)
 
 
+RULES: list[ColumnRule] = [ValuesInSet("is_spike", (False,))]
+
+
 def build_suite() -> Any:
     from expectations.gx_import import great_expectations
 
@@ -61,7 +64,7 @@ def build_suite() -> Any:
 
 def evaluate(amounts: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD) -> CheckOutcome:
     scored = score_settlements(amounts, threshold=threshold)
-    suite = validate_dataframe(build_suite(), scored[["is_spike"]].astype(bool))
+    suite = validated(CHECK_NAME, RULES, scored[["is_spike"]].astype(bool), build_suite)
     flagged = scored[scored["is_spike"]].sort_values("robust_z", ascending=False)
     metadata: dict[str, Any] = {
         "settlements": len(scored),

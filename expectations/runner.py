@@ -7,6 +7,7 @@ from DuckDB/Parquet into pandas and validated there. One ephemeral context per p
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -160,3 +161,68 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)
+
+
+@dataclass(frozen=True)
+class ValuesInSet:
+    """`ExpectColumnValuesToBeInSet(column, value_set)` as the suite's own proof evaluates it (`validated`)."""
+
+    column: str
+    value_set: tuple[Any, ...]
+    expectation = "expect_column_values_to_be_in_set"
+
+    def holds(self, values: pd.Series) -> bool:
+        """GX's pandas engine: `column.isin(value_set)` over the non-null values."""
+        return bool(values.isin(list(self.value_set)).all())
+
+
+@dataclass(frozen=True)
+class ValuesBetween:
+    """`ExpectColumnValuesToBeBetween(column, min_value, max_value)` (bounds inclusive, GX's default)."""
+
+    column: str
+    min_value: float | None = None
+    max_value: float | None = None
+    expectation = "expect_column_values_to_be_between"
+
+    def holds(self, values: pd.Series) -> bool:
+        """GX's pandas engine: `min <= value <= max` over the non-null values; a column that is not numbers
+        (or is booleans) is left to GX."""
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            return False
+        inside = pd.Series(True, index=values.index)
+        if self.min_value is not None:
+            inside &= values >= self.min_value
+        if self.max_value is not None:
+            inside &= values <= self.max_value
+        return bool(inside.all())
+
+
+ColumnRule = ValuesInSet | ValuesBetween
+PROVED_BY_PANDAS = "pandas (every value satisfies the expectation; GX judges any other frame)"
+
+
+def validated(
+    suite_name: str, rules: list[ColumnRule], frame: pd.DataFrame, build_suite: Callable[[], Any]
+) -> SuiteOutcome:
+    """The outcome of the suite `build_suite()` (whose expectations `rules` state, in its order) on `frame`:
+    proved here when every rule provably holds, else GX's verdict (`validate_dataframe`).
+
+    The proof tests what GX's pandas engine tests for a column map expectation (its non-null values, `mostly`
+    1) and is stricter where it would have to guess: an empty frame, a column missing or wholly null, a
+    `between` over a column that is not numbers all go to GX. So it never passes a frame GX fails, and a clean
+    frame (every build's usual case) needs no GX import (about 1.5 CPU s per process). tests/expectations/
+    test_proved_without_gx.py compares the verdicts and checks each suite's rules against its GX suite."""
+    if len(frame) and all(_rule_holds(rule, frame) for rule in rules):
+        return passed_without_gx(
+            suite_name, [(rule.expectation, rule.column) for rule in rules], len(frame), PROVED_BY_PANDAS
+        )
+    return validate_dataframe(build_suite(), frame)
+
+
+def _rule_holds(rule: ColumnRule, frame: pd.DataFrame) -> bool:
+    if rule.column not in frame.columns:
+        return False
+    values = frame[rule.column]
+    values = values[values.notna()]
+    return len(values) > 0 and rule.holds(values)

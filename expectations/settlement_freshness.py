@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from expectations.outcome import CheckOutcome, Severity, headline_first, rounded
-from expectations.runner import new_suite, validate_dataframe
+from expectations.runner import ColumnRule, ValuesBetween, new_suite, validated
 
 CHECK_NAME = "settlement_freshness"
 SEVERITY: Severity = "ERROR"
@@ -37,6 +37,11 @@ def score_accounts(payouts: pd.DataFrame, *, now: datetime) -> pd.DataFrame:
     )
 
 
+def rules(max_age_days: float) -> list[ColumnRule]:
+    """The suite's expectations as `validated` proves them (the same as `build_suite`'s)."""
+    return [ValuesBetween("days_since_latest", max_value=max_age_days)]
+
+
 def build_suite(max_age_days: float) -> Any:
     from expectations.gx_import import great_expectations
 
@@ -52,7 +57,12 @@ def evaluate(
     payouts: pd.DataFrame, *, now: datetime, max_age_days: float = DEFAULT_MAX_AGE_DAYS
 ) -> CheckOutcome:
     scored = score_accounts(payouts, now=now)
-    suite = validate_dataframe(build_suite(max_age_days), scored[["days_since_latest"]].astype(float))
+    suite = validated(
+        CHECK_NAME,
+        rules(max_age_days),
+        scored[["days_since_latest"]].astype(float),
+        lambda: build_suite(max_age_days),
+    )
     stale = scored[scored["days_since_latest"] > max_age_days].sort_values(
         "days_since_latest", ascending=False
     )

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from expectations.outcome import CheckOutcome, Severity, headline_first, money
-from expectations.runner import new_suite, validate_dataframe
+from expectations.runner import ColumnRule, ValuesInSet, new_suite, validated
 
 CHECK_NAME = "settlement_reconciles"
 SEVERITY: Severity = "ERROR"
@@ -30,6 +30,9 @@ def score_payouts(payouts: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+RULES: list[ColumnRule] = [ValuesInSet("reconciles", (True,))]
+
+
 def build_suite() -> Any:
     from expectations.gx_import import great_expectations
 
@@ -42,7 +45,7 @@ def build_suite() -> Any:
 
 def evaluate(payouts: pd.DataFrame) -> CheckOutcome:
     scored = score_payouts(payouts)
-    suite = validate_dataframe(build_suite(), scored[["reconciles"]].astype(bool))
+    suite = validated(CHECK_NAME, RULES, scored[["reconciles"]].astype(bool), build_suite)
     failing = scored[~scored["reconciles"].astype(bool)]
     metadata: dict[str, Any] = {"settlements": len(scored), "unreconciled_settlements": len(failing)}
     if len(failing):

@@ -13,10 +13,13 @@ from typing import Any
 import pandas as pd
 
 from expectations.outcome import CheckOutcome, Severity, headline_first, money
-from expectations.runner import new_suite, validate_dataframe
+from expectations.runner import ColumnRule, ValuesInSet, new_suite, validated
 
 CHECK_NAME = "unknown_fee_descriptions"
 SEVERITY: Severity = "WARN"
+
+
+RULES: list[ColumnRule] = [ValuesInSet("is_fee_type_known", (True,))]
 
 
 def build_suite() -> Any:
@@ -34,7 +37,7 @@ def evaluate(fees: pd.DataFrame) -> CheckOutcome:
     """`fees`: fee lines with amount_type, fee_type, currency, amount (Decimal) and is_fee_type_known, or the
     same grouped, with `lines` counting the lines each row stands for and `amount` their sum."""
     frame = fees if "lines" in fees.columns else fees.assign(lines=1)
-    suite = validate_dataframe(build_suite(), frame[["is_fee_type_known"]].astype(bool))
+    suite = validated(CHECK_NAME, RULES, frame[["is_fee_type_known"]].astype(bool), build_suite)
     unknown = frame[~frame["is_fee_type_known"].astype(bool)]
     described = []
     keys = [unknown["amount_type"].fillna(""), unknown["fee_type"].fillna(""), unknown["currency"]]

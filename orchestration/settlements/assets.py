@@ -120,7 +120,7 @@ def settlement_reports(
     # No GX preload here: the lake checks after this step need GX only for a frame that breaks a rule
     # (`passed_without_gx`), and importing it costs about 1 CPU s that a clean import would spend for nothing
     # (on this 2-core machine the parse keeps both cores busy, so the preload was not free either). The
-    # warehouse's steps preload it for the checks that always use it (orchestration/warehouse/assets.py).
+    # warehouse's checks do the same (expectations/runner.py, `validated`).
     run: AccountsRun | None = None
     if config.import_files or config.stored_files:
         accounts = _import_accounts(spapi)

@@ -12,7 +12,6 @@ import dagster as dg
 from dagster._core.storage.tags import PRIORITY_TAG
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from expectations.runner import preload_in_background
 from lake.layout import reading
 from orchestration.outcomes import MODEL_UNCHANGED_KEY, WAREHOUSE_UNCHANGED_KEY
 from orchestration.resources import DataDirResource
@@ -22,7 +21,15 @@ from orchestration.warehouse.ducklake_publish import (
     last_published_record,
     register_lake_views_in_catalog,
 )
-from orchestration.warehouse.inputs import BUILD_ARGS, BuildInputs, build_inputs, build_settings, build_vars
+from orchestration.warehouse.inputs import (
+    BUILD_ARGS,
+    BuildInputs,
+    build_env,
+    build_inputs,
+    build_settings,
+    build_vars,
+    dbt_process_environment,
+)
 from orchestration.warehouse.lake_views import register_lake_views
 from orchestration.warehouse.last_build import (
     LastBuild,
@@ -43,10 +50,10 @@ from orchestration.warehouse.scoped_run import (
 from orchestration.warehouse_catalog import DuckLakeWarehouse, configured_warehouse
 from transforms import crash_points
 
-# Among the steps ready to run, the dbt build goes first: the Python checks that would otherwise run before it
-# (the lake's non-blocking checks) need GX, which this step imports on a thread while dbt works in its own
-# process (`preload_in_background`), so importing GX (seconds of CPU) no longer adds to a build's time. The
-# blocking lake check still runs before dbt: the dbt step depends on it.
+# Among the steps ready to run, the dbt build goes first (the blocking lake check still runs before it: the dbt
+# step depends on it). This step no longer imports GX on a thread while dbt works: the checks prove a clean frame
+# without GX and import it only to judge a frame a rule does not clear (expectations/runner.py, `validated`), so
+# a clean build never pays GX's import (about 1.5 CPU s on this 2-core machine, where a preload was not free).
 DBT_STEP_PRIORITY = {PRIORITY_TAG: "1"}
 # profiles.yml's target for the DuckLake catalog (scale-out, orchestration/warehouse_catalog.py).
 DUCKLAKE_TARGET = "ducklake"
@@ -96,7 +103,6 @@ def acorn_dbt_models(
             f"building in {build.path.name} ({build.timings.copied_bytes} bytes copied from "
             f"{paths.warehouse.name} in {build.timings.copy_seconds:.2f} s)"
         )
-        preload_in_background()
         definitions = incremental_definitions(dbt_project.manifest_path)
         redefined = redefined_since_last_build(paths.warehouse, definitions)
         if redefined:
@@ -123,11 +129,12 @@ def acorn_dbt_models(
             # a rebuilt fact and an unchanged dimension runs); with dbt's default a test of any left-out model
             # would be. In a scoped run (scoped_run.py) dagster-dbt selects the run's models and tests itself.
             selection = [] if scope.everything or context.is_subset else ["--indirect-selection", "cautious"]
-            invocation = dbt.cli(
-                [*BUILD_ARGS, *refresh, *selection, "--vars", build_vars(str(build.path), settings),
-                 *scope.exclude_args(manifest, tests_only=context.is_subset)],
-                context=context,
-            )  # fmt: skip
+            with dbt_process_environment(build_env(settings)):
+                invocation = dbt.cli(
+                    [*BUILD_ARGS, *refresh, *selection, "--vars", build_vars(str(build.path), settings),
+                     *scope.exclude_args(manifest, tests_only=context.is_subset)],
+                    context=context,
+                )  # fmt: skip
             # dbt holds the copy open read-write until it exits; the row counts and column schemas are read
             # after. The stream raises when dbt fails: the copy is then dropped, nothing published.
             events = []
@@ -250,7 +257,6 @@ def _build_in_catalog(
         catalog, run_id=context.run_id, schemas=["lake", *_dbt_schemas()], log=context.log.warning
     ) as build:
         context.log.info(f"building in the warehouse's {catalog.shown}")
-        preload_in_background()
         definitions = incremental_definitions(dbt_project.manifest_path)
         last = last_published_record(catalog)
         redefined = changed_definitions(last.incremental_definitions if last else None, definitions)
@@ -265,10 +271,11 @@ def _build_in_catalog(
         context.log.info(f"lake views registered: {', '.join(views)}")
         with reading(data_root):
             refresh = ["--full-refresh"] if redefined else []
-            invocation = dbt.cli(
-                [*BUILD_ARGS, *refresh, "--target", DUCKLAKE_TARGET, "--vars", build_vars("", settings)],
-                context=context,
-            )
+            with dbt_process_environment(build_env(settings)):
+                invocation = dbt.cli(
+                    [*BUILD_ARGS, *refresh, "--target", DUCKLAKE_TARGET, "--vars", build_vars("", settings)],
+                    context=context,
+                )
             events = []
             for event in invocation.stream():
                 events.append(event)
