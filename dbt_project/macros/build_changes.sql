@@ -10,9 +10,9 @@
     - `kind = 'reissued'`: of the settlements it rewrote, one it held another version of (a re-issue: rows of
       the older version are gone); read by the refund rule's bounded path (macros/refund_quantities.sql).
   The model writes them itself, when it runs (`log_changed_settlements` from `changed_settlement_ids`, run when
-  its SQL is compiled; `log_changed_days`, fct_sku_daily's pre-hook; `log_built_whole`, a pre-hook), from the
-  comparison of what is staged with what it holds: nothing else decides what changed, so a Dagster subset run
-  that builds some models and not others cannot make one model's record wrong for another.
+  its SQL is compiled; `log_changed_days` from `sku_daily_days`, likewise for fct_sku_daily; `log_built_whole`,
+  a pre-hook), from the comparison of what is staged with what it holds: nothing else decides what changed, so
+  a Dagster subset run that builds some models and not others cannot make one model's record wrong for another.
 
   A row stays until every scoped data test that reads it has passed in one build (`on-run-end`:
   `settle_build_changes`); so a key whose tests did not run (a subset run) or failed is checked again by every

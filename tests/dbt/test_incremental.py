@@ -256,3 +256,86 @@ def test_journals_of_settlements_without_lines_equal_a_full_refresh(tmp_path: Pa
     assert [row for row in journals if row[17] not in ("US1", "US8")] == [
         row for row in first["int_books_settlement_journal_lines"] if row[17] not in ("US1", "US8")
     ]
+
+
+def _refund_quantity(snapshot: dict[str, list[tuple]], order_id: str) -> int | None:
+    """The quantity fct_refunds holds on the refund line of `order_id` (there is one)."""
+    rows = [row for row in snapshot["fct_refunds"] if row[5] == order_id and row[9] == "ItemPrice"]
+    assert len(rows) == 1, rows
+    return rows[0][8]
+
+
+def test_refund_of_an_order_split_across_settlements_equals_a_full_refresh(tmp_path: Path) -> None:
+    """A stored refund that already has units (its order's first line is in the history) gets more when a new
+    settlement brings another line of the same order: the bounded path (a new settlement only) rewrites its
+    quantity in fct_refunds and its day in fct_sku_daily as a full refresh computes them; a refund that states
+    its own quantity keeps it, whatever orders arrive; a new settlement whose orders no stored refund names
+    leaves fct_refunds' stored rows as they were (its post-hook runs no update)."""
+    settlements = demo_settlements()
+    history = next(s for s in settlements if s.settlement_id == "US1")
+    history.order("111-9-7", "SKU-C", 1, "30.00", "-4.50", "-3.00", 4)
+    unchanged = next(s for s in settlements if s.settlement_id == "US2")
+    refund_day = unchanged.start + timedelta(days=6, hours=5)
+    unchanged.line(
+        "Refund", "ItemPrice", "Principal", "-30.00", order_id="111-9-7", sku="SKU-C", posted_at=refund_day
+    )
+    # A refund that states its units (1), of an order whose line arrives later with 3.
+    unchanged.line(
+        "Refund", "ItemPrice", "Principal", "-10.00", order_id="111-9-1", sku="SKU-C", quantity=1,
+        posted_at=refund_day,
+    )  # fmt: skip
+    warehouse = build_warehouse(tmp_path, settlements, *SELECT, command="build")
+    first = _snapshot(warehouse)
+    assert _refund_quantity(first, "111-9-7") == 1
+    assert _units_refunded(warehouse, "SKU-C") == [(refund_day.date(), 2)]
+
+    # A new settlement with nothing any stored refund names: fct_refunds' post-hook updates nothing.
+    unrelated = Settlement("US8", "acct-na", "Amazon.com", "USD", 5, raw_sha256="sha-US8-v1")
+    unrelated.order("111-8-1", "SKU-A", 1, "20.00", "-3.00", "-2.00", 1)
+    write_lake(tmp_path / "lake", [*settlements, unrelated])
+    (tmp_path / "logs" / "dbt.log").unlink()
+    run_dbt(tmp_path, "build", *SELECT, "--exclude", "fct_transactions")
+    logged = _logged_sql(tmp_path)
+    assert "full outer join" not in logged  # the bounded path
+    assert "set quantity" not in logged
+    second = _snapshot(warehouse)
+    assert second["fct_refunds"] == first["fct_refunds"]
+
+    # The order's second line (2 more units of SKU-C), and the stated refund's order, arrive.
+    extra = _settlement_with_the_refunded_order()
+    write_lake(tmp_path / "lake", [*settlements, unrelated, extra])
+    (tmp_path / "logs" / "dbt.log").unlink()
+    run_dbt(tmp_path, "build", *SELECT, "--exclude", "fct_transactions")
+    incremental = _snapshot(warehouse)
+    logged = _logged_sql(tmp_path)
+    assert "full outer join" not in logged  # the bounded path
+    assert "set quantity" in logged
+    assert _refund_quantity(incremental, "111-9-7") == 3
+    assert _refund_quantity(incremental, "111-9-1") == 1
+    assert _units_refunded(warehouse, "SKU-C") == [(refund_day.date(), 4)]
+
+    run_dbt(tmp_path, "build", "--full-refresh", *SELECT)
+    assert incremental == _snapshot(warehouse)
+
+
+def test_reissue_dropping_a_refunded_order_equals_a_full_refresh(tmp_path: Path) -> None:
+    """A re-issue that no longer holds the order a stored refund took its units from: the refund has no units
+    now, in fct_refunds and in fct_sku_daily, as a full refresh says (the full comparison path)."""
+    settlements, warehouse, _, refund_day = _built_with_a_refund_of_a_later_order(tmp_path)
+    extra = _settlement_with_the_refunded_order()
+    write_lake(tmp_path / "lake", [*settlements, extra])
+    run_dbt(tmp_path, "build", *SELECT)
+    assert _refund_quantity(_snapshot(warehouse), "111-9-7") == 2
+    assert _units_refunded(warehouse, "SKU-C") == [(refund_day.date(), 2)]
+
+    # Amazon re-issues US9 without the refunded order.
+    extra.lines = [line for line in extra.lines if line["order_id"] != "111-9-7"]
+    extra.raw_sha256 = "sha-US9-v2"
+    write_lake(tmp_path / "lake", [*settlements, extra])
+    run_dbt(tmp_path, "build", *SELECT)
+    incremental = _snapshot(warehouse)
+    assert _refund_quantity(incremental, "111-9-7") is None
+    assert _units_refunded(warehouse, "SKU-C") == []
+
+    run_dbt(tmp_path, "build", "--full-refresh", *SELECT)
+    assert incremental == _snapshot(warehouse)

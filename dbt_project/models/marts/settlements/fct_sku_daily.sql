@@ -12,12 +12,15 @@
 -- way.
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='posted_date',
           on_schema_change='append_new_columns',
-          pre_hook=["{{ log_changed_days(ref('int_sku_daily_by_settlement'),
-                                         ref('int_settlement_refund_quantities')) }}",
+          pre_hook=["{{ record_sku_daily_days(ref('int_sku_daily_by_settlement'),
+                                              ref('int_settlement_refund_quantities')) }}",
                     "{{ delete_sku_daily_stale_days() }}"]) }}
 {%- set categories = ['referral_commission', 'fulfilment', 'shipping'] %}
+{#- The days this build rewrites, recorded now and named as literals (none: a full build, or dbt keeps no record). #}
+{%- set stale = sku_daily_days(ref('int_sku_daily_by_settlement'), ref('int_settlement_refund_quantities'))
+    if is_incremental() else none %}
 with
-{%- if is_incremental() %}
+{%- if is_incremental() and stale is none %}
 -- The days the pre-hook deleted (or that are new): those the per-settlement sums have and the mart does not.
 days as (
     select distinct posted_date from {{ ref('int_sku_daily_by_settlement') }}
@@ -28,7 +31,9 @@ days as (
 
 by_settlement as (
     select summed.* from {{ ref('int_sku_daily_by_settlement') }} as summed
-    {%- if is_incremental() %}
+    {%- if stale is not none %}
+    where {{ sku_daily_days_condition(stale, 'summed.posted_date') }}
+    {%- elif is_incremental() %}
     semi join days on summed.posted_date is not distinct from days.posted_date
     {%- endif %}
 ),
@@ -39,7 +44,13 @@ by_settlement as (
 -- their orders and SKUs: what the view gives those lines, without summing the orders of every refund of the
 -- history first (the view reads fct_settlement_lines and fct_transactions, which this model depends on through it).
 refund_quantities as (
-    {%- if is_incremental() %}
+    {%- if stale is not none %}
+    select refunds.* from (
+        {{ refund_quantity_rule(model_relation('fct_settlement_lines'), model_relation('fct_transactions'),
+                                refund_lines_where=sku_daily_days_condition(stale, 'cast(posted_at as date)',
+                                                                            'posted_at')) }}
+    ) as refunds
+    {%- elif is_incremental() %}
     select refunds.* from (
         {{ refund_quantity_rule(model_relation('fct_settlement_lines'), model_relation('fct_transactions'),
                                 refund_lines_join='semi join days on cast(posted_at as date) is not distinct from days.posted_date') }}
