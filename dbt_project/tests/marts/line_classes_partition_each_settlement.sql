@@ -24,10 +24,20 @@ classed as not materialized (
     select settlement_id, line_number, line_class, amount from lines where line_class not in ('fee', 'refund')
 ),
 
-by_class as (
-    select settlement_id, count(*) as classed_lines, count(distinct line_number) as distinct_lines,
-        sum(amount) as classed_total
+-- Per line first, then per settlement: the same counts as count(distinct line_number) per settlement, but two
+-- plain aggregates DuckDB can spill (a distinct aggregate's state cannot, and ran a first build of 156
+-- settlements out of dbt's memory). count(line_number) counts the distinct non-null numbers, as count(distinct)
+-- did.
+by_line as (
+    select settlement_id, line_number, count(*) as classes, sum(amount) as amount
     from classed
+    group by settlement_id, line_number
+),
+
+by_class as (
+    select settlement_id, sum(classes) as classed_lines, count(line_number) as distinct_lines,
+        sum(amount) as classed_total
+    from by_line
     group by settlement_id
 ),
 
