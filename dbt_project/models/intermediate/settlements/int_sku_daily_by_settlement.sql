@@ -14,29 +14,12 @@
 with settlement_lines as (
     select * from {{ ref('fct_settlement_lines') }}
     {{ changed }}
-),
-
--- Fees are exactly fct_fees' lines (the fee class), with fct_fees' category.
-fee_lines as (
-    select settlement_id, line_number, fee_category from {{ ref('fct_fees') }}
-    {{ changed }}
-),
-
-lines as (
-    select
-        settlement_lines.*,
-        settlement_lines.line_class = 'fee' as is_fct_fee,
-        fee_lines.fee_category as fct_fee_category
-    from settlement_lines
-    left join fee_lines
-        on fee_lines.settlement_id = settlement_lines.settlement_id
-        and fee_lines.line_number = settlement_lines.line_number
-    where settlement_lines.sku is not null
+    {{ 'and' if is_incremental() else 'where' }} sku is not null
 ),
 
 -- The settlement's document, one per settlement: taken per settlement rather than as an aggregate of every
 -- (SKU, day) group, because DuckDB keeps a string aggregate's state in memory it cannot spill, and three years of
--- settlements have millions of groups (a first build ran out of dbt's 512 MB).
+-- settlements have millions of groups (a first build ran out of dbt's memory).
 documents as (
     select settlement_id, any_value(raw_sha256) as raw_sha256
     from {{ ref('fct_settlement_lines') }}
@@ -44,7 +27,8 @@ documents as (
     group by settlement_id
 ),
 
-sums as (
+-- Per settlement and day, the sums of every line (fees_total: the fee class, which is exactly fct_fees' lines).
+line_sums as (
     select
         settlement_id,
         account_id,
@@ -58,26 +42,63 @@ sums as (
         sum(amount) filter (
             where transaction_type = 'Order' and amount_type = 'ItemPrice' and amount_description = 'Principal'
         ) as principal,
-        {%- for category in categories %}
-        sum(amount) filter (where is_fct_fee and fct_fee_category = '{{ category }}') as fees_{{ category }},
-        {%- endfor %}
-        sum(amount) filter (where is_fct_fee) as fees_total,
+        sum(amount) filter (where line_class = 'fee') as fees_total,
         sum(amount) filter (where line_class = 'refund') as refunds,
         sum(amount) as net_proceeds,
-        count(*) as line_count,
-        -- fct_sku_daily rewrites the days of the settlements summed by this build (macros/sku_daily.sql).
-        cast('{{ invocation_id }}' as varchar) as built_in_invocation
-    from lines
+        count(*) as line_count
+    from settlement_lines
+    group by settlement_id, account_id, marketplace_name, currency, sku, cast(posted_at as date)
+),
+
+-- The fees by fct_fees' category, summed from fct_fees itself (its lines carry the same settlement, account,
+-- marketplace, currency, SKU and time as the settlement line they are): summing the lines joined to their fee
+-- rows held the join and the sums in memory at once, which a first build of three years could not spill.
+fee_sums as (
+    select
+        settlement_id,
+        account_id,
+        marketplace_name,
+        currency,
+        sku,
+        cast(posted_at as date) as posted_date,
+        {%- for category in categories %}
+        sum(amount) filter (where fee_category = '{{ category }}') as fees_{{ category }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('fct_fees') }}
+    {{ changed }}
+    {{ 'and' if is_incremental() else 'where' }} sku is not null
     group by settlement_id, account_id, marketplace_name, currency, sku, cast(posted_at as date)
 ),
 
 final as (
     select
-        sums.settlement_id,
+        line_sums.settlement_id,
         documents.raw_sha256,
-        sums.* exclude (settlement_id)
-    from sums
-    inner join documents on sums.settlement_id = documents.settlement_id
+        line_sums.account_id,
+        line_sums.marketplace_name,
+        line_sums.currency,
+        line_sums.sku,
+        line_sums.posted_date,
+        line_sums.units_sold,
+        line_sums.principal,
+        {%- for category in categories %}
+        fee_sums.fees_{{ category }},
+        {%- endfor %}
+        line_sums.fees_total,
+        line_sums.refunds,
+        line_sums.net_proceeds,
+        line_sums.line_count,
+        -- fct_sku_daily rewrites the days of the settlements summed by this build (macros/sku_daily.sql).
+        cast('{{ invocation_id }}' as varchar) as built_in_invocation
+    from line_sums
+    inner join documents on line_sums.settlement_id = documents.settlement_id
+    left join fee_sums
+        on fee_sums.settlement_id = line_sums.settlement_id
+        and fee_sums.account_id is not distinct from line_sums.account_id
+        and fee_sums.marketplace_name is not distinct from line_sums.marketplace_name
+        and fee_sums.currency is not distinct from line_sums.currency
+        and fee_sums.sku = line_sums.sku
+        and fee_sums.posted_date is not distinct from line_sums.posted_date
 )
 
 select * from final
