@@ -77,6 +77,21 @@ from changed semi join stored using (settlement_id)
 {%- endif -%}
 {%- endmacro %}
 
+{#-
+  Runs `record` (an insert into `acorn_build_changes` that records this model's 'ran' row) unless this invocation
+  has recorded this model already: a model that records its changes while its SQL is compiled, and again from a
+  pre-hook (which also covers a run whose compiled SQL was cached), records them once.
+-#}
+{% macro record_once_in_this_build(record) -%}
+{%- set recorded -%}
+select count(*) from {{ build_changes_relation() }}
+where invocation_id = '{{ invocation_id }}' and model = '{{ this.identifier }}' and kind = 'ran'
+{%- endset -%}
+{%- if run_query(recorded).columns[0].values()[0] == 0 -%}
+{%- do run_query(record) -%}
+{%- endif -%}
+{%- endmacro %}
+
 {#- The keys `model` recorded in this invocation (a list; none when it recorded nothing). -#}
 {% macro keys_changed_in_this_build(model) -%}
 {%- if not execute -%}{{ return(none) }}{%- endif -%}

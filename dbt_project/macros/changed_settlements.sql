@@ -32,14 +32,7 @@ order by settlement_id
 {%- endset -%}
 {{ return(run_query(query).columns[0].values() | list) }}
 {%- endif -%}
-{%- set log = build_changes_relation() -%}
-{%- set recorded -%}
-select count(*) from {{ log }}
-where invocation_id = '{{ invocation_id }}' and model = '{{ this.identifier }}' and kind = 'ran'
-{%- endset -%}
-{%- if run_query(recorded).columns[0].values()[0] == 0 -%}
-{%- do run_query(log_changed_settlements(candidates)) -%}
-{%- endif -%}
+{%- do record_once_in_this_build(log_changed_settlements(candidates)) -%}
 {{ return(keys_changed_in_this_build(this.identifier)) }}
 {%- endmacro %}
 

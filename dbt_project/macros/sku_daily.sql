@@ -89,16 +89,9 @@ from (
 -#}
 {% macro sku_daily_days(by_settlement, refund_quantities) -%}
 {%- if not execute or not is_incremental() or not keeps_build_changes() -%}{{ return(none) }}{%- endif -%}
-{%- set log = build_changes_relation() -%}
-{%- set recorded -%}
-select count(*) from {{ log }}
-where invocation_id = '{{ invocation_id }}' and model = '{{ this.identifier }}' and kind = 'ran'
-{%- endset -%}
-{%- if run_query(recorded).columns[0].values()[0] == 0 -%}
-{%- do run_query(log_changed_days(by_settlement, refund_quantities)) -%}
-{%- endif -%}
+{%- do record_once_in_this_build(log_changed_days(by_settlement, refund_quantities)) -%}
 {%- set query -%}
-select distinct key from {{ log }}
+select distinct key from {{ build_changes_relation() }}
 where invocation_id = '{{ invocation_id }}' and model = '{{ this.identifier }}' and kind = 'key'
 {%- endset -%}
 {%- set keys = run_query(query).columns[0].values() | list -%}
