@@ -46,8 +46,9 @@ def build_vars(warehouse_path: str, settings: dict[str, Any]) -> str:
     """The `--vars` of a build: the warehouse file dbt writes (profiles.yml reads var warehouse_path) and the
     build's settings but the business day (`build_env`).
 
-    Passed on the command line rather than through the environment, so a run never writes os.environ. The path
-    is the same on every build of a data dir (publish.py), so dbt's partial parse stays valid between builds.
+    Passed on the command line rather than through the environment; only the business day goes through the
+    environment, set for the moment dbt's process starts (`dbt_process_environment`). The path is the same on
+    every build of a data dir (publish.py), so dbt's partial parse stays valid between builds.
     """
     return json.dumps(
         {"warehouse_path": warehouse_path, **{k: v for k, v in settings.items() if k != BUSINESS_DAY_VAR}}
