@@ -75,7 +75,7 @@ def great_expectations() -> ModuleType:
             if "great_expectations" not in sys.modules:
                 for name in DEFERRED_MODULES:
                     _defer(name)
-    # The import system, not a look-up in sys.modules: a thread importing GX meanwhile (the preload) holds the
+    # The import system, not a look-up in sys.modules: a thread importing GX meanwhile holds the
     # module's lock, and this waits for it rather than use a half-initialised module.
     return importlib.import_module("great_expectations")
 

@@ -56,28 +56,6 @@ def _context() -> Any:
     return context
 
 
-def preload_in_background() -> threading.Thread:
-    """Import GX and create its context on a thread of its own, for a step that is about to need them.
-
-    Importing GX takes seconds of CPU; a step that first lands a file (DuckDB, which releases the GIL and leaves
-    the interpreter idle) starts this beforehand, so the checks that follow find GX ready. `validate_dataframe`
-    waits for it (same lock), so nothing is created twice.
-
-    `sqlalchemy.orm`, which GX imports, is imported here first, on the calling thread: importing it registers
-    SQLAlchemy's inspector for every object before the module is complete, and Dagster's event log on the run's
-    thread (SQLAlchemy Core: `select(1)` inspects its argument) would use it half-imported and fail with
-    "'int' object has no attribute '_sa_instance_state'" or "partially initialized module 'sqlalchemy.orm.exc'"."""
-    import sqlalchemy.orm  # noqa: F401 (imported for its side effect, see above)
-
-    def load() -> None:
-        with _lock:
-            _context()
-
-    thread = threading.Thread(target=load, name="acorn-gx-preload", daemon=True)
-    thread.start()
-    return thread
-
-
 def new_suite(name: str, expectations: list[Any]) -> Any:
     """An ExpectationSuite holding `expectations`, built without saving it to any store.
 
