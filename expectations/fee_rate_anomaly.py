@@ -15,7 +15,7 @@ import pandas as pd
 
 from expectations.outcome import CheckOutcome, Severity, headline_first, money, rounded
 from expectations.robust import CONSISTENCY, DEFAULT_THRESHOLD, peer_scores
-from expectations.runner import ColumnRule, ValuesInSet, new_suite, validated
+from expectations.runner import ColumnRule, ValuesInSet, rules_suite, validated
 
 CHECK_NAME = "fee_rate_anomaly"
 SEVERITY: Severity = "WARN"
@@ -63,18 +63,13 @@ RULES: list[ColumnRule] = [ValuesInSet("is_outside_band", (False,))]
 
 
 def build_suite() -> Any:
-    from expectations.gx_import import great_expectations
-
-    gx = great_expectations()
-
-    return new_suite(
-        CHECK_NAME, [gx.expectations.ExpectColumnValuesToBeInSet(column="is_outside_band", value_set=[False])]
-    )
+    """The GX suite RULES state."""
+    return rules_suite(CHECK_NAME, RULES)
 
 
 def evaluate(amounts: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD) -> CheckOutcome:
     scored = score_settlements(amounts, threshold=threshold)
-    suite = validated(CHECK_NAME, RULES, scored[["is_outside_band"]].astype(bool), build_suite)
+    suite = validated(CHECK_NAME, RULES, scored[["is_outside_band"]].astype(bool))
     flagged = scored[scored["is_outside_band"]].copy()
     flagged["_distance"] = (flagged["fee_rate"] - flagged["peer_median"].fillna(flagged["fee_rate"])).abs()
     flagged = flagged.sort_values("_distance", ascending=False)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from expectations.outcome import CheckOutcome, Severity, headline_first, money, rounded
 from expectations.robust import DEFAULT_THRESHOLD, robust_score
-from expectations.runner import ColumnRule, ValuesBetween, new_suite, validated
+from expectations.runner import ColumnRule, ValuesBetween, rules_suite, validated
 
 CHECK_NAME = "payout_amount_anomaly"
 SEVERITY: Severity = "WARN"
@@ -78,28 +78,18 @@ def score_payouts(payouts: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD
 
 
 def rules(threshold: float = DEFAULT_THRESHOLD) -> list[ColumnRule]:
-    """The suite's expectations as `validated` proves them (the same as `build_suite`'s)."""
+    """The suite's expectations: `validated` proves them, `build_suite` states them to GX."""
     return [ValuesBetween("robust_z", min_value=-threshold, max_value=threshold)]
 
 
 def build_suite(threshold: float = DEFAULT_THRESHOLD) -> Any:
-    from expectations.gx_import import great_expectations
-
-    gx = great_expectations()
-
-    return new_suite(
-        CHECK_NAME,
-        [
-            gx.expectations.ExpectColumnValuesToBeBetween(
-                column="robust_z", min_value=-threshold, max_value=threshold
-            )
-        ],
-    )
+    """The GX suite `rules(threshold)` state."""
+    return rules_suite(CHECK_NAME, rules(threshold))
 
 
 def evaluate(payouts: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD) -> CheckOutcome:
     scored = score_payouts(payouts, threshold=threshold)
-    suite = validated(CHECK_NAME, rules(threshold), scored[["robust_z"]], lambda: build_suite(threshold))
+    suite = validated(CHECK_NAME, rules(threshold), scored[["robust_z"]])
     flagged = scored[scored["is_anomalous"]].copy()
     flagged["_abs_z"] = flagged["robust_z"].abs()
     flagged = flagged.sort_values("_abs_z", ascending=False)

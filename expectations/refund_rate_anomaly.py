@@ -15,7 +15,7 @@ import pandas as pd
 
 from expectations.outcome import CheckOutcome, Severity, headline_first, money, rounded
 from expectations.robust import DEFAULT_THRESHOLD, peer_scores
-from expectations.runner import ColumnRule, ValuesInSet, new_suite, validated
+from expectations.runner import ColumnRule, ValuesInSet, rules_suite, validated
 
 CHECK_NAME = "refund_rate_anomaly"
 SEVERITY: Severity = "WARN"
@@ -53,18 +53,13 @@ RULES: list[ColumnRule] = [ValuesInSet("is_spike", (False,))]
 
 
 def build_suite() -> Any:
-    from expectations.gx_import import great_expectations
-
-    gx = great_expectations()
-
-    return new_suite(
-        CHECK_NAME, [gx.expectations.ExpectColumnValuesToBeInSet(column="is_spike", value_set=[False])]
-    )
+    """The GX suite RULES state."""
+    return rules_suite(CHECK_NAME, RULES)
 
 
 def evaluate(amounts: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD) -> CheckOutcome:
     scored = score_settlements(amounts, threshold=threshold)
-    suite = validated(CHECK_NAME, RULES, scored[["is_spike"]].astype(bool), build_suite)
+    suite = validated(CHECK_NAME, RULES, scored[["is_spike"]].astype(bool))
     flagged = scored[scored["is_spike"]].sort_values("robust_z", ascending=False)
     metadata: dict[str, Any] = {
         "settlements": len(scored),

@@ -7,7 +7,6 @@ from DuckDB/Parquet into pandas and validated there. One ephemeral context per p
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -153,6 +152,14 @@ class ValuesInSet:
         """GX's pandas engine: `column.isin(value_set)` over the non-null values."""
         return bool(values.isin(list(self.value_set)).all())
 
+    def gx_expectation(self) -> Any:
+        """The GX expectation this rule states (what GX judges a frame the proof does not clear by)."""
+        from expectations.gx_import import great_expectations
+
+        gx = great_expectations()
+
+        return gx.expectations.ExpectColumnValuesToBeInSet(column=self.column, value_set=list(self.value_set))
+
 
 @dataclass(frozen=True)
 class ValuesBetween:
@@ -175,27 +182,41 @@ class ValuesBetween:
             inside &= values <= self.max_value
         return bool(inside.all())
 
+    def gx_expectation(self) -> Any:
+        """The GX expectation this rule states; a bound that is None is not given (GX's default: none)."""
+        from expectations.gx_import import great_expectations
+
+        gx = great_expectations()
+
+        bounds = {"min_value": self.min_value, "max_value": self.max_value}
+        return gx.expectations.ExpectColumnValuesToBeBetween(
+            column=self.column, **{name: value for name, value in bounds.items() if value is not None}
+        )
+
 
 ColumnRule = ValuesInSet | ValuesBetween
 PROVED_BY_PANDAS = "pandas (every value satisfies the expectation; GX judges any other frame)"
 
 
-def validated(
-    suite_name: str, rules: list[ColumnRule], frame: pd.DataFrame, build_suite: Callable[[], Any]
-) -> SuiteOutcome:
-    """The outcome of the suite `build_suite()` (whose expectations `rules` state, in its order) on `frame`:
-    proved here when every rule provably holds, else GX's verdict (`validate_dataframe`).
+def rules_suite(suite_name: str, rules: list[ColumnRule]) -> Any:
+    """The GX suite `suite_name` that `rules` state, one expectation per rule, in their order."""
+    return new_suite(suite_name, [rule.gx_expectation() for rule in rules])
+
+
+def validated(suite_name: str, rules: list[ColumnRule], frame: pd.DataFrame) -> SuiteOutcome:
+    """The outcome of the suite `rules` state (`rules_suite`) on `frame`: proved here when every rule provably
+    holds, else GX's verdict (`validate_dataframe`).
 
     The proof tests what GX's pandas engine tests for a column map expectation (its non-null values, `mostly`
     1) and is stricter where it would have to guess: an empty frame, a column missing or wholly null, a
     `between` over a column that is not numbers all go to GX. So it never passes a frame GX fails, and a clean
     frame (every build's usual case) needs no GX import (about 1.5 CPU s per process). tests/expectations/
-    test_proved_without_gx.py compares the verdicts and checks each suite's rules against its GX suite."""
+    test_proved_without_gx.py compares the verdicts and checks each rule's GX expectation states the rule."""
     if len(frame) and all(_rule_holds(rule, frame) for rule in rules):
         return passed_without_gx(
             suite_name, [(rule.expectation, rule.column) for rule in rules], len(frame), PROVED_BY_PANDAS
         )
-    return validate_dataframe(build_suite(), frame)
+    return validate_dataframe(rules_suite(suite_name, rules), frame)
 
 
 def _rule_holds(rule: ColumnRule, frame: pd.DataFrame) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from expectations.outcome import CheckOutcome, Severity, headline_first, rounded
-from expectations.runner import ColumnRule, ValuesBetween, new_suite, validated
+from expectations.runner import ColumnRule, ValuesBetween, rules_suite, validated
 
 CHECK_NAME = "settlement_freshness"
 SEVERITY: Severity = "ERROR"
@@ -38,31 +38,20 @@ def score_accounts(payouts: pd.DataFrame, *, now: datetime) -> pd.DataFrame:
 
 
 def rules(max_age_days: float) -> list[ColumnRule]:
-    """The suite's expectations as `validated` proves them (the same as `build_suite`'s)."""
+    """The suite's expectations: `validated` proves them, `build_suite` states them to GX."""
     return [ValuesBetween("days_since_latest", max_value=max_age_days)]
 
 
 def build_suite(max_age_days: float) -> Any:
-    from expectations.gx_import import great_expectations
-
-    gx = great_expectations()
-
-    return new_suite(
-        CHECK_NAME,
-        [gx.expectations.ExpectColumnValuesToBeBetween(column="days_since_latest", max_value=max_age_days)],
-    )
+    """The GX suite `rules(max_age_days)` state."""
+    return rules_suite(CHECK_NAME, rules(max_age_days))
 
 
 def evaluate(
     payouts: pd.DataFrame, *, now: datetime, max_age_days: float = DEFAULT_MAX_AGE_DAYS
 ) -> CheckOutcome:
     scored = score_accounts(payouts, now=now)
-    suite = validated(
-        CHECK_NAME,
-        rules(max_age_days),
-        scored[["days_since_latest"]].astype(float),
-        lambda: build_suite(max_age_days),
-    )
+    suite = validated(CHECK_NAME, rules(max_age_days), scored[["days_since_latest"]].astype(float))
     stale = scored[scored["days_since_latest"] > max_age_days].sort_values(
         "days_since_latest", ascending=False
     )

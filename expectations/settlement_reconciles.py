@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from expectations.outcome import CheckOutcome, Severity, headline_first, money
-from expectations.runner import ColumnRule, ValuesInSet, new_suite, validated
+from expectations.runner import ColumnRule, ValuesInSet, rules_suite, validated
 
 CHECK_NAME = "settlement_reconciles"
 SEVERITY: Severity = "ERROR"
@@ -34,18 +34,13 @@ RULES: list[ColumnRule] = [ValuesInSet("reconciles", (True,))]
 
 
 def build_suite() -> Any:
-    from expectations.gx_import import great_expectations
-
-    gx = great_expectations()
-
-    return new_suite(
-        CHECK_NAME, [gx.expectations.ExpectColumnValuesToBeInSet(column="reconciles", value_set=[True])]
-    )
+    """The GX suite RULES state."""
+    return rules_suite(CHECK_NAME, RULES)
 
 
 def evaluate(payouts: pd.DataFrame) -> CheckOutcome:
     scored = score_payouts(payouts)
-    suite = validated(CHECK_NAME, RULES, scored[["reconciles"]].astype(bool), build_suite)
+    suite = validated(CHECK_NAME, RULES, scored[["reconciles"]].astype(bool))
     failing = scored[~scored["reconciles"].astype(bool)]
     metadata: dict[str, Any] = {"settlements": len(scored), "unreconciled_settlements": len(failing)}
     if len(failing):

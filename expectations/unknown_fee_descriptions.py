@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from expectations.outcome import CheckOutcome, Severity, headline_first, money
-from expectations.runner import ColumnRule, ValuesInSet, new_suite, validated
+from expectations.runner import ColumnRule, ValuesInSet, rules_suite, validated
 
 CHECK_NAME = "unknown_fee_descriptions"
 SEVERITY: Severity = "WARN"
@@ -23,21 +23,15 @@ RULES: list[ColumnRule] = [ValuesInSet("is_fee_type_known", (True,))]
 
 
 def build_suite() -> Any:
-    from expectations.gx_import import great_expectations
-
-    gx = great_expectations()
-
-    return new_suite(
-        CHECK_NAME,
-        [gx.expectations.ExpectColumnValuesToBeInSet(column="is_fee_type_known", value_set=[True])],
-    )
+    """The GX suite RULES state."""
+    return rules_suite(CHECK_NAME, RULES)
 
 
 def evaluate(fees: pd.DataFrame) -> CheckOutcome:
     """`fees`: fee lines with amount_type, fee_type, currency, amount (Decimal) and is_fee_type_known, or the
     same grouped, with `lines` counting the lines each row stands for and `amount` their sum."""
     frame = fees if "lines" in fees.columns else fees.assign(lines=1)
-    suite = validated(CHECK_NAME, RULES, frame[["is_fee_type_known"]].astype(bool), build_suite)
+    suite = validated(CHECK_NAME, RULES, frame[["is_fee_type_known"]].astype(bool))
     unknown = frame[~frame["is_fee_type_known"].astype(bool)]
     described = []
     keys = [unknown["amount_type"].fillna(""), unknown["fee_type"].fillna(""), unknown["currency"]]

@@ -1,5 +1,6 @@
 """The warehouse checks' suites prove a clean frame without GX (`expectations.runner.validated`): the proof
-never passes a frame GX fails, hands every other frame to GX, and states the same expectations as the suite."""
+never passes a frame GX fails, hands every other frame to GX, and each rule's GX expectation (which the suite
+is built from) states what the proof evaluates."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from expectations import (
     fee_rate_anomaly,
     payout_amount_anomaly,
     refund_rate_anomaly,
+    runner,
     settlement_freshness,
     settlement_reconciles,
     unknown_fee_descriptions,
@@ -22,11 +24,12 @@ from expectations.runner import (
     ColumnRule,
     ValuesBetween,
     ValuesInSet,
+    rules_suite,
     validate_dataframe,
     validated,
 )
 
-# Each suite's rules beside the GX suite they must state: (rules, build_suite).
+# Each suite's rules beside its GX suite (built from them): (rules, build_suite).
 SUITES: dict[str, tuple[list[ColumnRule], Any]] = {
     "fee_rate_anomaly": (fee_rate_anomaly.RULES, fee_rate_anomaly.build_suite),
     "refund_rate_anomaly": (refund_rate_anomaly.RULES, refund_rate_anomaly.build_suite),
@@ -101,37 +104,27 @@ FRAMES: list[tuple[ColumnRule, pd.DataFrame]] = [
 
 
 def _gx_suite(rule: ColumnRule) -> Any:
-    from expectations.gx_import import great_expectations
-    from expectations.runner import new_suite
-
-    gx = great_expectations()
-    if isinstance(rule, ValuesInSet):
-        expectation = gx.expectations.ExpectColumnValuesToBeInSet(
-            column=rule.column, value_set=list(rule.value_set)
-        )
-    else:
-        expectation = gx.expectations.ExpectColumnValuesToBeBetween(
-            column=rule.column, min_value=rule.min_value, max_value=rule.max_value
-        )
-    return new_suite(f"proof_{rule.column}", [expectation])
+    return rules_suite(f"proof_{rule.column}", [rule])
 
 
 @pytest.mark.parametrize("index", range(len(FRAMES)))
-def test_the_proof_never_passes_a_frame_gx_fails(index: int) -> None:
+def test_the_proof_never_passes_a_frame_gx_fails(index: int, monkeypatch: pytest.MonkeyPatch) -> None:
     rule, frame = FRAMES[index]
     asked: list[bool] = []
+    validate = runner.validate_dataframe
 
-    def build_suite() -> Any:
+    def validate_dataframe_asked(suite: Any, frame: pd.DataFrame) -> Any:
         asked.append(True)
-        return _gx_suite(rule)
+        return validate(suite, frame)
 
-    outcome = validated("proof", [rule], frame, build_suite)
+    monkeypatch.setattr(runner, "validate_dataframe", validate_dataframe_asked)
+    outcome = validated(f"proof_{rule.column}", [rule], frame)
     if outcome.validated_by == GREAT_EXPECTATIONS:
         assert asked  # GX judged it
         return
     assert not asked and outcome.success
     # Proved clean: GX, asked the same, passes it too.
-    gx = validate_dataframe(_gx_suite(rule), frame)
+    gx = validate(_gx_suite(rule), frame)
     assert gx.success, gx.outcomes
 
 
@@ -139,20 +132,19 @@ def test_clean_frames_are_proved_and_every_failing_one_goes_to_gx() -> None:
     proved = {
         index
         for index, (rule, frame) in enumerate(FRAMES)
-        if validated("proof", [rule], frame, lambda rule=rule: _gx_suite(rule)).validated_by
-        != GREAT_EXPECTATIONS
+        if validated(f"proof_{rule.column}", [rule], frame).validated_by != GREAT_EXPECTATIONS
     }
     # The clean frames need no GX; a null among the values is skipped, as GX skips it.
     assert proved == {0, 4, 6, 7, 13}
     for index, (rule, frame) in enumerate(FRAMES):
         if index not in proved:
-            outcome = validated("proof", [rule], frame, lambda rule=rule: _gx_suite(rule))
+            outcome = validated(f"proof_{rule.column}", [rule], frame)
             assert outcome.validated_by == GREAT_EXPECTATIONS
             assert outcome.success == validate_dataframe(_gx_suite(rule), frame).success
 
 
 def test_a_failing_frame_is_reported_with_gxs_failures() -> None:
-    outcome = validated("proof", [BETWEEN], pd.DataFrame({"z": [NAN, 9.0, 0.0]}), lambda: _gx_suite(BETWEEN))
+    outcome = validated("proof_z", [BETWEEN], pd.DataFrame({"z": [NAN, 9.0, 0.0]}))
     assert not outcome.success and outcome.validated_by == GREAT_EXPECTATIONS
     assert [(f.expectation, f.column) for f in outcome.failures] == [
         ("expect_column_values_to_be_between", "z")
