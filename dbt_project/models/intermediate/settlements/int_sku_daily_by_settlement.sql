@@ -6,6 +6,16 @@
 -- another settlement or a Finances transaction arrives (int_settlement_refund_quantities), so fct_sku_daily
 -- takes them from the rule itself on every build.
 {%- set categories = ['referral_commission', 'fulfilment', 'shipping'] %}
+{#- The keys line_sums and fee_sums group by and the join matches them on, once: (column, its expression, whether
+    it can be null, which the join then matches with `is not distinct from` instead of `=`). #}
+{%- set keys = [
+    ('settlement_id', 'settlement_id', false),
+    ('account_id', 'account_id', true),
+    ('marketplace_name', 'marketplace_name', true),
+    ('currency', 'currency', true),
+    ('sku', 'sku', false),
+    ('posted_date', 'cast(posted_at as date)', true),
+] %}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='settlement_id',
           on_schema_change='append_new_columns',
           pre_hook="{{ delete_changed_settlements(ref('stg_lake_settlements__settlements')) }}") }}
@@ -30,12 +40,9 @@ documents as (
 -- Per settlement and day, the sums of every line (fees_total: the fee class, which is exactly fct_fees' lines).
 line_sums as (
     select
-        settlement_id,
-        account_id,
-        marketplace_name,
-        currency,
-        sku,
-        cast(posted_at as date) as posted_date,
+        {%- for column, expression, _ in keys %}
+        {{ expression }}{{ ' as ' ~ column if expression != column }},
+        {%- endfor %}
         sum(quantity) filter (
             where transaction_type = 'Order' and amount_type = 'ItemPrice' and amount_description = 'Principal'
         ) as units_sold,
@@ -47,7 +54,7 @@ line_sums as (
         sum(amount) as net_proceeds,
         count(*) as line_count
     from settlement_lines
-    group by settlement_id, account_id, marketplace_name, currency, sku, cast(posted_at as date)
+    group by {{ keys | map(attribute=1) | join(', ') }}
 ),
 
 -- The fees by fct_fees' category, summed from fct_fees itself (its lines carry the same settlement, account,
@@ -55,19 +62,16 @@ line_sums as (
 -- rows held the join and the sums in memory at once, which a first build of three years could not spill.
 fee_sums as (
     select
-        settlement_id,
-        account_id,
-        marketplace_name,
-        currency,
-        sku,
-        cast(posted_at as date) as posted_date,
+        {%- for column, expression, _ in keys %}
+        {{ expression }}{{ ' as ' ~ column if expression != column }},
+        {%- endfor %}
         {%- for category in categories %}
         sum(amount) filter (where fee_category = '{{ category }}') as fees_{{ category }}{{ ',' if not loop.last }}
         {%- endfor %}
     from {{ ref('fct_fees') }}
     {{ changed }}
     {{ 'and' if is_incremental() else 'where' }} sku is not null
-    group by settlement_id, account_id, marketplace_name, currency, sku, cast(posted_at as date)
+    group by {{ keys | map(attribute=1) | join(', ') }}
 ),
 
 final as (
@@ -93,12 +97,10 @@ final as (
     from line_sums
     inner join documents on line_sums.settlement_id = documents.settlement_id
     left join fee_sums
-        on fee_sums.settlement_id = line_sums.settlement_id
-        and fee_sums.account_id is not distinct from line_sums.account_id
-        and fee_sums.marketplace_name is not distinct from line_sums.marketplace_name
-        and fee_sums.currency is not distinct from line_sums.currency
-        and fee_sums.sku = line_sums.sku
-        and fee_sums.posted_date is not distinct from line_sums.posted_date
+        on {% for column, _, nullable in keys -%}
+        {{ '\n        and ' if not loop.first -}}
+        fee_sums.{{ column }} {{ 'is not distinct from' if nullable else '=' }} line_sums.{{ column }}
+        {%- endfor %}
 )
 
 select * from final
