@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,31 +44,12 @@ from orchestration.outcomes import ExitCode
 if TYPE_CHECKING:
     from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
 from orchestration.paths import REPO_ROOT
+from orchestration.step_failures import StepFailure, step_failure
 
 WORKSPACE_FILE = REPO_ROOT / "workspace.yaml"
 OUTCOME_TAG = "acorn/outcome"
 LAKE_SETTLEMENT_LINES = "lake/settlement_lines"
 REFUSED_STATUSES = ("quarantined", "rejected")
-
-# Error classes (anywhere in a failed step's chain of causes) that mean "could not run": exit code 3.
-COULD_NOT_RUN_ERRORS = frozenset(
-    {
-        "CouldNotRun",
-        "WarehouseLocked",
-        "ConfigError",
-        "CredentialsError",
-        "LwaError",
-        "SpApiError",
-        "SpApiThrottledError",
-        "SpApiServerError",
-        "DocumentDownloadError",
-        "DagsterInvalidConfigError",
-        "DagsterResourceFunctionError",
-        "ConnectError",
-        "ConnectTimeout",
-        "ValidationError",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -89,21 +69,6 @@ class CheckReport:
             "severity": self.severity,
             "metadata": self.metadata,
         }
-
-
-@dataclass(frozen=True)
-class StepFailure:
-    step_key: str
-    message: str  # the deepest cause's message: what went wrong, not Dagster's wrapper
-    error_classes: tuple[str, ...]  # every class in the chain of causes, outermost first
-
-    @property
-    def could_not_run(self) -> bool:
-        return any(name in COULD_NOT_RUN_ERRORS for name in self.error_classes)
-
-    def headline(self, lines: int = 6) -> str:
-        text = "\n".join(self.message.strip().splitlines()[:lines])
-        return f"{self.step_key}: {self.error_classes[-1] if self.error_classes else 'error'}: {text}"
 
 
 @dataclass
@@ -502,36 +467,9 @@ def _report(instance: dg.DagsterInstance, run_id: str, job_name: str, log_path: 
                 materialization.metadata
             )
         elif event.is_step_failure:
-            failures.append(_failure(event))
+            failures.append(step_failure(event))
     success = run is not None and run.status == dg.DagsterRunStatus.SUCCESS
     return RunReport(run_id, job_name, success, checks, materializations, failures, log_path)
-
-
-def _failure(event: dg.DagsterEvent) -> StepFailure:
-    data = event.step_failure_data
-    error = data.error if data is not None else None
-    classes: list[str] = []
-    deepest = error
-    accounts = None
-    while error is not None:
-        classes.append(error.cls_name or "")
-        if error.cls_name == "AccountsFailed":
-            accounts = error
-        deepest = error
-        error = error.cause or error.context
-    message = _own_message(deepest) if deepest is not None else "failed"
-    if accounts is not None:  # which accounts of a run over several failed, then the first one's cause
-        message = f"{_own_message(accounts)}\n{message}"
-    # Dagster's own wrapper says only which op failed; the message of the cause is what a person acts on.
-    return StepFailure(event.step_key or "run", message.strip(), tuple(c for c in classes if c))
-
-
-def _own_message(error: Any) -> str:
-    """An error's message without its class's name ("dagster._core.definitions.events.Failure: text" -> "text")."""
-    message = str(error.message).strip()
-    if error.cls_name:
-        message = re.sub(rf"^[\w.]*{re.escape(error.cls_name + ': ')}", "", message)
-    return message.strip()
 
 
 def plain_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,6 @@ carries its parent's tags, so once a failed group is re-executed and succeeds, t
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +30,7 @@ from typing import Any
 import dagster as dg
 
 from orchestration.account_groups import ACCOUNTS_TAG
+from orchestration.step_failures import step_failure
 
 TICK_TAG = "acorn/tick"
 TICK_GROUPS_TAG = "acorn/tick_groups"
@@ -134,24 +134,16 @@ def _group_label(run: dg.DagsterRun) -> str:
 
 
 def failure_headline(instance: dg.DagsterInstance, run_id: str, lines: int = 2) -> str:
-    """The first failed step of a run and its deepest cause (`step: Class: message`, as `acorn run` reports it),
-    or the run's status when no step failed (canceled, or failed before any step)."""
+    """The first failed step of a run and its deepest cause (`step: Class: message`, as `acorn run` reports it,
+    `orchestration.step_failures`; the deepest cause only, not the line of which accounts failed), or the run's
+    status when no step failed (canceled, or failed before any step)."""
     records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_FAILURE, limit=1).records
     for record in records:
         event = record.event_log_entry.dagster_event
         data = event.step_failure_data if event is not None else None
-        error = data.error if data is not None else None
-        deepest = error
-        while error is not None:
-            deepest = error
-            error = error.cause or error.context
-        if event is None or deepest is None:
+        if event is None or data is None or data.error is None:
             continue
-        message = str(deepest.message).strip()
-        if deepest.cls_name:  # "spapi.errors.LwaError: text" -> "text", as `acorn run` says it
-            message = re.sub(rf"^[\w.]*{re.escape(deepest.cls_name + ': ')}", "", message)
-        message = "\n".join(message.strip().splitlines()[:lines])
-        return f"{event.step_key}: {deepest.cls_name}: {message}"
+        return step_failure(event).headline(lines, accounts=False)
     run = instance.get_run_by_id(run_id)
     return f"run {run.status.value if run is not None else 'gone'}, no step failed"
 

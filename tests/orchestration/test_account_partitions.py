@@ -18,7 +18,6 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from acorn_cli.runs import _failure
 from orchestration.account_partitions import (
     ACCOUNT_PARTITIONS,
     RANGE_END_TAG,
@@ -28,6 +27,7 @@ from orchestration.account_partitions import (
 from orchestration.finances import assets as finance_assets
 from orchestration.paths import REPO_ROOT
 from orchestration.resources import DataDirResource, SpApiResource
+from orchestration.step_failures import step_failure
 from orchestration.vendor_orders import assets as vendor_assets
 from spapi.config import AccountConfig
 from spapi.errors import SpApiServerError
@@ -137,7 +137,7 @@ def test_a_failing_account_leaves_the_others_landed_and_a_rerun_of_one_touches_n
         assert not failed.success
         [failure] = [e for e in failed.all_events if e.is_step_failure]
         # The report `acorn run` prints names the failed account, then the cause, which sets the exit code.
-        reported = _failure(failure)
+        reported = step_failure(failure)
         assert reported.could_not_run
         headline = reported.headline()
         assert headline.startswith(
