@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import json
 import os
 import sys
@@ -921,9 +923,26 @@ cli.add_command(dashboard)
 cli.add_command(lake)
 
 
+# Python's collector runs every 700 new container objects by default: loading Dagster, its instance and the
+# definitions allocates millions, and the collections cost about 0.3 CPU s of every command. The interpreter's
+# teardown then walks the whole heap once more (about 0.5 CPU s) only to free memory the exit frees anyway.
+GC_THRESHOLDS = (20_000, 20, 20)
+
+
+def tune_garbage_collection() -> None:
+    """Fewer collections while a command runs, and no scan of the heap at exit. The freeze is registered
+    first, so it runs after every other exit handler (they run last-registered first); the teardown then
+    skips only the collector's pass: objects are still freed by reference counting, and what only a
+    collection would free (reference cycles) goes back with the process's memory. Every file and connection
+    is closed by its owner before that, as before."""
+    gc.set_threshold(*GC_THRESHOLDS)
+    atexit.register(gc.freeze)
+
+
 def main() -> None:
     from acorn_cli.dbt_core import own_process
 
+    tune_garbage_collection()
     own_process()
     cli()
 

@@ -114,7 +114,7 @@ def _usual_date_columns(
 
     def usual(column: str, name: str, sql_type: Literal["timestamptz", "date"]) -> str:
         if column in typed:
-            return f"cast({column} as {sql_type})"
+            return values.sql_from_utc(column, sql_type)
         return values.sql_usual(column, str(shape.usual_formats[name]), sql_type)
 
     date_format = shape.usual_formats.get("posted-date")
