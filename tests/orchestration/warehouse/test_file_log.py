@@ -1,5 +1,5 @@
 """A build's dbt log file is written at info level (dbt's default, debug, is a JSON line per SQL statement and
-connection event: about 1-2 CPU s of the dbt process per daily build), unless DBT_LOG_LEVEL_FILE says otherwise."""
+connection event: about 1-1.5 CPU s of a daily build at H = 78), unless DBT_LOG_LEVEL_FILE says otherwise."""
 
 from __future__ import annotations
 
