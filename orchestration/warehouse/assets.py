@@ -29,6 +29,7 @@ from orchestration.warehouse.inputs import (
     build_settings,
     build_vars,
     dbt_process_environment,
+    file_log_args,
 )
 from orchestration.warehouse.lake_views import register_lake_views
 from orchestration.warehouse.last_build import (
@@ -131,7 +132,8 @@ def acorn_dbt_models(
             selection = [] if scope.everything or context.is_subset else ["--indirect-selection", "cautious"]
             with dbt_process_environment(build_env(settings)):
                 invocation = dbt.cli(
-                    [*BUILD_ARGS, *refresh, *selection, "--vars", build_vars(str(build.path), settings),
+                    [*BUILD_ARGS, *refresh, *selection, *file_log_args(), "--vars",
+                     build_vars(str(build.path), settings),
                      *scope.exclude_args(manifest, tests_only=context.is_subset)],
                     context=context,
                 )  # fmt: skip
@@ -273,7 +275,15 @@ def _build_in_catalog(
             refresh = ["--full-refresh"] if redefined else []
             with dbt_process_environment(build_env(settings)):
                 invocation = dbt.cli(
-                    [*BUILD_ARGS, *refresh, "--target", DUCKLAKE_TARGET, "--vars", build_vars("", settings)],
+                    [
+                        *BUILD_ARGS,
+                        *refresh,
+                        *file_log_args(),
+                        "--target",
+                        DUCKLAKE_TARGET,
+                        "--vars",
+                        build_vars("", settings),
+                    ],
                     context=context,
                 )
             events = []

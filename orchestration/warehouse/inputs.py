@@ -33,6 +33,17 @@ BUSINESS_DAY_ENV = "ACORN_VENDOR_AS_OF_DATE"
 
 # Unit tests check the SQL, not the data: they run with the test suite (tests/dbt), not in every build.
 BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
+# dbt's log file of a build (dbt.log in the invocation's target folder): dbt writes it at debug level by default,
+# every SQL statement and connection event as a JSON line (about 3,600 lines and 4 MB per daily build, against
+# 300 at info), which cost a daily build at H = 78 about 1-1.5 CPU s (README "Performance", round
+# `h-daily`). A build writes it at info level; DBT_LOG_LEVEL_FILE=debug in the environment brings the statements
+# back (dbt reads it; a build then adds no flag).
+DBT_FILE_LOG_LEVEL_ENV = "DBT_LOG_LEVEL_FILE"
+
+
+def file_log_args() -> list[str]:
+    """dbt's `--log-level-file` for a build: info, unless DBT_FILE_LOG_LEVEL_ENV chooses another level."""
+    return [] if DBT_FILE_LOG_LEVEL_ENV in os.environ else ["--log-level-file", "info"]
 
 
 def build_settings() -> dict[str, Any]:
