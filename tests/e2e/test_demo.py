@@ -1,7 +1,7 @@
 """End to end, as a user runs it: `acorn demo` (clean and hostile) in a subprocess, on fresh data dirs.
 
-One clean run and one hostile run (with known fake secrets in the environment) are shared by the tests below,
-because each demo takes a while; the assertions are independent.
+One clean run and one hostile run (with known fake secrets in the environment) are shared by the tests below
+(tests/e2e/conftest.py), because each demo takes a while; the assertions are independent.
 """
 
 from __future__ import annotations
@@ -15,20 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 from data_state import marts_rows
-from demo_runs import run_demo
-
-FAKE_SECRETS = {
-    "SPAPI_LWA_CLIENT_ID": "amzn1.application-oa2-client.e2e-fake-client-id-5f1c",
-    "SPAPI_LWA_CLIENT_SECRET": "e2e-fake-client-secret-9b7d2a61c4",
-    "SPAPI_REFRESH_TOKEN": "Atzr|e2e-fake-refresh-token-3e8f0c2b",
-}
+from demo_runs import FAKE_SECRETS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
-
-
-@pytest.fixture(scope="session")  # once per worker, like clean_demo (tests/e2e/conftest.py)
-def hostile_demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    return run_demo(tmp_path_factory.mktemp("hostile"), "hostile", FAKE_SECRETS)
 
 
 def test_demo_lands_at_least_six_reconciled_payouts(clean_demo: dict[str, object]) -> None:
