@@ -55,7 +55,7 @@ create table if not exists {{ build_changes_relation() }} (
 {%- if is_incremental() -%}
 insert into {{ log }} (invocation_id, model, kind, key)
 with stored as (
-    select distinct settlement_id, raw_sha256 from {{ this }}
+    {{ stored_settlement_versions() }}
 ),
 
 changed as (

@@ -65,3 +65,68 @@ delete from {{ this }} where {{ settlement_id_in(ids if ids is not none else [])
 {{ log_built_whole() }}
 {%- endif -%}
 {%- endmacro %}
+
+{#-
+  Which version (raw_sha256) of each settlement an incremental model keyed by settlement holds, kept beside it in
+  `acorn_settlement_versions` (model, settlement_id, raw_sha256): exactly the model's distinct (settlement_id,
+  raw_sha256) pairs, so that finding the changed settlements (`log_changed_settlements`) reads one row per
+  settlement instead of scanning two columns of every line of the history (a daily build's cost grew with the
+  history by it: 1.1 → 2.0 s of SQL over the six models from 78 to 156 settlements of 100k lines).
+
+  `keep_settlement_versions`, each such model's post-hook (in the model's transaction, after its insert):
+  after an incremental run, the pairs of the settlements it rewrote are replaced by what it now holds of them
+  (a settlement whose new version has no row in the model has none, as in the model); after a full build, or
+  when the model has no pairs kept yet (a warehouse from before this table), every pair is taken from the model
+  once. A build that fails publishes nothing, so the published warehouse never holds one without the other.
+-#}
+{% macro settlement_versions_relation() -%}
+{{ return(api.Relation.create(database=target.database, schema=target.schema, identifier='acorn_settlement_versions')) }}
+{%- endmacro %}
+
+{#- on-run-start: the table, once. -#}
+{% macro create_settlement_versions() -%}
+{%- if not keeps_build_changes() -%}{{ return('') }}{%- endif -%}
+create table if not exists {{ settlement_versions_relation() }} (
+    model varchar not null,
+    settlement_id varchar,
+    raw_sha256 varchar
+)
+{%- endmacro %}
+
+{#- Whether the model's pairs are kept (false before its first post-hook, or on a target without the table). -#}
+{% macro settlement_versions_kept(model) -%}
+{%- if not execute or not keeps_build_changes() -%}{{ return(false) }}{%- endif -%}
+{%- set versions = settlement_versions_relation() -%}
+{%- if adapter.get_relation(database=versions.database, schema=versions.schema, identifier=versions.identifier) is none -%}
+{{ return(false) }}
+{%- endif -%}
+{%- set query -%}
+select count(*) from {{ versions }} where model = '{{ model }}'
+{%- endset -%}
+{{ return(run_query(query).columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
+{#- The model's (settlement_id, raw_sha256) pairs: kept, or read from the model when not kept yet. -#}
+{% macro stored_settlement_versions() -%}
+{%- if settlement_versions_kept(this.identifier) -%}
+select settlement_id, raw_sha256 from {{ settlement_versions_relation() }} where model = '{{ this.identifier }}'
+{%- else -%}
+select distinct settlement_id, raw_sha256 from {{ this }}
+{%- endif -%}
+{%- endmacro %}
+
+{% macro keep_settlement_versions() -%}
+{%- if not keeps_build_changes() -%}{{ return('select 1') }}{%- endif -%}
+{%- set versions = settlement_versions_relation() -%}
+{%- if is_incremental() and settlement_versions_kept(this.identifier) -%}
+{%- set ids = keys_changed_in_this_build(this.identifier) -%}
+{%- if ids | length == 0 -%}{{ return('select 1') }}{%- endif -%}
+delete from {{ versions }} where model = '{{ this.identifier }}' and {{ settlement_id_in(ids) }};
+insert into {{ versions }} (model, settlement_id, raw_sha256)
+select distinct '{{ this.identifier }}', settlement_id, raw_sha256 from {{ this }} where {{ settlement_id_in(ids) }}
+{%- else -%}
+delete from {{ versions }} where model = '{{ this.identifier }}';
+insert into {{ versions }} (model, settlement_id, raw_sha256)
+select distinct '{{ this.identifier }}', settlement_id, raw_sha256 from {{ this }}
+{%- endif -%}
+{%- endmacro %}

@@ -56,6 +56,30 @@ BOOKKEEPING = {
 }
 
 
+# The models keyed by settlement whose held versions are kept beside them (macros/changed_settlements.sql).
+VERSIONED = (
+    "marts.fct_settlement_lines",
+    "marts.fct_fees",
+    "marts.fct_refunds",
+    "intermediate.int_payouts_reconciled",
+    "intermediate.int_settlement_amounts",
+    "intermediate.int_sku_daily_by_settlement",
+)
+
+
+def _assert_versions_kept(warehouse: Path) -> None:
+    """`acorn_settlement_versions` holds exactly each keyed model's distinct (settlement_id, raw_sha256)."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        for table in VERSIONED:
+            model = table.split(".")[1]
+            kept = connection.execute(
+                "select settlement_id, raw_sha256 from main.acorn_settlement_versions where model = ?",
+                [model],
+            ).fetchall()
+            held = connection.execute(f"select distinct settlement_id, raw_sha256 from {table}").fetchall()
+            assert kept and sorted(kept) == sorted(held), table
+
+
 def _snapshot(warehouse: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         return {
@@ -144,8 +168,10 @@ def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
     extra = _settlement_with_the_refunded_order()
     write_lake(tmp_path / "lake", [*settlements, extra])
 
+    _assert_versions_kept(warehouse)
     run_dbt(tmp_path, "build", *SELECT)
     incremental = _snapshot(warehouse)
+    _assert_versions_kept(warehouse)
     # Every row the incremental build added, removed or changed (in the columns the scoped tests read) is of a
     # key its model recorded: checking the recorded keys checks every row the build wrote.
     recorded = _recorded_by_incremental_build(warehouse)
@@ -158,6 +184,7 @@ def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
     assert recorded["fct_settlement_lines"] == {"US1", "US9"}
     run_dbt(tmp_path, "build", "--full-refresh", *SELECT)
     full = _snapshot(warehouse)
+    _assert_versions_kept(warehouse)
 
     # US2 did not change, yet its refund of the order that arrived later now has the order's units: the
     # incremental build rewrote that quantity as a full refresh computes it.

@@ -2,7 +2,8 @@
 -- Incremental by settlement: a build sums the lines of the settlements that are new or re-issued (a new
 -- raw_sha256) only, and a re-issue replaces the earlier version's row (macros/changed_settlements.sql).
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='settlement_id',
-          on_schema_change='append_new_columns', pre_hook="{{ log_built_whole() }}") }}
+          on_schema_change='append_new_columns', pre_hook="{{ log_built_whole() }}",
+          post_hook="{{ keep_settlement_versions() }}") }}
 
 with all_settlements as (
     select * from {{ ref('stg_lake_settlements__settlements') }}

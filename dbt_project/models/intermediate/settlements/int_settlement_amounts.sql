@@ -3,7 +3,8 @@
 -- (orchestration/quality/warehouse_frames.py). Incremental by settlement like the line facts, so that a build
 -- sums the new and re-issued settlements only instead of every line of the history.
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='settlement_id',
-          on_schema_change='append_new_columns', pre_hook="{{ delete_changed_settlements(ref('stg_lake_settlements__settlements')) }}") }}
+          on_schema_change='append_new_columns', pre_hook="{{ delete_changed_settlements(ref('stg_lake_settlements__settlements')) }}",
+          post_hook="{{ keep_settlement_versions() }}") }}
 
 with lines as (
     select settlement_id, raw_sha256, transaction_type, amount_type, amount_description, amount, line_class, order_id

@@ -18,7 +18,8 @@
 ] %}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='settlement_id',
           on_schema_change='append_new_columns',
-          pre_hook="{{ delete_changed_settlements(ref('stg_lake_settlements__settlements')) }}") }}
+          pre_hook="{{ delete_changed_settlements(ref('stg_lake_settlements__settlements')) }}",
+          post_hook="{{ keep_settlement_versions() }}") }}
 {%- set changed = changed_settlements_only(ref('stg_lake_settlements__settlements'), 'settlement_id') %}
 
 with settlement_lines as (

@@ -1,6 +1,7 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='settlement_id',
           on_schema_change='append_new_columns', pre_hook="{{ delete_changed_settlements(ref('stg_lake_settlements__settlements')) }}",
-          post_hook="{{ update_refund_quantities(ref('int_settlement_refund_quantities')) }}") }}
+          post_hook=["{{ update_refund_quantities(ref('int_settlement_refund_quantities')) }}",
+                     "{{ keep_settlement_versions() }}"]) }}
 {%- set changed = changed_settlements_only(ref('stg_lake_settlements__settlements')) %}
 {%- set ids = changed_settlement_ids(ref('stg_lake_settlements__settlements')) if is_incremental() else none %}
 
