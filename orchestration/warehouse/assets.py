@@ -15,7 +15,6 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from lake.layout import reading
 from orchestration.outcomes import MODEL_UNCHANGED_KEY, WAREHOUSE_UNCHANGED_KEY
 from orchestration.resources import DataDirResource
-from orchestration.warehouse.check_events import checks_after_assets
 from orchestration.warehouse.ducklake_publish import (
     DuckLakeBuild,
     build_and_publish_ducklake,
@@ -154,7 +153,7 @@ def acorn_dbt_models(
         _record(context, build, inputs, events, definitions, carried)
         if last is not None and carried is not None:
             yield from _left_out(context, scope, last, manifest, carried)
-        yield from checks_after_assets(context, with_table_metadata(events, build.path))
+        yield from with_table_metadata(events, build.path)
     context.log.info(f"published {paths.warehouse} (publish took {build.timings.publish_seconds:.2f} s)")
 
 
@@ -296,7 +295,7 @@ def _build_in_catalog(
                 f"dbt build exited {invocation.process.returncode}; the warehouse's last published build stands"
             )
         _record(context, build, inputs, events, definitions)
-        yield from checks_after_assets(context, with_table_metadata(events, catalog))
+        yield from with_table_metadata(events, catalog)
     context.log.info(f"published the build in the warehouse's {catalog.shown}")
 
 

@@ -94,7 +94,8 @@ def _dbt_check_targets(
 ) -> tuple[dict[str, tuple[str, int | None]], dict[str, Any]]:
     """{dbt test's check name: (its model, storage id of the materialization its evaluation is linked to)} of the
     run's check evaluations on dbt models, and {model: the metadata of its materialization in the run}, both
-    from the run's event log (check_events.py: each evaluation must name the run's own materialization)."""
+    from the run's event log; each evaluation of a test on a model the run materialized must name that
+    materialization (one yielded before its model's output would name the previous build's)."""
     import dagster as dg
     from dagster._core.instance.ref import InstanceRef
 
@@ -221,9 +222,8 @@ def test_a_daily_build_runs_what_changed_and_equals_a_build_of_everything(tmp_pa
     events = _run_events(daily / "dagster_home", second["run_id"])
     assert sorted(events["ASSET_CHECK_EVALUATION"]) == sorted(ran)
     assert len(events["ASSET_CHECK_EVALUATION_PLANNED"]) == len(events["ASSET_CHECK_EVALUATION"])
-    # Each dbt test's evaluation is linked to its model's materialization by this run (check_events.py yields
-    # the tests after every model's output), and each rebuilt model's materialization carries its column schema
-    # (tables their row count).
+    # Each dbt test's evaluation is linked to its model's materialization by this run, and each rebuilt model's
+    # materialization carries its column schema (tables their row count).
     targets, metadata = _dbt_check_targets(daily / "dagster_home", second["run_id"])
     assert any(model == "fct_settlement_lines" for model, _ in targets.values())
     assert all(storage_id is not None for _, storage_id in targets.values())
