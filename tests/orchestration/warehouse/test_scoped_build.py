@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -86,6 +87,46 @@ def _run(dagster_home: Path, run_id: str) -> tuple[dict[str, str], dict[str, str
             assert event is not None, key
             latest[key.path[-1]] = event.run_id
         return dict(run.tags), latest
+
+
+def _dbt_check_targets(
+    dagster_home: Path, run_id: str
+) -> tuple[dict[str, tuple[str, int | None]], dict[str, Any]]:
+    """{dbt test's check name: (its model, storage id of the materialization its evaluation is linked to)} of the
+    run's check evaluations on dbt models, and {model: the metadata of its materialization in the run}, both
+    from the run's event log; each evaluation of a test on a model the run materialized must name that
+    materialization (one yielded before its model's output would name the previous build's)."""
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    models = _dbt_models()
+    targets: dict[str, tuple[str, int | None]] = {}
+    metadata: dict[str, Any] = {}
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+        for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION):
+            materialization = entry.asset_materialization
+            assert materialization is not None
+            metadata[materialization.asset_key.path[-1]] = materialization.metadata
+        # The asset index's storage ids (with SQLite storage a run's own log numbers its events apart).
+        materialized = {}
+        for model in metadata:
+            [latest] = instance.fetch_materializations(dg.AssetKey(["warehouse", model]), limit=1).records
+            assert latest.run_id == run_id
+            materialized[model] = latest.storage_id
+        for entry in instance.all_logs(run_id):
+            event = entry.dagster_event
+            if event is None or event.event_type_value != "ASSET_CHECK_EVALUATION":
+                continue
+            evaluation = event.asset_check_evaluation_data
+            model = evaluation.asset_key.path[-1]
+            if model not in models:
+                continue
+            target = evaluation.target_materialization_data
+            targets[evaluation.check_name] = (model, target.storage_id if target else None)
+            if model in materialized:
+                assert target is not None and target.run_id == run_id, evaluation.check_name
+                assert target.storage_id == materialized[model], evaluation.check_name
+    return targets, metadata
 
 
 def _dbt_models() -> set[str]:
@@ -181,6 +222,14 @@ def test_a_daily_build_runs_what_changed_and_equals_a_build_of_everything(tmp_pa
     events = _run_events(daily / "dagster_home", second["run_id"])
     assert sorted(events["ASSET_CHECK_EVALUATION"]) == sorted(ran)
     assert len(events["ASSET_CHECK_EVALUATION_PLANNED"]) == len(events["ASSET_CHECK_EVALUATION"])
+    # Each dbt test's evaluation is linked to its model's materialization by this run, and each rebuilt model's
+    # materialization carries its column schema (tables their row count).
+    targets, metadata = _dbt_check_targets(daily / "dagster_home", second["run_id"])
+    assert any(model == "fct_settlement_lines" for model, _ in targets.values())
+    assert all(storage_id is not None for _, storage_id in targets.values())
+    assert set(metadata) == rebuilt
+    assert all("dagster/column_schema" in values for values in metadata.values())
+    assert metadata["fct_settlement_lines"]["dagster/row_count"].value > 0
 
     # A build of everything from the same lake, in a data dir of its own.
     full = tmp_path / "full"
