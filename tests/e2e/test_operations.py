@@ -213,18 +213,6 @@ def test_a_config_that_does_not_load_is_exit_3_and_an_unknown_account_exit_2(dem
     assert "no-such-account" in unknown.stderr and "demo-na" in unknown.stderr
 
 
-def test_run_for_one_account_is_tagged_and_succeeds(tmp_path: Path) -> None:
-    """`acorn run --account` on a fresh data dir: the vendor alone lands, builds and checks cleanly."""
-    completed = acorn(tmp_path, "run", "--account", "demo-vendor", "--json")
-    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
-    report = json.loads(completed.stdout)
-    assert report["success"] is True and report["problems"] == []
-    [run] = _runs(tmp_path, "acorn_daily")
-    assert run.status == dg.DagsterRunStatus.SUCCESS
-    assert run.tags["acorn/accounts"] == "demo-vendor" and run.tags["acorn/outcome"] == "ok"
-    assert "demo-vendor:" in completed.stderr and "demo-na:" not in completed.stderr
-
-
 def test_version() -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "acorn_cli.main", "--version"], capture_output=True, text=True, check=True

@@ -7,8 +7,6 @@ columns of their upstream models.
 
 from __future__ import annotations
 
-import json
-import subprocess
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,13 +14,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
+from dbt_runner import run_dbt
 
 from lake.partitions import write_partition
 from orchestration.dbt_vars import dbt_var
 from orchestration.finances import checks
 from orchestration.resources import DataDirResource
 from orchestration.verdict import evaluate
-from orchestration.warehouse.project import DBT_EXECUTABLE, dbt_project
 from transforms.finances.transactions import TRANSACTION_TOTALS_SCHEMA
 from transforms.finances.v0_events import financial_events_tables
 
@@ -41,16 +39,10 @@ CHECKED_MODELS = ["int_deferred_balances_compared", "int_deferred_maturities_ove
 
 
 def _run_dbt_models(warehouse: Path) -> None:
-    """Real dbt builds the checks' models in `warehouse`, over the upstream tables the test wrote there."""
-    workdir = warehouse.parent / "dbt"
-    command = [
-        DBT_EXECUTABLE, "run", "--select", *CHECKED_MODELS,
-        "--vars", json.dumps({"warehouse_path": str(warehouse)}),
-        "--project-dir", str(dbt_project.project_dir), "--profiles-dir", str(dbt_project.profiles_dir),
-        "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs"),
-    ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
-    assert result.returncode == 0, result.stdout[-4000:]
+    """Real dbt builds the checks' models in `warehouse`, over the upstream tables the test wrote there (target/
+    and logs/ beside it, with the saved parse of the previous test's run: dbt_runner)."""
+    assert warehouse.name == "warehouse.duckdb"
+    run_dbt(warehouse.parent, "run", "--select", *CHECKED_MODELS)
 
 
 def _warehouse(
