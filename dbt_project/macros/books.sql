@@ -179,8 +179,10 @@ staged as (
     from {{ ref('stg_lake_settlements__settlements') }}
 ),
 
+-- What the model holds: its distinct (settlement_id, raw_sha256, account_id, posting_fingerprint), kept beside it
+-- (macros/changed_settlements.sql), so that the comparison reads one row per settlement, not every posted line.
 done as (
-    select distinct settlement_id, raw_sha256, account_id, posting_fingerprint from {{ this }}
+    {{ stored_settlement_versions(['account_id', 'posting_fingerprint']) }}
 )
 
 select staged.settlement_id

@@ -73,6 +73,10 @@ delete from {{ this }} where {{ settlement_id_in(ids if ids is not none else [])
   settlement instead of scanning two columns of every line of the history (a daily build's cost grew with the
   history by it: 1.1 → 2.0 s of SQL over the six models from 78 to 156 settlements of 100k lines).
 
+  A model whose changed settlements are found by more than their document (the books' postings:
+  int_books_settlement_lines_posted posts a settlement again when its account or the posting rules changed, too)
+  keeps those columns beside the pair (`columns`: account_id, posting_fingerprint), likewise.
+
   `keep_settlement_versions`, each such model's post-hook (in the model's transaction, after its insert):
   after an incremental run, the pairs of the settlements it rewrote are replaced by what it now holds of them
   (a settlement whose new version has no row in the model has none, as in the model); after a full build, or
@@ -86,11 +90,17 @@ delete from {{ this }} where {{ settlement_id_in(ids if ids is not none else [])
 {#- on-run-start: the table, once. -#}
 {% macro create_settlement_versions() -%}
 {%- if not keeps_build_changes() -%}{{ return('') }}{%- endif -%}
-create table if not exists {{ settlement_versions_relation() }} (
+{%- set versions = settlement_versions_relation() -%}
+create table if not exists {{ versions }} (
     model varchar not null,
     settlement_id varchar,
-    raw_sha256 varchar
-)
+    raw_sha256 varchar,
+    account_id varchar,
+    posting_fingerprint varchar
+);
+{#- The books' columns, added to a table created before them (the other models leave them null). -#}
+alter table {{ versions }} add column if not exists account_id varchar;
+alter table {{ versions }} add column if not exists posting_fingerprint varchar
 {%- endmacro %}
 
 {#- Whether the model's pairs are kept (false before its first post-hook, or on a target without the table). -#}
@@ -106,27 +116,28 @@ select count(*) from {{ versions }} where model = '{{ model }}'
 {{ return(run_query(query).columns[0].values()[0] > 0) }}
 {%- endmacro %}
 
-{#- The model's (settlement_id, raw_sha256) pairs: kept, or read from the model when not kept yet. -#}
-{% macro stored_settlement_versions() -%}
+{#- The model's distinct (settlement_id, raw_sha256, *columns): kept, or read from the model when not kept yet. -#}
+{% macro stored_settlement_versions(columns=[]) -%}
+{%- set selected = (['settlement_id', 'raw_sha256'] + columns) | join(', ') -%}
 {%- if settlement_versions_kept(this.identifier) -%}
-select settlement_id, raw_sha256 from {{ settlement_versions_relation() }} where model = '{{ this.identifier }}'
+select {{ selected }} from {{ settlement_versions_relation() }} where model = '{{ this.identifier }}'
 {%- else -%}
-select distinct settlement_id, raw_sha256 from {{ this }}
+select distinct {{ selected }} from {{ this }}
 {%- endif -%}
 {%- endmacro %}
 
-{% macro keep_settlement_versions() -%}
+{#- Post-hook: the pairs (and `columns`) of the settlements this run rewrote, or of every settlement once. -#}
+{% macro keep_settlement_versions(columns=[]) -%}
 {%- if not keeps_build_changes() -%}{{ return('select 1') }}{%- endif -%}
 {%- set versions = settlement_versions_relation() -%}
+{%- set selected = (['settlement_id', 'raw_sha256'] + columns) | join(', ') -%}
+{%- set only = none -%}
 {%- if is_incremental() and settlement_versions_kept(this.identifier) -%}
 {%- set ids = keys_changed_in_this_build(this.identifier) -%}
 {%- if ids | length == 0 -%}{{ return('select 1') }}{%- endif -%}
-delete from {{ versions }} where model = '{{ this.identifier }}' and {{ settlement_id_in(ids) }};
-insert into {{ versions }} (model, settlement_id, raw_sha256)
-select distinct '{{ this.identifier }}', settlement_id, raw_sha256 from {{ this }} where {{ settlement_id_in(ids) }}
-{%- else -%}
-delete from {{ versions }} where model = '{{ this.identifier }}';
-insert into {{ versions }} (model, settlement_id, raw_sha256)
-select distinct '{{ this.identifier }}', settlement_id, raw_sha256 from {{ this }}
+{%- set only = settlement_id_in(ids) -%}
 {%- endif -%}
+delete from {{ versions }} where model = '{{ this.identifier }}'{% if only %} and {{ only }}{% endif %};
+insert into {{ versions }} (model, {{ selected }})
+select distinct '{{ this.identifier }}', {{ selected }} from {{ this }}{% if only %} where {{ only }}{% endif %}
 {%- endmacro %}

@@ -427,3 +427,24 @@ def test_sales_tax_not_posted_nets_collected_and_remitted_away_after_a_rebuild(b
     assert books.rows(banks, warehouse=books.sales_tax_not_posted) == books.rows(banks)
     unbalanced = "select journal_id from marts.fct_journal_lines group by 1 having sum(debit) <> sum(credit)"
     assert books.rows(unbalanced, warehouse=books.sales_tax_not_posted) == []
+
+
+def test_the_kept_posting_versions_are_exactly_the_postings(books: Books) -> None:
+    """The books find the settlements to post again from the versions kept beside the posted lines
+    (macros/changed_settlements.sql): after the first build, a re-issue and a change of what posting reads
+    (every settlement posted again), they are exactly the posted lines' own."""
+    columns = "settlement_id, raw_sha256, account_id, posting_fingerprint"
+    kept = (
+        f"select {columns} from main.acorn_settlement_versions "
+        "where model = 'int_books_settlement_lines_posted' order by all"
+    )
+    held = f"select distinct {columns} from intermediate.int_books_settlement_lines_posted order by all"
+    for warehouse in (books.before_reissue, books.after_reissue, books.sales_tax_not_posted):
+        assert books.rows(kept, warehouse=warehouse) == books.rows(held, warehouse=warehouse) != []
+    fingerprints = "select distinct posting_fingerprint from main.acorn_settlement_versions where model = ?"
+    untaxed = books.rows(
+        fingerprints.replace("?", "'int_books_settlement_lines_posted'"), warehouse=books.sales_tax_not_posted
+    )
+    assert len(untaxed) == 1 and untaxed != books.rows(
+        fingerprints.replace("?", "'int_books_settlement_lines_posted'")
+    )

@@ -56,27 +56,30 @@ BOOKKEEPING = {
 }
 
 
-# The models keyed by settlement whose held versions are kept beside them (macros/changed_settlements.sql).
-VERSIONED = (
-    "marts.fct_settlement_lines",
-    "marts.fct_fees",
-    "marts.fct_refunds",
-    "intermediate.int_payouts_reconciled",
-    "intermediate.int_settlement_amounts",
-    "intermediate.int_sku_daily_by_settlement",
-)
+# The models keyed by settlement whose held versions are kept beside them (macros/changed_settlements.sql), with
+# the columns kept beside (settlement_id, raw_sha256): the books post a settlement again when its account or the
+# posting rules changed, too.
+VERSIONED = {
+    "marts.fct_settlement_lines": (),
+    "marts.fct_fees": (),
+    "marts.fct_refunds": (),
+    "intermediate.int_payouts_reconciled": (),
+    "intermediate.int_settlement_amounts": (),
+    "intermediate.int_sku_daily_by_settlement": (),
+    "intermediate.int_books_settlement_lines_posted": ("account_id", "posting_fingerprint"),
+}
 
 
 def _assert_versions_kept(warehouse: Path) -> None:
-    """`acorn_settlement_versions` holds exactly each keyed model's distinct (settlement_id, raw_sha256)."""
+    """`acorn_settlement_versions` holds exactly each keyed model's distinct (settlement_id, raw_sha256, ...)."""
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        for table in VERSIONED:
+        for table, also in VERSIONED.items():
             model = table.split(".")[1]
+            columns = ", ".join(("settlement_id", "raw_sha256", *also))
             kept = connection.execute(
-                "select settlement_id, raw_sha256 from main.acorn_settlement_versions where model = ?",
-                [model],
+                f"select {columns} from main.acorn_settlement_versions where model = ?", [model]
             ).fetchall()
-            held = connection.execute(f"select distinct settlement_id, raw_sha256 from {table}").fetchall()
+            held = connection.execute(f"select distinct {columns} from {table}").fetchall()
             assert kept and sorted(kept) == sorted(held), table
 
 
