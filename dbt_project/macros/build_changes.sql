@@ -26,6 +26,11 @@
 {{ return(api.Relation.create(database=target.database, schema=target.schema, identifier='acorn_build_changes')) }}
 {%- endmacro %}
 
+{#- Whether `relation` (a Relation) exists in the warehouse. -#}
+{% macro relation_exists(relation) -%}
+{{ return(adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) is not none) }}
+{%- endmacro %}
+
 {#- on-run-start: the table, once. -#}
 {#- Whether this dbt command builds or tests (and so keeps the record): `docs generate` and `compile` write nothing
     (the docs of a DuckLake catalog attach it read-only at its published snapshot). -#}
@@ -111,7 +116,7 @@ order by key
 {% macro changed_keys_state(models) -%}
 {%- if not execute or not keeps_build_changes() -%}{{ return(none) }}{%- endif -%}
 {%- set log = build_changes_relation() -%}
-{%- if adapter.get_relation(database=log.database, schema=log.schema, identifier=log.identifier) is none -%}
+{%- if not relation_exists(log) -%}
 {{ return(none) }}
 {%- endif -%}
 {%- set names -%}({% for m in models %}'{{ m }}'{% if not loop.last %}, {% endif %}{% endfor %}){%- endset -%}
@@ -172,7 +177,7 @@ select distinct key from {{ log }} where model in {{ names }} and kind = 'key' a
 {% macro settle_build_changes(results) -%}
 {%- if not execute or not keeps_build_changes() -%}{{ return('') }}{%- endif -%}
 {%- set log = build_changes_relation() -%}
-{%- if adapter.get_relation(database=log.database, schema=log.schema, identifier=log.identifier) is none -%}
+{%- if not relation_exists(log) -%}
 {{ return('') }}
 {%- endif -%}
 {%- set recorded = run_query('select distinct model from ' ~ log).columns[0].values() | list -%}

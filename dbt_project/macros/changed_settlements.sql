@@ -107,7 +107,7 @@ alter table {{ versions }} add column if not exists posting_fingerprint varchar
 {% macro settlement_versions_kept(model) -%}
 {%- if not execute or not keeps_build_changes() -%}{{ return(false) }}{%- endif -%}
 {%- set versions = settlement_versions_relation() -%}
-{%- if adapter.get_relation(database=versions.database, schema=versions.schema, identifier=versions.identifier) is none -%}
+{%- if not relation_exists(versions) -%}
 {{ return(false) }}
 {%- endif -%}
 {%- set query -%}

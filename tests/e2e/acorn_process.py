@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import IO
 
+import dagster as dg
+
 from acorn_cli.environment import QUIET_OFFLINE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -87,3 +89,9 @@ def start_acorn(
         text=True,
         start_new_session=own_process_group,
     )
+
+
+def dagster_runs(workdir: Path, job_name: str) -> list[dg.DagsterRun]:
+    """The runs of `job_name` in the Dagster instance of a data dir made by `acorn_env(workdir)`."""
+    with dg.DagsterInstance.from_config(str(workdir / DAGSTER_HOME)) as instance:
+        return list(instance.get_runs(dg.RunsFilter(job_name=job_name)))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from acorn_process import REPO_ROOT, acorn
+from acorn_process import REPO_ROOT, acorn, dagster_runs
 from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
 from dagster._core.workspace.load import location_origins_from_yaml_paths
 from demo_runs import copy_demo
@@ -36,11 +36,6 @@ def demo(
 
 def _instance(workdir: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(workdir / "dagster_home"))
-
-
-def _runs(workdir: Path, job_name: str) -> list[dg.DagsterRun]:
-    with _instance(workdir) as instance:
-        return list(instance.get_runs(dg.RunsFilter(job_name=job_name)))
 
 
 def _step_failures(workdir: Path, run_id: str) -> dict[str, str]:
@@ -67,7 +62,7 @@ def test_cli_runs_are_runs_of_the_workspace_code_location(demo) -> None:  # type
     """What the job page and the Overview timeline ask the instance for: runs of the job in that repository."""
     workdir, _ = demo
     [origin] = location_origins_from_yaml_paths([str(REPO_ROOT / "workspace.yaml")])
-    [run] = _runs(workdir, "acorn_daily")
+    [run] = dagster_runs(workdir, "acorn_daily")
     assert run.remote_job_origin is not None
     assert run.remote_job_origin.location_name == origin.location_name
     label = run.remote_job_origin.repository_origin.get_label()
@@ -115,14 +110,14 @@ def test_the_ui_job_page_lists_the_cli_run(demo, monkeypatch: pytest.MonkeyPatch
     assert not result.errors, result.errors
     page = result.data["pipelineOrError"]
     assert page["__typename"] == "Pipeline", page
-    [run] = _runs(workdir, "acorn_daily")
+    [run] = dagster_runs(workdir, "acorn_daily")
     assert [r["runId"] for r in page["runs"]] == [run.run_id]
     assert page["runs"][0]["status"] == "FAILURE"
 
 
 def test_a_failed_error_check_makes_the_run_fail_with_its_reason(demo) -> None:  # type: ignore[no-untyped-def]
     workdir, _ = demo
-    [run] = _runs(workdir, "acorn_daily")
+    [run] = dagster_runs(workdir, "acorn_daily")
     assert run.status == dg.DagsterRunStatus.FAILURE
     failures = _step_failures(workdir, run.run_id)
     assert set(failures) == {"lake__settlements_settlement_schema_drift"}, failures
@@ -169,7 +164,7 @@ def test_build_exits_1_and_names_the_failed_error_check(demo) -> None:  # type: 
     report = json.loads(completed.stdout)
     assert report["success"] is False and report["exit_code"] == 1 and report["outcome"] == "data_problem"
     assert "ERROR check failed: settlement_schema_drift on lake/settlements" in report["problems"]
-    build = _runs(workdir, "warehouse_build")[0]
+    build = dagster_runs(workdir, "warehouse_build")[0]
     assert build.status == dg.DagsterRunStatus.FAILURE and build.tags["acorn/command"] == "build"
 
 
@@ -180,7 +175,7 @@ def test_import_of_a_refused_file_exits_1_and_fails_its_run(demo, tmp_path: Path
     completed = acorn(workdir, "import", "--account", "demo-na", str(foreign))
     assert completed.returncode == 1, completed.stderr[-3000:]
     assert "rejected" in completed.stdout and foreign.name in completed.stderr
-    run = _runs(workdir, "settlement_import")[0]
+    run = dagster_runs(workdir, "settlement_import")[0]
     assert run.status == dg.DagsterRunStatus.FAILURE
     failures = _step_failures(workdir, run.run_id)
     assert "settlement_files_accepted failed with ERROR severity" in "".join(failures.values()), failures

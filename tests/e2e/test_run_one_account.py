@@ -8,14 +8,9 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from acorn_process import acorn
+from acorn_process import acorn, dagster_runs
 
 pytestmark = pytest.mark.slow
-
-
-def _runs(workdir: Path, job_name: str) -> list[dg.DagsterRun]:
-    with dg.DagsterInstance.from_config(str(workdir / "dagster_home")) as instance:
-        return list(instance.get_runs(dg.RunsFilter(job_name=job_name)))
 
 
 def test_run_for_one_account_is_tagged_and_succeeds(tmp_path: Path) -> None:
@@ -24,7 +19,7 @@ def test_run_for_one_account_is_tagged_and_succeeds(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
     report = json.loads(completed.stdout)
     assert report["success"] is True and report["problems"] == []
-    [run] = _runs(tmp_path, "acorn_daily")
+    [run] = dagster_runs(tmp_path, "acorn_daily")
     assert run.status == dg.DagsterRunStatus.SUCCESS
     assert run.tags["acorn/accounts"] == "demo-vendor" and run.tags["acorn/outcome"] == "ok"
     assert "demo-vendor:" in completed.stderr and "demo-na:" not in completed.stderr
