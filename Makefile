@@ -68,8 +68,9 @@ fix: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# The 20 slowest tests are listed at the end, so a run (CI's too) shows where the suite's time goes.
 test: lint
-	$(VENV)/bin/pytest -n 2 --dist loadgroup
+	$(VENV)/bin/pytest -n 2 --dist loadgroup --durations=20
 
 # The scale-out tests (marker `cluster`, README "Scale-out"): Celery workers, the machine's PostgreSQL
 # (127.0.0.1:5432) and Redis (6379), moto's S3 server on loopback; minutes, so not in `make test` (.ci/run runs both).
