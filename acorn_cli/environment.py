@@ -93,6 +93,7 @@ _KEPT_LOCK = threading.Lock()
 _KEPT_BY: dict[str, int] = {"pid": os.getpid()}
 _INHERITED: list[sqlite3.Connection] = []
 _LISTENING: set[str] = set()
+_TUNED = "acorn_tuned"
 
 
 def fast_run_history(home: Path) -> None:
@@ -109,17 +110,21 @@ def fast_run_history(home: Path) -> None:
     def on_connect(connection: Any) -> None:
         path = connection.engine.url.database
         if connection.engine.dialect.name == "sqlite" and path and path.startswith(prefix):
-            raw = connection.connection.dbapi_connection
-            if isinstance(raw, sqlite3.Connection):
-                tune_sqlite(raw, path)
+            pooled = connection.connection
+            if pooled.info.get(_TUNED):
+                return  # a pooled connection kept by the engine (sqlite_engines.py): tuned when first opened
+            raw = pooled.dbapi_connection
+            if isinstance(raw, sqlite3.Connection) and tune_sqlite(raw, path):
+                pooled.info[_TUNED] = True
 
     event.listen(Engine, "engine_connect", on_connect)
     _LISTENING.add(str(home))
 
 
-def tune_sqlite(connection: sqlite3.Connection, path: str) -> None:
+def tune_sqlite(connection: sqlite3.Connection, path: str) -> bool:
     """`synchronous=NORMAL` on a WAL-mode connection to the SQLite file `path`, and an idle connection kept open
-    to that file (once per file and process), so that closing `connection` never checkpoints."""
+    to that file (once per file and process), so that closing `connection` never checkpoints. Whether the
+    connection was tuned."""
     if _KEPT_BY.get("pid") != os.getpid():
         # A forked child (acorn never forks, but a library might) must not use its parent's SQLite connections:
         # it keeps them unreferenced-but-alive (closing them here could disturb the parent) and opens its own.
@@ -130,7 +135,9 @@ def tune_sqlite(connection: sqlite3.Connection, path: str) -> None:
         if path not in _KEPT:
             [(mode,)] = connection.execute("pragma journal_mode").fetchall()
             if str(mode).lower() != "wal":
-                return  # a file being created: Dagster turns WAL on next, and the next connection is tuned
+                return (
+                    False  # a file being created: Dagster turns WAL on next, and the next connection is tuned
+                )
             with _KEPT_LOCK:
                 if path not in _KEPT:
                     keeper = sqlite3.connect(path, timeout=30, check_same_thread=False)
@@ -138,7 +145,8 @@ def tune_sqlite(connection: sqlite3.Connection, path: str) -> None:
                     _KEPT[path] = keeper
         connection.execute("pragma synchronous=NORMAL")
     except sqlite3.Error:
-        return  # busy (another process creating the file): this connection keeps SQLite's defaults
+        return False  # busy (another process creating the file): this connection keeps SQLite's defaults
+    return True
 
 
 @contextlib.contextmanager
@@ -170,5 +178,9 @@ def dagster_instance() -> Iterator[dg.DagsterInstance]:
                 raise
             cause = scrubbed(" ".join(str(error.__cause__ or error).split()), storage.url)
             raise InstanceUnavailable(storage, cause, "run `acorn doctor`") from None
+    if storage.url is None:
+        from acorn_cli.sqlite_engines import reuse_engines
+
+        reuse_engines(instance)
     with instance:
         yield instance

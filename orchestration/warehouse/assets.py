@@ -1,5 +1,6 @@
 """dbt models as Dagster assets; dbt tests surface as asset checks on them."""
 
+import contextlib
 import graphlib
 import json
 from collections.abc import Iterator, Mapping
@@ -40,6 +41,7 @@ from orchestration.warehouse.metadata import with_table_metadata
 from orchestration.warehouse.model_definitions import changed_definitions, incremental_definitions
 from orchestration.warehouse.project import dbt_project, keep_partial_parse
 from orchestration.warehouse.publish import WarehouseBuild, build_and_publish
+from orchestration.warehouse.run_folders import remove_old_run_folders, run_folder_in_use
 from orchestration.warehouse.scope import BuildScope, everything
 from orchestration.warehouse.scoped_run import (
     SCOPED_BUILD_TAG,
@@ -123,33 +125,40 @@ def acorn_dbt_models(
             )
         views = register_lake_views(build.path, paths.lake)
         context.log.info(f"lake views registered: {', '.join(views)}")
-        # The lake holds still while dbt reads it: a publish meanwhile waits (lake/layout.py).
-        with reading(paths.root):
-            refresh = ["--full-refresh"] if redefined else []
-            # Cautious: a data test is left out only when every model it reads is (a relationship test between
-            # a rebuilt fact and an unchanged dimension runs); with dbt's default a test of any left-out model
-            # would be. In a scoped run (scoped_run.py) dagster-dbt selects the run's models and tests itself.
-            selection = [] if scope.everything or context.is_subset else ["--indirect-selection", "cautious"]
-            with dbt_process_environment(build_env(settings)):
-                invocation = dbt.cli(
-                    [*BUILD_ARGS, *refresh, *selection, *file_log_args(), "--vars",
-                     build_vars(str(build.path), settings),
-                     *scope.exclude_args(manifest, tests_only=context.is_subset)],
-                    context=context,
-                )  # fmt: skip
-            # dbt holds the copy open read-write until it exits; the row counts and column schemas are read
-            # after. The stream raises when dbt fails: the copy is then dropped, nothing published.
-            events = []
-            for event in invocation.stream():
-                events.append(event)
-                crash_points.pause_at("dbt-build", copy=str(build.path))
-            invocation.process.wait()
-        if invocation.process.wait() != 0:
-            raise RuntimeError(
-                f"dbt build exited {invocation.process.returncode}; {paths.warehouse} left as it was"
-            )
-        keep_partial_parse(invocation.target_path)
-        carried = _check_ran_in_scope(invocation.target_path, scope, last)
+        # dbt's run folder is held in use until its results are read (run_folders.py).
+        with contextlib.ExitStack() as run_folder:
+            # The lake holds still while dbt reads it: a publish meanwhile waits (lake/layout.py).
+            with reading(paths.root):
+                refresh = ["--full-refresh"] if redefined else []
+                # Cautious: a data test is left out only when every model it reads is (a relationship test
+                # between a rebuilt fact and an unchanged dimension runs); with dbt's default a test of any
+                # left-out model would be. In a scoped run (scoped_run.py) dagster-dbt selects the run's models
+                # and tests itself.
+                selection = (
+                    [] if scope.everything or context.is_subset else ["--indirect-selection", "cautious"]
+                )
+                with dbt_process_environment(build_env(settings)):
+                    invocation = dbt.cli(
+                        [*BUILD_ARGS, *refresh, *selection, *file_log_args(), "--vars",
+                         build_vars(str(build.path), settings),
+                         *scope.exclude_args(manifest, tests_only=context.is_subset)],
+                        context=context,
+                    )  # fmt: skip
+                run_folder.enter_context(run_folder_in_use(invocation.target_path))
+                # dbt holds the copy open read-write until it exits; the row counts and column schemas are read
+                # after. The stream raises when dbt fails: the copy is then dropped, nothing published.
+                events = []
+                for event in invocation.stream():
+                    events.append(event)
+                    crash_points.pause_at("dbt-build", copy=str(build.path))
+                invocation.process.wait()
+            if invocation.process.wait() != 0:
+                raise RuntimeError(
+                    f"dbt build exited {invocation.process.returncode}; {paths.warehouse} left as it was"
+                )
+            keep_partial_parse(invocation.target_path)
+            remove_old_run_folders(invocation.target_path)
+            carried = _check_ran_in_scope(invocation.target_path, scope, last)
         _record(context, build, inputs, events, definitions, carried)
         if last is not None and carried is not None:
             yield from _left_out(context, scope, last, manifest, carried)
@@ -286,14 +295,16 @@ def _build_in_catalog(
                     ],
                     context=context,
                 )
-            events = []
-            for event in invocation.stream():
-                events.append(event)
-                crash_points.pause_at("dbt-build", catalog=catalog.shown)
+            with run_folder_in_use(invocation.target_path):
+                events = []
+                for event in invocation.stream():
+                    events.append(event)
+                    crash_points.pause_at("dbt-build", catalog=catalog.shown)
         if invocation.process.wait() != 0:
             raise RuntimeError(
                 f"dbt build exited {invocation.process.returncode}; the warehouse's last published build stands"
             )
+        remove_old_run_folders(invocation.target_path)
         _record(context, build, inputs, events, definitions)
         yield from with_table_metadata(events, catalog)
     context.log.info(f"published the build in the warehouse's {catalog.shown}")

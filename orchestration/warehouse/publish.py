@@ -228,7 +228,7 @@ def _copy_published(warehouse: Path, copy: Path) -> int:
     # The read-only connection keeps read-write openers out while the bytes are copied. DuckDB's lock is a POSIX
     # record lock, which this process loses when it closes any descriptor of the file: so the WAL is copied
     # first, the database file last.
-    with read_only(warehouse):
+    with read_only(warehouse, own=True):
         copied = 0
         if wal_path(warehouse).exists():
             shutil.copyfile(wal_path(warehouse), wal_path(copy))
@@ -246,7 +246,9 @@ def _publish(copy: Path, warehouse: Path) -> None:
     _fsync_file(copy)
     crash_points.pause_at("warehouse-publish", copy=str(copy))
     if warehouse.exists():
-        with read_only(warehouse):  # refused while a program has it open read-write: its writes would be lost
+        with read_only(
+            warehouse, own=True
+        ):  # refused while a program has it open read-write: its writes would be lost
             wal_path(warehouse).unlink(missing_ok=True)
             os.replace(copy, warehouse)
     else:
