@@ -341,7 +341,8 @@ def _copy_and_hash(src_fd: int, out_fd: int, on_chunk: Callable[[bytes], None] |
                     if not chunk:
                         raise OSError(errno.EIO, f"archive copy shorter than written at byte {offset}")
                     digest.update(chunk)
-                    chunks.append(chunk)
+                    if on_chunk is not None:
+                        chunks.append(chunk)
                     offset += len(chunk)
                     crash_points.pause_at("archive", copied=offset)  # test hook; nothing in a real run
                 if on_chunk is not None:
