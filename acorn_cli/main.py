@@ -336,6 +336,7 @@ def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattri
             command="import",
             tags=_import_partition_tags(account, reattribute=reattribute),
             on_event=progress,
+            tag_outcome=True,  # tagged on the run's instance: _finish's record_outcome opens none
         )
     metadata = report.materializations.get(SETTLEMENT_LINES.to_user_string())
     outcomes = outcomes_from_metadata(metadata) if metadata is not None else []

@@ -88,6 +88,9 @@ class RunReport:
     parts: list[RunReport] = field(default_factory=list)
     # Whether the last of `parts` is the build run (False when the build did not start).
     built: bool = True
+    # The `acorn/outcome` tag already on the run (`run_job(..., tag_outcome=True)`), which `record_outcome` then
+    # leaves as it is unless the outcome changed since.
+    tagged_outcome: str | None = None
 
     @property
     def failed_error_checks(self) -> list[CheckReport]:
@@ -274,17 +277,25 @@ def run_job(
     verbose: bool = False,
     on_event: Callable[[Any], None] | None = None,
     subset: Callable[[], RunSubset | None] | None = None,
+    tag_outcome: bool = False,
 ) -> RunReport:
     """Create `job_name`'s run on the instance in DAGSTER_HOME, execute it here, and report how it ended.
 
     `subset`, when given, is asked once what was left by interrupted runs is recovered and before the run is
-    created: the part of the job to run, or None for the whole job."""
+    created: the part of the job to run, or None for the whole job. `tag_outcome`: tag the run with the
+    report's outcome on the instance already open (a command whose report nothing adds to: `acorn import`), so
+    that `record_outcome` need not open the instance again."""
     config = _run_config(run_config, verbose)
     with _session(verbose) as (instance, location, log_path):
         part = subset() if subset is not None else None
         run = _create_run(instance, location, job_name, config, {COMMAND_TAG: command, **(tags or {})}, part)
         _execute(instance, run, on_event)
-        return _report(instance, run.run_id, job_name, log_path)
+        report = _report(instance, run.run_id, job_name, log_path)
+        if tag_outcome:
+            outcome = _data_outcome(report)
+            instance.add_run_tags(report.run_id, {OUTCOME_TAG: outcome})
+            report.tagged_outcome = outcome
+        return report
 
 
 def run_job_per_account_group(
@@ -423,16 +434,25 @@ def recover_interrupted(instance: dg.DagsterInstance) -> list[str]:
     return lines + recover(data_paths().root).lines()
 
 
+def _data_outcome(report: RunReport) -> str:
+    """What the data says, whatever a command expected of it (the demo expects its deliberate anomalies)."""
+    return dataclasses.replace(report, expected_failures=set()).outcome
+
+
 def record_outcome(report: RunReport) -> None:
     """Tag the run with how it ended (`acorn/outcome`), so the runs list says it beside Dagster's status."""
-    # What the data says, whatever a command expected of it (the demo expects its deliberate anomalies).
+    # Each run of a command that made several (`acorn run` per group of accounts on Celery) by its own outcome, then
+    # the last, which the report is named after, by the whole command's.
+    # A group's run that the build did not follow keeps its own outcome: the report is not the build's then.
+    parts = [*report.parts, *([report] if report.built or not report.parts else [])]
+    # A run tagged already with the same outcome (run_job's tag_outcome) is left as it is: no instance to open.
+    todo = [(part, outcome) for part in parts if (outcome := _data_outcome(part)) != part.tagged_outcome]
+    if not todo:
+        return
     with dg.DagsterInstance.get() as instance:
-        # Each run of a command that made several (`acorn run` per group of accounts on Celery) by its own outcome, then
-        # the last, which the report is named after, by the whole command's.
-        # A group's run that the build did not follow keeps its own outcome: the report is not the build's then.
-        for part in [*report.parts, *([report] if report.built or not report.parts else [])]:
-            outcome = dataclasses.replace(part, expected_failures=set()).outcome
+        for part, outcome in todo:
             instance.add_run_tags(part.run_id, {OUTCOME_TAG: outcome})
+            part.tagged_outcome = outcome
 
 
 def _report(instance: dg.DagsterInstance, run_id: str, job_name: str, log_path: Path | None) -> RunReport:

@@ -45,8 +45,9 @@ import json
 import os
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +67,8 @@ from transforms.jsonl import append_line
 CHUNK_SIZE = 1 << 20
 # The kernel copies this much while Python hashes the previous step (a few steps in flight, bounded memory).
 COPY_STEP = 16 << 20
+# Steps read back and hashed that `on_chunk` (the line scan, on its own thread) may be behind by, at most.
+STEPS_AHEAD = 1
 
 # One lock per manifest path for writers in this process; `flock` on the manifest covers other processes.
 _LOCKS: dict[Path, threading.Lock] = {}
@@ -314,38 +317,63 @@ def _append_row(manifest: IO[bytes], row: dict) -> None:
 def _copy_and_hash(src_fd: int, out_fd: int, on_chunk: Callable[[bytes], None] | None) -> tuple[str, int]:
     """Copy src to out up to the end of src, hashing what was written to out; returns (sha256, size).
 
-    The kernel copies step n+1 (on a thread) while this thread reads back and hashes step n, so the copy costs
-    little more than the hash alone. Both release the GIL. The source's cached pages are dropped once copied:
-    the archive's copy is what gets read from then on, and memory a large file's two copies would take is
-    better left to DuckDB."""
+    Three threads, each mostly outside the GIL: the kernel copies step n+1 (and drops the source's cached pages
+    of what it copied: the archive's copy is what gets read from then on, and memory a large file's two copies
+    would take is better left to DuckDB), this thread reads step n back from the copy and hashes it (the longest
+    part: sha256 is one sequential pass), and `on_chunk` sees every chunk read back, in order, on a third thread
+    (at most STEPS_AHEAD steps behind the hash). With a core free the pass takes about as long as the hash
+    alone; `on_chunk` sees exactly the bytes hashed, and an error it raises is the copy's."""
     digest = hashlib.sha256()
     offset = 0
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="acorn-archive-copy") as pool:
-        step = pool.submit(_copy_step, src_fd, out_fd, offset)
-        while copied := step.result():
-            end = offset + copied
-            step = pool.submit(_copy_step, src_fd, out_fd, end)
-            _drop_cached(src_fd, offset, copied)
-            while offset < end:
-                chunk = os.pread(out_fd, min(CHUNK_SIZE, end - offset), offset)
-                if not chunk:
-                    raise OSError(errno.EIO, f"archive copy shorter than written at byte {offset}")
-                digest.update(chunk)
+    seen: deque[Future[None]] = deque()
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="acorn-archive-copy") as pool,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="acorn-archive-scan") as scanner,
+    ):
+        try:
+            step = pool.submit(_copy_step, src_fd, out_fd, offset)
+            while copied := step.result():
+                end = offset + copied
+                step = pool.submit(_copy_step, src_fd, out_fd, end)
+                chunks: list[bytes] = []
+                while offset < end:
+                    chunk = os.pread(out_fd, min(CHUNK_SIZE, end - offset), offset)
+                    if not chunk:
+                        raise OSError(errno.EIO, f"archive copy shorter than written at byte {offset}")
+                    digest.update(chunk)
+                    if on_chunk is not None:
+                        chunks.append(chunk)
+                    offset += len(chunk)
+                    crash_points.pause_at("archive", copied=offset)  # test hook; nothing in a real run
                 if on_chunk is not None:
-                    on_chunk(chunk)
-                offset += len(chunk)
-                crash_points.pause_at("archive", copied=offset)  # test hook; nothing in a real run
+                    # One worker, a step's chunks at a time: every chunk seen, in order.
+                    seen.append(scanner.submit(_each, on_chunk, chunks))
+                    while seen and (len(seen) > STEPS_AHEAD or seen[0].done()):
+                        seen.popleft().result()  # (raises what on_chunk raised)
+            while seen:
+                seen.popleft().result()
+        finally:
+            for pending in seen:
+                pending.cancel()  # an error: steps not yet seen are not seen at all
     return digest.hexdigest(), offset
 
 
+def _each(on_chunk: Callable[[bytes], None], chunks: list[bytes]) -> None:
+    for chunk in chunks:
+        on_chunk(chunk)
+
+
 def _copy_step(src_fd: int, out_fd: int, offset: int) -> int:
-    """Copy up to COPY_STEP bytes at `offset` (same offset in both files); 0 at the end of the source."""
+    """Copy up to COPY_STEP bytes at `offset` (same offset in both files), then drop the source's cached pages
+    of them; 0 at the end of the source."""
     done = 0
     while done < COPY_STEP:
         copied = _copy_range(src_fd, out_fd, offset + done, COPY_STEP - done)
         if not copied:
             break
         done += copied
+    if done:
+        _drop_cached(src_fd, offset, done)
     return done
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pytest
 from click.testing import CliRunner
 
@@ -105,7 +106,12 @@ def test_import_from_process_substitution_and_bad_files_alongside(tmp_path: Path
         check=False,
     )
     assert result.returncode == 1, result.stderr
-    files = {entry["file"]: entry for entry in json.loads(result.stdout)["files"]}
+    printed = json.loads(result.stdout)
+    # The run is tagged with the outcome the command exits with (on the run's own instance, before it closes).
+    with dg.DagsterInstance.from_config(str(tmp_path / "dh")) as instance:
+        run = instance.get_run_by_id(printed["run_id"])
+        assert run is not None and run.tags["acorn/outcome"] == printed["outcome"] == "data_problem"
+    files = {entry["file"]: entry for entry in printed["files"]}
     assert len(files) == 4
     [pipe] = [name for name in files if name.startswith("/dev/fd/")]
     assert files[pipe]["status"] == "imported"

@@ -132,3 +132,44 @@ def test_stage_file_reads_a_pipe(tmp_path: Path) -> None:
         writer.join()
         os.close(read_end)
     assert staged.path.read_bytes() == data and staged.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_on_chunk_sees_the_hashed_bytes_in_order_and_its_error_stops_the_copy(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # The line scan (on_chunk) runs on its own thread behind the hash: it still sees every chunk, in order, and
+    # an error it raises is the stage's error, with no copy left behind.
+    import transforms.archive as archive_module
+
+    monkeypatch.setattr(archive_module, "COPY_STEP", 1 << 16)
+    monkeypatch.setattr(archive_module, "CHUNK_SIZE", 1 << 12)
+    monkeypatch.setattr(archive_module, "STEPS_AHEAD", 1)
+    data = bytes(range(256)) * 3000
+    src = tmp_path / "big.bin"
+    src.write_bytes(data)
+    chunks: list[bytes] = []
+    threads: set[str] = set()
+
+    def seen(chunk: bytes) -> None:
+        threads.add(threading.current_thread().name)
+        chunks.append(chunk)
+
+    staged = RawArchive(tmp_path / "raw").stage_file(src, on_chunk=seen)
+    assert b"".join(chunks) == data and staged.sha256 == hashlib.sha256(data).hexdigest()
+    assert len(chunks) == len(data) // (1 << 12) + 1 and threading.current_thread().name not in threads
+
+    def fails(chunk: bytes) -> None:
+        if len(chunks) > 40:
+            raise ValueError("scan failed")
+        chunks.append(chunk)
+
+    chunks.clear()
+    staged.path.unlink()
+    try:
+        RawArchive(tmp_path / "raw").stage_file(src, on_chunk=fails)
+    except ValueError as error:
+        assert str(error) == "scan failed"
+    else:
+        raise AssertionError("the scan's error was not raised")
+    assert len(chunks) == 41 and b"".join(chunks) == data[: 41 << 12]
+    assert not list((tmp_path / "raw" / "objects").glob(".tmp-*"))
