@@ -4,7 +4,7 @@ items in full and in order, and the parameter checks Amazon applies."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -224,10 +224,25 @@ def test_balances_summaries_and_expected_payouts(api) -> None:  # type: ignore[n
 
 def test_purchase_orders_and_statuses(api) -> None:  # type: ignore[no-untyped-def]
     now = api.sim.clock.now().replace(microsecond=0)  # whole seconds, as requests carry them
-    after, before = iso(now - timedelta(days=7)), iso(now)
-    expected = api.sim.ledger.purchase_orders(
-        "demo-vendor", now, changed_after=now - timedelta(days=7), changed_before=now
+
+    def changed_in_week_ending(end: datetime) -> list[dict]:
+        return api.sim.ledger.purchase_orders(
+            "demo-vendor", now, changed_after=end - timedelta(days=7), changed_before=end
+        )
+
+    # A week (the API's widest window) with more orders than one page holds: picked by what the ledger holds, not
+    # by the date (some weeks before today see two orders change or fewer). The ledger's orders start 120 days
+    # back, inside the API's 184-day lookback.
+    end = next(
+        (
+            now - timedelta(days=back)
+            for back in range(0, 100)
+            if len(changed_in_week_ending(now - timedelta(days=back))) > 2
+        ),
+        now,
     )
+    after, before = iso(end - timedelta(days=7)), iso(end)
+    expected = changed_in_week_ending(end)
     assert len(expected) > 2
     orders, pages = _collect(
         api,
@@ -245,7 +260,7 @@ def test_purchase_orders_and_statuses(api) -> None:  # type: ignore[no-untyped-d
     assert all(isinstance(cost, str) for cost in net_costs)  # Vendor Money.amount is a string in the model
 
     wide = api.call(
-        "getPurchaseOrders", params={"changedAfter": iso(now - timedelta(days=9)), "changedBefore": before}
+        "getPurchaseOrders", params={"changedAfter": iso(end - timedelta(days=9)), "changedBefore": before}
     )
     assert wide.status_code == 400
     old = api.call(
