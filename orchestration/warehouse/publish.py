@@ -246,9 +246,8 @@ def _publish(copy: Path, warehouse: Path) -> None:
     _fsync_file(copy)
     crash_points.pause_at("warehouse-publish", copy=str(copy))
     if warehouse.exists():
-        with read_only(
-            warehouse, own=True
-        ):  # refused while a program has it open read-write: its writes would be lost
+        # Refused while a program has it open read-write: its writes would be lost.
+        with read_only(warehouse, own=True):
             wal_path(warehouse).unlink(missing_ok=True)
             os.replace(copy, warehouse)
     else:
