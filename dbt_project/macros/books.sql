@@ -168,6 +168,12 @@ select md5(concat_ws(
     recorded in acorn_build_changes (model int_books_settlement_lines_posted, kind 'key'), so that its pre-hook
     (which deletes them first: a re-issue without lines has no new row for delete+insert to replace its old ones
     by) and fct_journal_line_sources read the same list after the table changed. -#}
+{#- What decides, beside a settlement's document (raw_sha256), whether it is posted again: kept with it by the
+    posted lines' post-hook and compared by books_settlements_to_post. -#}
+{% macro books_posting_version_columns() -%}
+{{ return(['account_id', 'posting_fingerprint']) }}
+{%- endmacro %}
+
 {% macro books_settlements_to_post() -%}
 {%- set query -%}
 with fingerprint as (
@@ -182,7 +188,7 @@ staged as (
 -- What the model holds: its distinct (settlement_id, raw_sha256, account_id, posting_fingerprint), kept beside it
 -- (macros/changed_settlements.sql), so that the comparison reads one row per settlement, not every posted line.
 done as (
-    {{ stored_settlement_versions(['account_id', 'posting_fingerprint']) }}
+    {{ stored_settlement_versions(books_posting_version_columns()) }}
 )
 
 select staged.settlement_id

@@ -1,6 +1,6 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='settlement_id',
           on_schema_change='append_new_columns', pre_hook="{{ books_delete_settlements_to_post() }}",
-          post_hook="{{ keep_settlement_versions(['account_id', 'posting_fingerprint']) }}") }}
+          post_hook="{{ keep_settlement_versions(books_posting_version_columns()) }}") }}
 -- Every settlement line with the posting rule that maps it (seeds/posting_rules.csv, matched on the line's
 -- transaction type, amount type and description, its fee_taxonomy category, marketplace, fulfilment channel and
 -- SKU group), the month part it belongs to (its posted date in the account's reporting time zone) and the
