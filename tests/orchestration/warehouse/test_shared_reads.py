@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from warehouse_processes import Process
 
 from orchestration import published_warehouse
 from orchestration.outcomes import WarehouseLocked
@@ -61,26 +62,11 @@ def test_a_file_held_read_write_is_still_reported(tmp_path: Path) -> None:
     warehouse = tmp_path / "warehouse.duckdb"
     _build(warehouse, 2)
     # DuckDB's lock is per process: the writer is another process.
-    import subprocess
-    import sys
-
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, sys, time; c = duckdb.connect({str(warehouse)!r}); print('held', flush=True); "
-            "sys.stdin.read()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    holder = Process("read-write", str(warehouse))
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        holder.expect("connected")
         with shared_reads(), pytest.raises(WarehouseLocked):
             _count(warehouse)
         assert published_warehouse._SHARED == {}
     finally:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=30)
+        assert holder.finish() == 0
