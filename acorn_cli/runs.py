@@ -162,19 +162,36 @@ def run_log_path() -> Path:
     return Path(os.environ["DAGSTER_HOME"]) / "logs" / "last_run.log"
 
 
+# The module that defines the import job alone (no dbt models, no other domain): what `acorn import` loads.
+IMPORT_JOB = "settlement_import"
+IMPORT_DEFINITIONS_MODULE = "orchestration.import_definitions"
+
+
 @contextlib.contextmanager
-def _code_location(instance: dg.DagsterInstance) -> Iterator[Any]:
-    """The workspace's code location, loaded in this process under the name the webserver gives it."""
+def _code_location(instance: dg.DagsterInstance, job_name: str | None = None) -> Iterator[Any]:
+    """The workspace's code location, loaded in this process under the name the webserver gives it.
+
+    For the import job's run with steps in this process, from the module that defines that job alone: the same
+    job (snapshot and plan, tests/orchestration/test_import_definitions.py), the same location and repository
+    names, so the run is the one the UI would create; without the dbt models built from the manifest and the
+    other domains' modules, which cost every import about a second of start-up. Steps on Celery workers load
+    the job from the workspace's module, as before."""
     from dagster._core.remote_origin import InProcessCodeLocationOrigin
     from dagster._core.workspace.load import location_origins_from_yaml_paths
 
     [origin] = location_origins_from_yaml_paths([str(WORKSPACE_FILE)])
-    in_process = InProcessCodeLocationOrigin(
-        origin.loadable_target_origin,
-        location_name=origin.location_name,
-    )
+    target = origin.loadable_target_origin
+    if job_name == IMPORT_JOB and not _steps_on_workers():
+        target = target._replace(module_name=IMPORT_DEFINITIONS_MODULE, attribute=None)
+    in_process = InProcessCodeLocationOrigin(target, location_name=origin.location_name)
     with in_process.create_location(instance) as location:
         yield location
+
+
+def _steps_on_workers() -> bool:
+    from orchestration.executor import CELERY, executor_kind
+
+    return executor_kind() == CELERY
 
 
 def _create_run(
@@ -227,9 +244,11 @@ def _create_run(
 
 
 @contextlib.contextmanager
-def _session(verbose: bool) -> Iterator[tuple[dg.DagsterInstance, Any, Path | None]]:
+def _session(
+    verbose: bool, job_name: str | None = None
+) -> Iterator[tuple[dg.DagsterInstance, Any, Path | None]]:
     """The instance (what interrupted runs left recovered), the console output sent to the run log unless
-    `verbose`, and the workspace's code location loaded here."""
+    `verbose`, and the workspace's code location loaded here (for `job_name`'s run: `_code_location`)."""
     log_path = run_log_path()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
@@ -241,7 +260,7 @@ def _session(verbose: bool) -> Iterator[tuple[dg.DagsterInstance, Any, Path | No
             log_file = stack.enter_context(log_path.open("w", encoding="utf-8"))
             stack.enter_context(contextlib.redirect_stdout(log_file))
             stack.enter_context(contextlib.redirect_stderr(log_file))
-        location = stack.enter_context(_code_location(instance))
+        location = stack.enter_context(_code_location(instance, job_name))
         yield instance, location, None if verbose else log_path
 
 
@@ -286,7 +305,7 @@ def run_job(
     report's outcome on the instance already open (a command whose report nothing adds to: `acorn import`), so
     that `record_outcome` need not open the instance again."""
     config = _run_config(run_config, verbose)
-    with _session(verbose) as (instance, location, log_path):
+    with _session(verbose, job_name) as (instance, location, log_path):
         part = subset() if subset is not None else None
         run = _create_run(instance, location, job_name, config, {COMMAND_TAG: command, **(tags or {})}, part)
         _execute(instance, run, on_event)

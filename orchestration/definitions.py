@@ -1,23 +1,14 @@
-"""ACORN's Dagster code location: a thin root that merges the per-domain definitions and the shared resources."""
+"""ACORN's Dagster code location: a thin root that merges the per-domain definitions and the shared resources.
+
+`acorn import` loads the import job alone (orchestration/import_definitions.py), described exactly as here."""
 
 from __future__ import annotations
 
 import dagster as dg
 
 from orchestration import books, finances, jobs, quality, settlements, vendor_orders, warehouse
+from orchestration.code_resources import RESOURCES
 from orchestration.executor import CELERY, executor_definition, executor_kind
-from orchestration.resources import DataDirResource, SpApiResource
-from orchestration.warehouse.project import DBT_EXECUTABLE, dbt_project
-from orchestration.warehouse.resource import AcornDbtCliResource
-
-# One Definitions object at module scope (Dagster refuses to load a module with two): resources are a dict.
-RESOURCES = {
-    "data": DataDirResource(),
-    "spapi": SpApiResource(),
-    # DbtCliResource's own __init__ takes a DbtProject (and reads its state path from it); mypy sees only the
-    # field types a subclass's synthesised signature declares (str).
-    "dbt": AcornDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),  # type: ignore[arg-type]
-}
 
 defs = dg.Definitions.merge(
     settlements.defs,

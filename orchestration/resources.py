@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from pydantic import PrivateAttr
@@ -36,10 +36,13 @@ from spapi.bundled_simulator import (
     simulator_settings,
     start_bundled_simulator,
 )
-from spapi.client import ClientOptions, SpApiClient
 from spapi.config import AccountConfig, load_config, resolve_endpoints
 from spapi.credentials import LwaCredentials, credentials_from_env
 from spapi.ratelimit import SHARED_REGISTRY
+
+if TYPE_CHECKING:
+    # Imported when a client is opened (its HTTP and retry libraries): an import, which calls no API, never does.
+    from spapi.client import SpApiClient
 
 # Where the per-account SP-API locks live in the embedded mode (flock; scale-out: PostgreSQL, account_locks.py).
 ACCOUNT_LOCKS_DIR = ".acorn-locks"
@@ -190,6 +193,8 @@ class SpApiResource(dg.ConfigurableResource):
         """The account's client, open only while this process holds the account's lock (spapi/account_lock.py):
         two processes (workers, a UI run beside a cron run) never call one account at once. `on_wait` is told
         who holds it when this process has to wait."""
+        from spapi.client import ClientOptions, SpApiClient
+
         self._running_simulator()
         endpoints = resolve_endpoints(account, self._overrides or None)
         options = ClientOptions(now=self.now)

@@ -20,16 +20,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-import httpx
 from dagster._core.events import DagsterEventType
 
 from orchestration.lake_refresh import refresh_lake
 from orchestration.paths import data_paths, default_config_path
 from orchestration.quality.silence import SilenceFinding, silence_findings
 from spapi.config import load_config
+
+if TYPE_CHECKING:
+    import httpx
 
 WEBHOOK_ENV = "ACORN_ALERT_WEBHOOK_URL"
 SUCCEEDED_RUNS_SENSOR = "check_alerts_succeeded_runs"
@@ -114,6 +116,8 @@ def post_run_alerts(instance: dg.DagsterInstance, run_id: str, environ: Mapping[
     url = environ.get(WEBHOOK_ENV, "").strip()
     if not url:
         return f"{WEBHOOK_ENV} is not set: {len(alerts)} failed ERROR check(s) not posted"
+    import httpx  # only to post: the checks module imports this one, and an import posts nothing
+
     with httpx.Client() as client:
         for alert in alerts:
             post_alert(client, url, alert)
@@ -122,6 +126,8 @@ def post_run_alerts(instance: dg.DagsterInstance, run_id: str, environ: Mapping[
 
 def post_alert(client: httpx.Client, url: str, alert: CheckAlert | SilenceAlert) -> None:
     """POST one alert; raises AlertDeliveryError (without the URL) when the receiver does not accept it."""
+    import httpx
+
     try:
         response = client.post(url, json=alert.payload(), timeout=10.0)
     except httpx.HTTPError as error:
@@ -186,6 +192,8 @@ def post_silence_alerts(
     url = environ.get(WEBHOOK_ENV, "").strip()
     if not url:
         return f"{WEBHOOK_ENV} is not set: {len(due)} silence finding(s) not posted", None
+    import httpx
+
     with httpx.Client() as client:
         for finding in due:
             scrubbed = SilenceFinding(

@@ -168,9 +168,11 @@ def unknown_fee_descriptions_check(data: DataDirResource) -> dg.AssetCheckResult
     return outcome_result(unknown_fee_descriptions.evaluate(fees))
 
 
+# The checks of the lake's settlement tables: what the import job runs after its step (and all it loads of
+# these, orchestration/import_definitions.py).
+LAKE_SETTLEMENT_CHECKS = [settlement_lines_schema_check, settlement_schema_drift_check]
 ALL_CHECKS = [
-    settlement_lines_schema_check,
-    settlement_schema_drift_check,
+    *LAKE_SETTLEMENT_CHECKS,
     settlement_reconciles_check,
     settlement_freshness_check,
     payout_amount_anomaly_check,
