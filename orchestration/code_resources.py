@@ -8,6 +8,7 @@ from orchestration.resources import DataDirResource, SpApiResource
 from orchestration.warehouse.project import DBT_EXECUTABLE, dbt_project
 from orchestration.warehouse.resource import AcornDbtCliResource
 
+# A dict, not a Definitions: a module Dagster loads holds exactly one Definitions object.
 RESOURCES = {
     "data": DataDirResource(),
     "spapi": SpApiResource(),
