@@ -7,7 +7,7 @@ import dagster as dg
 from orchestration import books, finances, jobs, quality, settlements, vendor_orders, warehouse
 from orchestration.executor import CELERY, executor_definition, executor_kind
 from orchestration.resources import DataDirResource, SpApiResource
-from orchestration.warehouse.project import DBT_EXECUTABLE, dbt_project
+from orchestration.warehouse.project import BUILD_DBT_EXECUTABLE, dbt_project
 from orchestration.warehouse.resource import AcornDbtCliResource
 
 # One Definitions object at module scope (Dagster refuses to load a module with two): resources are a dict.
@@ -16,7 +16,7 @@ RESOURCES = {
     "spapi": SpApiResource(),
     # DbtCliResource's own __init__ takes a DbtProject (and reads its state path from it); mypy sees only the
     # field types a subclass's synthesised signature declares (str).
-    "dbt": AcornDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE),  # type: ignore[arg-type]
+    "dbt": AcornDbtCliResource(project_dir=dbt_project, dbt_executable=BUILD_DBT_EXECUTABLE),  # type: ignore[arg-type]
 }
 
 defs = dg.Definitions.merge(
