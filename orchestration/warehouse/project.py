@@ -27,8 +27,7 @@ from orchestration.paths import DBT_PROJECT_DIR
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 # The venv's dbt as builds start it: in the folder of the warehouse copy they write (dbt_command.py).
 BUILD_DBT_EXECUTABLE = str(Path(sys.executable).parent / "acorn-dbt")
-# The saved parses of builds, one per `parse_key` (project's target folder), and how many are kept.
-SAVED_PARSES = "saved_parses"
+# How many saved parses of builds are kept (`keep_partial_parse`).
 KEEP_SAVED_PARSES = 8
 
 _SOURCE_FOLDERS = ("models", "seeds", "macros", "tests", "analyses")
@@ -84,14 +83,18 @@ def run_target_folder(op_name: str, run_id: str) -> Path:
 
 
 def parse_key(*command: str) -> str:
-    """The key of a build's saved parse: what makes dbt's saved state valid besides the project's files and
-    never changes between builds of one data dir: its target and `--vars` (the profile's path is the same
-    relative name for every data dir, dbt_command.py)."""
+    """The key of a build's saved parse: what dbt's check of a saved parse hashes, besides the project's files,
+    that differs between builds: the target, the `--vars` (the accounts, the books' settings) and the copy's
+    file name, the profile's path (the same in every data dir: dbt_command.py)."""
     return hashlib.sha256("\x00".join(command).encode()).hexdigest()[:16]
 
 
+# The saved parses of builds, one per `parse_key`.
+SAVED_PARSES_DIR = dbt_project.project_dir / dbt_project.target_path / "saved_parses"
+
+
 def _saved_parse(key: str) -> Path:
-    return dbt_project.project_dir / dbt_project.target_path / SAVED_PARSES / f"{key}.msgpack"
+    return SAVED_PARSES_DIR / f"{key}.msgpack"
 
 
 def seed_partial_parse(run_target_path: Path, key: str) -> bool:

@@ -5,6 +5,7 @@ warehouse only; dbt runs in the folder of the warehouse copy, which the profile 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import duckdb
@@ -12,6 +13,7 @@ import pytest
 from acorn_process import acorn
 
 from orchestration.paths import DBT_PROJECT_DIR
+from orchestration.warehouse import project
 from orchestration.warehouse.dbt_command import WAREHOUSE_PATH_ENV, WORKING_COPY_ENV, dbt_start
 
 # dbt's words in its debug log: a saved parse reused (some files re-parsed, or none), or the whole project parsed.
@@ -84,3 +86,24 @@ def test_a_build_after_another_data_dirs_build_reuses_dbts_saved_parse(tmp_path:
     assert _stray_files() == stray_before
     for data in (tmp_path / "a" / "data", tmp_path / "b" / "data"):
         assert not list(data.glob("warehouse.duckdb.building-copy*"))
+
+
+def test_saved_parses_are_kept_per_key_the_latest_eight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(project, "SAVED_PARSES_DIR", tmp_path / "saved")
+    run = tmp_path / "run"
+    run.mkdir()
+    keys = [project.parse_key("local", "warehouse.duckdb.building-copy", f'{{"n": {n}}}') for n in range(10)]
+    assert len(set(keys)) == 10
+    for n, key in enumerate(keys):
+        (run / "partial_parse.msgpack").write_text(f"parse {n}")
+        project.keep_partial_parse(run, key)
+        os.utime(project.SAVED_PARSES_DIR / f"{key}.msgpack", (1_000_000 + n, 1_000_000 + n))
+    # The 8 latest are kept; a build of an older key's settings starts without one (a full parse).
+    assert sorted(path.stem for path in project.SAVED_PARSES_DIR.iterdir()) == sorted(keys[-8:])
+    next_run = tmp_path / "next"
+    assert project.seed_partial_parse(next_run, keys[-1])
+    assert (next_run / "partial_parse.msgpack").read_text() == "parse 9"
+    assert not project.seed_partial_parse(tmp_path / "other", keys[0])
+    assert not (tmp_path / "other" / "partial_parse.msgpack").exists()
