@@ -39,7 +39,13 @@ from orchestration.warehouse.last_build import (
 )
 from orchestration.warehouse.metadata import with_table_metadata
 from orchestration.warehouse.model_definitions import changed_definitions, incremental_definitions
-from orchestration.warehouse.project import dbt_project, keep_partial_parse
+from orchestration.warehouse.project import (
+    dbt_project,
+    keep_partial_parse,
+    parse_key,
+    run_target_folder,
+    seed_partial_parse,
+)
 from orchestration.warehouse.publish import WarehouseBuild, build_and_publish
 from orchestration.warehouse.run_folders import remove_old_run_folders, run_folder_in_use
 from orchestration.warehouse.scope import BuildScope, everything
@@ -58,7 +64,9 @@ from transforms import crash_points
 # without GX and import it only to judge a frame a rule does not clear (expectations/runner.py, `validated`), so
 # a clean build never pays GX's import (about 1.5 CPU s on this 2-core machine, where a preload was not free).
 DBT_STEP_PRIORITY = {PRIORITY_TAG: "1"}
-# profiles.yml's target for the DuckLake catalog (scale-out, orchestration/warehouse_catalog.py).
+# profiles.yml's targets: the warehouse file (a build's copy of it), and the DuckLake catalog (scale-out,
+# orchestration/warehouse_catalog.py).
+LOCAL_TARGET = "local"
 DUCKLAKE_TARGET = "ducklake"
 
 
@@ -137,12 +145,16 @@ def acorn_dbt_models(
                 selection = (
                     [] if scope.everything or context.is_subset else ["--indirect-selection", "cautious"]
                 )
-                with dbt_process_environment(build_env(settings)):
+                dbt_vars = build_vars(settings)
+                saved_parse = parse_key(LOCAL_TARGET, build.path.name, dbt_vars)
+                target_path = run_target_folder(context.op_execution_context.op.name, context.run_id)
+                seed_partial_parse(target_path, saved_parse)
+                with dbt_process_environment(build_env(settings, working_copy=build.path)):
                     invocation = dbt.cli(
-                        [*BUILD_ARGS, *refresh, *selection, *file_log_args(), "--vars",
-                         build_vars(str(build.path), settings),
+                        [*BUILD_ARGS, *refresh, *selection, *file_log_args(), "--vars", dbt_vars,
                          *scope.exclude_args(manifest, tests_only=context.is_subset)],
                         context=context,
+                        target_path=target_path,
                     )  # fmt: skip
                 run_folder.enter_context(run_folder_in_use(invocation.target_path))
                 # dbt holds the copy open read-write until it exits; the row counts and column schemas are read
@@ -156,7 +168,7 @@ def acorn_dbt_models(
                 raise RuntimeError(
                     f"dbt build exited {invocation.process.returncode}; {paths.warehouse} left as it was"
                 )
-            keep_partial_parse(invocation.target_path)
+            keep_partial_parse(invocation.target_path, saved_parse)
             remove_old_run_folders(invocation.target_path)
             carried = _check_ran_in_scope(invocation.target_path, scope, last)
         _record(context, build, inputs, events, definitions, carried)
@@ -282,6 +294,10 @@ def _build_in_catalog(
         context.log.info(f"lake views registered: {', '.join(views)}")
         with reading(data_root):
             refresh = ["--full-refresh"] if redefined else []
+            dbt_vars = build_vars(settings)
+            saved_parse = parse_key(DUCKLAKE_TARGET, dbt_vars)
+            target_path = run_target_folder(context.op_execution_context.op.name, context.run_id)
+            seed_partial_parse(target_path, saved_parse)
             with dbt_process_environment(build_env(settings)):
                 invocation = dbt.cli(
                     [
@@ -291,9 +307,10 @@ def _build_in_catalog(
                         "--target",
                         DUCKLAKE_TARGET,
                         "--vars",
-                        build_vars("", settings),
+                        dbt_vars,
                     ],
                     context=context,
+                    target_path=target_path,
                 )
             with run_folder_in_use(invocation.target_path):
                 events = []
@@ -304,6 +321,7 @@ def _build_in_catalog(
             raise RuntimeError(
                 f"dbt build exited {invocation.process.returncode}; the warehouse's last published build stands"
             )
+        keep_partial_parse(invocation.target_path, saved_parse)
         remove_old_run_folders(invocation.target_path)
         _record(context, build, inputs, events, definitions)
         yield from with_table_metadata(events, catalog)

@@ -17,6 +17,7 @@ from orchestration.books_settings import books_dbt_vars
 from orchestration.configured_accounts import configured_accounts
 from orchestration.paths import DBT_PROJECT_DIR, DataPaths
 from orchestration.resources import business_now
+from orchestration.warehouse.dbt_command import WORKING_COPY_ENV
 from orchestration.warehouse.lake_views import lake_datasets
 from orchestration.warehouse.last_build import (
     LastBuild,
@@ -53,25 +54,27 @@ def build_settings() -> dict[str, Any]:
     return {"accounts": configured_accounts(), **books_dbt_vars(), **business_day_vars()}
 
 
-def build_vars(warehouse_path: str, settings: dict[str, Any]) -> str:
-    """The `--vars` of a build: the warehouse file dbt writes (profiles.yml reads var warehouse_path) and the
-    build's settings but the business day (`build_env`).
+def build_vars(settings: dict[str, Any]) -> str:
+    """The `--vars` of a build: its settings but the business day (`build_env`).
 
     Passed on the command line rather than through the environment; only the business day goes through the
-    environment, set for the moment dbt's process starts (`dbt_process_environment`). The path is the same on
-    every build of a data dir (publish.py), so dbt's partial parse stays valid between builds.
+    environment, set for the moment dbt's process starts (`dbt_process_environment`). No path: dbt re-parses
+    the whole project when a var changes, so the warehouse copy dbt writes is named by the environment, with
+    the same relative name from every data dir (dbt_command.py).
     """
-    return json.dumps(
-        {"warehouse_path": warehouse_path, **{k: v for k, v in settings.items() if k != BUSINESS_DAY_VAR}}
-    )
+    return json.dumps({k: v for k, v in settings.items() if k != BUSINESS_DAY_VAR})
 
 
-def build_env(settings: dict[str, Any]) -> dict[str, str]:
+def build_env(settings: dict[str, Any], working_copy: Path | None = None) -> dict[str, str]:
     """The environment variables of a build's dbt process: the business day (dbt_project.yml's var
-    `vendor_as_of_date` reads it). Not a `--vars` entry: dbt re-parses the whole project when any var changes,
+    `vendor_as_of_date` reads it) and the warehouse copy it writes (`working_copy`, absolute; none for the
+    DuckLake catalog). The day is not a `--vars` entry: dbt re-parses the whole project when any var changes,
     which the day does on every daily build (a full parse costs about 3.5 CPU s more than a partial one here),
     while a changed environment variable re-parses only the files that read it."""
-    return {BUSINESS_DAY_ENV: str(settings.get(BUSINESS_DAY_VAR) or "")}
+    env = {BUSINESS_DAY_ENV: str(settings.get(BUSINESS_DAY_VAR) or "")}
+    if working_copy is not None:
+        env[WORKING_COPY_ENV] = str(working_copy)
+    return env
 
 
 _environment_lock = threading.Lock()

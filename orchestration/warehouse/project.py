@@ -9,11 +9,14 @@ loads then always match the SQL dbt runs, and an up-to-date manifest costs nothi
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -22,6 +25,10 @@ from orchestration.paths import DBT_PROJECT_DIR
 
 # The venv's dbt, so that runs work whether or not the venv is on PATH (make, the UI, tests).
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+# The venv's dbt as builds start it: in the folder of the warehouse copy they write (dbt_command.py).
+BUILD_DBT_EXECUTABLE = str(Path(sys.executable).parent / "acorn-dbt")
+# How many saved parses of builds are kept (`keep_partial_parse`).
+KEEP_SAVED_PARSES = 8
 
 _SOURCE_FOLDERS = ("models", "seeds", "macros", "tests", "analyses")
 
@@ -69,20 +76,60 @@ dbt_project.prepare_if_dev()
 prepare_if_stale(dbt_project)
 
 
-def keep_partial_parse(run_target_path: Path) -> None:
-    """Keep a finished run's partial parse as the project's, for the next run to start from.
+def run_target_folder(op_name: str, run_id: str) -> Path:
+    """A new target folder for a build's dbt, named as dagster-dbt names its own (run_folders.py reads it)."""
+    name = f"{op_name}-{run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    return dbt_project.project_dir / dbt_project.target_path / name
 
-    dagster-dbt gives each run its own target folder, seeded with the project's `target/partial_parse.msgpack`.
-    dbt re-parses the whole project when that file was written under another profile, and the build's profile
-    names the data dir's warehouse, which `dbt parse` at preparation does not know: without this, every build
-    would re-parse from scratch (about 3 s). dbt checks the saved state itself (files, vars, profile), so a file
-    from another data dir only costs one full parse, never a wrong one. Replaced atomically: concurrent runs
-    each read a whole file.
+
+def parse_key(*command: str) -> str:
+    """The key of a build's saved parse: what dbt's check of a saved parse hashes, besides the project's files,
+    that differs between builds: the target, the `--vars` (the accounts, the books' settings) and the copy's
+    file name, the profile's path (the same in every data dir: dbt_command.py)."""
+    return hashlib.sha256("\x00".join(command).encode()).hexdigest()[:16]
+
+
+# The saved parses of builds, one per `parse_key`.
+SAVED_PARSES_DIR = dbt_project.project_dir / dbt_project.target_path / "saved_parses"
+
+
+def _saved_parse(key: str) -> Path:
+    return SAVED_PARSES_DIR / f"{key}.msgpack"
+
+
+def seed_partial_parse(run_target_path: Path, key: str) -> bool:
+    """Start a run's target folder with the parse saved under `key`, for dbt to re-parse only what changed;
+    False when there is none (dagster-dbt then seeds it with the project's own `target/partial_parse.msgpack`).
+
+    Builds of different settings (accounts, books' vars) keep their own: one shared file, replaced by each,
+    made interleaved builds of two configs (the test suite's workers) each parse the whole project (about
+    3-3.5 CPU s). dbt checks a seed itself (files, vars, profile, env vars of dbt_project.yml) and parses in
+    full when it is not valid, so a seed can cost a full parse, never make a wrong one.
     """
+    run_target_path.mkdir(parents=True, exist_ok=True)
+    try:
+        shutil.copyfile(_saved_parse(key), run_target_path / "partial_parse.msgpack")
+    except FileNotFoundError:
+        return False  # none yet, or removed meanwhile as the oldest
+    return True
+
+
+def keep_partial_parse(run_target_path: Path, key: str) -> None:
+    """Keep a finished run's parse as the one saved under `key`, for the next build of the same settings to
+    start from. Replaced atomically: concurrent runs each read a whole file. The `KEEP_SAVED_PARSES` most
+    recently written are kept (about 1.7 MB each)."""
     source = run_target_path / "partial_parse.msgpack"
     if not source.exists():
         return
-    destination = dbt_project.project_dir / dbt_project.target_path / "partial_parse.msgpack"
+    destination = _saved_parse(key)
+    destination.parent.mkdir(parents=True, exist_ok=True)
     staged = destination.with_name(f"{destination.name}.{os.getpid()}.tmp")
     shutil.copyfile(source, staged)
     os.replace(staged, destination)
+    saved = []
+    for path in destination.parent.glob("*.msgpack"):
+        with contextlib.suppress(FileNotFoundError):
+            saved.append((path.stat().st_mtime, path))
+    for _, path in sorted(saved, reverse=True)[KEEP_SAVED_PARSES:]:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from orchestration.paths import DBT_PROJECT_DIR
+from orchestration.warehouse.dbt_command import WAREHOUSE_PATH_ENV, WORKING_COPY_ENV
 from orchestration.warehouse.inputs import (
     BUSINESS_DAY_ENV,
     BUSINESS_DAY_VAR,
@@ -24,12 +25,14 @@ SETTINGS = {"accounts": ["demo-na"], BUSINESS_DAY_VAR: "2026-12-05", "reporting_
 
 
 def test_the_day_goes_in_the_environment_and_every_other_setting_in_vars() -> None:
-    assert json.loads(build_vars("/data/w.duckdb", SETTINGS)) == {
-        "warehouse_path": "/data/w.duckdb",
-        "accounts": ["demo-na"],
-        "reporting_currency": "USD",
-    }
+    assert json.loads(build_vars(SETTINGS)) == {"accounts": ["demo-na"], "reporting_currency": "USD"}
     assert build_env(SETTINGS) == {BUSINESS_DAY_ENV: "2026-12-05"}
+    # The warehouse copy goes in the environment too, never in the vars (dbt_command.py).
+    copy = Path("/data/warehouse.duckdb.building-copy")
+    assert build_env(SETTINGS, working_copy=copy) == {
+        BUSINESS_DAY_ENV: "2026-12-05",
+        WORKING_COPY_ENV: str(copy),
+    }
 
 
 def test_the_environment_holds_the_day_only_while_dbt_starts(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,9 +58,9 @@ def _parse(project: Path, day: str) -> str:
     shutil.rmtree(logs, ignore_errors=True)
     subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "parse", "--project-dir", str(project), "--profiles-dir",
-         str(project), "--target-path", "target", "--vars", build_vars(str(project / "w.duckdb"), {
-             **SETTINGS, BUSINESS_DAY_VAR: day})],
-        cwd=project, env={**os.environ, **build_env({BUSINESS_DAY_VAR: day})}, check=True, capture_output=True,
+         str(project), "--target-path", "target", "--vars", build_vars({**SETTINGS, BUSINESS_DAY_VAR: day})],
+        cwd=project, env={**os.environ, WAREHOUSE_PATH_ENV: "w.duckdb", **build_env({BUSINESS_DAY_VAR: day})},
+        check=True, capture_output=True,
     )  # fmt: skip
     return (logs / "dbt.log").read_text(encoding="utf-8")
 
@@ -75,9 +78,10 @@ def test_a_new_business_day_reparses_only_the_files_that_read_it(tmp_path: Path)
     subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "compile", "--select", "fct_vendor_invoices", "--project-dir",
          str(project), "--profiles-dir", str(project), "--target-path", "target", "--vars",
-         build_vars(str(tmp_path / "w.duckdb"), {**SETTINGS, BUSINESS_DAY_VAR: "2026-12-07"})],
-        cwd=project, env={**os.environ, **build_env({BUSINESS_DAY_VAR: "2026-12-07"})}, check=True,
-        capture_output=True,
+         build_vars({**SETTINGS, BUSINESS_DAY_VAR: "2026-12-07"})],
+        cwd=project, env={**os.environ, WAREHOUSE_PATH_ENV: str(tmp_path / "w.duckdb"),
+                          **build_env({BUSINESS_DAY_VAR: "2026-12-07"})},
+        check=True, capture_output=True,
     )  # fmt: skip
     compiled = next((project / "target" / "compiled").rglob("fct_vendor_invoices.sql"))
     assert "cast('2026-12-07' as date)" in compiled.read_text(encoding="utf-8")
