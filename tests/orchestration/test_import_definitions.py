@@ -5,14 +5,12 @@ run of the workspace's code location, listed on that job's page."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pytest
+from acorn_process import DAGSTER_HOME, acorn
 from dagster._core.execution.api import create_execution_plan
 from dagster._core.snap import snapshot_from_execution_plan
 from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
@@ -59,16 +57,7 @@ def test_the_import_job_alone_is_the_code_locations_import_job() -> None:
 def test_an_import_run_is_a_run_of_the_workspace_code_location(tmp_path: Path) -> None:
     from orchestration.definitions import defs as full
 
-    env = {**os.environ, "ACORN_DATA_DIR": str(tmp_path / "data"), "DAGSTER_HOME": str(tmp_path / "dh")}
-    result = subprocess.run(
-        [sys.executable, "-m", "acorn_cli.main", "import", "--json", str(SAMPLE)],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    result = acorn(tmp_path, "import", "--json", str(SAMPLE))
     assert result.returncode == 0, result.stderr
     printed = json.loads(result.stdout)
     assert [entry["status"] for entry in printed["files"]] == ["imported"]
@@ -79,7 +68,7 @@ def test_an_import_run_is_a_run_of_the_workspace_code_location(tmp_path: Path) -
     }
     [origin] = location_origins_from_yaml_paths([str(REPO_ROOT / "workspace.yaml")])
     label = f"__repository__@{origin.location_name}"
-    with dg.DagsterInstance.from_config(str(tmp_path / "dh")) as instance:
+    with dg.DagsterInstance.from_config(str(tmp_path / DAGSTER_HOME)) as instance:
         run = instance.get_run_by_id(printed["run_id"])
         assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
         assert run.remote_job_origin is not None
