@@ -149,16 +149,6 @@ def _import_partition_tags(account: str | None, *, reattribute: bool) -> dict[st
     return _partition_tags([account] if account is not None and not reattribute else None)
 
 
-def _steps_on_celery() -> bool:
-    """Whether ACORN_EXECUTOR puts the steps on Celery workers (a wrong setting is refused when the run starts)."""
-    from orchestration.executor import CELERY, ExecutorConfigError, executor_kind
-
-    try:
-        return executor_kind() == CELERY
-    except ExecutorConfigError:
-        return False
-
-
 def _claim_simulated_day() -> None:
     """Exit 3 when the data dir holds the bundled simulator's data of another simulated day (it would fail
     checks on data no real account serves); record the day otherwise. Nothing for a config that talks to Amazon."""
@@ -628,6 +618,7 @@ def _run_daily_job(
     from acorn_cli.runs import run_job, run_job_per_account_group
     from orchestration.account_groups import group_run_tags
     from orchestration.account_partitions import account_partition_keys
+    from orchestration.executor import steps_on_celery
     from orchestration.quality.silence import ACCOUNTS_TAG
 
     paths = data_paths().ensure()
@@ -642,7 +633,7 @@ def _run_daily_job(
     # In the config's order: a group of neighbours is one partition range.
     accounts = [key for key in account_partition_keys() if not selected or key in selected]
     with RunProgress() as progress:
-        if len(accounts) > 1 and _steps_on_celery():
+        if len(accounts) > 1 and steps_on_celery():
             # On Celery workers: one run per group of neighbouring accounts (as many groups as workers answer),
             # at once, so the accounts' steps spread over the workers (one run over them all makes each asset one
             # step looping over every account), then one run of the build and the checks; one report (README,

@@ -179,19 +179,15 @@ def _code_location(instance: dg.DagsterInstance, job_name: str | None = None) ->
     from dagster._core.remote_origin import InProcessCodeLocationOrigin
     from dagster._core.workspace.load import location_origins_from_yaml_paths
 
+    from orchestration.executor import steps_on_celery
+
     [origin] = location_origins_from_yaml_paths([str(WORKSPACE_FILE)])
     target = origin.loadable_target_origin
-    if job_name == IMPORT_JOB and not _steps_on_workers():
+    if job_name == IMPORT_JOB and not steps_on_celery():
         target = target._replace(module_name=IMPORT_DEFINITIONS_MODULE, attribute=None)
     in_process = InProcessCodeLocationOrigin(target, location_name=origin.location_name)
     with in_process.create_location(instance) as location:
         yield location
-
-
-def _steps_on_workers() -> bool:
-    from orchestration.executor import CELERY, executor_kind
-
-    return executor_kind() == CELERY
 
 
 def _create_run(

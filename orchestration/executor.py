@@ -60,6 +60,15 @@ def executor_kind(env: Mapping[str, str] | None = None) -> str:
     return kind
 
 
+def steps_on_celery(env: Mapping[str, str] | None = None) -> bool:
+    """Whether ACORN_EXECUTOR puts a run's steps on Celery workers; False for a wrong setting, which
+    `executor_kind` refuses, naming the fix, when the run starts."""
+    try:
+        return executor_kind(env) == CELERY
+    except ExecutorConfigError:
+        return False
+
+
 def backend_var(env: Mapping[str, str] | None = None) -> str:
     """The variable holding the result backend's URL: ACORN_CELERY_BACKEND_URL when set, else the broker's (a
     Redis broker serves as its own result backend; RabbitMQ needs a separate backend, e.g. Redis or `rpc://`)."""

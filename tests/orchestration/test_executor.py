@@ -13,6 +13,7 @@ from orchestration.executor import (
     execution_run_config,
     executor_definition,
     executor_kind,
+    steps_on_celery,
 )
 
 BROKER = "redis://:s3cret@127.0.0.1:6379/15"
@@ -48,6 +49,14 @@ def test_celery_run_config_names_variables_never_urls() -> None:
 def test_a_configuration_that_cannot_work_names_the_fix(env: dict[str, str], named: str) -> None:
     with pytest.raises(ExecutorConfigError, match=named):
         executor_kind(env)
+
+
+def test_steps_on_celery_only_for_a_working_celery_setting() -> None:
+    # A wrong setting is not Celery here: the run's start refuses it, naming the fix (test above).
+    assert steps_on_celery({"ACORN_EXECUTOR": "celery", "ACORN_CELERY_BROKER_URL": BROKER})
+    assert not steps_on_celery({})
+    assert not steps_on_celery({"ACORN_EXECUTOR": "celery"})
+    assert not steps_on_celery({"ACORN_EXECUTOR": "kubernetes"})
 
 
 def test_celery_without_a_shared_instance_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
