@@ -50,6 +50,11 @@ def own_process() -> None:
     _OWN_PROCESS.append(True)
 
 
+def is_own_process() -> bool:
+    """Whether this process is an `acorn` command's own (see `own_process`)."""
+    return bool(_OWN_PROCESS)
+
+
 def import_dagster_dbt_without_dbt_core() -> bool:
     """Import dagster-dbt with dbt-core hidden, in an `acorn` command's own process, unless either is imported
     already. True when this process's dagster-dbt runs without dbt-core (now or before)."""

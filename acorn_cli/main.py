@@ -24,9 +24,12 @@ from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY, ExitCode
 from orchestration.paths import REPO_ROOT, DataPaths, data_paths
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import dagster as dg
 
     from acorn_cli.runs import CheckReport, RunReport, RunSubset
+    from orchestration.warehouse.dbt_prestart import PrestartedDbt
     from orchestration.warehouse.last_build import LastBuild
     from spapi.config import Config
 
@@ -367,6 +370,33 @@ def _import_sources(files: tuple[Path, ...], data_dir: Path) -> dict[str, list]:
 )
 def build(as_json: bool) -> None:
     """Refresh the marts from the lake (dbt build) and run every check."""
+    prestarted = _start_dbt_ahead()
+    try:
+        _build(as_json, stop_before_exec=prestarted.stop if prestarted else None)
+    finally:
+        if prestarted is not None:
+            prestarted.stop()
+
+
+def _start_dbt_ahead() -> PrestartedDbt | None:
+    """dbt imported beside Dagster's start-up (orchestration/warehouse/dbt_prestart.py), when this build will
+    probably run dbt here: in the embedded mode, in `acorn`'s own process, with its steps in this process."""
+    from acorn_cli.dbt_core import is_own_process
+    from orchestration.executor import steps_on_celery
+    from orchestration.warehouse.dbt_prestart import likely_to_run_dbt, start_dbt_ahead
+    from orchestration.warehouse_catalog import CATALOG_URL_VAR
+
+    if not is_own_process() or steps_on_celery():
+        return None
+    if os.environ.get(CATALOG_URL_VAR):
+        return None
+    paths = data_paths()
+    if not likely_to_run_dbt(paths.warehouse, paths.lake):
+        return None
+    return start_dbt_ahead()
+
+
+def _build(as_json: bool, *, stop_before_exec: Callable[[], None] | None) -> None:
     from acorn_cli.dbt_core import ReloadWithDbtCore, dbt_core_hidden, import_dagster_dbt_without_dbt_core
     from acorn_cli.progress import RunProgress
     from acorn_cli.runs import run_job
@@ -409,6 +439,8 @@ def build(as_json: bool) -> None:
     except ReloadWithDbtCore:
         # Before its run was created: start again, as a process that loads dbt-core and runs dbt.
         command = [sys.executable, "-m", "acorn_cli.main", "build", *(["--json"] if as_json else [])]
+        if stop_before_exec is not None:
+            stop_before_exec()  # the process keeps its pid across exec: the dbt started ahead is reaped first
         os.execve(sys.executable, command, {**os.environ, WITH_DBT_CORE: "1"})  # noqa: S606 (no shell)
     if unchanged:
         report.checks += _recorded_dbt_tests(unchanged[0])

@@ -16,6 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from lake.layout import reading
 from orchestration.outcomes import MODEL_UNCHANGED_KEY, WAREHOUSE_UNCHANGED_KEY
 from orchestration.resources import DataDirResource
+from orchestration.warehouse.dbt_prestart import started_ahead
 from orchestration.warehouse.ducklake_publish import (
     DuckLakeBuild,
     build_and_publish_ducklake,
@@ -164,6 +165,11 @@ def acorn_dbt_models(
                     events.append(event)
                     crash_points.pause_at("dbt-build", copy=str(build.path))
                 invocation.process.wait()
+                if (ahead := started_ahead()) is not None and ahead.taken():
+                    context.log.info(
+                        f"dbt ran in the process `acorn build` started ahead (pid {ahead.pid}: its import beside "
+                        "Dagster's start-up)"
+                    )
             if invocation.process.wait() != 0:
                 raise RuntimeError(
                     f"dbt build exited {invocation.process.returncode}; {paths.warehouse} left as it was"

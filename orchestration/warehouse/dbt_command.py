@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 WORKING_COPY_ENV = "ACORN_DBT_WORKING_COPY"
+# The socket of the dbt process `acorn build` started ahead (dbt_prestart.py; named here so that this module, which
+# every dbt start imports, need not import that one).
+PRESTARTED_DBT_ENV = "ACORN_PRESTARTED_DBT"
 # profiles.yml reads the local target's path from it (a person's dbt or the tests give it themselves).
 WAREHOUSE_PATH_ENV = "ACORN_WAREHOUSE_PATH"
 
@@ -77,15 +80,33 @@ def dbt_start(args: Sequence[str], env: Mapping[str, str], cwd: Path) -> DbtStar
     return DbtStart(working_copy.parent, absolute_args, started)
 
 
-def main() -> None:
-    start = dbt_start(sys.argv[1:], os.environ, Path.cwd())
+def run_dbt(start: DbtStart, program: str) -> int:
+    """Run dbt's command line in this process as `start` says; its exit code."""
     os.chdir(start.cwd)
     os.environ.clear()
     os.environ.update(start.env)
-    sys.argv = [sys.argv[0], *start.args]
+    sys.argv = [program, *start.args]
     from dbt.cli.main import cli
 
-    sys.exit(cli())
+    try:
+        cli()
+    except SystemExit as finished:  # click's standalone mode ends every command this way
+        code = finished.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    return 0
+
+
+def main() -> None:
+    start = dbt_start(sys.argv[1:], os.environ, Path.cwd())
+    # `acorn build` may have started dbt ahead (dbt_prestart.py): hand it this command when it is there.
+    prestarted = start.env.pop(PRESTARTED_DBT_ENV, "")
+    if prestarted:
+        from orchestration.warehouse.dbt_prestart import run_in_prestarted
+
+        code = run_in_prestarted(prestarted, start, sys.argv[0])
+        if code is not None:
+            sys.exit(code)
+    sys.exit(run_dbt(start, sys.argv[0]))
 
 
 if __name__ == "__main__":
