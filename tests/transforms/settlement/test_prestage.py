@@ -292,14 +292,18 @@ def _alive(pid: int) -> bool:
     ],
 )
 def test_no_fork_for_celery_steps_object_stores_and_crash_hooks(
-    tmp_path: Path, env: dict[str, str], reason: str
+    tmp_path: Path, env: dict[str, str], reason: str, monkeypatch
 ) -> None:
+    monkeypatch.setattr(prestage, "MIN_FORK_BYTES", 0)
     path = tmp_path / "f.txt"
     path.write_text("x\n")
     assert reason in (prestage.fork_refused(path, env) or "")
 
 
-def test_no_fork_for_a_pipe_or_a_process_with_threads(tmp_path: Path) -> None:
+def test_no_fork_for_a_pipe_a_small_file_or_a_process_with_threads(tmp_path: Path) -> None:
+    small = tmp_path / "small.txt"
+    small.write_bytes(b"x" * (prestage.MIN_FORK_BYTES - 1))
+    assert prestage.fork_refused(small, {}) == "a small file"
     read_end, write_end = os.pipe()
     try:
         assert prestage.fork_refused(Path(f"/dev/fd/{read_end}"), {}) == "not a regular file"
@@ -313,6 +317,7 @@ def test_no_fork_for_a_pipe_or_a_process_with_threads(tmp_path: Path) -> None:
         import threading, time
         from pathlib import Path
         from transforms import prestage
+        prestage.MIN_FORK_BYTES = 0
         print(prestage.fork_refused(Path({str(path)!r}), {{}}))
         threading.Thread(target=time.sleep, args=(1,)).start()
         print(prestage.fork_refused(Path({str(path)!r}), {{}}))
@@ -336,6 +341,7 @@ def test_acorn_import_forks_before_dagster_and_its_step_takes_the_copy(tmp_path:
         f"""
         import atexit, json, os, sys
         from transforms import prestage
+        prestage.MIN_FORK_BYTES = 0  # (the sample is 4 KB)
         def note(**row):
             with open({str(record)!r}, "a") as out:
                 out.write(json.dumps(row) + "\\n")
