@@ -264,17 +264,27 @@ def _child(src_fd: int, copy_fd: int, write_fd: int, parent: int) -> None:
 _ACTIVE: list[ForkedCopy] = []  # the copy this process forked, until its import ends
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM while the copy is the command's: unwinds to `forked_copy`, which cleans up and dies of it."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 @contextlib.contextmanager
 def forked_copy(first: Path, data_dir: Path) -> Iterator[ForkedCopy | None]:
     """Fork the child copying `first` (unless `fork_refused`), for the run's step to `claim`; around the run.
-    SIGTERM is turned into KeyboardInterrupt meanwhile (as Dagster does while a run executes), so that a
-    terminated command still stops the child and removes the copy."""
+
+    Ctrl-C (KeyboardInterrupt) and SIGTERM stop the child and remove the copy; a SIGTERM then ends the command
+    by that signal, as it did without a copy (while the run executes Dagster handles SIGTERM as Ctrl-C)."""
     if fork_refused(first) is not None:
         yield None
         return
     copy = ForkedCopy(first, data_dir)
     previous = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminated)
+    terminated = False
     try:
         try:
             copy.start()
@@ -284,12 +294,17 @@ def forked_copy(first: Path, data_dir: Path) -> Iterator[ForkedCopy | None]:
             return
         _ACTIVE.append(copy)
         yield copy
+    except _Terminated:
+        terminated = True
     finally:
         with contextlib.suppress(ValueError):
             _ACTIVE.remove(copy)
         copy.close()
-        if signal.getsignal(signal.SIGTERM) is signal.default_int_handler:
+        if terminated or signal.getsignal(signal.SIGTERM) is _terminated:
             signal.signal(signal.SIGTERM, previous)
+    if terminated:
+        os.kill(os.getpid(), signal.SIGTERM)  # (the previous handler: by default, the command ends by it)
+        raise KeyboardInterrupt  # a handler that returned: stop as Ctrl-C would
 
 
 def claim(src: Path, data_dir: Path) -> tuple[StagedObject, LineScan] | None:
