@@ -290,10 +290,8 @@ def import_path_argument(path: Path) -> str:
 )
 def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattribute: bool) -> None:
     """Import settlement files downloaded from Seller Central (exit 1 if any is quarantined or rejected)."""
-    from acorn_cli.dbt_core import import_dagster_dbt_without_dbt_core
-    from acorn_cli.progress import RunProgress
-    from acorn_cli.runs import run_job
-    from orchestration.settlements.assets import SETTLEMENT_LINES, outcomes_from_metadata
+    # Dagster and what loads it come after the fork below (prestage.forked_copy).
+    from transforms import prestage
 
     if not files:
         raise click.UsageError("give at least one settlement file")
@@ -302,35 +300,41 @@ def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattri
         raise click.UsageError("; ".join(problems))
     if reattribute and account is None:
         raise click.UsageError("--reattribute needs --account: the account the settlements move to")
-    if account is not None:
-        from orchestration.settlements.accounts import UnknownAccount, check_account_option
-
-        try:
-            check_account_option(account)
-        except UnknownAccount as error:
-            raise click.BadParameter(str(error), param_hint="--account") from error
     paths = data_paths().ensure()
-    run_config = {
-        "ops": {
-            "settlement_reports": {
-                "config": {
-                    **_import_sources(files, paths.root),
-                    "account_id": account,
-                    "reattribute": reattribute,
+    # The first file's archive copy, made by a forked child while Dagster loads, for the step to take over
+    # (transforms/prestage.py): forked first, while this process has one thread (what follows loads Dagster).
+    with prestage.forked_copy(Path(import_path_argument(files[0])), paths.root):
+        if account is not None:
+            from orchestration.settlements.accounts import UnknownAccount, check_account_option
+
+            try:
+                check_account_option(account)
+            except UnknownAccount as error:
+                raise click.BadParameter(str(error), param_hint="--account") from error
+        sources = _import_sources(files, paths.root)
+        run_config = {
+            "ops": {
+                "settlement_reports": {
+                    "config": {**sources, "account_id": account, "reattribute": reattribute}
                 }
-            }
-        },
-    }
-    import_dagster_dbt_without_dbt_core()  # an import runs no dbt (acorn_cli/dbt_core.py)
-    with RunProgress() as progress:
-        report = run_job(
-            "settlement_import",
-            run_config,
-            command="import",
-            tags=_import_partition_tags(account, reattribute=reattribute),
-            on_event=progress,
-            tag_outcome=True,  # tagged on the run's instance: _finish's record_outcome opens none
-        )
+            },
+        }
+        from acorn_cli.dbt_core import import_dagster_dbt_without_dbt_core
+        from acorn_cli.progress import RunProgress
+        from acorn_cli.runs import run_job
+
+        import_dagster_dbt_without_dbt_core()  # an import runs no dbt (acorn_cli/dbt_core.py)
+        with RunProgress() as progress:
+            report = run_job(
+                "settlement_import",
+                run_config,
+                command="import",
+                tags=_import_partition_tags(account, reattribute=reattribute),
+                on_event=progress,
+                tag_outcome=True,  # tagged on the run's instance: _finish's record_outcome opens none
+            )
+    from orchestration.settlements.assets import SETTLEMENT_LINES, outcomes_from_metadata
+
     metadata = report.materializations.get(SETTLEMENT_LINES.to_user_string())
     outcomes = outcomes_from_metadata(metadata) if metadata is not None else []
     if not as_json:

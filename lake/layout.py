@@ -91,6 +91,29 @@ def writing(data_dir: Path) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+def hold_in_use(fd: int) -> None:
+    """Mark the open file `fd` in use by this process (an exclusive `flock` of its own, without waiting): the
+    clean-up of interrupted runs leaves it alone (`in_use`). Take it while holding `writing`, right after the
+    file is created, so the clean-up never sees the file unheld; the kernel lets go when the last descriptor of
+    this open file is closed, so a killed holder leaves an ordinary leftover."""
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def in_use(path: Path) -> bool:
+    """Whether a live process holds `path` with `hold_in_use`."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # (a lock taken here goes with it)
+    return False
+
+
 @contextlib.contextmanager
 def exclusive(data_dir: Path) -> Iterator[bool]:
     """Try to hold the writers lock exclusively, without waiting: yields whether no other writer is active."""

@@ -7,7 +7,8 @@ A process killed mid-import (or mid-landing, mid-archive, mid-download) can leav
   and versions-log records done, transforms/settlement/lake.py `publish`), so nothing of it is lost. Anything
   else there was never visible to a reader and is removed;
 - `raw/objects/.tmp-*`, `raw/objects/<xx>/.tmp-*`: a copy not yet committed to the raw archive (the bytes are
-  still in the file being imported, or are downloaded again);
+  still in the file being imported, or are downloaded again); one a live process holds (`lake.layout.in_use`:
+  `acorn import`'s copy made while its run starts, transforms/prestage.py) is no leftover;
 - `quarantine/.tmp-*`, `tmp/*` (documents being downloaded), `.settlement-*` (transcoding scratch of older
   versions), and older versions' staging inside the lake (`lake/<dataset>/.tmp-*`,
   `lake/<dataset>/<partition>/.part-0.parquet.*.tmp`).
@@ -24,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lake.layout import exclusive, staging_root
+from lake.layout import exclusive, in_use, staging_root
 from transforms.settlement import lake as settlement_lake
 
 
@@ -80,6 +81,8 @@ def find_leftovers(data_dir: Path) -> list[Leftover]:
                 found.append(Leftover(path, _size(path), "staged by a run that stopped, never published"))
     objects = data_dir / "raw" / "objects"
     for path in _matches(objects, ".tmp-*", "*/.tmp-*"):
+        if in_use(path):
+            continue  # a live command's copy, made before its run started (transforms/prestage.py)
         found.append(Leftover(path, _size(path), "a copy never committed to the raw archive"))
     for path in _matches(data_dir / "quarantine", ".tmp-*"):
         found.append(Leftover(path, _size(path), "a quarantine copy never completed"))

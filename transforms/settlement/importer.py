@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from lake.layout import writing
-from transforms import crash_points
+from transforms import crash_points, prestage
 from transforms.archive import ArchivedObject, RawArchive, StagedObject
 from transforms.quarantine import find_sidecar, quarantine_file
 from transforms.settlement import lake as lake_io
@@ -156,8 +156,15 @@ def _import(
     if account_id:
         meta["account_id"] = account_id
     archive = RawArchive(data_dir / "raw")
-    scan = LineScan()
-    staged = archive.stage_file(src, on_chunk=scan.feed)
+    # The copy `acorn import` forked before Dagster loaded, when it is this file unchanged (transforms/
+    # prestage.py); none when the archive also goes to an object store (stage_file sends it there, the child
+    # does not).
+    forked = prestage.claim(src, data_dir) if archive.store is None else None
+    if forked is not None:
+        staged, scan = forked
+    else:
+        scan = LineScan()
+        staged = archive.stage_file(src, on_chunk=scan.feed)
     commit = _Commit(
         archive, staged, source=f"import:{src.name}" if origin == "import" else origin, meta=meta
     )
