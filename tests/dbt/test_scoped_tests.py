@@ -97,15 +97,15 @@ def test_an_incremental_build_checks_the_settlements_it_rewrote(tmp_path: Path) 
     assert _recorded(warehouse) == []
 
 
-NOT_NULL_AMOUNT = "not_null_fct_settlement_lines_amount"
+NOT_NULL_LINES = "columns_not_null_fct_settlement_lines"
 FEES_ADD_UP = "sums_agree_by_fct_fees_amount__settlement_id"
 
 
 def test_row_tests_and_per_settlement_sums_check_the_settlements_a_build_rewrote(tmp_path: Path) -> None:
-    """dbt's not_null / accepted_values on the line facts and their per-settlement sums (`where:
-    acorn_changed_rows:...`) read, in an incremental build, the settlements it rewrote: a broken row of the new
-    settlement is caught; an old settlement's is not read (its build checked it), and `dbt test` alone reads
-    every row."""
+    """The not-null check (columns_not_null) and accepted_values on the line facts and their per-settlement sums
+    (`where: acorn_changed_rows:...`) read, in an incremental build, the settlements it rewrote: a broken row of
+    the new settlement is caught; an old settlement's is not read (its build checked it), and `dbt test` alone
+    reads every row."""
     settlements = demo_settlements()
     warehouse = build_warehouse(tmp_path, settlements, *BUILD[1:], command=BUILD[0])
     assert _recorded(warehouse) == []
@@ -126,7 +126,7 @@ def test_row_tests_and_per_settlement_sums_check_the_settlements_a_build_rewrote
     write_lake(tmp_path / "lake", [*settlements, new])
 
     incremental = _dbt(tmp_path, *BUILD)
-    status, failures, sql = _test(incremental, NOT_NULL_AMOUNT)
+    status, failures, sql = _test(incremental, NOT_NULL_LINES)
     assert (status, failures) == ("fail", 1)
     assert "'US9'" in sql and "'US0'" not in sql
     status, failures, sql = _test(incremental, FEES_ADD_UP)
@@ -135,13 +135,52 @@ def test_row_tests_and_per_settlement_sums_check_the_settlements_a_build_rewrote
     assert sql.count("'US9'") >= 2 and "'US0'" not in sql
     # `dbt test` alone checks every row: both broken settlements.
     alone = _dbt(tmp_path, "test", "--select", "fct_settlement_lines", "fct_fees")
-    assert _test(alone, NOT_NULL_AMOUNT)[:2] == ("fail", 2)
+    assert _test(alone, NOT_NULL_LINES)[:2] == ("fail", 2)
     assert _test(alone, FEES_ADD_UP)[:2] == ("fail", 1)
     # The failed test's settlement stays recorded: the next build checks it again.
     assert ("fct_settlement_lines", "key", "US9") in _recorded(warehouse)
     again = _dbt(tmp_path, *BUILD)
-    status, failures, sql = _test(again, NOT_NULL_AMOUNT)
+    status, failures, sql = _test(again, NOT_NULL_LINES)
     assert (status, failures) == ("fail", 1) and "'US9'" in sql
+
+
+def _failing_rows(warehouse: Path, sql: str) -> list[tuple]:
+    """The rows a failed test returns (what an engineer sees running its compiled SQL)."""
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(f"select * from ({sql}) order by all").fetchall()
+
+
+def test_one_not_null_check_per_model_names_each_column_with_nulls(tmp_path: Path) -> None:
+    """A model's not-null tests are one check (`columns_not_null_<model>`, one scan): a null in any listed column
+    of the settlement a build writes fails it, its rows name each column holding nulls and how many, its failures
+    count every null; an old settlement's nulls are outside the build's scope and not read."""
+    settlements = demo_settlements()
+    warehouse = build_warehouse(tmp_path, settlements, *BUILD[1:], command=BUILD[0])
+    first = _dbt(tmp_path, "test", "--select", "fct_settlement_lines")
+    assert _test(first, NOT_NULL_LINES)[:2] == ("pass", 0)
+    # An OLD settlement broken behind the build's back: no build rewrites US0's rows.
+    with duckdb.connect(str(warehouse)) as connection:
+        connection.execute(
+            "update marts.fct_settlement_lines set amount = null, raw_sha256 = null "
+            "where settlement_id = 'US0' and line_number = 1"
+        )
+    # A NEW settlement with two lines without an amount and one without a currency: the build writes them.
+    new = Settlement("US9", "acct-na", "Amazon.com", "USD", 5, raw_sha256="sha-US9-v1")
+    new.order("111-9-1", "SKU-A", 1, "30.00", "-4.50", "-3.00", 2)
+    shipping = {**new.lines[0], "amount_description": "Shipping"}
+    new.lines += [{**shipping, "amount": None}, {**shipping, "amount": None}, {**shipping, "currency": None}]
+    write_lake(tmp_path / "lake", [*settlements, new])
+
+    incremental = _dbt(tmp_path, *BUILD)
+    status, failures, sql = _test(incremental, NOT_NULL_LINES)
+    assert (status, failures) == ("fail", 3)
+    assert "'US9'" in sql and "'US0'" not in sql
+    assert _failing_rows(warehouse, sql) == [("amount", 2), ("currency", 1)]
+    # `dbt test` alone reads every row: US0's nulls too, in a column of their own.
+    alone = _dbt(tmp_path, "test", "--select", "fct_settlement_lines")
+    status, failures, sql = _test(alone, NOT_NULL_LINES)
+    assert (status, failures) == ("fail", 5)
+    assert _failing_rows(warehouse, sql) == [("amount", 3), ("currency", 1), ("raw_sha256", 1)]
 
 
 SOURCES_UNIQUE = "unique_combination_fct_journal_line_sources_source_kind__source_key__journal_id"
