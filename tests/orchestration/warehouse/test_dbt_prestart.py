@@ -71,6 +71,7 @@ def _run_script(tmp_path: Path, script: str, **env: str) -> Any:
 
 
 def _plain_dbt(tmp_path: Path, *args: str, **env: str) -> dict[str, object]:
+    """`acorn-dbt ARGS` in `tmp_path` with no process started ahead (unless `env` names one); code and output."""
     environment = {name: value for name, value in os.environ.items() if name != PRESTARTED_DBT_ENV}
     done = subprocess.run(
         [BUILD_DBT_EXECUTABLE, *args],
@@ -131,23 +132,11 @@ def test_an_unused_process_is_killed_and_reaped_and_nothing_is_left(tmp_path: Pa
 
 
 def test_acorn_dbt_runs_dbt_itself_when_no_process_takes_the_command(tmp_path: Path) -> None:
-    gone = (
-        tmp_path / "gone.sock"
-    )  # a socket path nothing listens on (the process ended, or was never started)
-    env = {**os.environ, PRESTARTED_DBT_ENV: str(gone)}
-    completed = subprocess.run(
-        [BUILD_DBT_EXECUTABLE, "parse", "--project-dir", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    # A socket path nothing listens on: the process ended, or was never started.
+    gone = str(tmp_path / "gone.sock")
+    handed = _plain_dbt(tmp_path, "parse", "--project-dir", str(tmp_path), **{PRESTARTED_DBT_ENV: gone})
     plain = _plain_dbt(tmp_path, "parse", "--project-dir", str(tmp_path))
-    assert _untimed(
-        {"code": completed.returncode, "stdout": completed.stdout, "stderr": completed.stderr}
-    ) == (_untimed(plain))
+    assert _untimed(handed) == _untimed(plain)
     assert plain["code"] != 0
 
 

@@ -244,19 +244,34 @@ def test_the_clean_up_leaves_a_held_copy_alone_and_removes_it_once_its_command_i
     assert copies(data_dir) == []
 
 
-def test_the_child_stops_by_itself_when_its_command_is_killed(tmp_path: Path) -> None:
+# Each copy step 0.4 s slower, in the script's process and so in the child it forks: a copy still going when the
+# test kills or interrupts the command.
+SLOW_COPY = textwrap.dedent(
+    """
+    import time
+    from transforms import archive, prestage
+    step = archive._copy_step
+    def slow(*args):
+        time.sleep(0.4)
+        return step(*args)
+    archive._copy_step = slow
+    """
+)
+
+
+def _big_file(tmp_path: Path) -> Path:
+    """128 MiB of lines: 8 copy steps."""
     src = tmp_path / "big.txt"
     with open(src, "wb") as out:
-        out.write(b"a\tb\n" * (128 << 18))  # 128 MiB: 8 copy steps
-    script = textwrap.dedent(
+        out.write(b"a\tb\n" * (128 << 18))
+    return src
+
+
+def test_the_child_stops_by_itself_when_its_command_is_killed(tmp_path: Path) -> None:
+    src = _big_file(tmp_path)
+    script = SLOW_COPY + textwrap.dedent(
         f"""
-        import os, signal, time
-        from transforms import archive, prestage
-        step = archive._copy_step
-        def slow(*args):  # (inherited by the child: a copy still going when its parent dies)
-            time.sleep(0.4)
-            return step(*args)
-        archive._copy_step = slow
+        import os, signal
         copy = prestage.ForkedCopy({str(src)!r}, {str(tmp_path / "d")!r})
         copy.start()
         print(copy.pid, flush=True)
@@ -377,19 +392,11 @@ def test_acorn_import_forks_before_dagster_and_its_step_takes_the_copy(tmp_path:
 
 @pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_command_stops_its_child_and_removes_its_copy(tmp_path: Path, sent: int) -> None:
-    src = tmp_path / "big.txt"
-    with open(src, "wb") as out:
-        out.write(b"a\tb\n" * (128 << 18))  # 128 MiB: 8 copy steps
-    script = textwrap.dedent(
+    src = _big_file(tmp_path)
+    script = SLOW_COPY + textwrap.dedent(
         f"""
-        import sys, time
+        import sys
         from pathlib import Path
-        from transforms import archive, prestage
-        step = archive._copy_step
-        def slow(*args):  # (inherited by the child: still copying when the command is interrupted)
-            time.sleep(0.4)
-            return step(*args)
-        archive._copy_step = slow
         try:
             with prestage.forked_copy(Path({str(src)!r}), Path({str(tmp_path / "d")!r})) as copy:
                 print(copy.pid, copy.path, flush=True)
