@@ -300,17 +300,19 @@ def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattri
         raise click.UsageError("; ".join(problems))
     if reattribute and account is None:
         raise click.UsageError("--reattribute needs --account: the account the settlements move to")
+    if account is not None:
+        # Before the data dir is made: a usage error leaves nothing behind. It loads Dagster, so with --account
+        # the fork below comes after Dagster's import (still forked while the process has one thread, or not).
+        from orchestration.settlements.accounts import UnknownAccount, check_account_option
+
+        try:
+            check_account_option(account)
+        except UnknownAccount as error:
+            raise click.BadParameter(str(error), param_hint="--account") from error
     paths = data_paths().ensure()
     # The first file's archive copy, made by a forked child while Dagster loads, for the step to take over
     # (transforms/prestage.py): forked first, while this process has one thread (what follows loads Dagster).
     with prestage.forked_copy(Path(import_path_argument(files[0])), paths.root):
-        if account is not None:
-            from orchestration.settlements.accounts import UnknownAccount, check_account_option
-
-            try:
-                check_account_option(account)
-            except UnknownAccount as error:
-                raise click.BadParameter(str(error), param_hint="--account") from error
         sources = _import_sources(files, paths.root)
         run_config = {
             "ops": {
