@@ -389,12 +389,10 @@ def _start_dbt_ahead() -> PrestartedDbt | None:
     probably run dbt here: in the embedded mode, in `acorn`'s own process, with its steps in this process."""
     from acorn_cli.dbt_core import is_own_process
     from orchestration.executor import steps_on_celery
+    from orchestration.paths import CATALOG_URL_VAR
     from orchestration.warehouse.dbt_prestart import likely_to_run_dbt, start_dbt_ahead
-    from orchestration.warehouse_catalog import CATALOG_URL_VAR
 
-    if not is_own_process() or steps_on_celery():
-        return None
-    if os.environ.get(CATALOG_URL_VAR):
+    if not is_own_process() or steps_on_celery() or os.environ.get(CATALOG_URL_VAR):
         return None
     paths = data_paths()
     if not likely_to_run_dbt(paths.warehouse, paths.lake):

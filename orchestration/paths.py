@@ -8,6 +8,10 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# When set, the warehouse is a DuckLake catalog (orchestration/warehouse_catalog.py), not the data dir's file. Named
+# here, where reading it loads nothing: `acorn build` asks before anything that starts a thread (DuckDB's import
+# does) loads, so that it may still fork (orchestration/warehouse/dbt_prestart.py).
+CATALOG_URL_VAR = "ACORN_WAREHOUSE_CATALOG_URL"
 
 
 @dataclass(frozen=True)

@@ -45,11 +45,11 @@ import duckdb
 
 from lake.object_store import duckdb_s3_secret_sql, object_store_settings
 from orchestration.outcomes import CouldNotRun
+from orchestration.paths import CATALOG_URL_VAR
 from orchestration.shown_urls import redacted as shown_url
 from orchestration.shown_urls import scrubbed as scrub
 from orchestration.shown_urls import url_secrets
 
-CATALOG_URL_VAR = "ACORN_WAREHOUSE_CATALOG_URL"
 # The name the catalog is attached under, in builds (dbt's `database`) and for readers (`use warehouse`).
 ALIAS = "warehouse"
 # The DuckDB secrets a connection creates (temporary: in that process's memory only).

@@ -38,13 +38,13 @@ import signal
 import socket
 import sys
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from orchestration.warehouse.dbt_command import PRESTARTED_DBT_ENV
+from transforms.prestage import single_threaded
 
 if TYPE_CHECKING:
     from orchestration.warehouse.dbt_command import DbtStart
@@ -137,8 +137,9 @@ def likely_to_run_dbt(warehouse: Path, lake: Path) -> bool:
 
 def start_dbt_ahead() -> PrestartedDbt | None:
     """Fork the process that imports dbt and waits for a build's dbt command; None when it cannot be (off, or
-    the process has a thread: forking it would copy locks another thread may hold)."""
-    if not prestart_enabled() or threading.active_count() != 1:
+    the process has another thread, native ones included (DuckDB's import starts one): forking it would copy
+    locks that thread may hold)."""
+    if not prestart_enabled() or not single_threaded():
         return None
     folder = Path(tempfile.mkdtemp(prefix="acorn-dbt-"))
     path = folder / _SOCKET_NAME
