@@ -8,6 +8,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+# The saved parses of builds, one per parse key (orchestration/warehouse/project.py keeps them).
+DBT_SAVED_PARSES_DIR = DBT_PROJECT_DIR / "target" / "saved_parses"
 # When set, the warehouse is a DuckLake catalog (orchestration/warehouse_catalog.py), not the data dir's file. Named
 # here, where reading it loads nothing: `acorn build` asks before anything that starts a thread (DuckDB's import
 # does) loads, so that it may still fork (orchestration/warehouse/dbt_prestart.py).

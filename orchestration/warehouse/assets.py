@@ -25,6 +25,7 @@ from orchestration.warehouse.ducklake_publish import (
 )
 from orchestration.warehouse.inputs import (
     BUILD_ARGS,
+    NO_ARTIFACT_ARGS,
     BuildInputs,
     build_env,
     build_inputs,
@@ -152,8 +153,8 @@ def acorn_dbt_models(
                 seed_partial_parse(target_path, saved_parse)
                 with dbt_process_environment(build_env(settings, working_copy=build.path)):
                     invocation = dbt.cli(
-                        [*BUILD_ARGS, *refresh, *selection, *file_log_args(), "--vars", dbt_vars,
-                         *scope.exclude_args(manifest, tests_only=context.is_subset)],
+                        [*BUILD_ARGS, *NO_ARTIFACT_ARGS, *refresh, *selection, *file_log_args(), "--vars", dbt_vars,
+                         *([] if context.is_subset else scope.exclude_args(manifest))],
                         context=context,
                         target_path=target_path,
                     )  # fmt: skip
@@ -176,7 +177,7 @@ def acorn_dbt_models(
                 )
             keep_partial_parse(invocation.target_path, saved_parse)
             remove_old_run_folders(invocation.target_path)
-            carried = _check_ran_in_scope(invocation.target_path, scope, last)
+            carried = _check_ran_in_scope(events, scope, last)
         _record(context, build, inputs, events, definitions, carried)
         if last is not None and carried is not None:
             yield from _left_out(context, scope, last, manifest, carried)
@@ -217,15 +218,27 @@ def _scope(
     return scope, last
 
 
+def ran_unique_ids(events: list[Any]) -> set[str]:
+    """The dbt nodes a build's events report a result of: dagster-dbt gives every model, seed and data test it
+    reports (an `Output`, a check result, or an observation for a test outside Dagster's check selection) the
+    node's `unique_id` in its metadata; a skipped node gets none."""
+    ran = set()
+    for event in events:
+        unique_id = (getattr(event, "metadata", None) or {}).get("unique_id")
+        value = getattr(unique_id, "value", unique_id)
+        if isinstance(value, str):
+            ran.add(value)
+    return ran
+
+
 def _check_ran_in_scope(
-    target_path: Path, scope: BuildScope, last: LastBuild | None
+    events: list[Any], scope: BuildScope, last: LastBuild | None
 ) -> list[RecordedCheck] | None:
     """Raise unless dbt ran every node the scope says must run (a selection that left one out would publish a
     stale table); the recorded data test results the left-out tests keep (None when every node ran)."""
     if scope.everything or last is None:
         return None
-    results = json.loads((target_path / "run_results.json").read_text(encoding="utf-8"))["results"]
-    missing = scope.run - {result["unique_id"] for result in results}
+    missing = scope.run - ran_unique_ids(events)
     if missing:
         raise RuntimeError(
             f"dbt did not run {len(missing)} nodes that read what changed ({', '.join(sorted(missing)[:5])}); "
@@ -308,6 +321,7 @@ def _build_in_catalog(
                 invocation = dbt.cli(
                     [
                         *BUILD_ARGS,
+                        *NO_ARTIFACT_ARGS,
                         *refresh,
                         *file_log_args(),
                         "--target",

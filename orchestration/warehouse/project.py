@@ -21,7 +21,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from orchestration.paths import DBT_PROJECT_DIR
+from orchestration.paths import DBT_PROJECT_DIR, DBT_SAVED_PARSES_DIR
 
 # The venv's dbt, so that runs work whether or not the venv is on PATH (make, the UI, tests).
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
@@ -89,8 +89,9 @@ def parse_key(*command: str) -> str:
     return hashlib.sha256("\x00".join(command).encode()).hexdigest()[:16]
 
 
-# The saved parses of builds, one per `parse_key`.
-SAVED_PARSES_DIR = dbt_project.project_dir / dbt_project.target_path / "saved_parses"
+# The saved parses of builds, one per `parse_key` (named in orchestration.paths, which dbt started ahead reads
+# without loading dagster-dbt).
+SAVED_PARSES_DIR = DBT_SAVED_PARSES_DIR
 
 
 def _saved_parse(key: str) -> Path:

@@ -1,5 +1,5 @@
 """dagster-dbt's run folders: each `dbt build` of the dbt step writes its own target folder
-(`dbt_project/target/acorn_dbt_models-<run>-<id>`: manifest, compiled SQL, run results, dbt.log; about 6 MB) and
+(`dbt_project/target/acorn_dbt_models-<run>-<id>`: compiled SQL and dbt.log, and the saved parse) and
 nothing removed them, so a daily schedule added about 2.3 GB a year. A build now removes the older ones once its
 dbt has exited: its own folder stays (the last build's dbt.log and SQL, for a person to read), and so does any
 folder a build still uses: each build holds a shared lock on a file in its folder from the moment dbt starts

@@ -188,3 +188,20 @@ def test_acorn_build_runs_its_dbt_in_the_process_it_started_ahead(tmp_path: Path
     warehouse = tmp_path / "data" / "warehouse.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as connection:
         assert connection.sql("select count(*) from duckdb_tables()").fetchone()[0] > 0  # type: ignore[index]
+
+
+def test_the_warm_up_reads_the_latest_saved_parse_and_never_fails(tmp_path: Path) -> None:
+    from orchestration.paths import DBT_PROJECT_DIR
+
+    # Definitions' load parsed the project: its own saved parse is a real one of this dbt.
+    parse = (DBT_PROJECT_DIR / "target" / "partial_parse.msgpack").read_bytes()
+    saved = tmp_path / "saved_parses"
+    saved.mkdir()
+    assert dbt_prestart.warm_up_dbt(saved) == ["schemas"]  # none saved yet: the schemas only
+    (saved / "a.msgpack").write_bytes(parse)
+    assert dbt_prestart.warm_up_dbt(saved) == ["schemas", "manifest"]
+    # The latest one is read: one of another dbt (or cut short) stops the warm-up there, without an error.
+    (saved / "b.msgpack").write_bytes(parse[: len(parse) // 2])
+    os.utime(saved / "a.msgpack", (1_000_000, 1_000_000))
+    assert dbt_prestart.warm_up_dbt(saved) == ["schemas"]
+    assert dbt_prestart.warm_up_dbt(tmp_path / "missing") == ["schemas"]

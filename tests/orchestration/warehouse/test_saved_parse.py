@@ -54,6 +54,9 @@ def _build(workdir: Path) -> tuple[str, str]:
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-3000:]
     run_id = json.loads(completed.stdout)["run_id"]
     [run_folder] = (DBT_PROJECT_DIR / "target").glob(f"acorn_dbt_models-{run_id[:7]}-*")
+    # dbt writes no JSON artifacts in a build (inputs.NO_ARTIFACT_ARGS); its log and its saved parse it does.
+    assert not [name for name in ("manifest.json", "run_results.json") if (run_folder / name).exists()]
+    assert (run_folder / "partial_parse.msgpack").exists()
     return run_id, (run_folder / "dbt.log").read_text(encoding="utf-8")
 
 

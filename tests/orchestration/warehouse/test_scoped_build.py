@@ -129,6 +129,19 @@ def _dbt_check_targets(
     return targets, metadata
 
 
+def _dbt_results(run_id: str) -> set[str]:
+    """The unique ids of the nodes dbt reports a result of in the run's dbt.log (its run folder)."""
+    from orchestration.paths import DBT_PROJECT_DIR
+
+    [folder] = (DBT_PROJECT_DIR / "target").glob(f"acorn_dbt_models-{run_id[:7]}-*")
+    results = set()
+    for line in (folder / "dbt.log").read_text(encoding="utf-8").splitlines():
+        event = json.loads(line)
+        if event["info"]["name"] in ("LogModelResult", "LogTestResult", "LogSeedResult"):
+            results.add(event["data"]["node_info"]["unique_id"])
+    return results
+
+
 def _dbt_models() -> set[str]:
     from orchestration.warehouse.assets import acorn_dbt_models
 
@@ -207,6 +220,10 @@ def test_a_daily_build_runs_what_changed_and_equals_a_build_of_everything(tmp_pa
         for c in second["checks"]
         if c["name"] in carried
     )
+    # dbt ran no left-out node: its selection (dagster-dbt's, no `--exclude`) holds the scope's nodes only.
+    dbt_ran = _dbt_results(second["run_id"])
+    assert not dbt_ran & {c["metadata"]["unique_id"] for c in second["checks"] if c["name"] in carried}
+    assert not any(unique_id.startswith("model.acorn.stg_lake_finance__") for unique_id in dbt_ran)
     # The command says how many nodes were left out and which build's results stand for them.
     left_out = second["dbt_nodes_left_out_unchanged"]
     assert left_out["since_run"] == first["run_id"] and 0 < left_out["nodes"] < left_out["of"]
@@ -228,6 +245,7 @@ def test_a_daily_build_runs_what_changed_and_equals_a_build_of_everything(tmp_pa
     assert any(model == "fct_settlement_lines" for model, _ in targets.values())
     assert all(storage_id is not None for _, storage_id in targets.values())
     assert set(metadata) == rebuilt
+    assert {unique_id.split(".")[-1] for unique_id in dbt_ran if unique_id.startswith("model.")} == rebuilt
     assert all("dagster/column_schema" in values for values in metadata.values())
     assert metadata["fct_settlement_lines"]["dagster/row_count"].value > 0
 
