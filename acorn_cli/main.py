@@ -384,9 +384,11 @@ def build(as_json: bool) -> None:
             prestarted.stop()
 
 
-def _start_dbt_ahead() -> PrestartedDbt | None:
-    """dbt imported beside Dagster's start-up (orchestration/warehouse/dbt_prestart.py), when this build will
-    probably run dbt here: in the embedded mode, in `acorn`'s own process, with its steps in this process."""
+def _start_dbt_ahead(*, lands_data_first: bool = False) -> PrestartedDbt | None:
+    """dbt imported beside Dagster's start-up (orchestration/warehouse/dbt_prestart.py), when this command will
+    probably run dbt here: in the embedded mode, in `acorn`'s own process, with its steps in this process, and
+    for a build when the lake changed since the last build; `lands_data_first` (the daily run, which extracts and
+    lands new data before its build): whatever the lake holds now."""
     from acorn_cli.dbt_core import is_own_process
     from orchestration.executor import steps_on_celery
     from orchestration.paths import CATALOG_URL_VAR
@@ -395,7 +397,7 @@ def _start_dbt_ahead() -> PrestartedDbt | None:
     if not is_own_process() or steps_on_celery() or os.environ.get(CATALOG_URL_VAR):
         return None
     paths = data_paths()
-    if not likely_to_run_dbt(paths.warehouse, paths.lake):
+    if not lands_data_first and not likely_to_run_dbt(paths.warehouse, paths.lake):
         return None
     return start_dbt_ahead()
 
@@ -634,7 +636,13 @@ def run(accounts: tuple[str, ...], as_json: bool, verbose: bool) -> None:
     the UI. Also exits 1 when an account has gone quiet (see `[alerts]` in the config).
     """
     _loaded_config()  # a config that does not load is exit 3 before anything starts
-    _run_daily_job("run", _spapi_accounts(accounts), as_json=as_json, verbose=verbose, alert=True)
+    # Its dbt step comes after the extraction and the landing: dbt's import is done by then, beside them.
+    prestarted = _start_dbt_ahead(lands_data_first=True)
+    try:
+        _run_daily_job("run", _spapi_accounts(accounts), as_json=as_json, verbose=verbose, alert=True)
+    finally:
+        if prestarted is not None:
+            prestarted.stop()
 
 
 def _run_daily_job(

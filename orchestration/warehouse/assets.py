@@ -168,8 +168,8 @@ def acorn_dbt_models(
                 invocation.process.wait()
                 if (ahead := started_ahead()) is not None and ahead.taken():
                     context.log.info(
-                        f"dbt ran in the process `acorn build` started ahead (pid {ahead.pid}: its import beside "
-                        "Dagster's start-up)"
+                        f"dbt ran in the process this `acorn` command started ahead (pid {ahead.pid}: its import "
+                        "beside Dagster's start-up)"
                     )
             if invocation.process.wait() != 0:
                 raise RuntimeError(
