@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from acorn_cli.runs import CheckReport, RunReport, RunSubset
     from orchestration.warehouse.dbt_prestart import PrestartedDbt
     from orchestration.warehouse.last_build import LastBuild
+    from orchestration.warehouse.precopy import Precopy
     from spapi.config import Config
 
 PROFILES = click.Choice(["clean", "hostile"])
@@ -376,28 +377,40 @@ def _import_sources(files: tuple[Path, ...], data_dir: Path) -> dict[str, list]:
 )
 def build(as_json: bool) -> None:
     """Refresh the marts from the lake (dbt build) and run every check."""
-    prestarted = _start_dbt_ahead()
-    try:
-        _build(as_json, stop_before_exec=prestarted.stop if prestarted else None)
-    finally:
+    from orchestration.warehouse.precopy import stop_all, unwinding_on_sigterm
+
+    prestarted, precopied = _start_ahead()
+
+    def stop_ahead() -> None:
+        stop_all()  # the warehouse's copy made ahead, unless the build took it
         if prestarted is not None:
             prestarted.stop()
 
+    try:
+        with unwinding_on_sigterm(precopied is not None):
+            _build(as_json, stop_before_exec=stop_ahead)
+    finally:
+        stop_ahead()
 
-def _start_dbt_ahead() -> PrestartedDbt | None:
-    """dbt imported beside Dagster's start-up (orchestration/warehouse/dbt_prestart.py), when this build will
-    probably run dbt here: in the embedded mode, in `acorn`'s own process, with its steps in this process."""
+
+def _start_ahead() -> tuple[PrestartedDbt | None, Precopy | None]:
+    """dbt imported (orchestration/warehouse/dbt_prestart.py) and the published warehouse copied
+    (orchestration/warehouse/precopy.py) beside Dagster's start-up, when this build will probably run dbt here:
+    in the embedded mode, in `acorn`'s own process, with its steps in this process, on the data dir's file."""
     from acorn_cli.dbt_core import is_own_process
     from orchestration.executor import steps_on_celery
     from orchestration.paths import CATALOG_URL_VAR
     from orchestration.warehouse.dbt_prestart import likely_to_run_dbt, start_dbt_ahead
+    from orchestration.warehouse.precopy import start_precopy
 
     if not is_own_process() or steps_on_celery() or os.environ.get(CATALOG_URL_VAR):
-        return None
+        return None, None
     paths = data_paths()
     if not likely_to_run_dbt(paths.warehouse, paths.lake):
-        return None
-    return start_dbt_ahead()
+        return None, None
+    # dbt's process first: forked after, it would hold the copy's descriptor (and its hold) while dbt runs.
+    prestarted = start_dbt_ahead()
+    return prestarted, start_precopy(paths.warehouse)
 
 
 def _build(as_json: bool, *, stop_before_exec: Callable[[], None] | None) -> None:
