@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from acorn_cli.runs import CheckReport, RunReport, RunSubset
     from orchestration.warehouse.dbt_prestart import PrestartedDbt
     from orchestration.warehouse.last_build import LastBuild
+    from orchestration.warehouse.precopy import Precopy
     from spapi.config import Config
 
 PROFILES = click.Choice(["clean", "hostile"])
@@ -376,30 +377,45 @@ def _import_sources(files: tuple[Path, ...], data_dir: Path) -> dict[str, list]:
 )
 def build(as_json: bool) -> None:
     """Refresh the marts from the lake (dbt build) and run every check."""
-    prestarted = _start_dbt_ahead()
-    try:
-        _build(as_json, stop_before_exec=prestarted.stop if prestarted else None)
-    finally:
+    from orchestration.warehouse.precopy import stop_all, unwinding_on_sigterm
+
+    prestarted, precopied = _start_ahead()
+
+    def stop_ahead() -> None:
+        stop_all()  # the warehouse's copy made ahead, unless the build took it
         if prestarted is not None:
             prestarted.stop()
 
+    try:
+        with unwinding_on_sigterm(precopied is not None):
+            _build(as_json, stop_before_exec=stop_ahead)
+    finally:
+        stop_ahead()
 
-def _start_dbt_ahead(*, lands_data_first: bool = False) -> PrestartedDbt | None:
-    """dbt imported beside Dagster's start-up (orchestration/warehouse/dbt_prestart.py), when this command will
-    probably run dbt here: in the embedded mode, in `acorn`'s own process, with its steps in this process, and
-    for a build when the lake changed since the last build; `lands_data_first` (the daily run, which extracts and
-    lands new data before its build): whatever the lake holds now."""
+
+def _start_ahead(*, lands_data_first: bool = False) -> tuple[PrestartedDbt | None, Precopy | None]:
+    """dbt imported (orchestration/warehouse/dbt_prestart.py) and the published warehouse copied
+    (orchestration/warehouse/precopy.py) beside Dagster's start-up, when this command will probably run dbt here:
+    in the embedded mode, in `acorn`'s own process, with its steps in this process, on the data dir's file; for a
+    build, when the lake changed since the last build. `lands_data_first` (the daily run, which extracts and lands
+    new data before its build): dbt whatever the lake holds now, and no copy (it would be held through the
+    extraction, which can take minutes, for a copy that costs well under a second)."""
     from acorn_cli.dbt_core import is_own_process
     from orchestration.executor import steps_on_celery
     from orchestration.paths import CATALOG_URL_VAR
     from orchestration.warehouse.dbt_prestart import likely_to_run_dbt, start_dbt_ahead
+    from orchestration.warehouse.precopy import start_precopy
 
     if not is_own_process() or steps_on_celery() or os.environ.get(CATALOG_URL_VAR):
-        return None
+        return None, None
     paths = data_paths()
-    if not lands_data_first and not likely_to_run_dbt(paths.warehouse, paths.lake):
-        return None
-    return start_dbt_ahead()
+    if lands_data_first:
+        return start_dbt_ahead(), None
+    if not likely_to_run_dbt(paths.warehouse, paths.lake):
+        return None, None
+    # dbt's process first: forked after, it would hold the copy's descriptor (and its hold) while dbt runs.
+    prestarted = start_dbt_ahead()
+    return prestarted, start_precopy(paths.warehouse)
 
 
 def _build(as_json: bool, *, stop_before_exec: Callable[[], None] | None) -> None:
@@ -637,7 +653,7 @@ def run(accounts: tuple[str, ...], as_json: bool, verbose: bool) -> None:
     """
     _loaded_config()  # a config that does not load is exit 3 before anything starts
     # Its dbt step comes after the extraction and the landing: dbt's import is done by then, beside them.
-    prestarted = _start_dbt_ahead(lands_data_first=True)
+    prestarted, _ = _start_ahead(lands_data_first=True)
     try:
         _run_daily_job("run", _spapi_accounts(accounts), as_json=as_json, verbose=verbose, alert=True)
     finally:

@@ -113,8 +113,7 @@ def acorn_dbt_models(
             yield from _unchanged(context, build.unchanged_since)
             return
         context.log.info(
-            f"building in {build.path.name} ({build.timings.copied_bytes} bytes copied from "
-            f"{paths.warehouse.name} in {build.timings.copy_seconds:.2f} s)"
+            f"building in {build.path.name} ({build.timings.describe_copy(paths.warehouse.name)})"
         )
         definitions = incremental_definitions(dbt_project.manifest_path)
         redefined = redefined_since_last_build(paths.warehouse, definitions)

@@ -11,13 +11,16 @@ readers open. `build_and_publish` does, in order:
    with `WarehouseLocked` naming that holder. The kernel drops the lock when its process dies, so a killed
    build never leaves a stale lock;
 2. removes the copies a killed build left behind (`warehouse.duckdb.building-*`), safe under the lock since no
-   other build is running;
+   other build is running (a copy started ahead by a live `acorn build`, `building-precopy-*` held by it, is
+   that command's: precopy.py);
 3. copies the published file (and its `.wal`, if a program left one) to `warehouse.duckdb.building-copy` in
    the same folder, so incremental models keep their state (one name for every build: the lock makes it
    private, and dbt's partial parse stays valid only while the warehouse path in its profile is unchanged),
    while holding a DuckDB read-only connection on the published file: shared with readers, refused by DuckDB
    while some program (`duckdb data/warehouse.duckdb` in a shell, `acorn docs`) has the file open read-write.
-   That refusal becomes `WarehouseLocked` with DuckDB's message, which names the holding pid;
+   That refusal becomes `WarehouseLocked` with DuckDB's message, which names the holding pid. When this
+   `acorn build` copied the file ahead, while it started (precopy.py), it waits for that copy and renames it
+   to `warehouse.duckdb.building-copy` instead, if it is the published file as it is now (else copies as above);
 4. yields the copy: the caller registers the lake views in it and runs `dbt build` on it;
 5. on success, checkpoints the copy (folding its WAL into the file), fsyncs it, then, checking again that no
    program has the published file open read-write, removes the published file's stale `.wal` (DuckDB would
@@ -56,6 +59,7 @@ from orchestration.warehouse.last_build import (
     read_last_build,
     write_last_build,
 )
+from orchestration.warehouse.precopy import Taken, held_precopy, precopy_for
 from transforms import crash_points
 
 BUILDING_INFIX = ".building-"
@@ -94,6 +98,24 @@ class PublishTimings:
     copy_seconds: float = 0.0
     publish_seconds: float = 0.0
     copied_bytes: int = 0
+    copied_ahead: bool = False  # the copy the command made while it started (precopy.py), taken
+    waited_seconds: float = 0.0  # what the build waited for that copy
+    ahead_unused: str | None = None  # why a copy made ahead was not taken
+
+    def describe_copy(self, source: str) -> str:
+        """How the build got its copy, for the log: `N bytes copied from SOURCE ...`."""
+        if self.copied_ahead:
+            return (
+                f"{self.copied_bytes} bytes copied from {source} ahead, while the command started, in "
+                f"{self.copy_seconds:.2f} s; the build waited {self.waited_seconds:.2f} s for it"
+            )
+        text = f"{self.copied_bytes} bytes copied from {source} in {self.copy_seconds:.2f} s"
+        if self.ahead_unused is not None:
+            text += (
+                f"; the copy made ahead was not used ({self.ahead_unused}; waited "
+                f"{self.waited_seconds:.2f} s for it)"
+            )
+        return text
 
 
 class WarehouseBuild:
@@ -193,7 +215,7 @@ def _remove(path: Path) -> None:
 
 def remove_leftover_copies(warehouse: Path) -> list[Path]:
     """Remove copies left by a build that was killed; call only while holding the writer lock."""
-    leftovers = building_copies(warehouse)
+    leftovers = [path for path in building_copies(warehouse) if not held_precopy(path, warehouse)]
     for path in leftovers:
         _remove(path)
     return leftovers
@@ -220,21 +242,39 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _copy_published(warehouse: Path, copy: Path) -> int:
-    """Copy the published file (and its WAL) to `copy`; returns the bytes copied (0 on a first build)."""
+def _copy_published(warehouse: Path, copy: Path) -> PublishTimings:
+    """Copy the published file (and its WAL) to `copy`, or take the copy made ahead of it; the bytes copied (0
+    on a first build) and the seconds."""
+    started = time.perf_counter()
+    ahead = precopy_for(warehouse)
     if not warehouse.exists():
+        if ahead is not None:
+            ahead.stop()
         wal_path(warehouse).unlink(missing_ok=True)  # a WAL without its file belongs to no build
-        return 0
+        return PublishTimings()
     # The read-only connection keeps read-write openers out while the bytes are copied. DuckDB's lock is a POSIX
     # record lock, which this process loses when it closes any descriptor of the file: so the WAL is copied
     # first, the database file last.
     with read_only(warehouse, own=True):
+        taken = ahead.take(copy) if ahead is not None else Taken(ahead=False)
+        if taken.ahead:
+            return PublishTimings(
+                copy_seconds=taken.copy_seconds,
+                copied_bytes=taken.copied_bytes,
+                copied_ahead=True,
+                waited_seconds=taken.waited_seconds,
+            )
         copied = 0
         if wal_path(warehouse).exists():
             shutil.copyfile(wal_path(warehouse), wal_path(copy))
             copied += wal_path(copy).stat().st_size
         shutil.copyfile(warehouse, copy)
-        return copied + copy.stat().st_size
+        return PublishTimings(
+            copy_seconds=time.perf_counter() - started - taken.waited_seconds,
+            copied_bytes=copied + copy.stat().st_size,
+            waited_seconds=taken.waited_seconds,
+            ahead_unused=taken.unused,
+        )
 
 
 def _publish(copy: Path, warehouse: Path) -> None:
@@ -272,14 +312,14 @@ def build_and_publish(
         remove_leftover_copies(warehouse)
         last = read_last_build(warehouse) if inputs_fingerprint else None
         if last is not None and inputs_fingerprint and last.describes(warehouse, inputs_fingerprint):
+            if (ahead := precopy_for(warehouse)) is not None:
+                ahead.stop()  # nothing to build: the copy made ahead is not needed
             yield WarehouseBuild(warehouse, warehouse, unchanged_since=last)
             return
         copy = build_copy_path(warehouse)
         build = WarehouseBuild(warehouse, copy)
         try:
-            started = time.perf_counter()
-            copied = _copy_published(warehouse, copy)
-            build.timings = PublishTimings(time.perf_counter() - started, 0.0, copied)
+            build.timings = _copy_published(warehouse, copy)
             yield build
             started = time.perf_counter()
             # The record describes the file it was written beside: gone before the replace, rewritten after.
