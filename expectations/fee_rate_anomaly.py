@@ -9,13 +9,14 @@ mis-measured product or a changed fee schedule needs a person.
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from expectations.outcome import CheckOutcome, Severity, headline_first, money, rounded
 from expectations.robust import CONSISTENCY, DEFAULT_THRESHOLD, peer_scores
 from expectations.runner import ColumnRule, ValuesInSet, rules_suite, validated
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHECK_NAME = "fee_rate_anomaly"
 SEVERITY: Severity = "WARN"
@@ -29,6 +30,8 @@ MIN_DEVIATION = 0.10
 
 def score_settlements(amounts: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
     """`amounts`: per settlement: settlement_id, account_id, currency, order_principal, fees."""
+    import pandas as pd
+
     frame = amounts.copy()
     frame["account_id"] = frame["account_id"].fillna("")
     frame["fee_rate"] = [

@@ -9,13 +9,14 @@ real (a big sale, a reserve release) and needs a person, not a stopped pipeline.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from expectations.outcome import CheckOutcome, Severity, headline_first, money, rounded
 from expectations.robust import DEFAULT_THRESHOLD, robust_score
 from expectations.runner import ColumnRule, ValuesBetween, rules_suite, validated
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHECK_NAME = "payout_amount_anomaly"
 SEVERITY: Severity = "WARN"
@@ -29,6 +30,8 @@ ABSOLUTE_MAD_FLOOR = 1.0
 
 def score_payouts(payouts: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
     """`payouts`: settlement_id, account_id, currency, deposit_at (or period_end_at), total_amount."""
+    import pandas as pd
+
     frame = payouts.copy()
     order = frame["deposit_at"] if "deposit_at" in frame else frame["period_end_at"]
     if "period_end_at" in frame:

@@ -9,13 +9,14 @@ A WARN: a bad batch or a listing error needs a person.
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from expectations.outcome import CheckOutcome, Severity, headline_first, money, rounded
 from expectations.robust import DEFAULT_THRESHOLD, peer_scores
 from expectations.runner import ColumnRule, ValuesInSet, rules_suite, validated
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHECK_NAME = "refund_rate_anomaly"
 SEVERITY: Severity = "WARN"
@@ -27,6 +28,8 @@ MIN_EXCESS = 0.05
 def score_settlements(amounts: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
     """`amounts`: one row per settlement with settlement_id, account_id, currency, order_principal,
     refunded_principal (Amazon's sign: negative) and, optionally, order_count and refund_count."""
+    import pandas as pd
+
     frame = amounts.copy()
     frame["account_id"] = frame["account_id"].fillna("")
     frame["refund_rate"] = [

@@ -9,9 +9,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 _lock = threading.Lock()
 
@@ -173,6 +175,8 @@ class ValuesBetween:
     def holds(self, values: pd.Series) -> bool:
         """GX's pandas engine: `min <= value <= max` over the non-null values; a column that is not numbers
         (or is booleans) is left to GX."""
+        import pandas as pd
+
         if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
             return False
         inside = pd.Series(True, index=values.index)

@@ -9,12 +9,13 @@ account is silently out of date.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from expectations.outcome import CheckOutcome, Severity, headline_first, rounded
 from expectations.runner import ColumnRule, ValuesBetween, rules_suite, validated
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHECK_NAME = "settlement_freshness"
 SEVERITY: Severity = "ERROR"
@@ -23,6 +24,8 @@ DEFAULT_MAX_AGE_DAYS = 21
 
 def score_accounts(payouts: pd.DataFrame, *, now: datetime) -> pd.DataFrame:
     """`payouts`: settlement_id, account_id, period_end_at. One row per account: its latest period end."""
+    import pandas as pd
+
     frame = payouts.copy()
     frame["account_id"] = frame["account_id"].fillna("(no account)")
     frame["period_end_at"] = pd.to_datetime(frame["period_end_at"], utc=True)

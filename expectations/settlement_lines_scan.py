@@ -23,13 +23,18 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from expectations import settlement_lines_schema as contract
 from lake.read import LakeSource, connect, file_list, scan_sql, source_files
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 DATASET = "settlement_lines"
 SAMPLE_ROWS = 1_000
@@ -50,11 +55,28 @@ CONTRACT_FINGERPRINT = hashlib.sha256(
 
 @dataclass(frozen=True)
 class LinesSample:
-    frame: pd.DataFrame  # what GX validates: the sample and every rule's offending rows
+    table: (
+        pa.Table | None
+    )  # what is judged: the sample and every rule's offending rows (None: no file to read)
     rows_checked: int  # lines in the files read this time
     files_checked: list[str]  # local paths or s3:// URLs
     files_already_valid: int
     lines_in_lake: int
+
+    @property
+    def frame_rows(self) -> int:
+        return 0 if self.table is None else self.table.num_rows
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """What GX validates: the table as pandas (made only when asked: a clean table is proved without it,
+        settlement_lines_schema.passed_without_gx_table). to_pandas keeps decimal128 as Python Decimal objects
+        (object dtype): exact, as the suite expects."""
+        import pandas as pd
+
+        if self.table is None:
+            return pd.DataFrame(columns=contract.EXPECTED_COLUMNS)
+        return self.table.to_pandas()
 
 
 def file_identity(path: Path | str) -> str:
@@ -101,8 +123,8 @@ def validated_files_path(lake: Path) -> Path:
 
 
 def sample_lake(lake: LakeSource, validated: ValidatedFiles) -> tuple[LinesSample, dict[str, dict]] | None:
-    """The frame GX validates for the files not yet validated (None when the lake has no lines), and what to
-    remember about those files if GX passes them."""
+    """The table judged for the files not yet validated (None when the lake has no lines), and what to
+    remember about those files if the suite passes them."""
     files = source_files(lake, DATASET)
     if not files:
         return None
@@ -123,8 +145,7 @@ def sample_lake(lake: LakeSource, validated: ValidatedFiles) -> tuple[LinesSampl
             int(validated.files[str(path)].get("rows", 0)) for path in files if path not in todo
         )
         if not todo:
-            empty = pd.DataFrame(columns=contract.EXPECTED_COLUMNS)
-            return LinesSample(empty, 0, [], already, remembered_lines), {}
+            return LinesSample(None, 0, [], already, remembered_lines), {}
         connection.execute(f"create temp view lines as {scan_sql(DATASET, file_list(todo), provenance=True)}")
         columns = {
             name: str(kind)
@@ -147,7 +168,7 @@ def sample_lake(lake: LakeSource, validated: ValidatedFiles) -> tuple[LinesSampl
             if per_file.get(str(path), {}).get("stored_numbers")
             or shared.intersection(_ids_in_scope(ids, validated, [path])[0])
         ]
-        frame = _frame(connection, columns, rules, counts, keyed)
+        table = _frame(connection, columns, rules, counts, keyed)
     rows_checked = sum(rows_by_file.values())
     entries = {
         str(path): {
@@ -157,7 +178,7 @@ def sample_lake(lake: LakeSource, validated: ValidatedFiles) -> tuple[LinesSampl
         }
         for path in todo
     }
-    sample = LinesSample(frame, rows_checked, todo, already, remembered_lines + rows_checked)
+    sample = LinesSample(table, rows_checked, todo, already, remembered_lines + rows_checked)
     return sample, entries
 
 
@@ -217,7 +238,7 @@ def _frame(
     rules: dict[str, str],
     counts: dict[str, int],
     keyed: list[str],
-) -> pd.DataFrame:
+) -> pa.Table:
     """The sample, each broken rule's first offending rows and the rows of duplicated keys, each row once."""
     picks = [f"(select * from lines limit {SAMPLE_ROWS})"]
     picks += [
@@ -234,10 +255,8 @@ def _frame(
             f"where filename in ({listed}) group by all having count(*) > 1 limit {EXAMPLES_PER_RULE}) "
             f"as duplicated on {on} where lines.filename in ({listed}) limit {2 * EXAMPLES_PER_RULE})"
         )
-    table = connection.execute(
+    return connection.execute(
         "select * exclude (filename, file_row_number, line_number_stored) from ("
         f"select distinct on (filename, file_row_number) * from ({' union all '.join(picks)})"
         ") order by filename, file_row_number"
     ).to_arrow_table()
-    # to_pandas keeps decimal128 as Python Decimal objects (object dtype): exact, as the suite expects.
-    return table.to_pandas()

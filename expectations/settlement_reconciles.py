@@ -8,12 +8,13 @@ as if it did; it is flagged, never "fixed".
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from expectations.outcome import CheckOutcome, Severity, headline_first, money
 from expectations.runner import ColumnRule, ValuesInSet, rules_suite, validated
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHECK_NAME = "settlement_reconciles"
 SEVERITY: Severity = "ERROR"

@@ -8,12 +8,13 @@ dbt_project/seeds/fee_taxonomy.csv.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from expectations.outcome import CheckOutcome, Severity, headline_first, money
 from expectations.runner import ColumnRule, ValuesInSet, rules_suite, validated
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHECK_NAME = "unknown_fee_descriptions"
 SEVERITY: Severity = "WARN"

@@ -6,21 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-import pandas as pd
 
 from expectations.outcome import CheckOutcome
 from expectations.runner import SuiteOutcome
-from lake.read import LakeSource, arrow_table
 
 SEVERITIES = {"WARN": dg.AssetCheckSeverity.WARN, "ERROR": dg.AssetCheckSeverity.ERROR}
-
-
-def read_lake_dataset(lake: LakeSource, dataset: str) -> pd.DataFrame | None:
-    """A small lake dataset (one row per settlement) as pandas, DECIMAL columns as exact `Decimal` objects; None
-    when there is none yet. Never for settlement lines: those are checked in DuckDB (settlement_lines_scan)."""
-    table = arrow_table(lake, dataset)
-    # to_pandas keeps decimal128 as Python Decimal objects (object dtype): exact, as the suites expect.
-    return None if table is None else table.to_pandas()
 
 
 def check_result(

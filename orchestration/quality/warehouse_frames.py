@@ -12,12 +12,14 @@ settlement or per fee description, never millions of lines.
 from __future__ import annotations
 
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from lake.memory import QUERY_MEMORY_LIMIT
 from orchestration.published_warehouse import read_only
 from orchestration.warehouse_catalog import configured_warehouse
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PAYOUTS_SQL = """
 select settlement_id, account_id, currency, period_start_at, period_end_at, deposit_at, total_amount,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from expectations import settlement_lines_schema
@@ -80,3 +81,47 @@ def test_clean_lines_need_no_gx_and_each_broken_rule_goes_to_gx(lines: pd.DataFr
     for name, frame in _variants(lines).items():
         if name not in ("clean", "extra column", "currency with a trailing newline", "empty"):
             assert settlement_lines_schema.passed_without_gx(frame) is None, name
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table | None:
+    """The frame as the Arrow table it would be made from; None when Arrow cannot type a column (a column
+    mixing floats and Decimals: a table read from the lake never does)."""
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+
+
+def test_the_arrow_proof_passes_exactly_what_the_frame_proof_passes_or_less(lines: pd.DataFrame) -> None:
+    """The import's check proves a clean table on Arrow, without pandas (passed_without_gx_table): it passes
+    only tables whose frame the frame proof passes (and so GX), and refuses every broken one."""
+    judged = {}
+    for name, frame in _variants(lines).items():
+        table = _arrow(frame)
+        if table is None:
+            continue
+        proved = settlement_lines_schema.passed_without_gx_table(table)
+        judged[name] = proved is not None
+        if proved is not None:
+            assert proved.success and not proved.failures, name
+            by_frame = settlement_lines_schema.passed_without_gx(table.to_pandas())
+            assert by_frame is not None, name
+            assert [(o.expectation, o.column) for o in proved.outcomes] == [
+                (o.expectation, o.column) for o in by_frame.outcomes
+            ], name
+            assert proved.validated_by != "great_expectations"
+    assert judged == {
+        "clean": True,
+        "missing column": False,
+        "extra column": True,
+        "float amounts": False,
+        "null amount": False,
+        "null settlement_id": False,
+        "unknown layout": False,
+        "lower-case currency": False,
+        "currency with a trailing newline": False,  # stricter than GX: GX judges it
+        "four-letter currency": False,
+        "duplicate key": False,
+        "empty": False,
+    }
+    assert settlement_lines_schema.passed_without_gx_table(None) is None

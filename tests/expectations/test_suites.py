@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from expectations import (
@@ -18,7 +19,12 @@ from expectations import (
     settlement_schema_drift,
     unknown_fee_descriptions,
 )
-from expectations.settlement_schema_drift import FLAT_FILE_NO_PROMOTIONS, FLAT_FILE_V2, column_drift
+from expectations.settlement_schema_drift import (
+    FLAT_FILE,
+    FLAT_FILE_NO_PROMOTIONS,
+    FLAT_FILE_V2,
+    column_drift,
+)
 
 D = Decimal
 START = datetime(2026, 6, 1, tzinfo=UTC)
@@ -294,3 +300,23 @@ def test_unknown_fee_descriptions_lists_each_unknown_with_lines_and_amount() -> 
             "amount": "-2.25",
         }
     ]
+
+
+def test_schema_drift_on_arrow_gives_the_frames_outcome() -> None:
+    """The import's drift check judges the lake's Arrow table (evaluate_table): the same outcome as the frame's,
+    and no frame at all when every header is known."""
+    moved = [c for c in FLAT_FILE_V2 if c != "fulfillment-id"]
+    moved.insert(3, moved.pop(moved.index("sku")))
+    cases = {
+        "list": {"1": ("flat_file_v2", list(FLAT_FILE_V2)), "2": ("flat_file", list(FLAT_FILE))},
+        "json": {"1": ("flat_file_v2", json.dumps(["\ufeff" + FLAT_FILE_V2[0], *FLAT_FILE_V2[1:]]))},
+        "tab": {"3": ("flat_file", "\t".join(FLAT_FILE_NO_PROMOTIONS))},
+        "drifted": {"clean": ("flat_file_v2", list(FLAT_FILE_V2)), "bad": ("flat_file_v2", moved)},
+        "no header": {"1": ("flat_file_v2", list(FLAT_FILE_V2)), "2": ("flat_file_v2", None)},
+    }
+    for name, headers in cases.items():
+        frame = _settlements(headers)
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        outcome = settlement_schema_drift.evaluate_table(table)
+        assert outcome == settlement_schema_drift.evaluate(table.to_pandas()), name
+        assert outcome.passed is (name not in ("drifted", "no header")), name
