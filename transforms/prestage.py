@@ -72,6 +72,21 @@ class FileIdentity:
         return cls(status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
 
 
+def reap_child(pid: int | None, *, kill: bool) -> int | None:
+    """Wait for the forked child `pid` (SIGKILL first with `kill`); its exit status, None when there is none to
+    wait for (already reaped, or none started)."""
+    if pid is None:
+        return None
+    if kill:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return None
+    return os.waitstatus_to_exitcode(status)
+
+
 def single_threaded() -> bool:
     """Whether this process has exactly one thread, native ones included (Linux: /proc/self/task)."""
     try:
@@ -199,18 +214,8 @@ class ForkedCopy:
 
     def _reap(self, *, kill: bool) -> int | None:
         """Wait for the child (SIGKILL first with `kill`); its exit status, None when already reaped."""
-        if self.pid is None:
-            return None
-        if kill:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-        try:
-            _, status = os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            return None
-        finally:
-            self.pid = None
-        return os.waitstatus_to_exitcode(status)
+        pid, self.pid = self.pid, None
+        return reap_child(pid, kill=kill)
 
     def _remove_copy(self) -> None:
         if self.path is not None:

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from lake.layout import hold_in_use, in_use
-from transforms.prestage import single_threaded
+from transforms.prestage import reap_child, single_threaded
 
 PRECOPY_SWITCH_ENV = "ACORN_WAREHOUSE_PRECOPY"
 # After `.building-` (publish.py BUILDING_INFIX): a precopy nobody holds is a leftover like any building copy.
@@ -209,18 +209,8 @@ class Precopy:
         )
 
     def _reap(self, *, kill: bool) -> int | None:
-        if self.pid is None:
-            return None
-        if kill:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-        try:
-            _, status = os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            return None
-        finally:
-            self.pid = None
-        return os.waitstatus_to_exitcode(status)
+        pid, self.pid = self.pid, None
+        return reap_child(pid, kill=kill)
 
     def _close_copy_fd(self) -> None:
         if self._copy_fd is not None:
