@@ -126,17 +126,72 @@ def fork_refused(first: Path, env: dict[str, str] | os._Environ[str] | None = No
     return None
 
 
-class ForkedCopy:
-    """The child copying `src` into `data_dir`'s raw archive, and the copy; see the module."""
+class HeldForkedCopy:
+    """A copy of a file that a forked child fills, into a file this process created and holds (`hold_in_use`),
+    with the child's report coming through a pipe: what `acorn import`'s archive copy (`ForkedCopy`) and `acorn
+    build`'s warehouse copy (orchestration/warehouse/precopy.py) share. `path` is the copy while it is this
+    object's to remove; `release` stops the child and lets go of everything not taken."""
 
-    def __init__(self, src: Path, data_dir: Path) -> None:
-        self.src = Path(src)
-        self.data_dir = Path(data_dir).resolve()
-        self.path: Path | None = None  # the copy, while it is this object's to remove
-        self.identity: FileIdentity | None = None
+    def __init__(self) -> None:
+        self.path: Path | None = None
         self.pid: int | None = None
         self._copy_fd: int | None = None
         self._result_fd: int | None = None
+
+    def _read_report(self) -> dict[str, Any] | None:
+        """What the child reported through the pipe, once it ended (waits for it, reaps it); None if it failed
+        or reported nothing readable."""
+        chunks = []
+        if self._result_fd is not None:
+            try:
+                while chunk := os.read(self._result_fd, 1 << 16):
+                    chunks.append(chunk)
+            finally:
+                os.close(self._result_fd)
+                self._result_fd = None
+        if self._reap(kill=False) != 0:
+            return None
+        try:
+            report = json.loads(b"".join(chunks))
+        except ValueError:
+            return None
+        return report if isinstance(report, dict) else None
+
+    def _reap(self, *, kill: bool) -> int | None:
+        """Wait for the child (SIGKILL first with `kill`); its exit status, None when already reaped."""
+        pid, self.pid = self.pid, None
+        return reap_child(pid, kill=kill)
+
+    def _remove_copy(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+            self.path = None
+
+    def _close_copy_fd(self) -> None:
+        if self._copy_fd is not None:
+            os.close(self._copy_fd)
+            self._copy_fd = None
+
+    def release(self) -> None:
+        """Kill and reap the child if it runs, remove the copy unless taken, let go of its hold. Idempotent."""
+        try:
+            if self._result_fd is not None:
+                os.close(self._result_fd)
+                self._result_fd = None
+            self._reap(kill=True)
+            self._remove_copy()
+        finally:
+            self._close_copy_fd()  # (the hold goes with the last descriptor: the child's is gone)
+
+
+class ForkedCopy(HeldForkedCopy):
+    """The child copying `src` into `data_dir`'s raw archive, and the copy; see the module."""
+
+    def __init__(self, src: Path, data_dir: Path) -> None:
+        super().__init__()
+        self.src = Path(src)
+        self.data_dir = Path(data_dir).resolve()
+        self.identity: FileIdentity | None = None
         self._taken = False
 
     def start(self) -> None:
@@ -194,46 +249,12 @@ class ForkedCopy:
 
     def _result(self) -> dict[str, Any] | None:
         """What the child reported (waits for it to end), None if it failed."""
-        if self._result_fd is None:
-            return None
-        chunks = []
-        try:
-            while chunk := os.read(self._result_fd, 1 << 16):
-                chunks.append(chunk)
-        finally:
-            os.close(self._result_fd)
-            self._result_fd = None
-        status = self._reap(kill=False)
-        if status != 0:
-            return None
-        try:
-            report = json.loads(b"".join(chunks))
-        except ValueError:
-            return None
-        return report if isinstance(report, dict) and "sha256" in report else None
-
-    def _reap(self, *, kill: bool) -> int | None:
-        """Wait for the child (SIGKILL first with `kill`); its exit status, None when already reaped."""
-        pid, self.pid = self.pid, None
-        return reap_child(pid, kill=kill)
-
-    def _remove_copy(self) -> None:
-        if self.path is not None:
-            self.path.unlink(missing_ok=True)
-            self.path = None
+        report = self._read_report()
+        return report if report is not None and "sha256" in report else None
 
     def close(self) -> None:
         """Stop and reap the child, remove the copy unless a step took it, let go of its hold."""
-        try:
-            if self._result_fd is not None:
-                os.close(self._result_fd)
-                self._result_fd = None
-            self._reap(kill=True)
-            self._remove_copy()
-        finally:
-            if self._copy_fd is not None:
-                os.close(self._copy_fd)  # (the hold goes with the last descriptor: the child's is gone)
-                self._copy_fd = None
+        self.release()
 
 
 def _child(src_fd: int, copy_fd: int, write_fd: int, parent: int) -> None:

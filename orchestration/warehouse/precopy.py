@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from lake.layout import hold_in_use, in_use
-from transforms.prestage import reap_child, single_threaded
+from transforms.prestage import HeldForkedCopy, single_threaded
 
 PRECOPY_SWITCH_ENV = "ACORN_WAREHOUSE_PRECOPY"
 # After `.building-` (publish.py BUILDING_INFIX): a precopy nobody holds is a leftover like any building copy.
@@ -105,16 +105,13 @@ def held_precopy(path: Path, warehouse: Path) -> bool:
     return is_precopy(path, warehouse) and in_use(path)
 
 
-class Precopy:
+class Precopy(HeldForkedCopy):
     """The child copying the published `warehouse` into `path`, until the step takes the copy or `stop`."""
 
     def __init__(self, warehouse: Path) -> None:
+        super().__init__()
         self.warehouse = warehouse
-        self.path: Path | None = None  # the copy, while it is this object's to remove
-        self.pid: int | None = None
         self.started = 0.0
-        self._copy_fd: int | None = None
-        self._result_fd: int | None = None
         self.report: dict[str, Any] | None = None
         self._waited = False
 
@@ -147,19 +144,7 @@ class Precopy:
             return 0.0
         self._waited = True
         began = time.monotonic()
-        chunks = []
-        if self._result_fd is not None:
-            try:
-                while chunk := os.read(self._result_fd, 1 << 16):
-                    chunks.append(chunk)
-            finally:
-                os.close(self._result_fd)
-                self._result_fd = None
-        status = self._reap(kill=False)
-        with contextlib.suppress(ValueError):
-            report = json.loads(b"".join(chunks) or b"null")
-            if status == 0 and isinstance(report, dict):
-                self.report = report
+        self.report = self._read_report()
         return time.monotonic() - began
 
     def take(self, copy: Path) -> Taken:
@@ -208,27 +193,11 @@ class Precopy:
             waited_seconds=waited,
         )
 
-    def _reap(self, *, kill: bool) -> int | None:
-        pid, self.pid = self.pid, None
-        return reap_child(pid, kill=kill)
-
-    def _close_copy_fd(self) -> None:
-        if self._copy_fd is not None:
-            os.close(self._copy_fd)
-            self._copy_fd = None
-
     def stop(self) -> None:
         """Kill and reap the child if it runs, remove the copy unless taken, let go of the hold. Idempotent."""
         try:
-            if self._result_fd is not None:
-                os.close(self._result_fd)
-                self._result_fd = None
-            self._reap(kill=True)
-            if self.path is not None:
-                self.path.unlink(missing_ok=True)
-                self.path = None
+            self.release()
         finally:
-            self._close_copy_fd()  # (the hold goes with the last descriptor: the child's is gone)
             with contextlib.suppress(ValueError):
                 _ACTIVE.remove(self)
 
