@@ -126,6 +126,13 @@ def fork_refused(first: Path, env: dict[str, str] | os._Environ[str] | None = No
     return None
 
 
+def send_report(write_fd: int, report: dict[str, Any]) -> None:
+    """The child's report to `HeldForkedCopy._read_report`, whole, through the pipe's write end."""
+    data = json.dumps(report).encode()
+    while data:
+        data = data[os.write(write_fd, data) :]
+
+
 class HeldForkedCopy:
     """A copy of a file that a forked child fills, into a file this process created and holds (`hold_in_use`),
     with the child's report coming through a pipe: what `acorn import`'s archive copy (`ForkedCopy`) and `acorn
@@ -277,9 +284,7 @@ def _child(src_fd: int, copy_fd: int, write_fd: int, parent: int) -> None:
         after = FileIdentity.of(os.fstat(src_fd))
         state = {name: value for name, value in vars(scan).items()}
         report = {"sha256": sha, "size": size, "scan": state, "identity": list(vars(after).values())}
-        data = json.dumps(report).encode()
-        while data:
-            data = data[os.write(write_fd, data) :]
+        send_report(write_fd, report)
         code = 0
     except BaseException:
         code = 1

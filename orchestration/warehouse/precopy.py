@@ -37,7 +37,6 @@ import contextlib
 import ctypes
 import errno
 import fcntl
-import json
 import os
 import signal
 import sys
@@ -49,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from lake.layout import hold_in_use, in_use
-from transforms.prestage import HeldForkedCopy, single_threaded
+from transforms.prestage import HeldForkedCopy, send_report, single_threaded
 
 PRECOPY_SWITCH_ENV = "ACORN_WAREHOUSE_PRECOPY"
 # After `.building-` (publish.py BUILDING_INFIX): a precopy nobody holds is a leftover like any building copy.
@@ -317,9 +316,7 @@ def _child(warehouse: Path, copy_fd: int, write_fd: int, parent: int) -> None:  
                 }
                 if wal_of(warehouse).exists():
                     report = {"refused": "the published file had a WAL"}
-        data = json.dumps(report).encode()
-        while data:
-            data = data[os.write(write_fd, data) :]
+        send_report(write_fd, report)
         code = 0
     except BaseException:
         code = 1
