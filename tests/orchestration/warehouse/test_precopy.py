@@ -17,10 +17,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
 import duckdb
-import pytest
-from acorn_process import SAMPLES, acorn
 
 from orchestration.paths import REPO_ROOT
 from orchestration.warehouse.precopy import PRECOPY_INFIX, PRECOPY_SWITCH_ENV
@@ -219,36 +216,3 @@ def test_a_killed_commands_copy_is_removed_by_the_next_build_a_live_ones_is_not(
         pass
     assert building_copies(warehouse) == []
     assert _payouts(warehouse) == (11, sum(range(11)))
-
-
-@pytest.mark.slow
-def test_acorn_build_takes_the_copy_it_made_ahead_and_publishes_the_same_warehouse(tmp_path: Path) -> None:
-    samples = sorted(SAMPLES.glob("*"))
-    published = {}
-    for side, env in (("ahead", {}), ("plain", {PRECOPY_SWITCH_ENV: "0"})):
-        workdir = tmp_path / side
-        for args in (["import", "--account", "demo-na", *map(str, samples[:-1])], ["build"]):
-            assert acorn(workdir, *args).returncode in (0, 1)
-        assert acorn(workdir, "import", "--account", "demo-na", str(samples[-1])).returncode in (0, 1)
-        completed = acorn(workdir, "build", "--json", env=env)
-        assert completed.returncode in (0, 1), completed.stdout[-2000:] + completed.stderr[-3000:]
-        run_id = json.loads(completed.stdout)["run_id"]
-        with dg.DagsterInstance.from_config(str(workdir / "dagster_home")) as instance:
-            messages = [record.user_message for record in instance.all_logs(run_id)]
-        [said] = [message for message in messages if message.startswith("building in ")]
-        assert ("ahead, while the command started" in said) == (side == "ahead"), said
-        assert "not used" not in said
-        warehouse = workdir / "data" / "warehouse.duckdb"
-        assert building_copies(warehouse) == []
-        with duckdb.connect(str(warehouse), read_only=True) as connection:
-            tables = connection.execute(
-                "select schema_name, table_name from duckdb_tables() order by all"
-            ).fetchall()
-            published[side] = {
-                table: connection.execute(f'select count(*) from "{table[0]}"."{table[1]}"').fetchone()
-                for table in tables
-            }
-            published[side]["fees"] = connection.execute(
-                "select count(*), sum(amount) from marts.fct_fees"
-            ).fetchone()
-    assert published["ahead"] == published["plain"]
