@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import json
 import os
@@ -377,7 +378,8 @@ def _import_sources(files: tuple[Path, ...], data_dir: Path) -> dict[str, list]:
 )
 def build(as_json: bool) -> None:
     """Refresh the marts from the lake (dbt build) and run every check."""
-    from orchestration.warehouse.precopy import stop_all, unwinding_on_sigterm
+    from orchestration.warehouse.precopy import stop_all
+    from transforms.prestage import unwinding_on_sigterm
 
     prestarted, precopied = _start_ahead()
 
@@ -387,7 +389,7 @@ def build(as_json: bool) -> None:
             prestarted.stop()
 
     try:
-        with unwinding_on_sigterm(precopied is not None):
+        with unwinding_on_sigterm(stop_all) if precopied is not None else contextlib.nullcontext():
             _build(as_json, stop_before_exec=stop_ahead)
     finally:
         stop_ahead()
@@ -408,9 +410,9 @@ def _start_ahead(*, lands_data_first: bool = False) -> tuple[PrestartedDbt | Non
 
     if not is_own_process() or steps_on_celery() or os.environ.get(CATALOG_URL_VAR):
         return None, None
-    paths = data_paths()
     if lands_data_first:
         return start_dbt_ahead(), None
+    paths = data_paths()
     if not likely_to_run_dbt(paths.warehouse, paths.lake):
         return None, None
     # dbt's process first: forked after, it would hold the copy's descriptor (and its hold) while dbt runs.

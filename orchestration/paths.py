@@ -16,6 +16,11 @@ DBT_SAVED_PARSES_DIR = DBT_PROJECT_DIR / "target" / "saved_parses"
 CATALOG_URL_VAR = "ACORN_WAREHOUSE_CATALOG_URL"
 
 
+def wal_path(database: Path) -> Path:
+    """DuckDB's write-ahead log of a database file (`<file>.wal`)."""
+    return database.with_name(database.name + ".wal")
+
+
 @dataclass(frozen=True)
 class DataPaths:
     """The layout of ACORN_DATA_DIR (default ./data): raw/, lake/, quarantine/, inbox/ and the warehouse."""

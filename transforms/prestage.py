@@ -35,12 +35,13 @@ This module imports only the standard library at the top: it is loaded before th
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import signal
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from transforms.settlement.line_scan import LineScan
 
 _TASKS = "/proc/self/task"
+_PR_SET_PDEATHSIG = 1
 # Below this the step's own copy takes less than the child costs (about 0.2 CPU s: the fork, NumPy's import for
 # the line scan, the copy's threads; measured on the 4 KB sample, round `h-fork`): most settlement files are a
 # few MB, and the start-up's idle core is worth it only for the large ones.
@@ -85,6 +87,13 @@ def reap_child(pid: int | None, *, kill: bool) -> int | None:
     except ChildProcessError:
         return None
     return os.waitstatus_to_exitcode(status)
+
+
+def die_with_parent(sig: int) -> None:
+    """PR_SET_PDEATHSIG: the kernel sends `sig` to this process when its parent ends (0: nothing). For a forked
+    child that must not outlive the command (Linux)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
 
 
 def single_threaded() -> bool:
@@ -296,7 +305,7 @@ _ACTIVE: list[ForkedCopy] = []  # the copy this process forked, until its import
 
 
 class _Terminated(KeyboardInterrupt):
-    """SIGTERM while the copy is the command's: unwinds to `forked_copy`, which cleans up and dies of it."""
+    """SIGTERM while a forked copy is the command's: unwinds to `unwinding_on_sigterm`, which cleans up."""
 
 
 def _terminated(signum: int, frame: object) -> None:
@@ -304,19 +313,43 @@ def _terminated(signum: int, frame: object) -> None:
 
 
 @contextlib.contextmanager
-def forked_copy(first: Path, data_dir: Path) -> Iterator[ForkedCopy | None]:
-    """Fork the child copying `first` (unless `fork_refused`), for the run's step to `claim`; around the run.
-
-    Ctrl-C (KeyboardInterrupt) and SIGTERM stop the child and remove the copy; a SIGTERM then ends the command
-    by that signal, as it did without a copy (while the run executes Dagster handles SIGTERM as Ctrl-C)."""
-    if fork_refused(first) is not None:
-        yield None
-        return
-    copy = ForkedCopy(first, data_dir)
+def unwinding_on_sigterm(cleanup: Callable[[], None]) -> Iterator[None]:
+    """A SIGTERM unwinds the block as Ctrl-C does (while a run executes, Dagster handles SIGTERM so itself),
+    `cleanup` runs however the block ends (it stops the forked children and removes their copies), and after a
+    SIGTERM the command then ends by that signal, as it did without them."""
     previous = signal.getsignal(signal.SIGTERM)
     signal.signal(signal.SIGTERM, _terminated)
     terminated = False
     try:
+        yield
+    except _Terminated:
+        terminated = True
+    finally:
+        cleanup()
+        if terminated or signal.getsignal(signal.SIGTERM) is _terminated:
+            signal.signal(signal.SIGTERM, previous)
+    if terminated:
+        os.kill(os.getpid(), signal.SIGTERM)  # (the previous handler: by default, the command ends by it)
+        raise KeyboardInterrupt  # a handler that returned: stop as Ctrl-C would
+
+
+@contextlib.contextmanager
+def forked_copy(first: Path, data_dir: Path) -> Iterator[ForkedCopy | None]:
+    """Fork the child copying `first` (unless `fork_refused`), for the run's step to `claim`; around the run.
+
+    Ctrl-C (KeyboardInterrupt) and SIGTERM stop the child and remove the copy; a SIGTERM then ends the command
+    by that signal, as it did without a copy (`unwinding_on_sigterm`)."""
+    if fork_refused(first) is not None:
+        yield None
+        return
+    copy = ForkedCopy(first, data_dir)
+
+    def cleanup() -> None:
+        with contextlib.suppress(ValueError):
+            _ACTIVE.remove(copy)
+        copy.close()
+
+    with unwinding_on_sigterm(cleanup):
         try:
             copy.start()
         except OSError:
@@ -325,17 +358,6 @@ def forked_copy(first: Path, data_dir: Path) -> Iterator[ForkedCopy | None]:
             return
         _ACTIVE.append(copy)
         yield copy
-    except _Terminated:
-        terminated = True
-    finally:
-        with contextlib.suppress(ValueError):
-            _ACTIVE.remove(copy)
-        copy.close()
-        if terminated or signal.getsignal(signal.SIGTERM) is _terminated:
-            signal.signal(signal.SIGTERM, previous)
-    if terminated:
-        os.kill(os.getpid(), signal.SIGTERM)  # (the previous handler: by default, the command ends by it)
-        raise KeyboardInterrupt  # a handler that returned: stop as Ctrl-C would
 
 
 def claim(src: Path, data_dir: Path) -> tuple[StagedObject, LineScan] | None:

@@ -29,7 +29,6 @@ Off with ACORN_DBT_PRESTART=0, off where `fork` is not Linux's, and not started 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
 import json
 import os
@@ -45,7 +44,7 @@ from typing import TYPE_CHECKING
 
 from orchestration.paths import DBT_SAVED_PARSES_DIR
 from orchestration.warehouse.dbt_command import PRESTARTED_DBT_ENV
-from transforms.prestage import single_threaded
+from transforms.prestage import die_with_parent, single_threaded
 
 if TYPE_CHECKING:
     from orchestration.warehouse.dbt_command import DbtStart
@@ -55,7 +54,6 @@ PRESTART_SWITCH_ENV = "ACORN_DBT_PRESTART"
 _MAX_MESSAGE = 1 << 20
 _SOCKET_NAME = "dbt.sock"
 _LONGEST_SOCKET_PATH = 100  # sun_path holds 108 bytes on Linux
-_PR_SET_PDEATHSIG = 1
 # CPython's own thresholds (the `acorn` command raises them for itself; dbt runs with the defaults, as before).
 _PYTHON_GC_THRESHOLDS = (700, 10, 10)
 # What dbt imports before its first event: its command line and the adapter the profile names.
@@ -166,12 +164,6 @@ def start_dbt_ahead() -> PrestartedDbt | None:
     return started
 
 
-def _die_with_parent(sig: int) -> None:
-    """PR_SET_PDEATHSIG: the kernel sends `sig` to this process when its parent ends (0: nothing)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
-
-
 def warm_up_dbt(saved_parses: Path = DBT_SAVED_PARSES_DIR) -> list[str]:
     """Do ahead what every dbt process does the first time it needs it, whatever its command: compile the code
     that validates a project and a profile (JSON schemas, built on first use and cached for the process) and the
@@ -206,7 +198,7 @@ def _serve(listener: socket.socket, taken_writer: int, parent: int) -> None:  # 
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        _die_with_parent(signal.SIGKILL)
+        die_with_parent(signal.SIGKILL)
         if os.getppid() != parent:  # the parent ended before the line above
             os._exit(0)
         gc.set_threshold(*_PYTHON_GC_THRESHOLDS)
@@ -221,7 +213,7 @@ def _serve(listener: socket.socket, taken_writer: int, parent: int) -> None:  # 
         request = json.loads(message)
         os.write(taken_writer, b"1")
         os.close(taken_writer)
-        _die_with_parent(0)
+        die_with_parent(0)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         connection.sendall(json.dumps({"pid": os.getpid()}).encode())
         for fd, standard in zip(fds, (0, 1, 2), strict=True):

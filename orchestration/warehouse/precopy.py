@@ -24,17 +24,16 @@ It stays the same copy:
   step waited.
 - The child dies with the command (PR_SET_PDEATHSIG, and a check of its parent between chunks) and ignores
   Ctrl-C (the command stops it). The command stops (kills) and reaps it and removes an unused copy before it
-  exits, on Ctrl-C and on SIGTERM too (`unwinding_on_sigterm`).
+  exits, on Ctrl-C and on SIGTERM too (transforms/prestage.py `unwinding_on_sigterm`).
 
 Off with ACORN_WAREHOUSE_PRECOPY=0, off where `fork` is not Linux's, and not started by a process with a thread.
-This module imports only the standard library (and lake.layout, which does too) at the top: it is loaded before
-the fork.
+This module imports only the standard library (and lake.layout, orchestration.paths and transforms.prestage,
+which do too) at the top: it is loaded before the fork.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import fcntl
 import os
@@ -42,19 +41,18 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from lake.layout import hold_in_use, in_use
-from transforms.prestage import HeldForkedCopy, send_report, single_threaded
+from orchestration.paths import wal_path
+from transforms.prestage import HeldForkedCopy, die_with_parent, send_report, single_threaded
 
 PRECOPY_SWITCH_ENV = "ACORN_WAREHOUSE_PRECOPY"
 # After `.building-` (publish.py BUILDING_INFIX): a precopy nobody holds is a leftover like any building copy.
 PRECOPY_INFIX = ".building-precopy-"
 _CHUNK = 64 << 20  # bytes per kernel copy call: the child checks its parent between them
-_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -89,10 +87,6 @@ def precopy_enabled() -> bool:
         and sys.platform.startswith("linux")
         and hasattr(os, "fork")
     )
-
-
-def wal_of(database: Path) -> Path:
-    return database.with_name(database.name + ".wal")
 
 
 def is_precopy(path: Path, warehouse: Path) -> bool:
@@ -161,7 +155,7 @@ class Precopy(HeldForkedCopy):
             unused = str(report["refused"])
         elif report["before"] != report["after"]:
             unused = "the published file changed while it was copied"
-        elif wal_of(self.warehouse).exists():
+        elif wal_path(self.warehouse).exists():
             unused = "the published file has a WAL now"
         else:
             try:
@@ -211,7 +205,7 @@ def precopy_refused(warehouse: Path) -> str | None:
         return "switched off"
     if not warehouse.is_file():
         return "no published warehouse"
-    if wal_of(warehouse).exists():
+    if wal_path(warehouse).exists():
         return "the published warehouse has a WAL"
     if not single_threaded():
         return "the process has more than one thread"
@@ -255,11 +249,6 @@ def _same_file(path: Path, fd: int) -> bool:
     return (status.st_dev, status.st_ino) == (held.st_dev, held.st_ino)
 
 
-def _die_with_parent(sig: int) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
-
-
 def _copy(src: int, dst: int, size: int, parent: int) -> int:  # pragma: no cover (the child)
     """Copy `size` bytes from `src` to `dst` in the kernel; the bytes copied."""
     copied = 0
@@ -291,7 +280,7 @@ def _child(warehouse: Path, copy_fd: int, write_fd: int, parent: int) -> None:  
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the command stops us
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        _die_with_parent(signal.SIGKILL)
+        die_with_parent(signal.SIGKILL)
         if os.getppid() != parent:
             os._exit(1)
         began = time.monotonic()
@@ -303,7 +292,7 @@ def _child(warehouse: Path, copy_fd: int, write_fd: int, parent: int) -> None:  
             report = {"refused": "a program had the published file open read-write"}
         else:
             before = SourceIdentity.of(os.fstat(src))
-            if wal_of(warehouse).exists():
+            if wal_path(warehouse).exists():
                 report = {"refused": "the published file had a WAL"}
             else:
                 copied = _copy(src, copy_fd, before.size, parent)
@@ -314,7 +303,7 @@ def _child(warehouse: Path, copy_fd: int, write_fd: int, parent: int) -> None:  
                     "copied": copied,
                     "seconds": time.monotonic() - began,
                 }
-                if wal_of(warehouse).exists():
+                if wal_path(warehouse).exists():
                     report = {"refused": "the published file had a WAL"}
         send_report(write_fd, report)
         code = 0
@@ -322,34 +311,3 @@ def _child(warehouse: Path, copy_fd: int, write_fd: int, parent: int) -> None:  
         code = 1
     finally:
         os._exit(code)  # (the record lock goes with the process)
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM while a copy ahead is the command's: unwinds, so that the command stops it, then dies of it."""
-
-
-def _terminated(signum: int, frame: object) -> None:
-    raise _Terminated
-
-
-@contextlib.contextmanager
-def unwinding_on_sigterm(active: bool) -> Iterator[None]:
-    """With `active`, a SIGTERM unwinds the block (as Ctrl-C does: while a run executes, Dagster handles SIGTERM
-    so itself), and the command then ends by that signal as it did; without, nothing changes."""
-    if not active:
-        yield
-        return
-    previous = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, _terminated)
-    terminated = False
-    try:
-        yield
-    except _Terminated:
-        terminated = True
-    finally:
-        stop_all()
-        if terminated or signal.getsignal(signal.SIGTERM) is _terminated:
-            signal.signal(signal.SIGTERM, previous)
-    if terminated:
-        os.kill(os.getpid(), signal.SIGTERM)  # (the previous handler: by default, the command ends by it)
-        raise KeyboardInterrupt  # a handler that returned: stop as Ctrl-C would

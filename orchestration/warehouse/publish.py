@@ -51,6 +51,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.outcomes import WarehouseLocked
+from orchestration.paths import wal_path
 from orchestration.published_warehouse import read_only
 from orchestration.warehouse.last_build import (
     LastBuild,
@@ -68,11 +69,6 @@ BUILDING_INFIX = ".building-"
 def lock_path(warehouse: Path) -> Path:
     """The writer lock beside the warehouse (`warehouse.duckdb.lock`)."""
     return warehouse.with_name(warehouse.name + ".lock")
-
-
-def wal_path(database: Path) -> Path:
-    """DuckDB's write-ahead log of a database file (`<file>.wal`)."""
-    return database.with_name(database.name + ".wal")
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ SCRIPT = textwrap.dedent(
     from dataclasses import asdict
     from pathlib import Path
     from orchestration.warehouse import precopy
+    from transforms import prestage
 
     warehouse, mode = Path(sys.argv[1]), sys.argv[2]
     ahead = precopy.start_precopy(warehouse)
@@ -53,7 +54,7 @@ SCRIPT = textwrap.dedent(
         ahead.wait()
         out["report"] = ahead.report
     if mode == "sigterm":
-        with precopy.unwinding_on_sigterm(True):
+        with prestage.unwinding_on_sigterm(precopy.stop_all):
             os.kill(os.getpid(), signal.SIGTERM)
             raise SystemExit("not ended by SIGTERM")
     if mode == "stop":
