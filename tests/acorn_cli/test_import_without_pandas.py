@@ -5,13 +5,13 @@ settlement_schema_drift.py `evaluate_table`) and make a pandas frame only for GX
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = REPO_ROOT / "tests/fixtures/shared/settlement-samples/xieyi138_US_v2_synthetic_settlement-sample.txt"
+from acorn_process import REPO_ROOT, SAMPLES, acorn_env
+
+SAMPLE = SAMPLES / "xieyi138_US_v2_synthetic_settlement-sample.txt"
 
 PROBE = """
 import json, sys
@@ -28,11 +28,12 @@ print(json.dumps({"code": code, "pandas": "pandas" in sys.modules,
 
 
 def _import(tmp_path: Path, source: Path) -> tuple[dict, list[dict]]:
-    env = {**os.environ, "ACORN_DATA_DIR": str(tmp_path / "data"), "DAGSTER_HOME": str(tmp_path / "dh")}
+    # `acorn import` as the e2e tests run it (acorn_process.py: quiet, offline, no ACORN_* setting of the
+    # machine), in a Python that reports which modules the command loaded.
     done = subprocess.run(
         [sys.executable, "-c", PROBE, str(source)],
         cwd=REPO_ROOT,
-        env=env,
+        env=acorn_env(tmp_path),
         capture_output=True,
         text=True,
         timeout=600,
