@@ -5,14 +5,12 @@ Blocking (ERROR): if the lake's shape is wrong, every mart built on it is wrong.
 
 from __future__ import annotations
 
-import decimal
 import re
 from typing import TYPE_CHECKING, Any
 
 from transforms.settlement.schema import LAYOUT_V1, LAYOUT_V2, SETTLEMENT_LINES_SCHEMA
 
 if TYPE_CHECKING:
-    import pandas as pd
     import pyarrow as pa
 
     from expectations.runner import SuiteOutcome
@@ -60,47 +58,19 @@ EXPECTATIONS: list[tuple[str, str | None]] = [
 ]
 
 
-def passed_without_gx(frame: pd.DataFrame) -> SuiteOutcome | None:
-    """The suite's passing outcome when every expectation provably holds on `frame`, else None (GX judges it).
-
-    Each test is the one GX's pandas engine makes, or stricter: the columns include the contract's; no NULL
-    in the not-null columns (`isnull`); every amount an instance of `decimal.Decimal` (GX's map over an object
-    column); every source_layout in the set; every currency matching the regex as
-    `astype(str).str.contains` (GX's metric); no key duplicated at all (GX ignores rows whose key is wholly
-    NULL; here there are none). tests/expectations/test_settlement_lines_schema.py compares the verdicts."""
-    from expectations.runner import passed_without_gx as passing
-
-    rows = len(frame)
-    if rows == 0 or not set(EXPECTED_COLUMNS) <= set(frame.columns):
-        return None
-    if any(frame[column].isnull().any() for column in NOT_NULL):
-        return None
-    amounts = frame["amount"]
-    if amounts.dtype != object or not all(isinstance(value, decimal.Decimal) for value in amounts):
-        return None
-    if not frame["source_layout"].isin(SOURCE_LAYOUTS).all():
-        return None
-    if not frame["currency"].astype(str).str.contains(CURRENCY_REGEX).all():
-        return None
-    if frame.duplicated(subset=KEY, keep=False).any():
-        return None
-    return passing(
-        SUITE_NAME, EXPECTATIONS, rows, "pandas (every expectation holds; GX judges any other frame)"
-    )
-
-
 PROVED_ON_ARROW = "arrow (every expectation holds; GX judges any other frame)"
 
 
 def passed_without_gx_table(table: pa.Table | None) -> SuiteOutcome | None:
-    """`passed_without_gx` on the Arrow table the frame would be made from (`table.to_pandas()`), without
-    pandas: the suite's passing outcome when every expectation provably holds, else None (the caller then
-    makes the frame and GX judges it). Each test is passed_without_gx's, or stricter: the contract's columns;
-    no NULL in the not-null columns, which must not be floating point (NaN is null to pandas, not to Arrow);
-    amount a DECIMAL column (to_pandas makes every non-null value a `decimal.Decimal`); source_layout and
-    currency text columns, every layout in the set, every currency a full match of three capitals (`re.fullmatch`: a
-    trailing newline, which the suite's `$` lets through, fails here and goes to GX); no key duplicated.
-    tests/expectations/test_settlement_lines_schema.py compares both proofs."""
+    """The suite's passing outcome when every expectation provably holds on `table`, else None (the caller
+    then makes the frame, `table.to_pandas()`, and GX judges it). Without pandas or GX: a clean lake (every
+    import's usual case) needs neither. Each test is the one GX's pandas engine makes on that frame, or
+    stricter: the contract's columns; no NULL in the not-null columns, which must not be floating point (NaN is
+    null to pandas, not to Arrow); amount a DECIMAL column (to_pandas makes every non-null value a
+    `decimal.Decimal`, GX's type test); source_layout and currency text columns, every layout in the set, every
+    currency a full match of three capitals (`re.fullmatch`: a trailing newline, which the suite's `$` lets
+    through, fails here and goes to GX); no key duplicated at all (GX ignores rows whose key is wholly NULL;
+    here there are none). tests/expectations/test_settlement_lines_schema.py compares the verdicts with GX's."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
