@@ -130,7 +130,8 @@ def sample_lake(lake: LakeSource, validated: ValidatedFiles) -> tuple[LinesSampl
         return None
     todo = [path for path in files if not validated.still_valid(path)]
     with connect(lake) as connection:
-        ids = _settlement_ids(connection, todo)
+        footers = _Footers(connection)
+        ids = _settlement_ids(connection, todo, footers)
         todo_names = {str(path) for path in todo}
         # A settlement id in a new file and in a remembered one: both are checked, so the key stays unique.
         new_ids = {sid for path in todo for sid in ids[str(path)]}
@@ -154,7 +155,7 @@ def sample_lake(lake: LakeSource, validated: ValidatedFiles) -> tuple[LinesSampl
             ).fetchall()
         }
         rules = _rules(columns)
-        per_file = _per_file(connection, rules)
+        per_file = _per_file(connection, rules, todo, footers)
         rows_by_file = {name: counts["rows"] for name, counts in per_file.items()}
         counts = {rule: sum(found[rule] for found in per_file.values()) for rule in rules}
         # Positional line numbers are unique within their file by construction: the key is grouped only over
@@ -182,10 +183,17 @@ def sample_lake(lake: LakeSource, validated: ValidatedFiles) -> tuple[LinesSampl
     return sample, entries
 
 
-def _settlement_ids(connection: duckdb.DuckDBPyConnection, files: list[str]) -> dict[str, list[str]]:
+def _settlement_ids(
+    connection: duckdb.DuckDBPyConnection, files: list[str], footers: _Footers | None = None
+) -> dict[str, list[str]]:
+    """Each file's distinct settlement ids: from the files' footers when they prove them (`_Footers`), else
+    read from the lines."""
     found: dict[str, list[str]] = {str(path): [] for path in files}
     if not files:
         return found
+    proved = footers.settlement_ids(files) if footers is not None else None
+    if proved is not None:
+        return proved
     rows = connection.execute(
         "select filename, list(distinct settlement_id) filter (where settlement_id is not null) "
         f"from ({scan_sql(DATASET, file_list(files), provenance=True)}) group by filename"
@@ -203,8 +211,19 @@ def _ids_in_scope(ids: dict[str, list[str]], validated: ValidatedFiles, files: l
     ]
 
 
-def _per_file(connection: duckdb.DuckDBPyConnection, rules: dict[str, str]) -> dict[str, dict[str, int]]:
-    """One pass over the lines: per file, its rows, how many store their line number, and each rule's count."""
+def _per_file(
+    connection: duckdb.DuckDBPyConnection,
+    rules: dict[str, str],
+    files: list[str] | None = None,
+    footers: _Footers | None = None,
+) -> dict[str, dict[str, int]]:
+    """Per file (of the `lines` view, over `files`), its rows, how many store their line number, and each
+    rule's count: from the files' footers when they prove every count (`_Footers`), else one pass over the
+    lines."""
+    if files and footers is not None:
+        proved = footers.per_file(files, rules)
+        if proved is not None:
+            return proved
     selects = ", ".join(
         ["count(*)", "count(*) filter (where line_number_stored)"]
         + [f"count(*) filter (where {condition})" for condition in rules.values()]
@@ -260,3 +279,148 @@ def _frame(
         f"select distinct on (filename, file_row_number) * from ({' union all '.join(picks)})"
         ") order by filename, file_row_number"
     ).to_arrow_table()
+
+
+# Rules whose condition reads one text column: over a file whose non-NULL values in that column are all one
+# value, the count is all those rows or none, as the condition judges that value.
+_ONE_COLUMN_RULES = {"unknown source_layout": "source_layout", "currency pattern": "currency"}
+# Columns the lines view (lake/read.py scan_sql) fills from the row position where the file holds NULL.
+_NEVER_NULL_IN_VIEW = ("line_number", "source_line")
+
+
+@dataclass(frozen=True)
+class _Column:
+    """One column of one file, from its footer: NULLs (None when a row group does not say), whether it is
+    text (BYTE_ARRAY, UTF8), and its one value when the footer proves every non-NULL value is that value."""
+
+    nulls: int | None
+    text: bool
+    only_value: str | None
+
+
+class _Footers:
+    """What the files' Parquet footers prove about the lines check's counts, without reading the lines.
+
+    A footer holds each file's row count and, per row group and column, its NULL count and its exact minimum
+    and maximum. So a rule "column is NULL" counts the NULL counts; a rule on one text column whose minimum and
+    maximum are one and the same exact value in every row group holding values judges that one value; a file's
+    settlement ids are that one value of `settlement_id`. ACORN's import writes such files (one settlement, one
+    layout, one currency each). Whenever a footer does not prove a count (a statistic missing or inexact, two
+    values, a column the file lacks, a rule not listed here) the answer is None and the caller reads the lines,
+    as before: nothing is ever counted from a footer that the lines could contradict."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.connection = connection
+        self._read: dict[str, tuple[int, dict[str, _Column]] | None] = {}
+
+    def _files(self, files: list[str]) -> dict[str, tuple[int, dict[str, _Column]]] | None:
+        missing = [str(path) for path in files if str(path) not in self._read]
+        if missing:
+            self._read.update(self._footers(missing))
+        found = {str(path): self._read.get(str(path)) for path in files}
+        if any(value is None for value in found.values()):
+            return None
+        return {path: value for path, value in found.items() if value is not None}
+
+    def _footers(self, files: list[str]) -> dict[str, tuple[int, dict[str, _Column]] | None]:
+        listed = file_list(files)
+        try:
+            rows = dict(
+                self.connection.execute(
+                    f"select file_name, num_rows from parquet_file_metadata({listed})"
+                ).fetchall()
+            )
+            text = {
+                (str(name), str(column))
+                for name, column in self.connection.execute(
+                    f"select file_name, name from parquet_schema({listed}) "
+                    "where type = 'BYTE_ARRAY' and converted_type = 'UTF8' and num_children is null"
+                ).fetchall()
+            }
+            stats = self.connection.execute(
+                "select file_name, path_in_schema, "
+                "count(*) filter (where stats_null_count is null), sum(stats_null_count), "
+                # Row groups holding values whose statistics do not give one exact value.
+                "count(*) filter (where row_group_num_rows > coalesce(stats_null_count, 0) and ("
+                "stats_min_value is null or stats_max_value is null or stats_min_value <> stats_max_value "
+                "or not coalesce(min_is_exact and max_is_exact, false))), "
+                "count(distinct stats_min_value), min(stats_min_value) "
+                f"from parquet_metadata({listed}) group by all"
+            ).fetchall()
+        except duckdb.Error:
+            return dict.fromkeys(files)
+        columns: dict[str, dict[str, _Column]] = {str(path): {} for path in files}
+        for name, column, unknown_nulls, nulls, unproved, values, value in stats:
+            if str(name) not in columns:
+                continue
+            columns[str(name)][str(column)] = _Column(
+                nulls=None if unknown_nulls else int(nulls or 0),
+                text=(str(name), str(column)) in text,
+                only_value=str(value) if not unproved and values == 1 and value is not None else None,
+            )
+        return {
+            path: (int(rows[path]), columns[path]) if path in rows and rows[path] is not None else None
+            for path in columns
+        }
+
+    def _values(self, rows: int, column: _Column | None) -> list[str] | None:
+        """The column's distinct non-NULL values when the footer proves them (at most one), else None."""
+        if column is None or column.nulls is None or not column.text:
+            return None
+        if column.nulls == rows:
+            return []
+        return None if column.only_value is None else [column.only_value]
+
+    def settlement_ids(self, files: list[str]) -> dict[str, list[str]] | None:
+        read = self._files(files)
+        if read is None:
+            return None
+        found: dict[str, list[str]] = {}
+        for path, (rows, columns) in read.items():
+            ids = self._values(rows, columns.get("settlement_id"))
+            if ids is None:
+                return None
+            found[path] = ids
+        return found
+
+    def per_file(self, files: list[str], rules: dict[str, str]) -> dict[str, dict[str, int]] | None:
+        read = self._files(files)
+        if read is None:
+            return None
+        found: dict[str, dict[str, int]] = {}
+        for path, (rows, columns) in read.items():
+            line_numbers = columns.get("line_number")
+            if line_numbers is None or line_numbers.nulls is None:
+                return None
+            counts = {"rows": rows, "stored_numbers": rows - line_numbers.nulls}
+            for rule, condition in rules.items():
+                count = self._count(rule, condition, rows, columns)
+                if count is None:
+                    return None
+                counts[rule] = count
+            if rows:  # the pass over the lines groups by file: a file without rows has no entry
+                found[path] = counts
+        return found
+
+    def _count(self, rule: str, condition: str, rows: int, columns: dict[str, _Column]) -> int | None:
+        name = rule.removeprefix("null ")
+        if rule.startswith("null ") and condition == f'"{name}" is null':
+            if name in _NEVER_NULL_IN_VIEW:
+                return 0 if name in columns else None
+            column = columns.get(name)
+            return None if column is None else column.nulls
+        name = _ONE_COLUMN_RULES.get(rule, "")
+        values = self._values(rows, columns.get(name)) if name else None
+        if values is None:
+            return None
+        if not values:
+            return 0
+        # A literal, not a parameter: DuckDB's Python client imports pandas to bind one (a clean import loads none).
+        literal = "'" + values[0].replace("'", "''") + "'"
+        (broken,) = self.connection.execute(
+            f'select coalesce({condition}, false) from (select {literal}::varchar as "{name}")'
+        ).fetchone() or (None,)
+        if broken is None:
+            return None
+        nulls = columns[name].nulls or 0
+        return rows - nulls if broken else 0
