@@ -457,19 +457,29 @@ def _build(as_json: bool, *, stop_before_exec: Callable[[], None] | None) -> Non
         progress.line(f"  ✓ dbt build: nothing new since run {last.run_id}, warehouse unchanged, dbt not run")
         return RunSubset(assets=frozenset(), checks=frozenset(_checks_beside_dbt()))
 
+    def reported_tests(report: RunReport) -> None:
+        """The dbt tests the run did not evaluate, with the results the build that made them recorded."""
+        if unchanged:
+            report.checks += _recorded_dbt_tests(unchanged[0])
+        if scoped:
+            report.checks += scoped[0].left_out_tests()
+
     try:
         with progress:
-            report = run_job("warehouse_build", command="build", on_event=progress, subset=part_of_the_build)
+            report = run_job(
+                "warehouse_build",
+                command="build",
+                on_event=progress,
+                subset=part_of_the_build,
+                tag_outcome=True,  # tagged on the run's instance once complete: _finish opens none
+                complete=reported_tests,
+            )
     except ReloadWithDbtCore:
         # Before its run was created: start again, as a process that loads dbt-core and runs dbt.
         command = [sys.executable, "-m", "acorn_cli.main", "build", *(["--json"] if as_json else [])]
         if stop_before_exec is not None:
             stop_before_exec()  # the process keeps its pid across exec: the dbt started ahead is reaped first
         os.execve(sys.executable, command, {**os.environ, WITH_DBT_CORE: "1"})  # noqa: S606 (no shell)
-    if unchanged:
-        report.checks += _recorded_dbt_tests(unchanged[0])
-    if scoped:
-        report.checks += scoped[0].left_out_tests()
     _report_build(
         report,
         as_json,

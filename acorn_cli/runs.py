@@ -293,19 +293,23 @@ def run_job(
     on_event: Callable[[Any], None] | None = None,
     subset: Callable[[], RunSubset | None] | None = None,
     tag_outcome: bool = False,
+    complete: Callable[[RunReport], None] | None = None,
 ) -> RunReport:
     """Create `job_name`'s run on the instance in DAGSTER_HOME, execute it here, and report how it ended.
 
     `subset`, when given, is asked once what was left by interrupted runs is recovered and before the run is
     created: the part of the job to run, or None for the whole job. `tag_outcome`: tag the run with the
-    report's outcome on the instance already open (a command whose report nothing adds to: `acorn import`), so
-    that `record_outcome` need not open the instance again."""
+    report's outcome on the instance already open, so that `record_outcome` need not open the instance again;
+    `complete`, when given, first adds to the report what the command reports beside the run (`acorn build`: the
+    dbt tests it did not run, with their recorded results), so that the tag is the whole report's outcome."""
     config = _run_config(run_config, verbose)
     with _session(verbose, job_name) as (instance, location, log_path):
         part = subset() if subset is not None else None
         run = _create_run(instance, location, job_name, config, {COMMAND_TAG: command, **(tags or {})}, part)
         _execute(instance, run, on_event)
         report = _report(instance, run.run_id, job_name, log_path)
+        if complete is not None:
+            complete(report)
         if tag_outcome:
             outcome = _data_outcome(report)
             instance.add_run_tags(report.run_id, {OUTCOME_TAG: outcome})

@@ -12,8 +12,10 @@ It stays the same dbt:
   the environment dagster-dbt passes to `acorn-dbt`.
 - `acorn-dbt` sends the arguments, folder and environment it would run dbt with, and its stdin, stdout and
   stderr (SCM_RIGHTS); the process takes them as its own, runs dbt's command line as `acorn-dbt` would
-  (dbt_command.run_dbt) and sends back the exit code, with which `acorn-dbt` exits. `acorn-dbt` forwards SIGINT
-  and SIGTERM to it (dagster-dbt interrupts dbt with SIGINT).
+  (dbt_command.run_dbt), does what dbt's own process does as it exits (its exit handlers: the DuckDB adapter
+  closes its database, multiprocessing unlinks the semaphores of dbt's locks) and sends back the exit code, with
+  which `acorn-dbt` exits. `acorn-dbt` forwards SIGINT and SIGTERM to it (dagster-dbt interrupts dbt with
+  SIGINT).
 - One command per process: it stops listening once it has one. Any `acorn-dbt` that finds no process to take
   its command (none started, already taken, gone, or its import failed) runs dbt itself, as before.
 - While it waits it dies with its parent (PR_SET_PDEATHSIG) and a Ctrl-C ends it quietly. Once it runs dbt it
@@ -28,6 +30,7 @@ Off with ACORN_DBT_PRESTART=0, off where `fork` is not Linux's, and not started 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import json
@@ -225,8 +228,7 @@ def _serve(listener: socket.socket, taken_writer: int, parent: int) -> None:  # 
 
         start = DbtStart(Path(request["cwd"]), list(request["args"]), dict(request["env"]))
         code = run_dbt(start, request["program"])
-        sys.stdout.flush()
-        sys.stderr.flush()
+        _exit_as_dbt_would()
         connection.sendall(json.dumps({"exit_code": code}).encode())
     except BaseException:  # a process that must end here, whatever happened
         with contextlib.suppress(BaseException):
@@ -235,6 +237,19 @@ def _serve(listener: socket.socket, taken_writer: int, parent: int) -> None:  # 
             traceback.print_exc()
             sys.stderr.flush()
     os._exit(code)
+
+
+def _exit_as_dbt_would() -> None:  # pragma: no cover (the child)
+    """What dbt's own process does as it exits, before the caller hears the exit code: the exit handlers dbt and
+    its libraries registered (the DuckDB adapter closes its database, so no read-write hold outlives the exit
+    code; multiprocessing unlinks the semaphores dbt's spawn-context locks made, which its resource tracker
+    otherwise reports as leaked on the user's terminal once this process is gone), then the standard streams
+    flushed. The only handler registered before the fork is the command's `gc.freeze`, harmless here. The
+    interpreter's teardown is still skipped (`os._exit`): the rest is the parent's memory."""
+    with contextlib.suppress(BaseException):
+        atexit._run_exitfuncs()  # a handler's error is printed by atexit itself, as at a normal exit
+    sys.stdout.flush()
+    sys.stderr.flush()
 
 
 def run_in_prestarted(socket_path: str, start: DbtStart, program: str) -> int | None:

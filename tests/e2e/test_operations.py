@@ -166,6 +166,7 @@ def test_build_exits_1_and_names_the_failed_error_check(demo) -> None:  # type: 
     assert "ERROR check failed: settlement_schema_drift on lake/settlements" in report["problems"]
     build = dagster_runs(workdir, "warehouse_build")[0]
     assert build.status == dg.DagsterRunStatus.FAILURE and build.tags["acorn/command"] == "build"
+    assert build.tags["acorn/outcome"] == "data_problem"  # tagged with the whole report's outcome
 
 
 def test_import_of_a_refused_file_exits_1_and_fails_its_run(demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
