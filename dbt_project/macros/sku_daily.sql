@@ -73,7 +73,11 @@ select '{{ invocation_id }}', '{{ this.identifier }}', 'key', cast(posted_date a
 from (
     {{ sku_daily_stale_days(by_settlement, refund_quantities) }}
     union
-    select posted_date from (select posted_date from {{ by_settlement }} except select posted_date from {{ this }})
+    -- `distinct` on each side: the days, not every row's (EXCEPT keeps distinct days either way; an EXCEPT of the
+    -- rows anti-joined the per-settlement sums' 3M rows with the mart's at H = 78: 0.1-0.3 s against 0.05-0.07 s).
+    select posted_date from (
+        select distinct posted_date from {{ by_settlement }} except select distinct posted_date from {{ this }}
+    )
 ) as rewritten(posted_date)
 {%- else -%}
 {{ log_built_whole() }}
