@@ -17,6 +17,7 @@ from lake.layout import reading
 from orchestration.outcomes import MODEL_UNCHANGED_KEY, WAREHOUSE_UNCHANGED_KEY
 from orchestration.resources import DataDirResource
 from orchestration.warehouse.dbt_prestart import started_ahead
+from orchestration.warehouse.dbt_threads import dbt_threads
 from orchestration.warehouse.ducklake_publish import (
     DuckLakeBuild,
     build_and_publish_ducklake,
@@ -147,13 +148,15 @@ def acorn_dbt_models(
                     [] if scope.everything or context.is_subset else ["--indirect-selection", "cautious"]
                 )
                 dbt_vars = build_vars(settings)
+                threads = dbt_threads(scoped=not scope.everything, warehouse=paths.warehouse, lake=paths.lake)
+                context.log.info(f"dbt runs {threads.threads} model(s) at a time: {threads.why}")
                 saved_parse = parse_key(LOCAL_TARGET, build.path.name, dbt_vars)
                 target_path = run_target_folder(context.op_execution_context.op.name, context.run_id)
                 seed_partial_parse(target_path, saved_parse)
                 with dbt_process_environment(build_env(settings, working_copy=build.path)):
                     invocation = dbt.cli(
-                        [*BUILD_ARGS, *NO_ARTIFACT_ARGS, *refresh, *selection, *file_log_args(), "--vars", dbt_vars,
-                         *([] if context.is_subset else scope.exclude_args(manifest))],
+                        [*BUILD_ARGS, *NO_ARTIFACT_ARGS, *threads.args(), *refresh, *selection, *file_log_args(),
+                         "--vars", dbt_vars, *([] if context.is_subset else scope.exclude_args(manifest))],
                         context=context,
                         target_path=target_path,
                     )  # fmt: skip
