@@ -6,6 +6,7 @@ fee, a reserve transfer and one fee description the taxonomy does not know. Amou
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -172,4 +173,15 @@ def build_warehouse(
     write_lake(lake, settlements)
     register_lake_views(workdir / "warehouse.duckdb", lake)
     run_dbt(workdir, command, *dbt_args)
+    return workdir / "warehouse.duckdb"
+
+
+def copy_built_warehouse(built: Path, workdir: Path) -> Path:
+    """The warehouse and lake `build_warehouse` left in `built`, copied into `workdir` (which then holds what a
+    build there would have left: the same files, its lake views over `workdir`'s lake), for tests that start
+    from the same build and change their copy; `built` is left as it is."""
+    shutil.copytree(built / "lake", workdir / "lake", dirs_exist_ok=True)
+    for file in built.glob("warehouse.duckdb*"):
+        shutil.copy2(file, workdir / file.name)
+    register_lake_views(workdir / "warehouse.duckdb", workdir / "lake")
     return workdir / "warehouse.duckdb"

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from small_lake import Settlement, build_warehouse, demo_settlements, run_dbt, write_lake
+from small_lake import (
+    Settlement,
+    build_warehouse,
+    copy_built_warehouse,
+    demo_settlements,
+    run_dbt,
+    write_lake,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -133,20 +140,36 @@ def _recorded_by_incremental_build(warehouse: Path) -> dict[str, set[str | None]
     return recorded
 
 
-def _built_with_a_refund_of_a_later_order(
-    tmp_path: Path,
-) -> tuple[list[Settlement], Path, dict[str, list[tuple]], datetime]:
-    """The demo settlements built, US2 with a refund of an order in no settlement yet: the refund's units are
-    unknown until the settlement holding the order arrives (`_settlement_with_the_refunded_order`), which changes
-    a day of US2 in fct_sku_daily although US2 itself does not change. Returns the settlements, the warehouse, its
-    snapshot and the refund's time."""
+def _settlements_with_a_refund_of_a_later_order() -> tuple[list[Settlement], datetime]:
+    """The demo settlements, US2 with a refund of an order in no settlement yet, and the refund's time."""
     settlements = demo_settlements()
     unchanged = next(s for s in settlements if s.settlement_id == "US2")
     refund_day = unchanged.start + timedelta(days=6, hours=5)
     unchanged.line(
         "Refund", "ItemPrice", "Principal", "-30.00", order_id="111-9-7", sku="SKU-C", posted_at=refund_day
     )
-    warehouse = build_warehouse(tmp_path, settlements, *SELECT, command="build")
+    return settlements, refund_day
+
+
+@pytest.fixture(scope="session")
+def refund_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder where `_settlements_with_a_refund_of_a_later_order()` was built (`dbt build`, SELECT) once per
+    session (per xdist worker): the tests that start from that build each take a copy of it. Never changed after
+    it is built."""
+    workdir = tmp_path_factory.mktemp("refund-build")
+    build_warehouse(workdir, _settlements_with_a_refund_of_a_later_order()[0], *SELECT, command="build")
+    return workdir
+
+
+def _built_with_a_refund_of_a_later_order(
+    tmp_path: Path, refund_build: Path
+) -> tuple[list[Settlement], Path, dict[str, list[tuple]], datetime]:
+    """The demo settlements built, US2 with a refund of an order in no settlement yet (a copy of `refund_build` in
+    `tmp_path`): the refund's units are unknown until the settlement holding the order arrives
+    (`_settlement_with_the_refunded_order`), which changes a day of US2 in fct_sku_daily although US2 itself does
+    not change. Returns the settlements, the warehouse, its snapshot and the refund's time."""
+    settlements, refund_day = _settlements_with_a_refund_of_a_later_order()
+    warehouse = copy_built_warehouse(refund_build, tmp_path)
     first = _snapshot(warehouse)
     assert _units_refunded(warehouse, "SKU-C") == []
     return settlements, warehouse, first, refund_day
@@ -160,8 +183,8 @@ def _settlement_with_the_refunded_order() -> Settlement:
     return extra
 
 
-def test_incremental_run_equals_full_refresh(tmp_path: Path) -> None:
-    settlements, warehouse, first, refund_day = _built_with_a_refund_of_a_later_order(tmp_path)
+def test_incremental_run_equals_full_refresh(tmp_path: Path, refund_build: Path) -> None:
+    settlements, warehouse, first, refund_day = _built_with_a_refund_of_a_later_order(tmp_path, refund_build)
 
     # Amazon re-issues US1 with different bytes, without its refund and one line fewer; a new settlement arrives.
     reissued = next(s for s in settlements if s.settlement_id == "US1")
@@ -215,17 +238,17 @@ def _logged_sql(workdir: Path) -> str:
     return (workdir / "logs" / "dbt.log").read_text(encoding="utf-8")
 
 
-def test_new_settlements_only_find_stale_days_from_their_keys(tmp_path: Path) -> None:
+def test_new_settlements_only_find_stale_days_from_their_keys(tmp_path: Path, refund_build: Path) -> None:
     """The refund rule's bounded path (macros/refund_quantities.sql): a build that only adds settlements finds
     fct_sku_daily's stale days from the refunds of the new settlements' orders and SKUs, not by comparing the
     history's, and still equals a full refresh, including an old refund whose units the new settlement's order
     now gives."""
-    settlements, warehouse, first, refund_day = _built_with_a_refund_of_a_later_order(tmp_path)
+    settlements, warehouse, first, refund_day = _built_with_a_refund_of_a_later_order(tmp_path, refund_build)
 
     # Only a new settlement: it holds the order US2's refund gave back, bought 2 units of SKU-C.
     extra = _settlement_with_the_refunded_order()
     write_lake(tmp_path / "lake", [*settlements, extra])
-    (tmp_path / "logs" / "dbt.log").unlink()
+    (tmp_path / "logs" / "dbt.log").unlink(missing_ok=True)  # the log then holds the next build only
     # As `acorn build` runs it: the Finances lake did not change, so fct_transactions is not rebuilt
     # (orchestration/warehouse/scope.py); a build that rebuilds it compares every refund.
     run_dbt(tmp_path, "build", *SELECT, "--exclude", "fct_transactions")
@@ -348,10 +371,10 @@ def test_refund_of_an_order_split_across_settlements_equals_a_full_refresh(tmp_p
     assert incremental == _snapshot(warehouse)
 
 
-def test_reissue_dropping_a_refunded_order_equals_a_full_refresh(tmp_path: Path) -> None:
+def test_reissue_dropping_a_refunded_order_equals_a_full_refresh(tmp_path: Path, refund_build: Path) -> None:
     """A re-issue that no longer holds the order a stored refund took its units from: the refund has no units
     now, in fct_refunds and in fct_sku_daily, as a full refresh says (the full comparison path)."""
-    settlements, warehouse, _, refund_day = _built_with_a_refund_of_a_later_order(tmp_path)
+    settlements, warehouse, _, refund_day = _built_with_a_refund_of_a_later_order(tmp_path, refund_build)
     extra = _settlement_with_the_refunded_order()
     write_lake(tmp_path / "lake", [*settlements, extra])
     run_dbt(tmp_path, "build", *SELECT)

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt_runner import run_dbt
-from small_lake import build_warehouse, demo_settlements
+from small_lake import copy_built_warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -29,9 +29,9 @@ def _partition_test(workdir: Path) -> tuple[str, int | None, str]:
     return result["status"], result["failures"], result["compiled_code"]
 
 
-def test_a_line_in_two_classes_or_in_none_fails_its_settlement(tmp_path: Path) -> None:
-    # Seeds, models and data tests; not the unit tests (test_warehouse_build runs those).
-    warehouse = build_warehouse(tmp_path, demo_settlements(), "--exclude-resource-type", "unit_test")
+def test_a_line_in_two_classes_or_in_none_fails_its_settlement(tmp_path: Path, demo_build: Path) -> None:
+    # Seeds, models and data tests of demo_settlements(); not the unit tests (test_warehouse_build runs those).
+    warehouse = copy_built_warehouse(demo_build, tmp_path)
     assert _partition_test(tmp_path)[:2] == ("pass", 0)
 
     with duckdb.connect(str(warehouse)) as connection:

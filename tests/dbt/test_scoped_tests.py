@@ -10,10 +10,11 @@ from pathlib import Path
 import duckdb
 import pytest
 from dbt_runner import run_dbt
-from small_lake import Settlement, build_warehouse, demo_settlements, write_lake
+from small_lake import Settlement, copy_built_warehouse, demo_settlements, write_lake
 
 pytestmark = pytest.mark.slow
 
+# The build of the `demo_build` fixture (tests/dbt/conftest.py), which each test starts from (a copy of it).
 BUILD = ["build", "--exclude-resource-type", "unit_test"]
 UNIQUE_LINES = "unique_combination_fct_settlement_lines_settlement_id__line_number"
 PARTITION = "line_classes_partition_each_settlement"
@@ -48,9 +49,9 @@ def _recorded(warehouse: Path) -> list[tuple]:
         ).fetchall()
 
 
-def test_an_incremental_build_checks_the_settlements_it_rewrote(tmp_path: Path) -> None:
+def test_an_incremental_build_checks_the_settlements_it_rewrote(tmp_path: Path, demo_build: Path) -> None:
     settlements = demo_settlements()
-    warehouse = build_warehouse(tmp_path, settlements, *BUILD[1:], command=BUILD[0])
+    warehouse = copy_built_warehouse(demo_build, tmp_path)  # `dbt build` (BUILD) of `settlements`
     # Every scoped test passed, so nothing is left to check again.
     assert _recorded(warehouse) == []
 
@@ -101,13 +102,15 @@ NOT_NULL_LINES = "columns_not_null_fct_settlement_lines"
 FEES_ADD_UP = "sums_agree_by_fct_fees_amount__settlement_id"
 
 
-def test_row_tests_and_per_settlement_sums_check_the_settlements_a_build_rewrote(tmp_path: Path) -> None:
+def test_row_tests_and_per_settlement_sums_check_the_settlements_a_build_rewrote(
+    tmp_path: Path, demo_build: Path
+) -> None:
     """The not-null check (columns_not_null) and accepted_values on the line facts and their per-settlement sums
     (`where: acorn_changed_rows:...`) read, in an incremental build, the settlements it rewrote: a broken row of
     the new settlement is caught; an old settlement's is not read (its build checked it), and `dbt test` alone
     reads every row."""
     settlements = demo_settlements()
-    warehouse = build_warehouse(tmp_path, settlements, *BUILD[1:], command=BUILD[0])
+    warehouse = copy_built_warehouse(demo_build, tmp_path)  # `dbt build` (BUILD) of `settlements`
     assert _recorded(warehouse) == []
 
     # An OLD settlement broken behind the build's back: a line without an amount, a fee line lost.
@@ -150,12 +153,12 @@ def _failing_rows(warehouse: Path, sql: str) -> list[tuple]:
         return connection.execute(f"select * from ({sql}) order by all").fetchall()
 
 
-def test_one_not_null_check_per_model_names_each_column_with_nulls(tmp_path: Path) -> None:
+def test_one_not_null_check_per_model_names_each_column_with_nulls(tmp_path: Path, demo_build: Path) -> None:
     """A model's not-null tests are one check (`columns_not_null_<model>`, one scan): a null in any listed column
     of the settlement a build writes fails it, its rows name each column holding nulls and how many, its failures
     count every null; an old settlement's nulls are outside the build's scope and not read."""
     settlements = demo_settlements()
-    warehouse = build_warehouse(tmp_path, settlements, *BUILD[1:], command=BUILD[0])
+    warehouse = copy_built_warehouse(demo_build, tmp_path)  # `dbt build` (BUILD) of `settlements`
     first = _dbt(tmp_path, "test", "--select", "fct_settlement_lines")
     assert _test(first, NOT_NULL_LINES)[:2] == ("pass", 0)
     # An OLD settlement broken behind the build's back: no build rewrites US0's rows.
@@ -186,12 +189,14 @@ def test_one_not_null_check_per_model_names_each_column_with_nulls(tmp_path: Pat
 SOURCES_UNIQUE = "unique_combination_fct_journal_line_sources_source_kind__source_key__journal_id"
 
 
-def test_lineage_uniqueness_reads_the_recorded_settlements_by_key_prefix(tmp_path: Path) -> None:
+def test_lineage_uniqueness_reads_the_recorded_settlements_by_key_prefix(
+    tmp_path: Path, demo_build: Path
+) -> None:
     """fct_journal_line_sources' scoped uniqueness test reads each recorded settlement's rows by source_key's
     prefix (row groups skipped by min/max) and the null key's rows by conditions on source_kind: it still catches
     a duplicate in a recorded settlement, and only there, as the plain filter on its key did."""
     settlements = demo_settlements()
-    warehouse = build_warehouse(tmp_path, settlements, *BUILD[1:], command=BUILD[0])
+    warehouse = copy_built_warehouse(demo_build, tmp_path)  # `dbt build` (BUILD) of `settlements`
     new = Settlement("US9", "acct-na", "Amazon.com", "USD", 5, raw_sha256="sha-US9-v1")
     new.order("111-9-1", "SKU-A", 1, "30.00", "-4.50", "-3.00", 2)
     write_lake(tmp_path / "lake", [*settlements, new])
