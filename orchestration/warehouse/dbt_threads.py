@@ -71,7 +71,9 @@ def dbt_threads(*, scoped: bool, warehouse: Path, lake: Path) -> DbtThreads:
     configured = os.environ.get(THREADS_ENV, "").strip()
     if configured:
         if not configured.isdigit() or int(configured) < 1:
-            raise ValueError(f"{THREADS_ENV}={configured!r}: give a whole number of threads (1 or more), or unset it")
+            raise ValueError(
+                f"{THREADS_ENV}={configured!r}: give a whole number of threads (1 or more), or unset it"
+            )
         return DbtThreads(int(configured), f"{THREADS_ENV}={configured}")
     if not scoped:
         return DbtThreads(1, "a build of every node runs one model at a time")
