@@ -147,13 +147,7 @@ def sample_lake(lake: LakeSource, validated: ValidatedFiles) -> tuple[LinesSampl
         )
         if not todo:
             return LinesSample(None, 0, [], already, remembered_lines), {}
-        connection.execute(f"create temp view lines as {scan_sql(DATASET, file_list(todo), provenance=True)}")
-        columns = {
-            name: str(kind)
-            for name, kind in connection.execute(
-                "select column_name, column_type from (describe lines)"
-            ).fetchall()
-        }
+        columns = lines_view(connection, todo)
         rules = _rules(columns)
         per_file = _per_file(connection, rules, todo, footers)
         rows_by_file = {name: counts["rows"] for name, counts in per_file.items()}
@@ -181,6 +175,20 @@ def sample_lake(lake: LakeSource, validated: ValidatedFiles) -> tuple[LinesSampl
     }
     sample = LinesSample(table, rows_checked, todo, already, remembered_lines + rows_checked)
     return sample, entries
+
+
+def lines_view(connection: duckdb.DuckDBPyConnection, files: list[str]) -> dict[str, str]:
+    """The temporary view `lines` over `files` (the lake's reading of them, with each row's file), and its
+    columns' types by name."""
+    connection.execute(
+        f"create or replace temp view lines as {scan_sql(DATASET, file_list(files), provenance=True)}"
+    )
+    return {
+        name: str(kind)
+        for name, kind in connection.execute(
+            "select column_name, column_type from (describe lines)"
+        ).fetchall()
+    }
 
 
 def _settlement_ids(

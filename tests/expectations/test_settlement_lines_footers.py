@@ -13,13 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from expectations.settlement_lines_scan import (
-    DATASET,
     _Footers,
     _per_file,
     _rules,
     _settlement_ids,
+    lines_view,
 )
-from lake.read import file_list, scan_sql
 from transforms.settlement import parse_settlement
 
 
@@ -75,16 +74,7 @@ def _variants(parsed: pa.Table) -> dict[str, tuple[pa.Table, bool]]:
 
 
 def _counts(connection: duckdb.DuckDBPyConnection, files: list[str], footers: _Footers | None) -> tuple:
-    connection.execute(
-        f"create or replace temp view lines as {scan_sql(DATASET, file_list(files), provenance=True)}"
-    )
-    columns = {
-        name: str(kind)
-        for name, kind in connection.execute(
-            "select column_name, column_type from (describe lines)"
-        ).fetchall()
-    }
-    rules = _rules(columns)
+    rules = _rules(lines_view(connection, files))
     return _settlement_ids(connection, files, footers), _per_file(connection, rules, files, footers)
 
 
