@@ -5,7 +5,7 @@ the event log for each event it records (twice for an asset event, three times f
 planned one), the run storage for each run update, and the event log asks SQLite whether the asset-check table
 exists (one more engine) before each check event. A new engine starts with an empty compiled-statement cache
 and a new SQLite connection, which `fast_run_history` (environment.py) then tunes: in a daily build at H = 4
-those connections were about a fifth of the `acorn` process's CPU samples (README "Performance", round
+those connections were about a fifth of the `acorn` process's CPU samples (docs/performance.md, round
 `h-fixed`).
 
 `reuse_engines` makes this process's instance keep one engine per file, with one pooled connection, for the

@@ -5,7 +5,7 @@ the run. The archive's copy of the file (copy, sha256, line scan: transforms/arc
 `stage_file` makes it) needs nothing of that, so the command forks a child that makes it (`ForkedCopy`), and the
 run's step, executing in the command's process, takes the copy over (`claim`) instead of copying the file
 again. A child process, not a thread: the copy's loop needs the GIL after every chunk, and a thread beside
-Dagster's imports got it back only every switch interval (README "Performance", rounds `prestage`, `h-import`,
+Dagster's imports got it back only every switch interval (docs/performance.md, rounds `prestage`, `h-import`,
 `h-import5`, `h-fork`).
 
 What the step does with the copy is what it does with its own: it is private until the step commits it to the

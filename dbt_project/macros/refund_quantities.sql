@@ -184,7 +184,7 @@ where refunds.settlement_id = rule.settlement_id
   The keys go into a temporary table first, so that DuckDB hashes them (one row per key of the new settlements'
   orders) and probes the stored refunds with them. Given the keys as a subquery, it estimated them above the
   stored refunds its filters keep and hashed every stored refund of the history instead: 0.4-0.8 s against
-  0.1-0.3 s at H = 78 (README "Performance", round `h-dbtnodes`). The same rows either way.
+  0.1-0.3 s at H = 78 (docs/performance.md, round `h-dbtnodes`). The same rows either way.
 -#}
 {%- do run_query('create or replace temporary table acorn_refund_rule_keys as ' ~ refund_rule_keys(ids)) -%}
 {%- set affected_query -%}

@@ -172,7 +172,7 @@ def warm_up_dbt(saved_parses: Path = DBT_SAVED_PARSES_DIR) -> list[str]:
     that validates a project and a profile (JSON schemas, built on first use and cached for the process) and the
     code that reads and writes a manifest's nodes (generated on first use per node class), by reading the latest
     saved parse of a build and building its flat graph. In a daily build's dbt this first-use code generation
-    was about a third of the main thread's work before its first node (README "Performance", round `lead-dbt`).
+    was about a third of the main thread's work before its first node (docs/performance.md, round `lead-dbt`).
     What it reads is thrown away: dbt reads its own saved parse (checked against the project) as before.
     Never fails (a warm-up that cannot be done leaves the work to dbt); what it did, for tests."""
     done: list[str] = []

@@ -5,7 +5,7 @@ Why two there: a daily build runs a hundred small nodes (one new settlement's ro
 Python (compiling, hooks, results: about a third of the node's time, on one core under the GIL) beside its
 DuckDB statements. With one thread the machine's other core waits out that Python; with two, one node's
 statements run while the next node's Python does. On a quiet 2-core machine the daily build at H = 78 took
-12.8-14.3 s with two threads against 16.3-18.3 s with one (README "Performance", round `lead-threads`). On a
+12.8-14.3 s with two threads against 16.3-18.3 s with one (docs/performance.md, round `lead-threads`). On a
 busy machine two threads gain nothing (no idle core) and cost nothing either.
 
 Why only there: two large models at once share the one DuckDB database's memory limit, and on a first build of

@@ -36,13 +36,13 @@ BUSINESS_DAY_ENV = "ACORN_VENDOR_AS_OF_DATE"
 BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 # dbt writes no JSON artifacts in a build: by default it writes `manifest.json` (6 MB) into the run folder twice,
 # after its parse and again after the last node, and `run_results.json` at the end, about 0.4-0.6 s of a daily
-# build's dbt process that nothing reads (README "Performance", round `lead-dbt`): Dagster learns each node's
+# build's dbt process that nothing reads (docs/performance.md, round `lead-dbt`): Dagster learns each node's
 # result from dbt's event stream, which is also what the build checks its scope against (assets.py). Kept out
 # of BUILD_ARGS, which the build's fingerprint includes: how dbt reports is not an input of the warehouse.
 NO_ARTIFACT_ARGS = ["--no-write-json"]
 # dbt's log file of a build (dbt.log in the invocation's target folder): dbt writes it at debug level by default,
 # every SQL statement and connection event as a JSON line (about 3,600 lines and 4 MB per daily build, against
-# 300 at info), which cost a daily build at H = 78 about 1-1.5 CPU s (README "Performance", round
+# 300 at info), which cost a daily build at H = 78 about 1-1.5 CPU s (docs/performance.md, round
 # `h-daily`). A build writes it at info level; DBT_LOG_LEVEL_FILE=debug in the environment brings the statements
 # back (dbt reads it; a build then adds no flag).
 DBT_FILE_LOG_LEVEL_ENV = "DBT_LOG_LEVEL_FILE"
