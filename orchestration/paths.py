@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,35 @@ CATALOG_URL_VAR = "ACORN_WAREHOUSE_CATALOG_URL"
 def wal_path(database: Path) -> Path:
     """DuckDB's write-ahead log of a database file (`<file>.wal`)."""
     return database.with_name(database.name + ".wal")
+
+
+def last_build_record_path(warehouse: Path) -> Path:
+    """The record of the build that made `warehouse`: `warehouse.duckdb.last-build.json`, beside it."""
+    return warehouse.with_name(warehouse.name + ".last-build.json")
+
+
+def lake_written_since_last_build(warehouse: Path, lake: Path) -> Iterator[os.DirEntry[str]] | None:
+    """Every entry under `lake` (files and folders, at any depth) modified since the published warehouse's build
+    record, or None when there is no record. Light (no dbt, no Dagster): `acorn build` asks before it forks."""
+    try:
+        recorded = last_build_record_path(warehouse).stat().st_mtime_ns
+    except OSError:
+        return None
+    return _entries_since(lake, recorded)
+
+
+def _entries_since(lake: Path, recorded: int) -> Iterator[os.DirEntry[str]]:
+    pending = [lake]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    if entry.stat(follow_symlinks=False).st_mtime_ns > recorded:
+                        yield entry
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(Path(entry.path))
+        except OSError:
+            continue
 
 
 @dataclass(frozen=True)

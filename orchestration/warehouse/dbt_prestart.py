@@ -45,7 +45,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from orchestration.paths import DBT_SAVED_PARSES_DIR
+from orchestration.paths import DBT_SAVED_PARSES_DIR, lake_written_since_last_build
 from orchestration.warehouse.dbt_command import PRESTARTED_DBT_ENV
 from transforms.prestage import die_with_parent, single_threaded
 
@@ -118,23 +118,8 @@ def likely_to_run_dbt(warehouse: Path, lake: Path) -> bool:
     """Whether a build of this data dir will probably run dbt: no record of the last build, or something in the
     lake written since it. Only a guess for whether to start dbt ahead: when wrong, either a build runs dbt as
     it did before, or a process that was importing dbt is killed (CPU spent on the other core, no wall time)."""
-    record = warehouse.with_name(warehouse.name + ".last-build.json")
-    try:
-        recorded = record.stat().st_mtime_ns
-    except OSError:
-        return True
-    pending = [lake]
-    while pending:
-        try:
-            with os.scandir(pending.pop()) as entries:
-                for entry in entries:
-                    if entry.stat(follow_symlinks=False).st_mtime_ns > recorded:
-                        return True
-                    if entry.is_dir(follow_symlinks=False):
-                        pending.append(Path(entry.path))
-        except OSError:
-            continue
-    return False
+    written = lake_written_since_last_build(warehouse, lake)
+    return written is None or next(written, None) is not None
 
 
 def start_dbt_ahead() -> PrestartedDbt | None:

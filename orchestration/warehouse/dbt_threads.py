@@ -26,7 +26,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.warehouse.last_build import record_path
+from orchestration.paths import lake_written_since_last_build
 
 THREADS_ENV = "ACORN_DBT_THREADS"
 # New lake bytes since the last build under which a scoped build runs two models at once.
@@ -45,25 +45,14 @@ class DbtThreads:
 
 def lake_bytes_since_last_build(warehouse: Path, lake: Path) -> int | None:
     """Bytes of the lake's files written since the published warehouse's build record, or None without one."""
-    try:
-        recorded = record_path(warehouse).stat().st_mtime_ns
-    except OSError:
+    written = lake_written_since_last_build(warehouse, lake)
+    if written is None:
         return None
-    total = 0
-    pending = [lake]
-    while pending:
-        try:
-            with os.scandir(pending.pop()) as entries:
-                for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):
-                        pending.append(Path(entry.path))
-                        continue
-                    status = entry.stat(follow_symlinks=False)
-                    if status.st_mtime_ns > recorded:
-                        total += status.st_size
-        except OSError:
-            continue
-    return total
+    return sum(
+        entry.stat(follow_symlinks=False).st_size
+        for entry in written
+        if not entry.is_dir(follow_symlinks=False)
+    )
 
 
 def dbt_threads(*, scoped: bool, warehouse: Path, lake: Path) -> DbtThreads:

@@ -31,6 +31,7 @@ from typing import Any
 import dagster as dg
 
 from lake.read import published_files, published_pattern, scan_sql
+from orchestration.paths import last_build_record_path
 
 # Everything dbt reads from the project folder (its own target/ and logs/ are outputs).
 _PROJECT_FOLDERS = ("models", "seeds", "macros", "tests", "analyses", "snapshots")
@@ -38,9 +39,7 @@ _PROJECT_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml")
 _PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb")
 
 
-def record_path(warehouse: Path) -> Path:
-    """The record of the build that made `warehouse`: `warehouse.duckdb.last-build.json`, beside it."""
-    return warehouse.with_name(warehouse.name + ".last-build.json")
+record_path = last_build_record_path  # the record of the build that made `warehouse`, beside it
 
 
 def file_identity(path: Path) -> list[int]:
