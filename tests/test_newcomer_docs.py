@@ -33,4 +33,16 @@ def test_make_help_lists_the_readme_verbs_and_agrees_on_what_make_test_runs() ->
     readme_test = re.search(r"^make test\s+# (.+)$", readme, re.MULTILINE)
     help_test = re.search(r"^make test\s+- (.+)$", help_text, re.MULTILINE)
     assert readme_test and help_test
-    assert "ruff, mypy, then" in readme_test.group(1) and "ruff, mypy, then" in help_test.group(1)
+    for described in (readme_test.group(1), help_test.group(1)):
+        assert "ruff, then mypy beside" in described, described
+    # ...and the target runs what they say: both ruff checks, mypy and the whole suite.
+    dry_run = subprocess.run(
+        ["make", "--no-print-directory", "-n", "test"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for command in ("ruff check .", "ruff format --check .", "mypy ", "pytest -n 2"):
+        assert command in dry_run, f"`make test` does not run {command!r}:\n{dry_run}"
+    assert "-m " not in dry_run.split("pytest", 1)[1].splitlines()[0], "make test must run every test"
