@@ -20,6 +20,7 @@ STAMP := $(VENV)/.synced
 help:
 	@echo "make demo   - install, start the SP-API simulator, run the whole pipeline, print a summary"
 	@echo "make test   - ruff, then mypy beside pytest (today's date)"
+	@echo "make test-suite - pytest alone (what make test runs beside mypy)"
 	@echo "make test-fast - ruff, mypy, then pytest without the slow tests (end to end, real dbt builds, demo runs)"
 	@echo "make demo-cluster - 20 simulated accounts on 3 Celery workers (PostgreSQL, Redis), compared with the embedded mode"
 	@echo "make test-cluster - the scale-out tests: Celery workers, PostgreSQL, Redis, a DuckLake warehouse on a loopback S3 (minutes)"
