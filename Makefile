@@ -16,7 +16,7 @@ VENV := .venv
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON_FOR_UV) -m uv")
 STAMP := $(VENV)/.synced
 
-.PHONY: help install demo demo-cluster test test-suite test-fast test-cluster test-dates lint typecheck fix ui docs dashboard bench clean
+.PHONY: help install demo demo-cluster test test-suite test-fast test-cluster test-dates lint ruff typecheck fix ui docs dashboard bench clean
 help:
 	@echo "make demo   - install, start the SP-API simulator, run the whole pipeline, print a summary"
 	@echo "make test   - ruff, then mypy beside pytest (today's date)"
@@ -60,10 +60,13 @@ demo-cluster: install
 # Every package mypy checks (its settings are in pyproject.toml).
 TYPED_PACKAGES := acorn_cli bench books dashboard expectations lake orchestration simulator spapi transforms
 
-lint: install
+lint: ruff
+	$(MAKE) --no-print-directory typecheck
+
+# ruff's lint and format check, the part of `make lint` that `make test` runs before mypy and pytest.
+ruff: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(MAKE) --no-print-directory typecheck
 
 typecheck: install
 	$(VENV)/bin/mypy $(TYPED_PACKAGES)
@@ -77,9 +80,7 @@ fix: install
 # core-seconds idle), and mypy, one core for about a minute, fills those gaps. Either one failing fails the
 # target (make waits for the other). The 20 slowest tests are listed at the end, so a run (CI's too) shows where
 # the suite's time goes.
-test: install
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+test: ruff
 	@$(MAKE) --no-print-directory -j2 typecheck test-suite
 
 # pytest alone (`make test` runs it beside mypy).
