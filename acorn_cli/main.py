@@ -25,8 +25,6 @@ from orchestration.outcomes import WAREHOUSE_UNCHANGED_KEY, ExitCode
 from orchestration.paths import REPO_ROOT, DataPaths, data_paths
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import dagster as dg
 
     from acorn_cli.runs import CheckReport, RunReport, RunSubset
@@ -36,8 +34,6 @@ if TYPE_CHECKING:
     from spapi.config import Config
 
 PROFILES = click.Choice(["clean", "hostile"])
-# Set by `acorn build` for the process it starts again when it must run dbt after all (acorn_cli/dbt_core.py).
-WITH_DBT_CORE = "ACORN_BUILD_WITH_DBT_CORE"
 BACKFILL_SINCE_TAG = "acorn/backfill_since"
 
 
@@ -323,11 +319,9 @@ def import_(files: tuple[Path, ...], as_json: bool, account: str | None, reattri
                 }
             },
         }
-        from acorn_cli.dbt_core import import_dagster_dbt_without_dbt_core
         from acorn_cli.progress import RunProgress
         from acorn_cli.runs import run_job
 
-        import_dagster_dbt_without_dbt_core()  # an import runs no dbt (acorn_cli/dbt_core.py)
         with RunProgress() as progress:
             report = run_job(
                 "settlement_import",
@@ -390,7 +384,7 @@ def build(as_json: bool) -> None:
 
     try:
         with unwinding_on_sigterm(stop_all) if precopied is not None else contextlib.nullcontext():
-            _build(as_json, stop_before_exec=stop_ahead)
+            _build(as_json)
     finally:
         stop_ahead()
 
@@ -420,15 +414,12 @@ def _start_ahead(*, lands_data_first: bool = False) -> tuple[PrestartedDbt | Non
     return prestarted, start_precopy(paths.warehouse)
 
 
-def _build(as_json: bool, *, stop_before_exec: Callable[[], None] | None) -> None:
-    from acorn_cli.dbt_core import ReloadWithDbtCore, dbt_core_hidden, import_dagster_dbt_without_dbt_core
+def _build(as_json: bool) -> None:
     from acorn_cli.progress import RunProgress
     from acorn_cli.runs import run_job
     from orchestration.warehouse.inputs import unchanged_since
 
     paths = data_paths().ensure()
-    if not os.environ.get(WITH_DBT_CORE) and unchanged_since(paths) is not None:
-        import_dagster_dbt_without_dbt_core()  # nothing new: no dbt step (acorn_cli/dbt_core.py)
     unchanged: list[LastBuild] = []
     scoped: list[ScopedBuild] = []
     progress = RunProgress()
@@ -442,8 +433,6 @@ def _build(as_json: bool, *, stop_before_exec: Callable[[], None] | None) -> Non
 
         last = unchanged_since(paths)
         if last is None:
-            if dbt_core_hidden():
-                raise ReloadWithDbtCore  # the lake changed since this process chose to load no dbt-core
             planned = _scoped_build(paths)
             if planned is None:
                 return None
@@ -464,22 +453,15 @@ def _build(as_json: bool, *, stop_before_exec: Callable[[], None] | None) -> Non
         if scoped:
             report.checks += scoped[0].left_out_tests()
 
-    try:
-        with progress:
-            report = run_job(
-                "warehouse_build",
-                command="build",
-                on_event=progress,
-                subset=part_of_the_build,
-                tag_outcome=True,  # tagged on the run's instance once complete: _finish opens none
-                complete=reported_tests,
-            )
-    except ReloadWithDbtCore:
-        # Before its run was created: start again, as a process that loads dbt-core and runs dbt.
-        command = [sys.executable, "-m", "acorn_cli.main", "build", *(["--json"] if as_json else [])]
-        if stop_before_exec is not None:
-            stop_before_exec()  # the process keeps its pid across exec: the dbt started ahead is reaped first
-        os.execve(sys.executable, command, {**os.environ, WITH_DBT_CORE: "1"})  # noqa: S606 (no shell)
+    with progress:
+        report = run_job(
+            "warehouse_build",
+            command="build",
+            on_event=progress,
+            subset=part_of_the_build,
+            tag_outcome=True,  # tagged on the run's instance once complete: _finish opens none
+            complete=reported_tests,
+        )
     _report_build(
         report,
         as_json,

@@ -245,6 +245,10 @@ def _session(
 ) -> Iterator[tuple[dg.DagsterInstance, Any, Path | None]]:
     """The instance (what interrupted runs left recovered), the console output sent to the run log unless
     `verbose`, and the workspace's code location loaded here (for `job_name`'s run: `_code_location`)."""
+    from acorn_cli.dbt_core import import_dagster_dbt_without_dbt_core
+
+    # Before the definitions load: this process runs dbt, if at all, as a process of its own (dbt_core.py).
+    import_dagster_dbt_without_dbt_core()
     log_path = run_log_path()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
@@ -343,6 +347,9 @@ def run_job_per_account_group(
     from dagster._utils.interrupts import capture_interrupts, check_captured_interrupt
 
     from acorn_cli import workers
+    from acorn_cli.dbt_core import import_dagster_dbt_without_dbt_core
+
+    import_dagster_dbt_without_dbt_core()  # before the job's definitions (as in _session)
     from orchestration.jobs import daily_job
 
     if job_name != daily_job.name:

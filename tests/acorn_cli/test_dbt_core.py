@@ -1,11 +1,15 @@
-"""An `acorn` process that runs no dbt loads the definitions without dbt-core, and they are exactly the
-definitions the UI loads with it (acorn_cli/dbt_core.py)."""
+"""An `acorn` command's own process loads the definitions without dbt-core (it runs dbt, if at all, as a process
+of its own), and they are exactly the definitions the UI loads with it (acorn_cli/dbt_core.py); a build without
+dbt-core records what a build with it does (tests/orchestration/warehouse/test_scoped_build.py)."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+
+from acorn_cli.dbt_core import LOAD_DBT_CORE_ENV
 
 PROBE = """
 import hashlib, json, sys
@@ -26,8 +30,11 @@ print(json.dumps({
 """
 
 
-def _load(mode: str) -> dict[str, object]:
-    done = subprocess.run([sys.executable, "-c", PROBE, mode], check=True, capture_output=True, text=True)
+def _load(mode: str, **env: str) -> dict[str, object]:
+    environment = {**{name: value for name, value in os.environ.items() if name != LOAD_DBT_CORE_ENV}, **env}
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, mode], check=True, capture_output=True, text=True, env=environment
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -39,3 +46,8 @@ def test_definitions_without_dbt_core_are_the_ones_the_ui_loads_with_it() -> Non
     assert "warehouse_build" in without["jobs"] and "settlement_import" in without["jobs"]
     # Every job, asset, check, resource and schedule, serialised as the UI receives them: the same bytes.
     assert without["snapshot"] == with_core["snapshot"]
+
+
+def test_an_acorn_process_loads_dbt_core_when_asked() -> None:
+    asked = _load("own", **{LOAD_DBT_CORE_ENV: "1"})
+    assert asked["hidden"] is False and asked["dbt_core_loaded"] is True

@@ -22,11 +22,12 @@ SAMPLES = REPO_ROOT / "tests" / "fixtures" / "shared" / "settlement-samples"
 pytestmark = [pytest.mark.slow]
 
 
-def _acorn(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _acorn(workdir: Path, *args: str, **extra_env: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "ACORN_DATA_DIR": str(workdir / "data"),
         "DAGSTER_HOME": str(workdir / "dagster_home"),
+        **extra_env,
     }
     return subprocess.run(
         [sys.executable, "-m", "acorn_cli.main", *args],
