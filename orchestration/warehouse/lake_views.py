@@ -12,6 +12,7 @@ file on the build host's disk; DuckDB reads them through the catalog connection'
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -64,12 +65,27 @@ def create_lake_views(
             pattern = published_pattern(lake, name)
             select = scan_sql(name, f"'{_quote(pattern)}'")
         else:
-            empty = empty_dir / f"{name}.parquet"
-            pq.write_table(schema.empty_table(), empty)
+            empty = _empty_file(empty_dir, name, schema)
             select = f"select * from read_parquet('{_quote(str(empty))}')"
         connection.execute(f"create or replace view lake.{name} as {select}")
         created.append(name)
     return created
+
+
+def _empty_file(folder: Path, name: str, schema: pa.Schema) -> Path:
+    """`folder/<name>.parquet`, an empty file with `schema`: kept when it has that schema already (writing each
+    of about twenty costs a build a quarter of a second), else written beside it and moved into place, so that
+    a view another build's dbt is reading never sees half a file."""
+    empty = folder / f"{name}.parquet"
+    try:
+        if pq.read_schema(empty).equals(schema, check_metadata=True):
+            return empty
+    except (OSError, pa.ArrowInvalid):
+        pass  # missing, or not a Parquet file: written below
+    partial = folder / f".{name}.{os.getpid()}.parquet"
+    pq.write_table(schema.empty_table(), partial)
+    os.replace(partial, empty)
+    return empty
 
 
 def create_store_lake_views(
