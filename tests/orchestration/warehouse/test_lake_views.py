@@ -28,18 +28,15 @@ def test_an_empty_dataset_reads_a_file_of_its_schema_kept_until_the_schema_chang
 
     register_lake_views(warehouse, lake, {"payments": SCHEMA})
     kept = empty.stat()
-    assert (kept.st_ino, kept.st_mtime_ns) == (
-        written.st_ino,
-        written.st_mtime_ns,
-    )  # the same file, not rewritten
+    # The same file, not rewritten.
+    assert (kept.st_ino, kept.st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
 
     wider = SCHEMA.append(pa.field("currency", pa.string()))
     register_lake_views(warehouse, lake, {"payments": wider})
     assert pq.read_schema(empty).equals(wider)
     assert _columns(warehouse, "payments")[-1] == ("currency", "VARCHAR")
-    assert sorted(path.name for path in empty.parent.iterdir()) == [
-        "payments.parquet"
-    ]  # nothing half-written
+    # Nothing half-written left beside it.
+    assert sorted(path.name for path in empty.parent.iterdir()) == ["payments.parquet"]
 
     empty.write_bytes(b"not parquet")  # damaged: written again
     register_lake_views(warehouse, lake, {"payments": wider})
