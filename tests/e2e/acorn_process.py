@@ -6,11 +6,18 @@ The environment is the test run's own minus everything that would make the resul
 SP-API credentials (`SPAPI_*`) and no `ACORN_*` setting (another config, a webhook, a Postgres instance, the
 crash test's pause hook) except `ACORN_SIMULATOR_START`, which the date sweep sets on purpose. A test adds
 what it means to test with `env=`.
+
+When the date sweep sets no day, every process gets the simulated day this test process started on (the
+product's own default, today's 00:00 UTC), not each its own: a test whose runs straddle midnight UTC would
+otherwise run its later ones on the next day, which refuse the earlier runs' data dir (one simulated day's data
+cannot share it with the next's) or compare another day's marts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,12 +26,16 @@ from typing import IO
 import dagster as dg
 
 from acorn_cli.environment import QUIET_OFFLINE
+from orchestration.resources import simulated_start
+from simulator.clock import START_VARIABLE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = REPO_ROOT / "tests" / "fixtures" / "shared" / "settlement-samples"
 DAGSTER_HOME = "dagster_home"
 KEPT_ACORN_SETTINGS = frozenset({"ACORN_SIMULATOR_START"})
 TIMEOUT_SECONDS = 900
+# Taken once, when the tests start: one simulated day for every `acorn` process of the run.
+SIMULATED_DAY = simulated_start().date().isoformat()
 
 
 def acorn_command(*args: str) -> list[str]:
@@ -42,6 +53,7 @@ def acorn_env(
         if not name.startswith("SPAPI_") and (not name.startswith("ACORN_") or name in KEPT_ACORN_SETTINGS)
     }
     return {
+        START_VARIABLE: SIMULATED_DAY,
         **inherited,
         **QUIET_OFFLINE,
         "ACORN_DATA_DIR": str(Path(workdir) / "data"),
@@ -89,6 +101,15 @@ def start_acorn(
         text=True,
         start_new_session=own_process_group,
     )
+
+
+def kill_group(process: subprocess.Popen[str]) -> None:
+    """SIGKILL a process started with `own_process_group` and its children, and reap it. Nothing to kill when
+    the group has already ended (say the process exited before the point a test waited for): the test's own
+    failure says why, not a ProcessLookupError."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def dagster_runs(workdir: Path, job_name: str) -> list[dg.DagsterRun]:

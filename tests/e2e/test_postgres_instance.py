@@ -12,8 +12,6 @@ machine with no PostgreSQL there skips it; in CI (CI=true) it must run.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -21,7 +19,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from acorn_process import SAMPLES, acorn, start_acorn
+from acorn_process import SAMPLES, acorn, kill_group, start_acorn
 from pause_hook import pause_env, wait_until_paused
 from postgres_server import SERVER, fresh_database
 
@@ -56,8 +54,7 @@ def _kill_import_at_staged(workdir: Path, env: dict[str, str]) -> None:
     try:
         wait_until_paused(process, marker, "staged", timeout=180)
     finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        kill_group(process)
 
 
 def test_runs_are_recorded_in_postgres_and_the_password_is_never_shown(

@@ -11,15 +11,13 @@ next: the run after a kill is the recovery under test. A clean data dir runs onc
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import threading
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from acorn_process import acorn, start_acorn
+from acorn_process import acorn, kill_group, start_acorn
 from data_state import marts_rows, runs_with_failures
 from pause_hook import pause_env, wait_until_paused
 
@@ -48,8 +46,7 @@ def _kill_at(workdir: Path, point: str) -> dict[str, object]:
         try:
             return wait_until_paused(process, marker, point, timeout=600, log=log)
         finally:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            kill_group(process)
 
 
 def test_runs_killed_at_every_point_recover_to_a_clean_runsmarts_rows(tmp_path: Path) -> None:
