@@ -95,6 +95,7 @@ class PublishTimings:
     publish_seconds: float = 0.0
     copied_bytes: int = 0
     copied_ahead: bool = False  # the copy the command made while it started (precopy.py), taken
+    sync_seconds: float = 0.0  # of the copy made ahead's copy_seconds, its write to disk
     waited_seconds: float = 0.0  # what the build waited for that copy
     ahead_unused: str | None = None  # why a copy made ahead was not taken
 
@@ -103,7 +104,8 @@ class PublishTimings:
         if self.copied_ahead:
             return (
                 f"{self.copied_bytes} bytes copied from {source} ahead, while the command started, in "
-                f"{self.copy_seconds:.2f} s; the build waited {self.waited_seconds:.2f} s for it"
+                f"{self.copy_seconds:.2f} s ({self.sync_seconds:.2f} s of it writing the copy to disk); the "
+                f"build waited {self.waited_seconds:.2f} s for it"
             )
         text = f"{self.copied_bytes} bytes copied from {source} in {self.copy_seconds:.2f} s"
         if self.ahead_unused is not None:
@@ -258,6 +260,7 @@ def _copy_published(warehouse: Path, copy: Path) -> PublishTimings:
                 copy_seconds=taken.copy_seconds,
                 copied_bytes=taken.copied_bytes,
                 copied_ahead=True,
+                sync_seconds=taken.sync_seconds,
                 waited_seconds=taken.waited_seconds,
             )
         copied = 0
