@@ -307,12 +307,13 @@ def _child(warehouse: Path, copy_fd: int, write_fd: int, parent: int) -> None:  
                 # than by the build's first DuckDB checkpoint, which fsyncs the file on the step's path (1.1 s
                 # for the 644 MB of 78 settlements on a slow disk, growing with the history).
                 os.fdatasync(copy_fd)
+                done = time.monotonic()
                 report = {
                     "before": asdict(before),
                     "after": asdict(after),
                     "copied": copied,
-                    "seconds": time.monotonic() - began,
-                    "sync_seconds": time.monotonic() - copied_at,
+                    "seconds": done - began,
+                    "sync_seconds": done - copied_at,
                 }
                 if wal_path(warehouse).exists():
                     report = {"refused": "the published file had a WAL"}
